@@ -1,0 +1,51 @@
+# keyless — the two commands people need are `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: help venv test test-fast run lab emulator-start emulator-stop record bench clean
+
+help:
+	@echo "make run    - set up, start the offline emulator and run the whole runbook against it"
+	@echo "make test   - set up and run the whole test suite (unit, emulator, kubectl, notebooks)"
+	@echo "make lab    - start the emulator and JupyterLab on notebooks/"
+	@echo "make record - re-record the notebooks' outputs from the deterministic emulator"
+	@echo "make bench  - run the benchmark scripts under benchmarks/"
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[notebooks,dev]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+test: venv
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-fast: venv
+	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+
+run: venv
+	$(PY) -m keyless run --target emulator
+
+lab: venv
+	$(PY) -m keyless.emulator start
+	$(PY) -m jupyter lab notebooks/
+
+emulator-start: venv
+	$(PY) -m keyless.emulator start
+
+emulator-stop: venv
+	$(PY) -m keyless.emulator stop
+
+record: venv
+	$(PY) -m keyless record
+
+bench: venv
+	$(PY) benchmarks/emulator_bench.py
+
+clean:
+	rm -rf $(VENV) .keyless build lib/*.egg-info

@@ -1,0 +1,1 @@
+"""Microsoft.Authorization: built-in role definitions, role assignments, and RBAC evaluation."""

@@ -1,0 +1,67 @@
+"""Azure RBAC evaluation: what a principal may do at a scope.
+
+A principal's permissions at a scope are the union of the role assignments made at that
+scope or any scope above it (subscription > resource group > resource > child). An action
+is allowed when some assignment's role has an `actions` pattern that matches it and no
+`notActions` pattern of that same role does; data actions work the same way with
+`dataActions` / `notDataActions`. Patterns use `*` as a wildcard and match case-insensitively.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any
+
+from ...state import EmulatorState
+from .roles import ROLES_BY_ID, RoleDefinition, role_id_from_definition_id
+
+ASSIGNMENT_TYPE = "Microsoft.Authorization/roleAssignments"
+
+
+@lru_cache(maxsize=512)
+def _pattern(pattern: str) -> re.Pattern[str]:
+    return re.compile("^" + ".*".join(re.escape(p) for p in pattern.split("*")) + "$", re.IGNORECASE)
+
+
+def matches(pattern: str, action: str) -> bool:
+    return bool(_pattern(pattern).match(action))
+
+
+def normalize_scope(scope: str) -> str:
+    return "/" + scope.strip("/").lower()
+
+
+def scope_covers(assignment_scope: str, target_scope: str) -> bool:
+    """True when `assignment_scope` is `target_scope` or one of its ancestors."""
+    a, t = normalize_scope(assignment_scope), normalize_scope(target_scope)
+    return a == "/" or t == a or t.startswith(a + "/")
+
+
+def assignments_for(state: EmulatorState, principal_id: str, scope: str) -> list[dict[str, Any]]:
+    return [d for d in state.resources.of_type(ASSIGNMENT_TYPE)
+            if d["properties"]["principalId"] == principal_id and scope_covers(d["properties"]["scope"], scope)]
+
+
+def roles_for(state: EmulatorState, principal_id: str, scope: str) -> list[RoleDefinition]:
+    roles = []
+    for a in assignments_for(state, principal_id, scope):
+        role = ROLES_BY_ID.get(role_id_from_definition_id(a["properties"]["roleDefinitionId"]))
+        if role is not None:
+            roles.append(role)
+    return roles
+
+
+def _allowed_by(role: RoleDefinition, action: str, data: bool) -> bool:
+    allow, deny = (role.data_actions, role.not_data_actions) if data else (role.actions, role.not_actions)
+    return any(matches(p, action) for p in allow) and not any(matches(p, action) for p in deny)
+
+
+def is_allowed(state: EmulatorState, principal_id: str, action: str, scope: str, *, data: bool = False) -> bool:
+    return any(_allowed_by(r, action, data) for r in roles_for(state, principal_id, scope))
+
+
+def permissions_at(state: EmulatorState, principal_id: str, scope: str) -> list[dict[str, list[str]]]:
+    """The caller's effective permissions at a scope, in the shape of the permissions API."""
+    return [{"actions": list(r.actions), "notActions": list(r.not_actions),
+             "dataActions": list(r.data_actions), "notDataActions": list(r.not_data_actions)}
+            for r in roles_for(state, principal_id, scope)]

@@ -1,0 +1,1 @@
+"""arm/cognitiveservices (being built)."""

@@ -1,0 +1,1 @@
+"""Microsoft.Resources: subscriptions, resource groups, and listing the resources in them."""

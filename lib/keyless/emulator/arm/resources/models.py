@@ -1,0 +1,133 @@
+"""Resource groups and generic resource listing — the rules, with no HTTP in sight."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ...state import EmulatorState
+from ..errors import ArmError, bad_request, invalid_resource_name, missing_property, resource_group_not_found
+
+GROUP_TYPE = "Microsoft.Resources/resourceGroups"
+_GROUP_NAME = re.compile(r"^[-\w._()]{1,90}$", re.UNICODE)
+_GROUP_RULE = ("Resource group names are 1-90 characters of letters, digits, underscores, parentheses, "
+               "hyphens and periods, and cannot end in a period.")
+
+
+def group_id(subscription: str, group: str) -> str:
+    return f"/subscriptions/{subscription}/resourceGroups/{group}"
+
+
+def validate_group_name(name: str) -> None:
+    if not _GROUP_NAME.match(name) or name.endswith("."):
+        raise invalid_resource_name(name, GROUP_TYPE, _GROUP_RULE)
+
+
+def get_group(state: EmulatorState, subscription: str, group: str) -> dict[str, Any]:
+    doc = state.resources.get(group_id(subscription, group))
+    if doc is None:
+        raise resource_group_not_found(group)
+    return doc
+
+
+def require_group(state: EmulatorState, subscription: str, group: str) -> dict[str, Any]:
+    """The group, or 404 ResourceGroupNotFound — every resource write under a group checks this."""
+    return get_group(state, subscription, group)
+
+
+def create_or_update_group(state: EmulatorState, subscription: str, group: str, body: Any) -> tuple[dict[str, Any], bool]:
+    validate_group_name(group)
+    if not isinstance(body, dict):
+        raise bad_request("The request content must be a JSON object.", code="InvalidRequestContent")
+    if not body.get("location"):
+        raise missing_property("location")
+    with state.lock:
+        existing = state.resources.get(group_id(subscription, group))
+        if existing is not None:
+            if body["location"].replace(" ", "").lower() != existing["location"]:
+                raise ArmError(409, "InvalidResourceGroupLocation",
+                               f"Invalid resource group location '{body['location']}'. The Resource group already exists "
+                               f"in location '{existing['location']}'.")
+            existing["tags"] = body.get("tags", existing.get("tags", {}))
+            return state.resources.put(existing), False
+        doc = {"id": group_id(subscription, group), "name": group, "type": GROUP_TYPE,
+               "location": body["location"].replace(" ", "").lower(), "tags": body.get("tags", {}) or {},
+               "properties": {"provisioningState": "Succeeded"}}
+        if body.get("managedBy"):
+            doc["managedBy"] = body["managedBy"]
+        return state.resources.put(doc), True
+
+
+def list_groups(state: EmulatorState, subscription: str) -> list[dict[str, Any]]:
+    return state.resources.under(f"/subscriptions/{subscription}/resourceGroups", GROUP_TYPE)
+
+
+def _is_top_level(doc: dict[str, Any]) -> bool:
+    """A resource directly in a group (not a child, not an extension resource such as a role assignment)."""
+    lowered = [p.lower() for p in doc["id"].strip("/").split("/")]
+    return len(lowered) == 8 and lowered[2] == "resourcegroups" and lowered[4] == "providers"
+
+
+def _expanded(doc: dict[str, Any]) -> dict[str, Any]:
+    keys = ("id", "name", "type", "location", "tags", "kind", "sku", "identity", "managedBy", "plan")
+    return {k: doc[k] for k in keys if k in doc}
+
+
+_TERM = re.compile(r"^\s*(\w+)\s+eq\s+'((?:[^']|'')*)'\s*$", re.IGNORECASE)
+_FIELDS = {"resourcetype": "type", "resourcegroup": "group", "name": "name", "location": "location",
+           "tagname": "tagname", "tagvalue": "tagvalue"}
+
+
+def parse_filter(expression: str) -> dict[str, str]:
+    """`resourceType eq 'X' and name eq 'Y'` -> {"type": "X", "name": "Y"} (the terms ARM supports here)."""
+    terms: dict[str, str] = {}
+    if not expression.strip():
+        return terms
+    for part in re.split(r"\s+and\s+", expression.strip(), flags=re.IGNORECASE):
+        m = _TERM.match(part)
+        if not m or m.group(1).lower() not in _FIELDS:
+            raise ArmError(400, "InvalidFilterInQueryString",
+                           f"Invalid $filter '{expression}' specified in the query string. Supported terms: "
+                           "resourceType, resourceGroup, name, location, tagName, tagValue with 'eq'.")
+        terms[_FIELDS[m.group(1).lower()]] = m.group(2).replace("''", "'")
+    return terms
+
+
+def list_resources(state: EmulatorState, subscription: str, group: str | None, filter_expr: str) -> list[dict[str, Any]]:
+    terms = parse_filter(filter_expr)
+    if group is not None:
+        require_group(state, subscription, group)
+        prefix = group_id(subscription, group)
+    else:
+        prefix = f"/subscriptions/{subscription}"
+    out = []
+    for doc in state.resources.under(prefix):
+        if not _is_top_level(doc):
+            continue
+        doc_group = doc["id"].split("/")[4]
+        if "type" in terms and doc["type"].lower() != terms["type"].lower():
+            continue
+        if "group" in terms and doc_group.lower() != terms["group"].lower():
+            continue
+        if "name" in terms and doc["name"].lower() != terms["name"].lower():
+            continue
+        if "location" in terms and doc.get("location", "").lower() != terms["location"].lower():
+            continue
+        tags = {k.lower(): v for k, v in (doc.get("tags") or {}).items()}
+        if "tagname" in terms and terms["tagname"].lower() not in tags:
+            continue
+        if "tagvalue" in terms and terms["tagvalue"] not in tags.values():
+            continue
+        out.append(_expanded(doc))
+    return out
+
+
+def subscription_document(state: EmulatorState, subscription_id: str) -> dict[str, Any]:
+    sub = state.subscription(subscription_id)
+    if sub is None:
+        from ..errors import subscription_not_found
+        raise subscription_not_found(subscription_id)
+    return {"id": f"/subscriptions/{sub.id}", "subscriptionId": sub.id, "tenantId": sub.tenant_id,
+            "displayName": sub.display_name, "state": sub.state,
+            "subscriptionPolicies": {"locationPlacementId": "Public_2014-09-01", "quotaId": "PayAsYouGo_2014-09-01",
+                                     "spendingLimit": "Off"},
+            "authorizationSource": "RoleBased", "managedByTenants": []}

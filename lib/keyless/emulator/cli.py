@@ -1,0 +1,96 @@
+"""`python -m keyless.emulator serve|start|stop|status|env`."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import shlex
+import sys
+import time
+from pathlib import Path
+
+from . import process, runtime
+from .config import DEFAULT_SCENARIO, EmulatorConfig, default_home
+from .latency import PROFILES
+
+
+def _config(args: argparse.Namespace) -> EmulatorConfig:
+    return EmulatorConfig(home=Path(args.home) if args.home else default_home(), host=args.host, port=args.port,
+                          scenario=args.scenario, seed=args.seed, deterministic=not args.random,
+                          latency=args.latency, latency_factor=args.latency_factor, kubelet=not args.no_kubelet)
+
+
+def _add_server_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--host", default="127.0.0.1", help="loopback address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=0,
+                   help="port (default: the one this data folder used last if free, else any free port)")
+    p.add_argument("--scenario", default=DEFAULT_SCENARIO, help=f"starting state (default {DEFAULT_SCENARIO})")
+    p.add_argument("--seed", default="keyless", help="seed for deterministic ids (default keyless)")
+    p.add_argument("--random", action="store_true", help="random ids instead of deterministic ones")
+    p.add_argument("--latency", choices=PROFILES, default="instant", help="long-running operation durations")
+    p.add_argument("--latency-factor", type=float, default=0.01, help="scale of the realistic durations")
+    p.add_argument("--no-kubelet", action="store_true", help="do not run pods as local processes")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m keyless.emulator",
+                                     description="The offline Azure + AKS emulator of keyless.")
+    parser.add_argument("--home", help="data folder (default $KEYLESS_HOME or ./.keyless)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    _add_server_options(sub.add_parser("serve", help="serve in the foreground"))
+    _add_server_options(sub.add_parser("start", help="start in the background; returns once healthy"))
+    sub.add_parser("stop", help="stop the background emulator")
+    sub.add_parser("status", help="is it running, and where")
+    env = sub.add_parser("env", help="print shell export lines pointing tools at the running emulator")
+    env.add_argument("--json", action="store_true", help="print the variables as JSON instead")
+    # Options may follow the sub-command too.
+    for name, p in sub.choices.items():
+        if name not in ("serve", "start"):
+            p.add_argument("--home", dest="home", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    home = Path(args.home) if args.home else default_home()
+
+    if args.command == "serve":
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+        from .server import serve_forever
+
+        serve_forever(_config(args))
+        return 0
+    if args.command == "start":
+        started = time.monotonic()
+        try:
+            info = process.start_background(_config(args))
+        except (RuntimeError, OSError, ValueError) as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 1
+        print(f"keyless emulator running at {info.url} (pid {info.pid}, scenario {info.scenario}) "
+              f"in {time.monotonic() - started:.2f}s")
+        print(f"runtime file: {runtime.runtime_path(home)}")
+        print("point your tools at it with:  eval \"$(python -m keyless.emulator env)\"")
+        return 0
+    if args.command == "stop":
+        stopped = process.stop(home)
+        print("stopped" if stopped else "no emulator was running")
+        return 0
+    if args.command == "status":
+        try:
+            info = process.attach(home)
+        except runtime.EmulatorNotRunning as e:
+            print(f"not running: {e}")
+            return 3
+        print(f"running at {info.url} (pid {info.pid}, scenario {info.scenario}, data folder {info.home})")
+        return 0
+    if args.command == "env":
+        try:
+            info = process.attach(home)
+        except runtime.EmulatorNotRunning as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 3
+        variables = info.env()
+        if args.json:
+            print(json.dumps(variables, indent=2))
+        else:
+            for k, v in variables.items():
+                print(f"export {k}={shlex.quote(v)}")
+        return 0
+    return 2

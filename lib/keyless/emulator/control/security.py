@@ -1,0 +1,33 @@
+"""Who may use the control API: an operator principal's token, or the local admin key."""
+from __future__ import annotations
+
+import hmac
+
+from ..context import RequestContext
+from ..entra.tokens import ARM_AUDIENCES, principal_of, verify_access_token
+from ..signing import InvalidToken
+from .errors import ControlError
+
+ADMIN_KEY_HEADER = "x-emulator-admin-key"
+
+
+async def authenticate(ctx: RequestContext) -> None:
+    key = ctx.request.headers.get(ADMIN_KEY_HEADER)
+    if key is not None:
+        if hmac.compare_digest(key, ctx.backend.admin_key):
+            ctx.principal_label = "admin-key"
+            return
+        raise ControlError(401, "InvalidAdminKey", f"The {ADMIN_KEY_HEADER} header does not match the runtime file's admin_key.")
+    scheme, _, token = ctx.request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ControlError(401, "Unauthenticated",
+                           f"Send the operator principal's bearer token or the {ADMIN_KEY_HEADER} header "
+                           "(admin_key in the runtime file).")
+    try:
+        claims = verify_access_token(ctx.backend, token.strip(), ARM_AUDIENCES)
+    except InvalidToken as e:
+        raise ControlError(401, "InvalidToken", str(e)) from None
+    principal = principal_of(ctx.backend, claims)
+    if principal is None or not principal.has_secret:
+        raise ControlError(403, "Forbidden", "Only an operator principal may use the control API.")
+    ctx.principal, ctx.claims, ctx.principal_label = principal, claims, principal.display_name

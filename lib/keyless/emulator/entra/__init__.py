@@ -1,0 +1,1 @@
+"""Microsoft Entra ID: token issuance (client secret, federated client assertion) and discovery."""

@@ -1,0 +1,112 @@
+"""Fault injection: make matching requests fail on purpose.
+
+A fault names a route pattern (a case-insensitive regular expression searched in the path),
+optionally a method, and what to do: answer `status` (with an error `code`, and `Retry-After`
+for 429/503), or `drop` the connection mid-response. It fires for every match, for a
+`rate` fraction of matches (deterministically spread), or for the first `count` matches.
+"""
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+class FaultSpecError(ValueError):
+    pass
+
+
+@dataclass
+class Fault:
+    route: str
+    method: str | None = None
+    status: int = 503
+    code: str | None = None
+    message: str | None = None
+    retry_after: float | None = None
+    rate: float | None = None
+    count: int | None = None
+    drop: bool = False
+    fired: int = 0
+    seen: int = 0
+    regex: re.Pattern[str] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        try:
+            self.regex = re.compile(self.route, re.IGNORECASE)
+        except re.error as e:
+            raise FaultSpecError(f"faults[].route must be a valid regular expression: {e}") from e
+        if self.method is not None:
+            self.method = self.method.upper()
+        if not (100 <= int(self.status) <= 599):
+            raise FaultSpecError("faults[].status must be an HTTP status between 100 and 599")
+        if self.rate is not None and not (0.0 < float(self.rate) <= 1.0):
+            raise FaultSpecError("faults[].rate must be in (0, 1]")
+        if self.count is not None and int(self.count) < 1:
+            raise FaultSpecError("faults[].count must be a positive integer")
+        if self.retry_after is not None and float(self.retry_after) < 0:
+            raise FaultSpecError("faults[].retry_after must be >= 0 seconds")
+
+    def applies(self, method: str, path: str) -> bool:
+        if self.method and self.method != method:
+            return False
+        return bool(self.regex.search(path))
+
+    def fire(self) -> bool:
+        self.seen += 1
+        if self.count is not None:
+            if self.fired >= self.count:
+                return False
+        elif self.rate is not None:
+            # Deterministic spreading: fire when the running quota crosses an integer.
+            if int(self.seen * self.rate) == int((self.seen - 1) * self.rate):
+                return False
+        self.fired += 1
+        return True
+
+    def describe(self) -> dict[str, Any]:
+        d = asdict(self)
+        d.pop("regex", None)
+        return d
+
+
+_ALLOWED = {"route", "method", "status", "code", "message", "retry_after", "rate", "count", "drop"}
+
+
+def parse_faults(body: Any) -> list[Fault]:
+    if not isinstance(body, dict) or not isinstance(body.get("faults"), list):
+        raise FaultSpecError('body must be {"faults": [ {...}, ... ]}')
+    faults = []
+    for i, spec in enumerate(body["faults"]):
+        if not isinstance(spec, dict) or "route" not in spec:
+            raise FaultSpecError(f"faults[{i}] must be an object with a 'route'")
+        unknown = set(spec) - _ALLOWED
+        if unknown:
+            raise FaultSpecError(f"faults[{i}] has unknown fields: {', '.join(sorted(unknown))}")
+        faults.append(Fault(**spec))
+    return faults
+
+
+class FaultInjector:
+    def __init__(self) -> None:
+        self._faults: list[Fault] = []
+        self._lock = threading.Lock()
+
+    def set(self, faults: list[Fault]) -> None:
+        with self._lock:
+            self._faults = faults
+
+    def clear(self) -> None:
+        self.set([])
+
+    def list(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [f.describe() for f in self._faults]
+
+    def check(self, method: str, path: str) -> Fault | None:
+        with self._lock:
+            for f in self._faults:
+                if f.applies(method, path) and f.fire():
+                    return f
+        return None

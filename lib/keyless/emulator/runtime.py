@@ -1,0 +1,152 @@
+"""The runtime file: how the runbook, the CLI and a user's own tools find a running emulator.
+
+`<home>/emulator.json` (mode 0600: it holds the operator's client secret and the admin key)
+is written once the server is listening and removed when it stops.
+"""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import ssl
+import urllib.error
+import urllib.request
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from .config import default_home
+
+
+class EmulatorNotRunning(RuntimeError):
+    pass
+
+
+@dataclass
+class EmulatorInfo:
+    url: str
+    port: int
+    pid: int
+    home: str
+    ca_cert: str
+    ca_bundle: str
+    tenant_id: str
+    subscription_id: str
+    client_id: str
+    client_secret: str
+    admin_key: str
+    scenario: str | None
+    deterministic: bool
+    log_file: str
+    started_at: str
+
+    @property
+    def authority_host(self) -> str:
+        return self.url
+
+    @property
+    def resource_manager_url(self) -> str:
+        return self.url + "/"
+
+    def env(self) -> dict[str, str]:
+        """Variables that point the Azure SDKs, az, openai and kubectl-adjacent tools at the emulator."""
+        return {
+            "REQUESTS_CA_BUNDLE": self.ca_bundle,
+            "SSL_CERT_FILE": self.ca_bundle,
+            "AZURE_TENANT_ID": self.tenant_id,
+            "AZURE_CLIENT_ID": self.client_id,
+            "AZURE_CLIENT_SECRET": self.client_secret,
+            "AZURE_AUTHORITY_HOST": self.authority_host,
+            "AZURE_SUBSCRIPTION_ID": self.subscription_id,
+            "AZURE_RESOURCE_MANAGER_URL": self.resource_manager_url,
+            "KEYLESS_EMULATOR_URL": self.url,
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def runtime_path(home: Path | None = None) -> Path:
+    return (home or default_home()) / "emulator.json"
+
+
+def write(info: EmulatorInfo) -> Path:
+    path = runtime_path(Path(info.home))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".json.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        json.dump(info.to_json(), f, indent=2)
+    tmp.replace(path)
+    (path.parent / "last-port").write_text(str(info.port))
+    return path
+
+
+def read(home: Path | None = None) -> EmulatorInfo:
+    path = runtime_path(home)
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise EmulatorNotRunning(f"no emulator runtime file at {path}; start one with "
+                                 "`python -m keyless.emulator start`") from None
+    except ValueError as e:
+        raise EmulatorNotRunning(f"the runtime file {path} is unreadable ({e}); stop and start the emulator") from None
+    return EmulatorInfo(**{k: data.get(k) for k in EmulatorInfo.__dataclass_fields__})  # type: ignore[arg-type]
+
+
+def remove(home: Path, pid: int) -> None:
+    path = runtime_path(home)
+    try:
+        if json.loads(path.read_text()).get("pid") == pid:
+            path.unlink()
+    except (FileNotFoundError, ValueError):
+        pass
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def health(url: str, ca_cert: str, timeout: float = 2.0) -> dict[str, Any] | None:
+    """GET /_emulator/health, trusting only the emulator's CA; None if it does not answer."""
+    context = ssl.create_default_context(cafile=ca_cert)
+    try:
+        with urllib.request.urlopen(url + "/_emulator/health", timeout=timeout, context=context) as r:
+            return json.loads(r.read())
+    except (urllib.error.URLError, OSError, ValueError, ssl.SSLError):
+        return None
+
+
+def choose_port(host: str, requested: int, home: Path) -> socket.socket:
+    """A listening socket: the requested port, else the port this data folder used last, else any."""
+    candidates = [requested] if requested else []
+    if not requested:
+        try:
+            candidates.append(int((home / "last-port").read_text().strip()))
+        except (FileNotFoundError, ValueError):
+            pass
+        candidates.append(0)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    last_error: OSError | None = None
+    for port in candidates:
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as e:
+            sock.close()
+            last_error = e
+            if requested:
+                raise OSError(f"port {requested} on {host} is not available ({e.strerror}); "
+                              "choose another with --port, or 0 for any free port") from e
+            continue
+        sock.listen(128)
+        sock.set_inheritable(True)
+        return sock
+    raise OSError(f"no port available on {host}: {last_error}")

@@ -1,0 +1,18 @@
+"""Test-wide guards: loopback only, no ambient Azure configuration, one emulator per session."""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+# Nothing in the suite may use ambient Azure settings or fall back to a cloud endpoint.
+for _name in list(os.environ):
+    if _name.startswith(("AZURE_", "MSI_", "IDENTITY_", "IMDS_")) or _name in ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE"):
+        del os.environ[_name]
+os.environ["AZURE_TOKEN_CREDENTIALS"] = "prod"  # keeps DefaultAzureCredential away from developer tools
+os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost,::1"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # pytest-socket: every test may connect to loopback only.
+    config.option.allow_hosts = "127.0.0.1,::1,localhost"

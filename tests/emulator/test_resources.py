@@ -1,0 +1,87 @@
+"""Microsoft.Resources through azure-mgmt-resource: groups, listing with $filter, LRO delete."""
+from __future__ import annotations
+
+import time
+
+import pytest
+from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+
+CLUSTER_TYPE = "Microsoft.ContainerService/managedClusters"
+
+
+def test_get_seeded_group(clients):
+    g = clients.resources().resource_groups.get("myResourceGroup")
+    assert (g.name, g.location, g.properties.provisioning_state) == ("myResourceGroup", "eastus", "Succeeded")
+    assert g.id == clients.group_id()
+
+
+def test_group_lookup_is_case_insensitive(clients):
+    assert clients.resources().resource_groups.get("MYRESOURCEGROUP").name == "myResourceGroup"
+
+
+def test_missing_group_is_resource_group_not_found(clients):
+    with pytest.raises(ResourceNotFoundError) as e:
+        clients.resources().resource_groups.get("nope")
+    assert e.value.error.code == "ResourceGroupNotFound"
+    assert e.value.error.message == "Resource group 'nope' could not be found."
+
+
+def test_create_list_and_delete_group_with_the_real_poller(clients):
+    rm = clients.resources()
+    created = rm.resource_groups.create_or_update("rg-test", {"location": "West Europe", "tags": {"a": "b"}})
+    assert (created.location, created.tags) == ("westeurope", {"a": "b"})
+    assert {g.name for g in rm.resource_groups.list()} == {"myResourceGroup", "rg-test"}
+    started = time.monotonic()
+    rm.resource_groups.begin_delete("rg-test").result()
+    assert time.monotonic() - started < 5, "the poller must not fall into its 30 s default interval"
+    assert not rm.resource_groups.check_existence("rg-test")
+
+
+def test_invalid_group_name_is_refused(clients):
+    with pytest.raises(HttpResponseError) as e:
+        clients.resources().resource_groups.create_or_update("bad name!", {"location": "eastus"})
+    assert e.value.status_code == 400 and e.value.error.code == "InvalidResourceName"
+
+
+def test_missing_location_is_refused(clients):
+    with pytest.raises(HttpResponseError) as e:
+        clients.resources().resource_groups.create_or_update("rg-x", {})
+    assert e.value.error.code == "InvalidRequestContent"
+
+
+def test_list_resources_of_a_group_filtered_by_type(clients):
+    items = list(clients.resources().resources.list_by_resource_group(
+        "myResourceGroup", filter=f"resourceType eq '{CLUSTER_TYPE}'"))
+    assert [(i.name, i.type) for i in items] == [("myAKSCluster", CLUSTER_TYPE)]
+    assert items[0].id == clients.group_id() + "/providers/Microsoft.ContainerService/managedClusters/myAKSCluster"
+
+
+def test_list_resources_of_missing_group(clients):
+    with pytest.raises(ResourceNotFoundError) as e:
+        list(clients.resources().resources.list_by_resource_group("nope"))
+    assert e.value.error.code == "ResourceGroupNotFound"
+
+
+def test_subscription_level_list_with_az_style_filter(clients):
+    items = list(clients.resources().resources.list(
+        filter=f"resourceGroup eq 'myResourceGroup' and resourceType eq '{CLUSTER_TYPE}'"))
+    assert [i.name for i in items] == ["myAKSCluster"]
+
+
+def test_unsupported_filter_is_refused(clients):
+    with pytest.raises(HttpResponseError) as e:
+        list(clients.resources().resources.list(filter="substringof('a', name)"))
+    assert e.value.error.code == "InvalidFilterInQueryString"
+
+
+def test_deleting_a_group_deletes_its_resources(clients):
+    rm = clients.resources()
+    rm.resource_groups.begin_delete("myResourceGroup").result()
+    assert list(rm.resources.list()) == []
+
+
+def test_every_response_carries_a_request_id(clients):
+    r = clients.admin("GET", f"/subscriptions/{clients.sub}/resourcegroups/nope?api-version=2025-04-01")
+    assert r.status_code == 401  # the admin key is not a Resource Manager credential
+    assert r.headers["x-ms-request-id"]
+    assert "WWW-Authenticate" in r.headers
