@@ -108,3 +108,24 @@ async def put_settings(ctx: RequestContext) -> Response:
     with ctx.state.lock:
         ctx.state.settings.update(validated)
     return JSONResponse(ctx.state.settings)
+
+
+async def post_tenant(ctx: RequestContext) -> Response:
+    """A new tenant seeded like before-you-begin; answers its operator's client secret (admin only)."""
+    from . import tenants
+
+    try:
+        name = tenants.tenant_name(await ctx.json())
+    except (BodyError, tenants.TenantSpecError) as e:
+        raise ControlError(400, "InvalidTenant", str(e)) from None
+    try:
+        created = tenants.create(ctx.backend, name)
+    except tenants.TenantExists as e:
+        raise ControlError(409, "TenantExists", str(e)) from None
+    return JSONResponse(created, status_code=201, headers={"Cache-Control": "no-store"})
+
+
+async def get_tenants(ctx: RequestContext) -> Response:
+    from . import tenants
+
+    return JSONResponse({"tenants": tenants.listing(ctx.backend)})

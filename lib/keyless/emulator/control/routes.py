@@ -20,4 +20,6 @@ ROUTES = [
     Route("PUT", P + "/latency", r.put_latency, auth=AUTH_CONTROL),
     Route("GET", P + "/settings", r.get_settings, auth=AUTH_CONTROL),
     Route("PUT", P + "/settings", r.put_settings, auth=AUTH_CONTROL),
+    Route("GET", P + "/tenants", r.get_tenants, auth=AUTH_CONTROL),
+    Route("POST", P + "/tenants", r.post_tenant, auth=AUTH_CONTROL),
 ]

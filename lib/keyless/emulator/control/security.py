@@ -5,6 +5,7 @@ import hmac
 
 from ..context import RequestContext
 from ..entra.tokens import ARM_AUDIENCES, principal_of, verify_access_token
+from ..scenarios import default_operator
 from ..signing import InvalidToken
 from .errors import ControlError
 
@@ -28,6 +29,10 @@ async def authenticate(ctx: RequestContext) -> None:
     except InvalidToken as e:
         raise ControlError(401, "InvalidToken", str(e)) from None
     principal = principal_of(ctx.backend, claims)
-    if principal is None or not principal.has_secret:
-        raise ControlError(403, "Forbidden", "Only an operator principal may use the control API.")
+    operator = default_operator(ctx.backend)
+    if principal is None or operator is None or principal.object_id != operator.operator.object_id:
+        # Workshop tenants' operators are attendees: the control API (reset, snapshot, tenants)
+        # belongs to whoever runs the emulator, i.e. the runtime file's operator or admin key.
+        raise ControlError(403, "Forbidden", "Only the emulator's own operator principal (the runtime file's "
+                                             "client_id) or the admin key may use the control API.")
     ctx.principal, ctx.claims, ctx.principal_label = principal, claims, principal.display_name

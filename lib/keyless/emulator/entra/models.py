@@ -41,7 +41,18 @@ def _client(backend: Backend, form: dict[str, str], tenant_id: str) -> Principal
 
 
 def token(backend: Backend, tenant: str, form: dict[str, str]) -> IssuedToken:
-    """Client credentials grant, with a client secret or a federated client assertion."""
+    """Client credentials grant, with a client secret or a federated client assertion.
+
+    Every error carries the emulator clock's time, written as Entra writes it.
+    """
+    try:
+        return _token(backend, tenant, form)
+    except errors.EntraError as e:
+        e.timestamp = backend.clock.now().strftime("%Y-%m-%d %H:%M:%SZ")
+        raise
+
+
+def _token(backend: Backend, tenant: str, form: dict[str, str]) -> IssuedToken:
     grant = form.get("grant_type", "")
     if grant != CLIENT_CREDENTIALS:
         raise errors.unsupported_grant(grant)
