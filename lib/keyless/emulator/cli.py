@@ -44,9 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     env = sub.add_parser("env", help="print shell export lines pointing tools at the running emulator")
     env.add_argument("--json", action="store_true", help="print the variables as JSON instead")
     # Options may follow the sub-command too.
-    for name, p in sub.choices.items():
-        if name not in ("serve", "start"):
-            p.add_argument("--home", dest="home", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    for p in sub.choices.values():
+        p.add_argument("--home", dest="home", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     home = Path(args.home) if args.home else default_home()
 
