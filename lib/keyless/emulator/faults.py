@@ -33,6 +33,7 @@ class Fault:
     regex: re.Pattern[str] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        self._check_types()
         try:
             self.regex = re.compile(self.route, re.IGNORECASE)
         except re.error as e:
@@ -47,6 +48,25 @@ class Fault:
             raise FaultSpecError("faults[].count must be a positive integer")
         if self.retry_after is not None and float(self.retry_after) < 0:
             raise FaultSpecError("faults[].retry_after must be >= 0 seconds")
+
+    def _check_types(self) -> None:
+        """Each field's JSON type, so a bad spec is a 400 naming the field rather than a crash."""
+        def number(v: object) -> bool:
+            return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+        checks = [("route", isinstance(self.route, str), "a string (regular expression)"),
+                  ("method", self.method is None or isinstance(self.method, str), "an HTTP method name"),
+                  ("status", isinstance(self.status, int) and not isinstance(self.status, bool), "an integer"),
+                  ("code", self.code is None or isinstance(self.code, str), "a string"),
+                  ("message", self.message is None or isinstance(self.message, str), "a string"),
+                  ("retry_after", self.retry_after is None or number(self.retry_after), "a number of seconds"),
+                  ("rate", self.rate is None or number(self.rate), "a number"),
+                  ("count", self.count is None or (isinstance(self.count, int) and not isinstance(self.count, bool)),
+                   "an integer"),
+                  ("drop", isinstance(self.drop, bool), "true or false")]
+        for name, ok, kind in checks:
+            if not ok:
+                raise FaultSpecError(f"faults[].{name} must be {kind}; got {getattr(self, name)!r}")
 
     def applies(self, method: str, path: str) -> bool:
         if self.method and self.method != method:
@@ -84,7 +104,10 @@ def parse_faults(body: Any) -> list[Fault]:
         unknown = set(spec) - _ALLOWED
         if unknown:
             raise FaultSpecError(f"faults[{i}] has unknown fields: {', '.join(sorted(unknown))}")
-        faults.append(Fault(**spec))
+        try:
+            faults.append(Fault(**spec))
+        except FaultSpecError as e:
+            raise FaultSpecError(str(e).replace("faults[]", f"faults[{i}]", 1)) from None
     return faults
 
 
