@@ -37,14 +37,24 @@ def scope_covers(assignment_scope: str, target_scope: str) -> bool:
     return a == "/" or t == a or t.startswith(a + "/")
 
 
-def assignments_for(state: EmulatorState, principal_id: str, scope: str) -> list[dict[str, Any]]:
+def assigned_at(state: EmulatorState, assignment: dict[str, Any]) -> float:
+    """When an assignment was made (wall time); assignments without a record count as old."""
+    return float(state.resources.meta(assignment["id"]).get("assigned_at", 0.0))
+
+
+def assignments_for(state: EmulatorState, principal_id: str, scope: str, *,
+                    made_before: float | None = None) -> list[dict[str, Any]]:
+    """The principal's assignments at `scope` or above; with `made_before`, only those made by then
+    (how a data plane sees assignments that have not propagated yet)."""
     return [d for d in state.resources.of_type(ASSIGNMENT_TYPE)
-            if d["properties"]["principalId"] == principal_id and scope_covers(d["properties"]["scope"], scope)]
+            if d["properties"]["principalId"] == principal_id and scope_covers(d["properties"]["scope"], scope)
+            and (made_before is None or assigned_at(state, d) <= made_before)]
 
 
-def roles_for(state: EmulatorState, principal_id: str, scope: str) -> list[RoleDefinition]:
+def roles_for(state: EmulatorState, principal_id: str, scope: str, *,
+              made_before: float | None = None) -> list[RoleDefinition]:
     roles = []
-    for a in assignments_for(state, principal_id, scope):
+    for a in assignments_for(state, principal_id, scope, made_before=made_before):
         role = ROLES_BY_ID.get(role_id_from_definition_id(a["properties"]["roleDefinitionId"]))
         if role is not None:
             roles.append(role)
@@ -56,8 +66,9 @@ def _allowed_by(role: RoleDefinition, action: str, data: bool) -> bool:
     return any(matches(p, action) for p in allow) and not any(matches(p, action) for p in deny)
 
 
-def is_allowed(state: EmulatorState, principal_id: str, action: str, scope: str, *, data: bool = False) -> bool:
-    return any(_allowed_by(r, action, data) for r in roles_for(state, principal_id, scope))
+def is_allowed(state: EmulatorState, principal_id: str, action: str, scope: str, *, data: bool = False,
+               made_before: float | None = None) -> bool:
+    return any(_allowed_by(r, action, data) for r in roles_for(state, principal_id, scope, made_before=made_before))
 
 
 def permissions_at(state: EmulatorState, principal_id: str, scope: str) -> list[dict[str, list[str]]]:
