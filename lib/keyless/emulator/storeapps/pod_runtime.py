@@ -1,0 +1,125 @@
+"""What a store app process needs to live "inside the cluster" on this machine.
+
+- Loopback only: every name lookup and connection to anything but a loopback address is
+  refused, so no credential or client in a pod can ever reach the network (no IMDS at
+  169.254.169.254, no login.microsoftonline.com, no api.openai.com).
+- In-cluster service names: `http://ai-service:5001/` is rewritten to the local address the
+  kubelet's service proxy listens on, read from the JSON service map named by
+  KEYLESS_SERVICE_MAP (`{"<namespace>/<service>/<port>": "127.0.0.1:<local port>"}`), with the
+  pod's namespace from KEYLESS_POD_NAMESPACE for short names.
+- Listening: `--port N` (the kubelet's local port for the container port), on 127.0.0.1.
+"""
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import json
+import os
+import socket
+from urllib.parse import urlsplit, urlunsplit
+
+SERVICE_MAP_ENV = "KEYLESS_SERVICE_MAP"
+NAMESPACE_ENV = "KEYLESS_POD_NAMESPACE"
+CLUSTER_DOMAIN = "svc.cluster.local"
+
+_LOCAL_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
+_guarded = False
+
+
+class OffMachineConnectionRefused(OSError):
+    pass
+
+
+def _is_loopback(host: object) -> bool:
+    if host is None:
+        return True  # getaddrinfo(None, port): the local host
+    name = host.decode() if isinstance(host, bytes) else str(host)
+    if name.lower() in _LOCAL_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(name.split("%", 1)[0]).is_loopback
+    except ValueError:
+        return False
+
+
+def guard_loopback() -> None:
+    """Refuse lookups and connections to anything but loopback in this process."""
+    global _guarded
+    if _guarded:
+        return
+    _guarded = True
+    original_getaddrinfo = socket.getaddrinfo
+    original_connect = socket.socket.connect
+    original_connect_ex = socket.socket.connect_ex
+
+    def getaddrinfo(host, *args, **kwargs):
+        if not _is_loopback(host):
+            raise OffMachineConnectionRefused(
+                f"keyless emulator: {host!r} is outside this machine; pods may only reach loopback addresses")
+        return original_getaddrinfo(host, *args, **kwargs)
+
+    def _check(address) -> None:
+        if isinstance(address, tuple) and not _is_loopback(address[0]):
+            raise OffMachineConnectionRefused(
+                f"keyless emulator: connection to {address[0]} refused; pods may only reach loopback addresses")
+
+    def connect(self, address):
+        _check(address)
+        return original_connect(self, address)
+
+    def connect_ex(self, address):
+        _check(address)
+        return original_connect_ex(self, address)
+
+    socket.getaddrinfo = getaddrinfo  # type: ignore[assignment]
+    socket.socket.connect = connect  # type: ignore[method-assign]
+    socket.socket.connect_ex = connect_ex  # type: ignore[method-assign]
+
+
+def service_map() -> dict[str, str]:
+    path = os.environ.get(SERVICE_MAP_ENV)
+    if not path:
+        return {}
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return {}
+
+
+def _service_key(host: str, port: int, namespace: str) -> str | None:
+    parts = host.lower().rstrip(".").split(".")
+    if len(parts) == 1:
+        return f"{namespace}/{parts[0]}/{port}"
+    suffix = ".".join(parts[2:])
+    if len(parts) >= 2 and suffix in ("", "svc", CLUSTER_DOMAIN):
+        return f"{parts[1]}/{parts[0]}/{port}"
+    return None
+
+
+def resolve_url(url: str) -> str:
+    """`url` with an in-cluster service host replaced by its local address (unchanged otherwise)."""
+    parts = urlsplit(url)
+    if not parts.hostname or _is_loopback(parts.hostname):
+        return url
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    key = _service_key(parts.hostname, port, os.environ.get(NAMESPACE_ENV, "default"))
+    local = service_map().get(key) if key else None
+    if not local:
+        return url
+    return urlunsplit((parts.scheme, local, parts.path, parts.query, parts.fragment))
+
+
+def listen_port(default: int) -> int:
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--port", type=int, default=default)
+    args, _ = parser.parse_known_args()
+    return args.port
+
+
+def serve(app, default_port: int) -> None:
+    """Run `app` under uvicorn on 127.0.0.1 (uvicorn's own startup and access log lines)."""
+    import uvicorn
+
+    guard_loopback()
+    uvicorn.run(app, host="127.0.0.1", port=listen_port(default_port))
