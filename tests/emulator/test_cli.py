@@ -1,0 +1,184 @@
+"""`python -m keyless.emulator start|status|env|stop` as a user runs them: real subprocesses,
+a temporary KEYLESS_HOME, any free port. Every process started here is stopped here."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from keyless.emulator import runtime
+
+EXPORTED = ["REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET",
+            "AZURE_AUTHORITY_HOST", "AZURE_SUBSCRIPTION_ID", "AZURE_RESOURCE_MANAGER_URL"]
+RUNTIME_KEYS = ["url", "ca_bundle", "tenant_id", "subscription_id", "client_id", "client_secret", "pid"]
+# Anything that tries to leave the machine through a proxy-aware client fails at once.
+OFFLINE = {"HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9", "NO_PROXY": "127.0.0.1,localhost"}
+
+
+def _env(home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "KEYLESS_"))}
+    return {**env, **OFFLINE, "KEYLESS_HOME": str(home)}
+
+
+def cli(home: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "keyless.emulator", *args], env=_env(home), capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def _kill_if_alive(pid: int) -> None:
+    if pid and runtime.pid_alive(pid):
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        while runtime.pid_alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if runtime.pid_alive(pid):
+            os.kill(pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A data folder with an emulator started by the CLI; stopped (and if need be killed) at the end."""
+    folder = tmp_path_factory.mktemp("cli-home")
+    started = cli(folder, "start", "--port", "0", "--no-kubelet")
+    assert started.returncode == 0, started.stderr
+    pid = runtime.read(folder).pid
+    yield folder
+    cli(folder, "stop")
+    _kill_if_alive(pid)
+
+
+def test_start_returns_once_healthy(home):
+    info = runtime.read(home)
+    health = runtime.health(info.url, info.ca_cert, timeout=1.0)
+    assert health is not None and health["status"] == "ok" and health["scenario"] == "before-you-begin"
+
+
+def test_emulator_answers_health_within_one_second_of_process_start(tmp_path):
+    """Stated requirement: process start -> first healthy answer < 1 s (fresh data folder: TLS made too)."""
+    started = time.monotonic()
+    proc = subprocess.Popen([sys.executable, "-m", "keyless.emulator", "serve", "--port", "0", "--no-kubelet"],
+                            env=_env(tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        healthy_after = None
+        while time.monotonic() - started < 10 and proc.poll() is None:
+            try:
+                info = runtime.read(tmp_path)
+            except runtime.EmulatorNotRunning:
+                time.sleep(0.005)
+                continue
+            if runtime.health(info.url, info.ca_cert, timeout=1.0):
+                healthy_after = time.monotonic() - started
+                break
+            time.sleep(0.005)
+        assert healthy_after is not None, "the emulator never answered health"
+        assert healthy_after < 1.0, f"first healthy answer {healthy_after:.3f}s after the process started"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    assert not runtime.runtime_path(tmp_path).exists(), "serve removes its runtime file when terminated"
+
+
+def test_runtime_file_holds_what_tools_need_and_is_private(home):
+    path = runtime.runtime_path(home)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    data = json.loads(path.read_text())
+    for key in RUNTIME_KEYS:
+        assert data[key], key
+    assert data["url"].startswith("https://127.0.0.1:")
+    assert Path(data["ca_bundle"]).is_file()
+    assert runtime.pid_alive(data["pid"])
+
+
+def test_status_of_a_running_emulator_exits_zero(home):
+    result = cli(home, "status")
+    assert result.returncode == 0
+    assert runtime.read(home).url in result.stdout
+
+
+def test_status_without_an_emulator_exits_three(tmp_path):
+    result = cli(tmp_path, "status")
+    assert result.returncode == 3
+    assert "not running" in result.stdout and "python -m keyless.emulator start" in result.stdout
+
+
+def test_env_without_an_emulator_exits_three(tmp_path):
+    result = cli(tmp_path, "env")
+    assert result.returncode == 3 and "error:" in result.stderr
+
+
+def test_env_prints_export_lines(home):
+    result = cli(home, "env")
+    assert result.returncode == 0
+    exported = dict(line[len("export "):].split("=", 1) for line in result.stdout.splitlines())
+    info = runtime.read(home)
+    for name in EXPORTED:
+        assert name in exported, name
+    assert exported["AZURE_AUTHORITY_HOST"] == info.url
+    assert exported["AZURE_RESOURCE_MANAGER_URL"] == info.url + "/"
+    assert exported["AZURE_SUBSCRIPTION_ID"] == info.subscription_id
+
+
+def test_env_json(home):
+    result = cli(home, "env", "--json")
+    assert result.returncode == 0
+    assert set(EXPORTED) <= set(json.loads(result.stdout))
+
+
+def test_evaluated_env_lets_the_sdks_list_the_resource_group(home):
+    """What a user does: eval the exports, then EnvironmentCredential + azure-mgmt-resource."""
+    script = textwrap.dedent("""
+        import os
+        from azure.identity import EnvironmentCredential
+        from azure.mgmt.resource.resources import ResourceManagementClient
+        credential = EnvironmentCredential(disable_instance_discovery=True)
+        client = ResourceManagementClient(credential, os.environ["AZURE_SUBSCRIPTION_ID"],
+                                          base_url=os.environ["AZURE_RESOURCE_MANAGER_URL"])
+        print(",".join(sorted(g.name for g in client.resource_groups.list())))
+    """)
+    command = f'eval "$({sys.executable} -m keyless.emulator env)" && {sys.executable} -c "$SCRIPT"'
+    result = subprocess.run(["bash", "-c", command], env={**_env(home), "SCRIPT": script}, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "myResourceGroup"
+
+
+def test_second_start_reuses_the_running_emulator(home):
+    before = runtime.read(home)
+    started = time.monotonic()
+    result = cli(home, "start", "--port", "0", "--no-kubelet")
+    assert result.returncode == 0
+    after = runtime.read(home)
+    assert (after.pid, after.url) == (before.pid, before.url)
+    assert f"pid {before.pid}" in result.stdout
+    assert time.monotonic() - started < 10
+
+
+def test_stop_removes_the_runtime_file(tmp_path):
+    assert cli(tmp_path, "start", "--port", "0", "--no-kubelet").returncode == 0
+    pid = runtime.read(tmp_path).pid
+    try:
+        result = cli(tmp_path, "stop")
+        assert result.returncode == 0 and result.stdout.strip() == "stopped"
+        assert not runtime.runtime_path(tmp_path).exists()
+        assert not runtime.pid_alive(pid)
+        again = cli(tmp_path, "stop")
+        assert again.returncode == 0 and again.stdout.strip() == "no emulator was running"
+        assert cli(tmp_path, "status").returncode == 3
+    finally:
+        _kill_if_alive(pid)
+
+
+def test_start_refuses_a_non_loopback_host(tmp_path):
+    result = cli(tmp_path, "start", "--host", "0.0.0.0", "--port", "0")
+    assert result.returncode == 1
+    assert "loopback" in result.stderr
+    assert not runtime.runtime_path(tmp_path).exists()

@@ -1,0 +1,93 @@
+"""Deterministic mode: the same seed gives the same state on any machine and data folder;
+another seed, or --random, gives other ids. Secrets never derive from the seed alone."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+import requests
+
+from keyless.emulator import EmulatorConfig, InProcessEmulator, runtime, start_in_thread
+
+from .test_cli import _kill_if_alive, cli
+
+
+def _snapshot(emu: InProcessEmulator) -> dict:
+    r = requests.get(emu.info.url + "/_emulator/snapshot", headers={"x-emulator-admin-key": emu.info.admin_key},
+                     verify=emu.info.ca_cert)
+    r.raise_for_status()
+    return r.json()
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[InProcessEmulator, InProcessEmulator]]:
+    first = start_in_thread(EmulatorConfig(home=tmp_path_factory.mktemp("det-a"), seed="workshop", kubelet=False))
+    try:
+        second = start_in_thread(EmulatorConfig(home=tmp_path_factory.mktemp("det-b"), seed="workshop", kubelet=False))
+    except BaseException:
+        first.stop()
+        raise
+    yield first, second
+    first.stop()
+    second.stop()
+
+
+def test_same_seed_gives_identical_snapshots(pair):
+    first, second = pair
+    a, b = _snapshot(first), _snapshot(second)
+    assert json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+    assert a["resources"]["documents"], "the scenario seeded resources"
+
+
+def test_same_seed_gives_the_same_advertised_ids(pair):
+    first, second = pair
+    for field in ("tenant_id", "subscription_id", "client_id"):
+        assert getattr(first.info, field) == getattr(second.info, field), field
+
+
+def test_secrets_differ_between_data_folders_even_with_the_same_seed(pair):
+    first, second = pair
+    assert first.info.client_secret != second.info.client_secret
+    assert first.info.admin_key != second.info.admin_key
+
+
+def test_same_seed_still_same_after_a_reset(pair):
+    first, second = pair
+    admin = {"x-emulator-admin-key": first.info.admin_key}
+    requests.post(first.info.url + "/_emulator/reset", json={}, headers=admin, verify=first.info.ca_cert)
+    assert _snapshot(first) == _snapshot(second)
+
+
+def test_another_seed_gives_other_ids(pair, tmp_path):
+    first, _ = pair
+    with start_in_thread(EmulatorConfig(home=tmp_path, seed="another", kubelet=False)) as other:
+        assert other.info.tenant_id != first.info.tenant_id
+        assert other.info.subscription_id != first.info.subscription_id
+        assert other.info.client_id != first.info.client_id
+        ids = {d["id"] for d in _snapshot(other)["resources"]["documents"]}
+        assert ids.isdisjoint({d["id"] for d in _snapshot(first)["resources"]["documents"]})
+
+
+def _random_start(home: Path) -> runtime.EmulatorInfo:
+    result = cli(home, "start", "--port", "0", "--random", "--no-kubelet")
+    assert result.returncode == 0, result.stderr
+    return runtime.read(home)
+
+
+def test_random_flag_gives_other_ids_on_every_start(tmp_path):
+    one, two = tmp_path / "one", tmp_path / "two"
+    pids = []
+    try:
+        a = _random_start(one)
+        pids.append(a.pid)
+        b = _random_start(two)
+        pids.append(b.pid)
+        assert (a.deterministic, b.deterministic) == (False, False)
+        assert a.tenant_id != b.tenant_id and a.subscription_id != b.subscription_id and a.client_id != b.client_id
+    finally:
+        for home in (one, two):
+            cli(home, "stop")
+        for pid in pids:
+            _kill_if_alive(pid)
