@@ -1,0 +1,401 @@
+"""Microsoft.ContainerService managed clusters through azure-mgmt-containerservice: the workload
+identity switches, long-running writes through the real poller, the kubeconfig, and the errors."""
+from __future__ import annotations
+
+import base64
+import json
+import re
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
+
+from keyless.emulator.arm.authorization.models import seed_assignment
+
+RG, CLUSTER = "myResourceGroup", "myAKSCluster"
+CLUSTER_TYPE = "Microsoft.ContainerService/managedClusters"
+EXAMPLES = Path("/work/shared/reference/arm-examples/containerservice")
+NO_30S_WAIT = 10  # seconds: far below the client's 30 s default polling interval
+
+
+def _raw(pipeline_response, deserialized, headers):
+    return pipeline_response.http_response.json()
+
+
+def _enable_workload_identity(aks, name=CLUSTER):
+    """What `az aks update --enable-oidc-issuer --enable-workload-identity` does: GET, modify, PUT it all back."""
+    from azure.mgmt.containerservice.models import ManagedClusterOIDCIssuerProfile, ManagedClusterSecurityProfile
+    from azure.mgmt.containerservice.models import ManagedClusterSecurityProfileWorkloadIdentity
+
+    mc = aks.managed_clusters.get(RG, name)
+    mc.properties.oidc_issuer_profile = ManagedClusterOIDCIssuerProfile(enabled=True)
+    mc.properties.security_profile = mc.properties.security_profile or ManagedClusterSecurityProfile()
+    mc.properties.security_profile.workload_identity = ManagedClusterSecurityProfileWorkloadIdentity(enabled=True)
+    return aks.managed_clusters.begin_create_or_update(RG, name, mc)
+
+
+def _new_cluster_body(**properties):
+    return {"location": "eastus", "properties": {
+        "dnsPrefix": "demo", "agentPoolProfiles": [{"name": "nodepool1", "count": 1, "mode": "System"}], **properties}}
+
+
+def _requests(clients):
+    """Resource Manager requests the emulator logged since the test began (the control API's own are left out)."""
+    return [r for r in clients.admin("GET", "/_emulator/requests").json()["requests"] if r["surface"] == "arm"]
+
+
+def _set_realistic(clients, factor=0.005):
+    clients.admin("PUT", "/_emulator/latency", json={"profile": "realistic", "factor": factor}).raise_for_status()
+
+
+# -- reads -------------------------------------------------------------------------------------
+def test_get_seeded_cluster(clients):
+    mc = clients.aks().managed_clusters.get(RG, CLUSTER)
+    p = mc.properties
+    assert (mc.name, mc.location, mc.type) == (CLUSTER, "eastus", CLUSTER_TYPE)
+    assert mc.id == clients.group_id() + f"/providers/{CLUSTER_TYPE}/{CLUSTER}"
+    assert p.provisioning_state == "Succeeded"
+    assert (p.kubernetes_version, p.current_kubernetes_version) == ("1.32.6", "1.32.6")
+    assert p.node_resource_group == "MC_myResourceGroup_myAKSCluster_eastus"
+    assert re.fullmatch(rf"{re.escape(p.dns_prefix.lower())}-[0-9a-f]{{8}}\.hcp\.eastus\.azmk8s\.io", p.fqdn)
+    assert p.oidc_issuer_profile.enabled is False and p.oidc_issuer_profile.issuer_url is None
+    assert not (p.security_profile.workload_identity and p.security_profile.workload_identity.enabled)
+    assert p.enable_rbac is True and p.agent_pool_profiles[0].name == "nodepool1"
+    assert mc.identity.type == "SystemAssigned" and mc.identity.tenant_id == clients.info.tenant_id
+
+
+def test_get_body_carries_the_keys_of_the_official_example(clients):
+    example = json.loads((EXAMPLES / "ManagedClustersGet.json").read_text())["responses"]["200"]["body"]
+    body = clients.aks().managed_clusters.get(RG, CLUSTER, cls=_raw)
+    # Keys the example shows only because its cluster opted into them at create time; the seeded
+    # cluster did not (no SSH key, no disk encryption set, no upgrade override, no availability
+    # zones, no customer-provided outbound IPs). test_opt_in_fields_are_kept shows they round-trip.
+    opt_in = {"linuxProfile", "diskEncryptionSetID", "upgradeSettings"}
+    assert set(example) <= set(body)
+    assert set(example["properties"]) - opt_in <= set(body["properties"])
+    example_pool = example["properties"]["agentPoolProfiles"][0]
+    assert set(example_pool) - {"availabilityZones"} <= set(body["properties"]["agentPoolProfiles"][0])
+    example_net = example["properties"]["networkProfile"]
+    assert set(example_net) <= set(body["properties"]["networkProfile"])
+    assert (set(example_net["loadBalancerProfile"]) - {"outboundIPs"}
+            <= set(body["properties"]["networkProfile"]["loadBalancerProfile"]))
+    assert {"createdBy", "createdByType", "createdAt", "lastModifiedAt"} <= set(body["systemData"])
+    assert body["systemData"]["createdBy"] == clients.info.client_id
+
+
+def test_issuer_url_is_absent_while_oidc_is_disabled(clients):
+    body = clients.aks().managed_clusters.get(RG, CLUSTER, cls=_raw)
+    assert body["properties"]["oidcIssuerProfile"] == {"enabled": False}
+
+
+def test_list_by_group_and_by_subscription(clients):
+    aks = clients.aks()
+    aks.managed_clusters.begin_create_or_update(RG, "second", _new_cluster_body()).result()
+    assert [c.name for c in aks.managed_clusters.list_by_resource_group(RG)] == [CLUSTER, "second"]
+    assert [c.name for c in aks.managed_clusters.list()] == [CLUSTER, "second"]
+
+
+def test_list_by_missing_group_is_resource_group_not_found(clients):
+    with pytest.raises(ResourceNotFoundError) as e:
+        list(clients.aks().managed_clusters.list_by_resource_group("nope"))
+    assert e.value.status_code == 404 and e.value.error.code == "ResourceGroupNotFound"
+
+
+def test_missing_cluster_is_resource_not_found(clients):
+    with pytest.raises(ResourceNotFoundError) as e:
+        clients.aks().managed_clusters.get(RG, "ghost")
+    assert e.value.status_code == 404 and e.value.error.code == "ResourceNotFound"
+    assert e.value.error.message == (
+        f"The Resource '{CLUSTER_TYPE}/ghost' under resource group '{RG}' was not found. "
+        "For more details please go to https://aka.ms/ARMResourceNotFoundFix")
+
+
+def test_cluster_in_missing_group_is_resource_group_not_found(clients):
+    with pytest.raises(ResourceNotFoundError) as e:
+        clients.aks().managed_clusters.get("nope", CLUSTER)
+    assert e.value.error.code == "ResourceGroupNotFound"
+
+
+# -- the article's step 1: enable the OIDC issuer and workload identity --------------------------
+def test_enable_oidc_and_workload_identity_round_trip_with_the_real_poller(clients):
+    aks = clients.aks()
+    assert aks._config.polling_interval == 30
+    started = time.monotonic()
+    mc = _enable_workload_identity(aks).result()
+    assert time.monotonic() - started < NO_30S_WAIT, "the poller must never fall into its 30 s default"
+    assert mc.properties.provisioning_state == "Succeeded"
+    assert mc.properties.oidc_issuer_profile.enabled is True
+    assert mc.properties.security_profile.workload_identity.enabled is True
+    issuer = mc.properties.oidc_issuer_profile.issuer_url
+    assert re.fullmatch(re.escape(clients.info.url) + rf"/oidc/eastus/{clients.info.tenant_id}/[0-9a-f-]{{36}}/", issuer)
+    assert aks.managed_clusters.get(RG, CLUSTER).properties.oidc_issuer_profile.issuer_url == issuer
+    # the update answered 200 with an Azure-AsyncOperation the poller followed, then a final GET
+    log = [(r["method"], r["status"], r["path"]) for r in _requests(clients)]
+    put = next(i for i, (m, _, _) in enumerate(log) if m == "PUT")
+    assert log[put][1] == 200
+    assert any(re.search(r"/providers/Microsoft\.ContainerService/locations/eastus/operations/", p)
+               for _, _, p in log[put + 1:])
+
+
+def test_round_trip_keeps_server_owned_fields(clients):
+    aks = clients.aks()
+    before = aks.managed_clusters.get(RG, CLUSTER, cls=_raw)
+    _enable_workload_identity(aks).result()
+    after = aks.managed_clusters.get(RG, CLUSTER, cls=_raw)
+    for key in ("fqdn", "azurePortalFQDN", "nodeResourceGroup", "dnsPrefix", "resourceUID", "identityProfile"):
+        assert after["properties"][key] == before["properties"][key], key
+    assert after["identity"] == before["identity"]
+    assert after["systemData"]["createdAt"] == before["systemData"]["createdAt"]
+    assert after["eTag"] != before["eTag"]
+
+
+def test_realistic_latency_shows_updating_then_succeeded(clients):
+    aks = clients.aks()
+    _set_realistic(clients)
+    started = time.monotonic()
+    poller = _enable_workload_identity(aks)
+    during = aks.managed_clusters.get(RG, CLUSTER)
+    assert during.properties.provisioning_state == "Updating"
+    assert during.properties.oidc_issuer_profile.enabled is False, "the old document until the operation settles"
+    assert during.properties.oidc_issuer_profile.issuer_url is None
+    mc = poller.result()
+    assert time.monotonic() - started < NO_30S_WAIT
+    assert mc.properties.provisioning_state == "Succeeded" and mc.properties.oidc_issuer_profile.issuer_url
+
+
+def test_second_write_during_an_operation_is_operation_not_allowed(clients):
+    aks = clients.aks()
+    _set_realistic(clients)
+    poller = _enable_workload_identity(aks)
+    with pytest.raises(ResourceExistsError) as e:
+        aks.managed_clusters.begin_update_tags(RG, CLUSTER, {"tags": {"a": "b"}})
+    assert e.value.status_code == 409 and e.value.error.code == "OperationNotAllowed"
+    assert e.value.error.message.startswith(
+        "Operation is not allowed because there's an in progress update managed cluster operation")
+    with pytest.raises(ResourceExistsError) as e:
+        aks.managed_clusters.begin_delete(RG, CLUSTER)
+    assert e.value.error.code == "OperationNotAllowed"
+    poller.result()
+    aks.managed_clusters.begin_update_tags(RG, CLUSTER, {"tags": {"a": "b"}}).result()
+
+
+def test_oidc_cannot_be_disabled_once_enabled(clients):
+    aks = clients.aks()
+    _enable_workload_identity(aks).result()
+    mc = aks.managed_clusters.get(RG, CLUSTER)
+    mc.properties.oidc_issuer_profile.enabled = False
+    with pytest.raises(HttpResponseError) as e:
+        aks.managed_clusters.begin_create_or_update(RG, CLUSTER, mc)
+    assert e.value.status_code == 400 and e.value.error.code == "BadRequest"
+    assert e.value.error.message == "OIDC issuer feature cannot be disabled."
+
+
+def test_a_put_without_the_oidc_profile_keeps_it_enabled(clients):
+    aks = clients.aks()
+    _enable_workload_identity(aks).result()
+    body = aks.managed_clusters.get(RG, CLUSTER, cls=_raw)
+    del body["properties"]["oidcIssuerProfile"]
+    mc = aks.managed_clusters.begin_create_or_update(RG, CLUSTER, body).result()
+    assert mc.properties.oidc_issuer_profile.enabled is True
+
+
+def test_workload_identity_without_oidc_is_refused(clients):
+    from azure.mgmt.containerservice.models import ManagedClusterSecurityProfile
+    from azure.mgmt.containerservice.models import ManagedClusterSecurityProfileWorkloadIdentity
+
+    aks = clients.aks()
+    mc = aks.managed_clusters.get(RG, CLUSTER)
+    mc.properties.security_profile = ManagedClusterSecurityProfile(
+        workload_identity=ManagedClusterSecurityProfileWorkloadIdentity(enabled=True))
+    with pytest.raises(HttpResponseError) as e:
+        aks.managed_clusters.begin_create_or_update(RG, CLUSTER, mc)
+    assert e.value.status_code == 400 and e.value.error.code == "InvalidParameter"
+    assert "OIDC issuer" in e.value.error.message and "workloadIdentity" in e.value.error.message
+    assert aks.managed_clusters.get(RG, CLUSTER).properties.provisioning_state == "Succeeded"
+
+
+# -- create, tags, delete ----------------------------------------------------------------------
+def test_create_answers_201_creating_then_succeeds(clients):
+    aks = clients.aks()
+    _set_realistic(clients)
+    poller = aks.managed_clusters.begin_create_or_update(RG, "demo", _new_cluster_body(
+        oidcIssuerProfile={"enabled": True}, securityProfile={"workloadIdentity": {"enabled": True}}))
+    during = aks.managed_clusters.get(RG, "demo")
+    assert during.properties.provisioning_state == "Creating"
+    assert during.properties.agent_pool_profiles[0].provisioning_state == "Creating"
+    mc = poller.result()
+    assert mc.properties.provisioning_state == "Succeeded"
+    assert mc.properties.security_profile.workload_identity.enabled is True
+    assert mc.properties.oidc_issuer_profile.issuer_url.endswith("/")
+    assert mc.properties.fqdn.startswith("demo-") and mc.properties.dns_prefix == "demo"
+    put = next(r for r in _requests(clients) if r["method"] == "PUT")
+    assert put["status"] == 201
+
+
+def test_create_fills_agent_pool_defaults_and_refuses_bad_pools(clients):
+    aks = clients.aks()
+    mc = aks.managed_clusters.begin_create_or_update(RG, "demo", _new_cluster_body()).result()
+    pool = mc.properties.agent_pool_profiles[0]
+    assert (pool.count, pool.mode, pool.os_type, pool.orchestrator_version) == (1, "System", "Linux", "1.32.6")
+    with pytest.raises(HttpResponseError) as e:
+        aks.managed_clusters.begin_create_or_update(RG, "demo2", _new_cluster_body(
+            agentPoolProfiles=[{"name": "Bad-Pool", "count": 1}]))
+    assert e.value.status_code == 400 and e.value.error.code == "InvalidParameter"
+    assert "agentPoolProfile.name" in e.value.error.message
+
+
+def test_opt_in_fields_are_kept(clients):
+    aks = clients.aks()
+    ssh = {"adminUsername": "azureuser", "ssh": {"publicKeys": [{"keyData": "ssh-rsa AAAAB3 demo"}]}}
+    des = clients.group_id() + "/providers/Microsoft.Compute/diskEncryptionSets/des"
+    aks.managed_clusters.begin_create_or_update(RG, "demo", _new_cluster_body(
+        linuxProfile=ssh, diskEncryptionSetID=des, agentPoolProfiles=[
+            {"name": "nodepool1", "count": 1, "mode": "System", "availabilityZones": ["1", "2"]}])).result()
+    body = aks.managed_clusters.get(RG, "demo", cls=_raw)
+    assert body["properties"]["linuxProfile"] == ssh and body["properties"]["diskEncryptionSetID"] == des
+    assert body["properties"]["agentPoolProfiles"][0]["availabilityZones"] == ["1", "2"]
+
+
+def test_update_tags_is_a_long_running_patch(clients):
+    aks = clients.aks()
+    started = time.monotonic()
+    mc = aks.managed_clusters.begin_update_tags(RG, CLUSTER, {"tags": {"env": "workshop"}}).result()
+    assert time.monotonic() - started < NO_30S_WAIT
+    assert mc.tags == {"env": "workshop"} and mc.properties.provisioning_state == "Succeeded"
+    patch = next(r for r in _requests(clients) if r["method"] == "PATCH")
+    assert patch["status"] == 202
+
+
+def test_delete_removes_the_cluster_and_its_private_meta(clients):
+    aks = clients.aks()
+    cluster_id = clients.group_id() + f"/providers/{CLUSTER_TYPE}/{CLUSTER}"
+    assert cluster_id.lower() in clients.admin("GET", "/_emulator/snapshot").json()["resources"]["meta"]
+    started = time.monotonic()
+    aks.managed_clusters.begin_delete(RG, CLUSTER).result()
+    assert time.monotonic() - started < NO_30S_WAIT
+    with pytest.raises(ResourceNotFoundError):
+        aks.managed_clusters.get(RG, CLUSTER)
+    assert cluster_id.lower() not in clients.admin("GET", "/_emulator/snapshot").json()["resources"]["meta"]
+    assert next(r for r in _requests(clients) if r["method"] == "DELETE")["status"] == 202
+
+
+def test_delete_shows_deleting_while_it_runs(clients):
+    aks = clients.aks()
+    _set_realistic(clients)
+    poller = aks.managed_clusters.begin_delete(RG, CLUSTER)
+    assert aks.managed_clusters.get(RG, CLUSTER).properties.provisioning_state == "Deleting"
+    poller.result()
+    assert [c.name for c in aks.managed_clusters.list()] == []
+
+
+def test_delete_of_a_missing_cluster_is_204(clients):
+    clients.aks().managed_clusters.begin_delete(RG, "ghost").result()
+    assert next(r for r in _requests(clients) if r["method"] == "DELETE")["status"] == 204
+
+
+# -- kubeconfig --------------------------------------------------------------------------------
+def test_user_kubeconfig_points_at_the_emulator_api_server(clients):
+    creds = clients.aks().managed_clusters.list_cluster_user_credentials(RG, CLUSTER)
+    assert [k.name for k in creds.kubeconfigs] == ["clusterUser"]
+    config = yaml.safe_load(creds.kubeconfigs[0].value.decode("utf-8"))
+    cluster = config["clusters"][0]["cluster"]
+    assert re.fullmatch(re.escape(clients.info.url) + r"/k8s/[0-9a-f]+", cluster["server"])
+    assert base64.b64decode(cluster["certificate-authority-data"]) == Path(clients.info.ca_cert).read_bytes()
+    assert config["current-context"] == CLUSTER
+    assert config["users"][0]["name"] == f"clusterUser_{RG}_{CLUSTER}" and config["users"][0]["user"]["token"]
+
+
+def test_user_kubeconfig_of_a_missing_cluster(clients):
+    with pytest.raises(ResourceNotFoundError) as e:
+        clients.aks().managed_clusters.list_cluster_user_credentials(RG, "ghost")
+    assert e.value.error.code == "ResourceNotFound"
+
+
+# -- bad input ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["-starts-with-hyphen", "ends_", "has.dot", "x" * 64])
+def test_invalid_cluster_name_is_refused(clients, name):
+    with pytest.raises(HttpResponseError) as e:
+        clients.aks().managed_clusters.begin_create_or_update(RG, name, _new_cluster_body())
+    assert e.value.status_code == 400 and e.value.error.code == "InvalidResourceName"
+    assert e.value.error.target == "name"
+
+
+def test_create_in_missing_group_is_resource_group_not_found(clients):
+    with pytest.raises(ResourceNotFoundError) as e:
+        clients.aks().managed_clusters.begin_create_or_update("nope", "demo", _new_cluster_body())
+    assert e.value.status_code == 404 and e.value.error.code == "ResourceGroupNotFound"
+
+
+def test_create_without_location_is_refused(clients):
+    with pytest.raises(HttpResponseError) as e:
+        clients.aks().managed_clusters.begin_create_or_update(RG, "demo", {"properties": {}})
+    assert e.value.status_code == 400 and e.value.error.code == "InvalidRequestContent"
+    assert "'location'" in e.value.error.message
+
+
+def test_unsupported_kubernetes_version_is_refused(clients):
+    with pytest.raises(HttpResponseError) as e:
+        clients.aks().managed_clusters.begin_create_or_update(RG, "demo", _new_cluster_body(kubernetesVersion="1.20.0"))
+    assert e.value.status_code == 400 and e.value.error.code == "K8sVersionNotSupported"
+
+
+def test_dns_prefix_cannot_change(clients):
+    aks = clients.aks()
+    body = aks.managed_clusters.get(RG, CLUSTER, cls=_raw)
+    body["properties"]["dnsPrefix"] = "other"
+    with pytest.raises(HttpResponseError) as e:
+        aks.managed_clusters.begin_create_or_update(RG, CLUSTER, body)
+    assert e.value.status_code == 400 and e.value.error.code == "PropertyChangeNotAllowed"
+
+
+def test_location_cannot_change(clients):
+    aks = clients.aks()
+    body = aks.managed_clusters.get(RG, CLUSTER, cls=_raw)
+    body["location"] = "westeurope"
+    with pytest.raises(HttpResponseError) as e:
+        aks.managed_clusters.begin_create_or_update(RG, CLUSTER, body)
+    assert e.value.status_code == 400 and e.value.error.code == "InvalidResourceLocation"
+
+
+def test_stale_if_match_is_precondition_failed(clients):
+    from azure.core import MatchConditions
+
+    aks = clients.aks()
+    mc = aks.managed_clusters.get(RG, CLUSTER)
+    with pytest.raises(HttpResponseError) as e:
+        aks.managed_clusters.begin_create_or_update(RG, CLUSTER, mc, etag="not-the-etag",
+                                                    match_condition=MatchConditions.IfNotModified)
+    assert e.value.status_code == 412 and e.value.error.code == "PreconditionFailed"
+    aks.managed_clusters.begin_create_or_update(RG, CLUSTER, mc, etag=mc.e_tag,
+                                                match_condition=MatchConditions.IfNotModified).result()
+
+
+# -- RBAC --------------------------------------------------------------------------------------
+@pytest.fixture
+def reader(fresh, clients):
+    """A second service principal of the same tenant holding only Reader on the subscription."""
+    state = fresh.backend.state
+    with state.lock:
+        principal = state.add_principal(clients.info.tenant_id, "workshop-reader", has_secret=True)
+        seed_assignment(state, f"/subscriptions/{clients.sub}", principal.object_id, "Reader")
+        secret = state.client_secret(principal)
+    return clients.aks(credential=clients.credential(client_id=principal.app_id, client_secret=secret)), principal
+
+
+def test_reader_may_read_but_not_write(clients, reader):
+    aks, principal = reader
+    assert aks.managed_clusters.get(RG, CLUSTER).name == CLUSTER
+    with pytest.raises(HttpResponseError) as e:
+        _enable_workload_identity(aks)
+    assert e.value.status_code == 403 and e.value.error.code == "AuthorizationFailed"
+    assert "Microsoft.ContainerService/managedClusters/write" in e.value.error.message
+    assert principal.object_id in e.value.error.message
+    with pytest.raises(HttpResponseError) as e:
+        aks.managed_clusters.list_cluster_user_credentials(RG, CLUSTER)
+    assert e.value.status_code == 403
+    assert "Microsoft.ContainerService/managedClusters/listClusterUserCredential/action" in e.value.error.message
+    with pytest.raises(HttpResponseError) as e:
+        aks.managed_clusters.begin_delete(RG, CLUSTER)
+    assert e.value.status_code == 403 and e.value.error.code == "AuthorizationFailed"
