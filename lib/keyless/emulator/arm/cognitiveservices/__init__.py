@@ -1,1 +1,1 @@
-"""arm/cognitiveservices (being built)."""
+"""Microsoft.CognitiveServices: Azure OpenAI accounts, their keys, and model deployments."""

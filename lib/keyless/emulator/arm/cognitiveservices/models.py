@@ -1,11 +1,386 @@
-def seed_account(state, subscription, group, name, location, *, custom_subdomain, local_auth):
-    doc = {"id": f"/subscriptions/{subscription}/resourceGroups/{group}/providers/Microsoft.CognitiveServices/accounts/{name}",
-           "name": name, "type": "Microsoft.CognitiveServices/accounts", "location": location, "kind": "OpenAI",
-           "properties": {"customSubDomainName": custom_subdomain, "disableLocalAuth": not local_auth}}
+"""Cognitive Services accounts, their keys and model deployments — the rules, with no HTTP in sight.
+
+Stored documents never hold a URL the emulator serves: `render_account` adds `endpoint` and
+`endpoints` at answer time (`{base}/aoai/{customSubDomainName}/`). Account keys are stored
+nowhere either: they derive from the instance secret, the account id and how many times the
+key was regenerated.
+"""
+from __future__ import annotations
+
+import copy
+import hmac
+import re
+from typing import Any
+
+from ...state import EmulatorState
+from ..errors import ArmError, bad_request, invalid_resource_name, missing_property, parent_not_found, resource_not_found
+from ..resources.models import require_group
+from . import catalog, errors
+
+ACCOUNT_TYPE = "Microsoft.CognitiveServices/accounts"
+DEPLOYMENT_TYPE = "Microsoft.CognitiveServices/accounts/deployments"
+_ACCOUNT_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{1,63}$")
+_ACCOUNT_RULE = ("Account names are 2-64 characters of letters, digits, periods, underscores and hyphens, "
+                 "starting with a letter or digit.")
+_SUBDOMAIN = re.compile(r"^[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,62}[a-zA-Z0-9])$")
+_SUBDOMAIN_RULE = ("must be 2-64 characters of letters, digits and hyphens, starting and ending with a letter or "
+                   "digit (it becomes the host name of the account's endpoint)")
+_DEPLOYMENT_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$")
+_DEPLOYMENT_RULE = ("Deployment names are 1-64 characters of letters, digits, periods, underscores and hyphens, "
+                    "starting with a letter or digit.")
+KEY_NAMES = ("key1", "key2")
+DATA_API_NAMES = ("OpenAI Language Model Instance API", "OpenAI Dall-E API", "OpenAI Whisper API",
+                  "OpenAI Realtime API", "OpenAI Model Scaleset API")
+_CAPABILITIES = ({"name": "VirtualNetworks"}, {"name": "CustomerManagedKey"}, {"name": "MaxFineTuneCount", "value": "500"},
+                 {"name": "MaxRunningFineTuneCount", "value": "3"}, {"name": "MaxUserFileCount", "value": "100"},
+                 {"name": "TrustedServices",
+                  "value": "Microsoft.CognitiveServices,Microsoft.MachineLearningServices,Microsoft.Search"})
+
+
+def _location(value: str) -> str:
+    return value.replace(" ", "").lower()
+
+
+def _system_data(now: str, who: str | None, created: dict[str, Any] | None = None) -> dict[str, Any]:
+    data = created or {"createdBy": who, "createdByType": "Application", "createdAt": now}
+    return {**{k: data[k] for k in ("createdBy", "createdByType", "createdAt")},
+            "lastModifiedBy": who, "lastModifiedByType": "Application", "lastModifiedAt": now}
+
+
+# -- accounts ----------------------------------------------------------------------------
+def account_id(subscription: str, group: str, name: str) -> str:
+    return f"/subscriptions/{subscription}/resourceGroups/{group}/providers/{ACCOUNT_TYPE}/{name}"
+
+
+def get_account(state: EmulatorState, subscription: str, group: str, name: str) -> dict[str, Any]:
+    require_group(state, subscription, group)
+    doc = state.resources.get(account_id(subscription, group, name))
+    if doc is None:
+        raise resource_not_found(ACCOUNT_TYPE, name, group)
+    return doc
+
+
+def account_for_subdomain(state: EmulatorState, subdomain: str) -> dict[str, Any] | None:
+    wanted = subdomain.lower()
+    return next((d for d in state.resources.of_type(ACCOUNT_TYPE)
+                 if (d["properties"].get("customSubDomainName") or "").lower() == wanted), None)
+
+
+def endpoint_of(doc: dict[str, Any], base_url: str) -> str:
+    subdomain = doc["properties"].get("customSubDomainName")
+    if subdomain:
+        return f"{base_url}/aoai/{subdomain.lower()}/"
+    return f"{base_url}/aoai/regional-{doc['location']}/"
+
+
+def render_account(doc: dict[str, Any], base_url: str) -> dict[str, Any]:
+    """The document as the wire carries it: with the endpoints the emulator serves."""
+    out = copy.deepcopy(doc)
+    endpoint = endpoint_of(doc, base_url)
+    out["properties"]["endpoint"] = endpoint
+    out["properties"]["endpoints"] = {name: endpoint for name in DATA_API_NAMES}
+    return out
+
+
+def _validate_subdomain(state: EmulatorState, subdomain: Any, own_id: str) -> str | None:
+    if subdomain is None or subdomain == "":
+        return None
+    if not isinstance(subdomain, str) or not _SUBDOMAIN.match(subdomain):
+        raise errors.invalid_property("properties.customSubDomainName", _SUBDOMAIN_RULE + f"; got {subdomain!r}")
+    holder = account_for_subdomain(state, subdomain)
+    if holder is not None and holder["id"].lower() != own_id.lower():
+        raise errors.custom_domain_in_use(subdomain)
+    return subdomain
+
+
+def _apply_properties(state: EmulatorState, doc: dict[str, Any], props: dict[str, Any]) -> None:
+    """Properties a caller may set (PUT or PATCH), validated; the custom subdomain is immutable once set."""
+    p = doc["properties"]
+    if "customSubDomainName" in props:
+        new = _validate_subdomain(state, props["customSubDomainName"], doc["id"])
+        old = p.get("customSubDomainName")
+        if old and (new or "").lower() != old.lower():
+            raise errors.invalid_property("properties.customSubDomainName",
+                                          f"cannot be changed once set (it is '{old}')")
+        p["customSubDomainName"] = new or old
+    if "disableLocalAuth" in props:
+        if not isinstance(props["disableLocalAuth"], bool):
+            raise errors.invalid_property("properties.disableLocalAuth", "must be true or false")
+        p["disableLocalAuth"] = props["disableLocalAuth"]
+    if "publicNetworkAccess" in props:
+        if props["publicNetworkAccess"] not in ("Enabled", "Disabled"):
+            raise errors.invalid_property("properties.publicNetworkAccess", "must be 'Enabled' or 'Disabled'")
+        p["publicNetworkAccess"] = props["publicNetworkAccess"]
+    if isinstance(props.get("networkAcls"), dict):
+        p["networkAcls"] = {"defaultAction": props["networkAcls"].get("defaultAction", "Allow"),
+                            "virtualNetworkRules": props["networkAcls"].get("virtualNetworkRules", []),
+                            "ipRules": props["networkAcls"].get("ipRules", [])}
+
+
+def _check_kind_and_sku(body: dict[str, Any]) -> tuple[str, str]:
+    kind, sku = body.get("kind"), body.get("sku")
+    if not kind:
+        raise missing_property("kind")
+    if kind not in catalog.ACCOUNT_KINDS:
+        raise errors.invalid_property("kind", f"the emulator serves kinds {', '.join(catalog.ACCOUNT_KINDS)}; got {kind!r}")
+    if not isinstance(sku, dict) or not sku.get("name"):
+        raise missing_property("sku.name")
+    if sku["name"] not in catalog.ACCOUNT_KINDS[kind]:
+        raise errors.invalid_property("sku.name", f"kind {kind} offers SKU {', '.join(catalog.ACCOUNT_KINDS[kind])}; "
+                                                  f"got {sku['name']!r}")
+    return kind, sku["name"]
+
+
+def _new_account(state: EmulatorState, resource_id: str, name: str, location: str, kind: str, sku: str,
+                 who: str | None) -> dict[str, Any]:
+    now = state.clock.iso()
+    return {"id": resource_id, "name": name, "type": ACCOUNT_TYPE, "location": _location(location),
+            "sku": {"name": sku}, "kind": kind, "tags": {}, "etag": f'"{state.ids.guid("etag", resource_id)}"',
+            "systemData": _system_data(now, who),
+            "properties": {"provisioningState": "Succeeded", "customSubDomainName": None, "disableLocalAuth": False,
+                           "publicNetworkAccess": "Enabled",
+                           "networkAcls": {"defaultAction": "Allow", "virtualNetworkRules": [], "ipRules": []},
+                           "capabilities": [dict(c) for c in _CAPABILITIES], "dateCreated": now,
+                           "internalId": state.ids.hex("account-internal-id", resource_id, length=32),
+                           "isMigrated": False, "allowProjectManagement": False}}
+
+
+def _refuse_while_busy(state: EmulatorState, resource_id: str) -> None:
+    if state.pending_operation(resource_id) is not None:
+        raise errors.request_conflict(resource_id)
+
+
+def put_account(state: EmulatorState, subscription: str, group: str, name: str, body: Any,
+                who: str | None) -> tuple[dict[str, Any], dict[str, Any], bool]:
+    """Create or replace an account: (document while provisioning, final document, created)."""
+    if not _ACCOUNT_NAME.match(name):
+        raise invalid_resource_name(name, ACCOUNT_TYPE, _ACCOUNT_RULE)
+    if not isinstance(body, dict):
+        raise bad_request("The request content must be a JSON object.", code="InvalidRequestContent")
+    if not body.get("location"):
+        raise missing_property("location")
+    kind, sku = _check_kind_and_sku(body)
+    props = body.get("properties") or {}
+    if not isinstance(props, dict):
+        raise bad_request("properties must be a JSON object.", code="InvalidRequestContent", target="properties")
+    with state.lock:
+        require_group(state, subscription, group)
+        rid = account_id(subscription, group, name)
+        existing = state.resources.get(rid)
+        if existing is not None:
+            _refuse_while_busy(state, rid)
+            if existing["kind"] != kind:
+                raise errors.invalid_property("kind", f"cannot change from {existing['kind']} to {kind}")
+            if _location(body["location"]) != existing["location"]:
+                raise ArmError(409, "InvalidResourceLocation",
+                               f"The resource '{name}' already exists in location '{existing['location']}' in resource "
+                               f"group '{group}'. A resource with the same name cannot be created in location "
+                               f"'{_location(body['location'])}'. Please select a new resource name.")
+            doc = existing
+            doc["systemData"] = _system_data(state.clock.iso(), who, existing.get("systemData"))
+        else:
+            doc = _new_account(state, rid, name, body["location"], kind, sku, who)
+        doc["sku"] = {"name": sku}
+        doc["tags"] = dict(body.get("tags") or {})
+        _apply_properties(state, doc, props)
+        final = copy.deepcopy(doc)
+        final["properties"]["provisioningState"] = "Succeeded"
+        doc["properties"]["provisioningState"] = "Creating" if existing is None else "Accepted"
+        state.resources.put(doc)
+        return doc, final, existing is None
+
+
+def patch_account(state: EmulatorState, doc: dict[str, Any], body: Any,
+                  who: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Update tags, SKU and the mutable properties: (document while updating, final document)."""
+    if not isinstance(body, dict):
+        raise bad_request("The request content must be a JSON object.", code="InvalidRequestContent")
+    with state.lock:
+        _refuse_while_busy(state, doc["id"])
+        doc = copy.deepcopy(doc)
+        if "tags" in body:
+            doc["tags"] = dict(body.get("tags") or {})
+        if body.get("sku"):
+            _check_kind_and_sku({"kind": doc["kind"], "sku": body["sku"]})
+            doc["sku"] = {"name": body["sku"]["name"]}
+        _apply_properties(state, doc, body.get("properties") or {})
+        doc["systemData"] = _system_data(state.clock.iso(), who, doc.get("systemData"))
+        final = copy.deepcopy(doc)
+        final["properties"]["provisioningState"] = "Succeeded"
+        doc["properties"]["provisioningState"] = "Accepted"
+        state.resources.put(doc)
+        return doc, final
+
+
+def list_accounts(state: EmulatorState, subscription: str, group: str | None) -> list[dict[str, Any]]:
+    if group is not None:
+        require_group(state, subscription, group)
+        prefix = f"/subscriptions/{subscription}/resourceGroups/{group}"
+    else:
+        prefix = f"/subscriptions/{subscription}"
+    return state.resources.under(prefix, ACCOUNT_TYPE)
+
+
+# -- keys --------------------------------------------------------------------------------
+def _key_name(value: Any) -> str:
+    if not isinstance(value, str) or value.lower() not in KEY_NAMES:
+        raise errors.invalid_property("keyName", f"must be 'Key1' or 'Key2'; got {value!r}")
+    return value.lower()
+
+
+def current_keys(state: EmulatorState, doc: dict[str, Any]) -> dict[str, str]:
+    generations = state.resources.meta(doc["id"]).get("key_generation", {})
+    out = {}
+    for which in KEY_NAMES:
+        n = generations.get(which, 0)
+        out[which] = state.secrets.account_key(doc["id"], which if n == 0 else f"{which}#{n}")
+    return out
+
+
+def list_keys(state: EmulatorState, doc: dict[str, Any]) -> dict[str, str]:
+    if doc["properties"].get("disableLocalAuth"):
+        raise errors.local_auth_disabled()
+    return current_keys(state, doc)
+
+
+def regenerate_key(state: EmulatorState, doc: dict[str, Any], body: Any) -> dict[str, str]:
+    which = _key_name((body or {}).get("keyName") if isinstance(body, dict) else None)
+    if doc["properties"].get("disableLocalAuth"):
+        raise errors.local_auth_disabled()
+    with state.lock:
+        generations = state.resources.meta(doc["id"]).setdefault("key_generation", {})
+        generations[which] = generations.get(which, 0) + 1
+    return current_keys(state, doc)
+
+
+def key_matches(state: EmulatorState, doc: dict[str, Any], presented: str) -> str | None:
+    """Which key (key1/key2) the presented value is, compared in constant time; None if neither."""
+    for which, key in current_keys(state, doc).items():
+        if hmac.compare_digest(key.encode(), presented.encode()):
+            return which
+    return None
+
+
+# -- deployments -------------------------------------------------------------------------
+def deployment_id(account: str, name: str) -> str:
+    return f"{account}/deployments/{name}"
+
+
+def get_deployment(state: EmulatorState, account: dict[str, Any], name: str) -> dict[str, Any]:
+    doc = state.resources.get(deployment_id(account["id"], name))
+    if doc is None:
+        group = account["id"].split("/")[4]
+        raise resource_not_found(DEPLOYMENT_TYPE, f"{account['name']}/{name}", group)
+    return doc
+
+
+def list_deployments(state: EmulatorState, account: dict[str, Any]) -> list[dict[str, Any]]:
+    return state.resources.under(account["id"] + "/deployments", DEPLOYMENT_TYPE)
+
+
+def _deployment_properties(model: catalog.Model, version: str, capacity: int, props: dict[str, Any]) -> dict[str, Any]:
+    return {"model": {"format": "OpenAI", "name": model.name, "version": version},
+            "versionUpgradeOption": props.get("versionUpgradeOption") or "OnceNewDefaultVersionAvailable",
+            "raiPolicyName": props.get("raiPolicyName") or "Microsoft.DefaultV2",
+            "currentCapacity": capacity, "provisioningState": "Succeeded",
+            "capabilities": {model.capability: "true", "maxContextToken": str(model.max_context_tokens)},
+            "rateLimits": [{"key": "request", "renewalPeriod": 10, "count": capacity},
+                           {"key": "token", "renewalPeriod": 60, "count": capacity * 1000}]}
+
+
+def _deployment_document(state: EmulatorState, account: dict[str, Any], name: str, model: catalog.Model,
+                         version: str, sku: str, capacity: int, props: dict[str, Any], who: str | None,
+                         created: dict[str, Any] | None = None) -> dict[str, Any]:
+    rid = deployment_id(account["id"], name)
+    return {"id": rid, "name": name, "type": DEPLOYMENT_TYPE, "sku": {"name": sku, "capacity": capacity},
+            "etag": f'"{state.ids.guid("etag", rid)}"', "systemData": _system_data(state.clock.iso(), who, created),
+            "properties": _deployment_properties(model, version, capacity, props)}
+
+
+def _parse_deployment(body: Any) -> tuple[catalog.Model, str, str, int, dict[str, Any]]:
+    if not isinstance(body, dict):
+        raise bad_request("The request content must be a JSON object.", code="InvalidRequestContent")
+    props = body.get("properties")
+    if not isinstance(props, dict) or not isinstance(props.get("model"), dict):
+        raise missing_property("properties.model")
+    m = props["model"]
+    for key in ("name", "version"):
+        if not m.get(key):
+            raise missing_property(f"properties.model.{key}")
+    fmt = m.get("format") or "OpenAI"
+    model = catalog.find_model(m["name"], str(m["version"])) if fmt == "OpenAI" else None
+    if model is None:
+        raise errors.model_not_supported(fmt, m["name"], str(m["version"]))
+    sku = body.get("sku")
+    if not isinstance(sku, dict) or not sku.get("name"):
+        raise missing_property("sku.name")
+    if sku["name"] not in catalog.DEPLOYMENT_SKUS:
+        raise ArmError(400, "InvalidResourceProperties",
+                       f"The specified SKU '{sku['name']}' for model '{model.name} {m['version']}' is not supported "
+                       f"by the emulator; use one of {', '.join(catalog.DEPLOYMENT_SKUS)}.", target="sku.name")
+    capacity = sku.get("capacity", 1)
+    if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 1:
+        raise errors.invalid_property("sku.capacity", f"must be a positive integer; got {capacity!r}")
+    return model, str(m["version"]), sku["name"], capacity, props
+
+
+def put_deployment(state: EmulatorState, subscription: str, group: str, account_name: str, name: str, body: Any,
+                   who: str | None) -> tuple[dict[str, Any], dict[str, Any], bool]:
+    """Create or update a deployment: (document while provisioning, final document, created)."""
+    if not _DEPLOYMENT_NAME.match(name):
+        raise invalid_resource_name(name, DEPLOYMENT_TYPE, _DEPLOYMENT_RULE)
+    model, version, sku, capacity, props = _parse_deployment(body)
+    with state.lock:
+        require_group(state, subscription, group)
+        account = state.resources.get(account_id(subscription, group, account_name))
+        if account is None:
+            raise parent_not_found(DEPLOYMENT_TYPE, account_id(subscription, group, account_name))
+        rid = deployment_id(account["id"], name)
+        existing = state.resources.get(rid)
+        if existing is not None:
+            _refuse_while_busy(state, rid)
+        final = _deployment_document(state, account, name, model, version, sku, capacity, props, who,
+                                     existing.get("systemData") if existing else None)
+        doc = copy.deepcopy(final)
+        doc["properties"]["provisioningState"] = "Creating" if existing is None else "Updating"
+        state.resources.put(doc)
+        return doc, final, existing is None
+
+
+# -- scenario seeding --------------------------------------------------------------------
+def seed_account(state: EmulatorState, subscription: str, group: str, name: str, location: str, *,
+                 custom_subdomain: str | None, local_auth: bool) -> dict[str, Any]:
+    """An Azure OpenAI account, provisioned (what the prerequisite article leaves behind)."""
+    rid = account_id(subscription, group, name)
+    doc = _new_account(state, rid, name, location, "OpenAI", "S0", None)
+    doc["properties"]["customSubDomainName"] = _validate_subdomain(state, custom_subdomain, rid)
+    doc["properties"]["disableLocalAuth"] = not local_auth
     return state.resources.put(doc)
 
 
-def seed_deployment(state, account_id, name, *, model_name, model_version):
-    doc = {"id": f"{account_id}/deployments/{name}", "name": name,
-           "type": "Microsoft.CognitiveServices/accounts/deployments", "properties": {}}
-    return state.resources.put(doc)
+def seed_deployment(state: EmulatorState, account_id: str, name: str, *, model_name: str, model_version: str,
+                    sku_name: str = "Standard", capacity: int = 10) -> dict[str, Any]:
+    model = catalog.find_model(model_name, model_version)
+    if model is None:
+        raise ValueError(f"model {model_name} {model_version} is not in the emulator's catalogue")
+    account = state.resources.get(account_id)
+    if account is None:
+        raise ValueError(f"no account {account_id}")
+    return state.resources.put(_deployment_document(state, account, name, model, model_version, sku_name, capacity,
+                                                    {}, None))
+
+
+# -- visibility --------------------------------------------------------------------------
+ACCOUNT_READ = "Microsoft.CognitiveServices/accounts/read"
+
+
+def readable_accounts(state: EmulatorState, principal_id: str, scope: str,
+                      docs: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
+    """The accounts a principal may read, as Resource Manager filters a collection GET; None when the
+    principal may read neither the collection's scope nor any account in it (a 403)."""
+    from ..authorization.rbac import is_allowed
+
+    if is_allowed(state, principal_id, ACCOUNT_READ, scope):
+        return docs
+    visible = [d for d in docs if is_allowed(state, principal_id, ACCOUNT_READ, d["id"])]
+    return visible or None
