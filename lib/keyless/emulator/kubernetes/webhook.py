@@ -176,3 +176,19 @@ class WorkloadIdentityWebhook:
         if sa is None:
             raise AdmissionDenied(f'serviceaccounts "{name}" not found')
         return mutate_pod(pod, sa, self._config())
+
+
+def admission_plugin(request) -> dict[str, Any]:
+    """The webhook registered on the API server (`admission.AdmissionPlugin`): pod CREATE only.
+
+    AZURE_TENANT_ID defaults to the cluster's tenant; AZURE_AUTHORITY_HOST is the emulator's
+    Entra authority with a trailing slash, as AKS injects `https://login.microsoftonline.com/`.
+    """
+    if request.operation != "CREATE" or request.resource != "pods":
+        return request.object
+    cluster = request.cluster
+    hook = WorkloadIdentityWebhook(
+        lambda: cluster.workload_identity_enabled,
+        lambda: WebhookConfig(tenant_id=cluster.tenant_id, authority_host=cluster.base_url.rstrip("/") + "/"),
+        lambda namespace, name: request.store.find("serviceaccounts", namespace, name))
+    return hook.admit(request.object, request.namespace)
