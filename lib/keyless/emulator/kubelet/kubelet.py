@@ -97,8 +97,8 @@ class Kubelet:
             await asyncio.gather(*(w.stop() for w in workers), return_exceptions=True)
             await self.network.close_cluster(cluster)
 
-        if self._loop is not None:
-            self.run_sync(stop_all())
+        if self._loop is not None:  # never wait here: the caller may hold the state lock the loop needs
+            asyncio.run_coroutine_threadsafe(stop_all(), self._loop)
 
     def api_of(self, cluster: str) -> ClusterAPI | None:
         return self._apis.get(cluster)

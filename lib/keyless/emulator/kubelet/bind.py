@@ -1,0 +1,73 @@
+"""`ClusterAPI` over one cluster's object store (`kubernetes.store.ClusterStore`)."""
+from __future__ import annotations
+
+import copy
+from typing import Any, Callable
+
+from ..kubernetes import errors as kerrors
+from .api import Listener
+
+
+class StoreClusterAPI:
+    def __init__(self, store: Any):
+        self.store = store
+
+    @property
+    def key(self) -> str:
+        return self.store.cluster_key
+
+    def cluster_doc(self) -> dict[str, Any] | None:
+        return self.store.cluster.doc
+
+    def get(self, resource: str, namespace: str | None, name: str) -> dict[str, Any] | None:
+        return self.store.find(resource, namespace, name)
+
+    def list(self, resource: str, namespace: str | None = None) -> list[dict[str, Any]]:
+        return self.store.list(resource, namespace)[0]
+
+    def update_status(self, resource: str, namespace: str, name: str, status: dict[str, Any]) -> None:
+        if self.store.closed:
+            return
+        try:
+            self.store.update_status(resource, namespace, name, status)
+        except kerrors.KubeError as e:
+            if e.status != 404:
+                raise
+
+    def update(self, resource: str, namespace: str, name: str, mutate: Callable[[dict[str, Any]], None]) -> None:
+        for _ in range(5):
+            current = self.store.find(resource, namespace, name)
+            if current is None or self.store.closed:
+                return
+            new = copy.deepcopy(current)
+            mutate(new)
+            if new == current:
+                return
+            try:
+                self.store.replace(resource, new, namespace, name)
+                return
+            except kerrors.KubeError as e:
+                if e.status == 404:
+                    return
+                if e.status != 409:
+                    raise
+
+    def event(self, involved: dict[str, Any], reason: str, message: str, *, type_: str = "Normal",
+              component: str = "kubelet", host: str = "") -> None:
+        if self.store.closed:
+            return
+        self.store.record_event(involved, reason, message, type=type_, source_component=component, host=host or None)
+
+    def watch(self, resource: str, listener: Listener) -> Callable[[], None]:
+        def on_change(type_: str, changed: str, obj: dict[str, Any]) -> None:
+            if changed == resource:
+                listener(type_, obj)
+
+        self.store.listeners.append(on_change)
+
+        def stop() -> None:
+            try:
+                self.store.listeners.remove(on_change)
+            except ValueError:
+                pass
+        return stop
