@@ -1,0 +1,60 @@
+"""`python -m keyless run [--target emulator|azure] [-f params.yaml] [-p NAME VALUE] [--out DIR] [--only 01,02]`
+
+Exit status: 0 all notebooks passed; 1 a notebook failed (named, with its cell); 2 bad
+parameters or usage (nothing was sent anywhere).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from .errors import KeylessError
+from .params import ParameterError, load
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m keyless", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run the runbook's notebooks in order with papermill (headless)")
+    run.add_argument("--target", choices=("emulator", "azure"), help="where to run (default: emulator)")
+    run.add_argument("-f", "--file", action="append", default=[], metavar="PARAMS.yaml",
+                     help="a YAML file of NAME: VALUE parameters (may repeat; later wins)")
+    run.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
+                     help="one parameter (may repeat; wins over -f)")
+    run.add_argument("--out", type=Path, help="output folder (default: out/<timestamp>)")
+    run.add_argument("--only", default="", help="comma-separated notebook prefixes, e.g. 00,01")
+    run.add_argument("--no-reset", action="store_true",
+                     help="emulator: keep its current state instead of resetting to before-you-begin")
+    run.add_argument("--notebooks", type=Path, help="the notebooks folder (default: the repository's)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    overrides = {"target": args.target} if args.target else {}
+    try:
+        params = load(args.file, [tuple(p) for p in args.parameter], **overrides)
+    except ParameterError as e:
+        print(f"error: {e}\nnothing was changed.", file=sys.stderr)
+        return 2
+    out = args.out or Path("out") / time.strftime("%Y%m%d-%H%M%S")
+    from .runner import run
+
+    try:
+        report = run(params, out, only=args.only.split(","), reset=not args.no_reset, folder=args.notebooks)
+    except KeylessError as e:
+        print(f"error: {e.message}\nwhat to do: {e.hint}", file=sys.stderr)
+        return 1
+    print(report.summary())
+    failed = report.failed
+    if failed:
+        where = f"cell {failed.failed_cell}" + (f" (id {failed.failed_cell_id})" if failed.failed_cell_id else "")
+        print(f"FAILED: notebook {failed.name}, {where}: {failed.error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,204 @@
+"""One friendly `init()` per notebook: parameters from the parameters cell, the target's clients,
+the environment's state file, quiet Azure logging — and one short method per step.
+
+    import keyless
+    rb = keyless.init(globals())          # reads the parameters cell's names
+    rb.enable_workload_identity()         # each step returns a StepResult (shown by Jupyter)
+
+Expected failures never raise out of a step method: they come back as a failed result with
+the explanation and what to do (papermill would otherwise stop with a traceback). Set
+`rb.raise_on_failure = True` to stop at the first failure instead (the runner does).
+"""
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+from . import steps
+from .errors import KeylessError, explain
+from .params import Parameters, from_namespace
+from .results import FAILED, StepResult
+from .statefile import StateFile
+from .targets import Clients, connect
+
+QUIET_LOGGERS = ("azure", "azure.identity", "azure.core.pipeline.policies.http_logging_policy", "msal", "urllib3",
+                 "kubernetes", "httpx", "httpx2", "openai")
+
+
+def quiet_logging() -> None:
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+def headless() -> bool:
+    """True under papermill/nbclient or plain Python (no front end to show widgets)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return True
+    shell = get_ipython()
+    if shell is None or type(shell).__name__ != "ZMQInteractiveShell":
+        return True
+    import os
+    return bool(os.environ.get("KEYLESS_HEADLESS") or os.environ.get("PAPERMILL_EXECUTION"))
+
+
+class StepFailed(RuntimeError):
+    """Raised (only when asked) when a step's result is not ok; names the step."""
+
+    def __init__(self, result: StepResult):
+        self.result = result
+        super().__init__(f"step {result.step} failed: {result.summary}"
+                         + (f" — {result.hint}" if result.hint else ""))
+
+
+@dataclass
+class Runbook:
+    params: Parameters
+    clients: Clients
+    state: StateFile
+    raise_on_failure: bool = False
+    results: list[StepResult] = field(default_factory=list)
+    durations: dict[str, float] = field(default_factory=dict)
+
+    # ---- running a step -------------------------------------------------------------------
+    interactive: bool = False
+    _progress_line: Any = None
+
+    def progress(self, message: str) -> None:
+        if self.interactive:
+            if self._progress_line is None:
+                from .widgets import ProgressLine
+                self._progress_line = ProgressLine()
+            self._progress_line(message)
+        else:
+            print(message, file=sys.stdout, flush=True)
+
+    def _run(self, name: str, fn: Callable[..., StepResult], expect_failure: bool = False, **kw: Any) -> StepResult:
+        started = time.monotonic()
+        self._progress_line = None
+        try:
+            result = fn(self.clients, self.params, self.state, **kw)
+        except KeylessError as e:
+            result = StepResult(name, FAILED, e.message, hint=e.hint, values={"error": e.code} if e.code else {})
+        except Exception as e:  # noqa: BLE001 - anything unexplained still becomes a readable result
+            err = explain(e)
+            result = StepResult(name, FAILED, err.message, hint=err.hint)
+        self.durations[result.step] = round(time.monotonic() - started, 3)
+        self.results.append(result)
+        self._report(result, expect_failure)
+        unexpected = (result.ok if expect_failure else not result.ok)
+        if self.raise_on_failure and unexpected:
+            _show(result)  # the result stays visible in the executed notebook above the short error
+            raise StepFailed(result) if not expect_failure else StepFailed(StepResult(
+                result.step, FAILED, "the exercise expected this check to fail, but it passed"))
+        return result
+
+    def _report(self, result: StepResult, expected_failure: bool = False) -> None:
+        """Append the step to the run's JSON lines log (read by the runner for report.json)."""
+        import json
+        import os
+
+        path = os.environ.get("KEYLESS_STEP_LOG")
+        if not path:
+            return
+        entry = {**result.to_json(), "duration_s": self.durations.get(result.step, 0.0),
+                 "expected_failure": expected_failure}
+        with open(path, "a") as f:
+            f.write(json.dumps(entry) + "\n")
+
+    # ---- the article's steps ---------------------------------------------------------------
+    def discover(self) -> StepResult:
+        return self._run("discover", steps.discover)
+
+    def enable_workload_identity(self) -> StepResult:
+        return self._run("enable-workload-identity", steps.enable_workload_identity, progress=self.progress)
+
+    def create_managed_identity(self) -> StepResult:
+        return self._run("create-managed-identity", steps.create_managed_identity)
+
+    def assign_openai_role(self) -> StepResult:
+        return self._run("assign-openai-role", steps.assign_openai_role)
+
+    def create_federated_credential(self) -> StepResult:
+        return self._run("create-federated-credential", steps.create_federated_credential)
+
+    def create_service_account(self) -> StepResult:
+        return self._run("create-service-account", steps.create_service_account)
+
+    def redeploy_app(self) -> StepResult:
+        return self._run("redeploy-app", steps.redeploy_app, progress=self.progress)
+
+    def verify(self, timeout: float | None = None, expect_failure: bool = False) -> StepResult:
+        """`expect_failure=True` is for the learner exercise: a failure is the lesson, not an error."""
+        return self._run("verify", steps.verify, expect_failure=expect_failure, progress=self.progress,
+                         timeout=timeout)
+
+    def remove_pod_label(self) -> StepResult:
+        return self._run("remove-pod-label", steps.remove_pod_label, progress=self.progress)
+
+    def plan_clean_up(self) -> StepResult:
+        return self._run("clean-up-plan", steps.plan_clean_up)
+
+    def clean_up(self) -> StepResult:
+        return self._run("clean-up", steps.clean_up, progress=self.progress)
+
+    # ---- the form ------------------------------------------------------------------------
+    def form(self) -> Any:
+        """Interactive: show the form (returns it). Headless: print the plain summary (returns None)."""
+        from .widgets import ParameterForm, live_suggestions, summary
+
+        if not self.interactive:
+            print(summary(self.params))
+            return None
+        from IPython.display import display
+
+        form = ParameterForm(self.params, live_suggestions(self.clients))
+        display(form.widget)
+        return form
+
+    def apply(self, form: Any) -> "Runbook":
+        """Take the form's current values (no click needed); headless this keeps the parameters."""
+        if form is None:
+            return self
+        params = form.parameters()
+        if params != self.params:
+            self.params = params
+            self.state = StateFile.for_environment(params.home, params.target, self.clients.subscription_id,
+                                                   params.resource_group)
+        return self
+
+    def summary(self) -> str:
+        lines = [f"{r.step}: {r.status}" for r in self.results]
+        return "\n".join(lines) if lines else "no steps run yet"
+
+    def __repr__(self) -> str:
+        p = self.params
+        return (f"Runbook(target={p.target}, resource_group={p.resource_group}, "
+                f"subscription={self.clients.subscription_id}, state={self.state.path.name})")
+
+
+def _show(result: StepResult) -> None:
+    try:
+        from IPython.display import display
+        display(result)
+    except ImportError:
+        print(repr(result))
+
+
+def init(namespace: Mapping[str, Any] | Parameters | None = None, *, emulator: Any = None,
+         **overrides: Any) -> Runbook:
+    """Parameters from the notebook's globals (or a Parameters), connect to the target, open the state."""
+    quiet_logging()
+    if isinstance(namespace, Parameters):
+        params = namespace.replace(**overrides) if overrides else namespace
+    else:
+        params = from_namespace({**(namespace or {}), **overrides})
+    clients = connect(params, emulator)
+    state = StateFile.for_environment(params.home, params.target, clients.subscription_id, params.resource_group)
+    import os
+    stop = os.environ.get("KEYLESS_STOP_ON_FAILURE", "") not in ("", "0", "false")
+    return Runbook(params, clients, state, raise_on_failure=stop, interactive=not headless())

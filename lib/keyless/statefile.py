@@ -1,0 +1,90 @@
+"""A small JSON state file per environment (target + subscription + resource group).
+
+It records what was discovered, what the runbook created (so `99-clean-up` removes exactly
+that and nothing the prerequisite article made), and the original ai-service Deployment (so
+clean-up can put it back). It never holds a secret: the original Deployment is stored with
+its key-bearing environment values removed and re-read from Resource Manager on restore.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+STATE_VERSION = 1
+
+
+def environment_name(target: str, subscription: str, resource_group: str) -> str:
+    raw = f"{target}-{subscription}-{resource_group}".lower()
+    return re.sub(r"[^a-z0-9_.-]+", "-", raw).strip("-")
+
+
+class StateFile:
+    """Load on construction, save after every change (atomic rename)."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.data: dict[str, Any] = {"version": STATE_VERSION, "discovered": {}, "created": {}, "original": {}}
+        if self.path.exists():
+            try:
+                loaded = json.loads(self.path.read_text())
+            except ValueError:
+                loaded = None
+            if isinstance(loaded, dict) and loaded.get("version") == STATE_VERSION:
+                for section in ("discovered", "created", "original"):
+                    loaded.setdefault(section, {})
+                self.data = loaded
+
+    @classmethod
+    def for_environment(cls, home: Path, target: str, subscription: str, resource_group: str) -> "StateFile":
+        return cls(Path(home) / "state" / f"{environment_name(target, subscription, resource_group)}.json")
+
+    # ---- sections ---------------------------------------------------------------------------
+    @property
+    def discovered(self) -> dict[str, Any]:
+        return self.data["discovered"]
+
+    @property
+    def created(self) -> dict[str, Any]:
+        return self.data["created"]
+
+    @property
+    def original(self) -> dict[str, Any]:
+        return self.data["original"]
+
+    def remember(self, **values: Any) -> None:
+        self.discovered.update(values)
+        self.save()
+
+    def record_created(self, kind: str, ref: Any) -> None:
+        """`kind` is e.g. 'identity', 'role_assignment', 'federated_credential', 'service_account'."""
+        self.created[kind] = ref
+        self.save()
+
+    def forget_created(self, kind: str) -> None:
+        if self.created.pop(kind, None) is not None:
+            self.save()
+
+    def record_original(self, kind: str, doc: Any) -> None:
+        if kind not in self.original:  # the first recording is the original; later runs keep it
+            self.original[kind] = doc
+            self.save()
+
+    def forget_original(self, kind: str) -> None:
+        if self.original.pop(kind, None) is not None:
+            self.save()
+
+    def save(self) -> None:
+        self.data["updated_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".json.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            json.dump(self.data, f, indent=2, sort_keys=True)
+        tmp.replace(self.path)
+
+    def __repr__(self) -> str:
+        return f"StateFile({self.path.name}: created={sorted(self.created)})"

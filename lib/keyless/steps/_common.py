@@ -1,0 +1,39 @@
+"""What the step modules share: turning SDK errors into explained ones, and progress messages."""
+from __future__ import annotations
+
+import functools
+import logging
+from typing import Any, Callable, TypeVar
+
+from ..errors import explain
+
+F = TypeVar("F", bound=Callable[..., Any])
+Progress = Callable[[str], None]
+log = logging.getLogger("keyless")
+
+
+def explained(fn: F) -> F:
+    """Every exception leaving a step is a KeylessError with a hint (never a raw SDK trace)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except Exception as e:  # noqa: BLE001
+            raise explain(e) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def say(progress: Progress | None, message: str) -> None:
+    log.info(message)
+    if progress is not None:
+        progress(message)
+
+
+def status_code(exc: BaseException) -> int | None:
+    return getattr(exc, "status_code", None) or getattr(exc, "status", None)
+
+
+def arm_id(subscription: str, group: str, provider_path: str) -> str:
+    return f"/subscriptions/{subscription}/resourceGroups/{group}/providers/{provider_path}"

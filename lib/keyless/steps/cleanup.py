@@ -1,0 +1,175 @@
+"""Clean up: remove exactly what the runbook made (the state file says what), put the original
+ai-service Deployment back if asked, and leave the prerequisite article's resources alone.
+
+Safe to run twice and after a failed run: what is already gone counts as removed. With
+`dry_run` it only lists what it would do. The OIDC issuer cannot be turned off on AKS once on,
+so it stays; workload identity is turned off again only if the runbook turned it on.
+"""
+from __future__ import annotations
+
+import copy
+from typing import Any, Callable
+
+from azure.core.exceptions import ResourceNotFoundError
+
+from ..params import Parameters
+from ..results import ABSENT, DELETED, FAILED, OK, PLANNED, Check, StepResult
+from ..statefile import StateFile
+from ._common import Progress, explained, say
+from .deploy import KEY_VARIABLES, RESTORE_MARKER, wait_for_rollout
+from .discover import discovered
+from .service_account import CLIENT_ID_ANNOTATION, SMP, kube_for, not_found
+
+ORDER = ("deployment_changed", "service_account", "federated_credential", "role_assignment", "identity",
+         "workload_identity_enabled_by_runbook")
+
+
+def _name(resource_id: str) -> str:
+    return resource_id.rstrip("/").rsplit("/", 1)[-1]
+
+
+def plan(params: Parameters, state: StateFile) -> list[str]:
+    out = []
+    created, original = state.created, state.original
+    if "deployment_changed" in created:
+        out.append(f"restore the original Deployment {params.namespace}/{params.app}" if params.restore_deployment
+                   and "deployment" in original else f"keep the Deployment {params.app} as it is now")
+    if "service_account_annotation" in original:
+        out.append(f"put back the ServiceAccount {params.service_account}'s original annotation")
+    if "service_account" in created:
+        sa = created["service_account"]
+        out.append(f"delete the ServiceAccount {sa['namespace']}/{sa['name']}")
+    for kind, label in (("federated_credential", "federated credential"), ("role_assignment", "role assignment"),
+                        ("identity", "managed identity")):
+        if kind in created:
+            out.append(f"delete the {label} {_name(created[kind])}")
+    wi = created.get("workload_identity_enabled_by_runbook")
+    if wi and not wi.get("workload_identity_was"):
+        out.append("turn workload identity off again on the cluster (the OIDC issuer stays: AKS cannot turn it off)")
+    return out
+
+
+def _gone(fn: Callable[[], Any]) -> str:
+    """Run a delete; a missing object counts as removed."""
+    try:
+        fn()
+        return DELETED
+    except ResourceNotFoundError:
+        return ABSENT
+    except Exception as e:  # noqa: BLE001
+        if not_found(e):
+            return ABSENT
+        raise
+
+
+def restore_deployment(clients: Any, params: Parameters, state: StateFile, progress: Progress | None) -> str:
+    found = discovered(clients, params, state)
+    kube = kube_for(clients, params, state)
+    original = copy.deepcopy(state.original["deployment"])
+    key = None
+    for c in original["spec"]["template"]["spec"].get("containers") or []:
+        for e in c.get("env") or []:
+            if e.get("name") in KEY_VARIABLES and e.get("value") == RESTORE_MARKER:
+                if key is None:  # read from Resource Manager; never stored, never printed
+                    key = clients.cognitive.accounts.list_keys(params.resource_group, found["openai_account"]).key1
+                e["value"] = key
+    current = kube.apps.read_namespaced_deployment(params.app, params.namespace)
+    body = {"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {**original.get("metadata", {}), "resourceVersion": current.metadata.resource_version},
+            "spec": original["spec"]}
+    kube.apps.replace_namespaced_deployment(params.app, params.namespace, body)
+    ok, text = wait_for_rollout(kube, params, progress)
+    return "restored" if ok else f"restored, rollout not finished ({text})"
+
+
+def _disable_workload_identity(clients: Any, params: Parameters, state: StateFile) -> None:
+    found = discovered(clients, params, state)
+    mc = clients.aks.managed_clusters.get(params.resource_group, found["cluster"])
+    if mc.security_profile and mc.security_profile.workload_identity and mc.security_profile.workload_identity.enabled:
+        mc.security_profile.workload_identity.enabled = False
+        clients.aks.managed_clusters.begin_create_or_update(params.resource_group, found["cluster"], mc).result()
+
+
+@explained
+def clean_up(clients: Any, params: Parameters, state: StateFile, progress: Progress | None = None) -> StepResult:
+    todo = plan(params, state)
+    command = (f"az identity federated-credential delete -n {params.federated_credential} --identity-name "
+               f"{params.identity} -g {params.resource_group} --yes\n"
+               f"az role assignment delete --ids <assignment id>\n"
+               f"az identity delete -n {params.identity} -g {params.resource_group}\n"
+               f"kubectl delete serviceaccount {params.service_account} -n {params.namespace}\n"
+               f"kubectl apply -f <original ai-service.yaml>")
+    if not todo:
+        return StepResult("clean-up", OK, "nothing to clean up: the state file records nothing the runbook made",
+                          command=command)
+    if params.dry_run:
+        return StepResult("clean-up", PLANNED, f"dry run: {len(todo)} action(s) would be taken",
+                          values={f"{i + 1}": t for i, t in enumerate(todo)}, command=command)
+    created, original = state.created, state.original
+    checks: list[Check] = []
+    touched: list[str] = []
+
+    def record(name: str, outcome: str) -> None:
+        checks.append(Check(name, True, outcome))
+        say(progress, f"{name}: {outcome}")
+
+    if "deployment_changed" in created:
+        if params.restore_deployment and "deployment" in original:
+            outcome = restore_deployment(clients, params, state, progress)
+            record(f"Deployment {params.app}", outcome)
+            touched.append(f"deployment/{params.app}")
+            if outcome == "restored":
+                state.forget_original("deployment")
+        state.forget_created("deployment_changed")
+    if "service_account_annotation" in original:
+        kube = kube_for(clients, params, state)
+        value = original["service_account_annotation"].get("value")
+        kube.core.patch_namespaced_service_account(params.service_account, params.namespace,
+                                                   {"metadata": {"annotations": {CLIENT_ID_ANNOTATION: value}}},
+                                                   _content_type=SMP)
+        record(f"ServiceAccount {params.service_account} annotation", "restored")
+        state.forget_original("service_account_annotation")
+    if "service_account" in created:
+        kube = kube_for(clients, params, state)
+        sa = created["service_account"]
+        record(f"ServiceAccount {sa['name']}", _gone(
+            lambda: kube.core.delete_namespaced_service_account(sa["name"], sa["namespace"])))
+        touched.append(f"serviceaccount/{sa['name']}")
+        state.forget_created("service_account")
+    if "federated_credential" in created:
+        fic_id = created["federated_credential"]
+        identity = fic_id.split("/")[-3]
+        record(f"federated credential {_name(fic_id)}", _gone(lambda: clients.msi.federated_identity_credentials.delete(
+            params.resource_group, identity, _name(fic_id))))
+        touched.append(fic_id)
+        state.forget_created("federated_credential")
+    if "role_assignment" in created:
+        ra_id = created["role_assignment"]
+        record(f"role assignment {_name(ra_id)}", _gone(lambda: clients.authorization.role_assignments.delete_by_id(ra_id)))
+        touched.append(ra_id)
+        state.forget_created("role_assignment")
+    if "identity" in created:
+        ident_id = created["identity"]
+        record(f"managed identity {_name(ident_id)}", _gone(lambda: clients.msi.user_assigned_identities.delete(
+            params.resource_group, _name(ident_id))))
+        touched.append(ident_id)
+        state.forget_created("identity")
+        for k in ("identity", "client_id", "principal_id", "tenant_id", "identity_id"):
+            state.discovered.pop(k, None)
+        state.save()
+    wi = created.get("workload_identity_enabled_by_runbook")
+    if wi is not None:
+        if not wi.get("workload_identity_was"):
+            _disable_workload_identity(clients, params, state)
+            record("workload identity on the cluster", "turned off (the OIDC issuer stays on)")
+        state.forget_created("workload_identity_enabled_by_runbook")
+    status = OK if all(c.ok for c in checks) else FAILED
+    return StepResult("clean-up", status, f"removed what the runbook made ({len(checks)} action(s))",
+                      checks=checks, command=command, touched=touched)
+
+
+def plan_clean_up(clients: Any, params: Parameters, state: StateFile, progress: Progress | None = None) -> StepResult:
+    """What `clean_up` would do, without doing it."""
+    result = clean_up(clients, params.replace(dry_run=True), state, progress)
+    result.step = "clean-up-plan"
+    return result

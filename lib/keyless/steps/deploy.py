@@ -1,0 +1,190 @@
+"""Redeploy ai-service to use workload identity: the pod-template label
+`azure.workload.identity/use: "true"` (what the webhook selects on), the ServiceAccount, the
+Entra switches, the account endpoint and deployment name — and no API key.
+
+The current Deployment is read and recorded first (with any key value removed, so the state
+file holds no secret); the change is a strategic-merge patch that deletes the key variables;
+the rollout is followed with a watch bounded by `rollout_timeout`.
+"""
+from __future__ import annotations
+
+import copy
+import time
+from typing import Any
+
+from ..errors import KeylessError
+from ..params import Parameters
+from ..results import FAILED, UNCHANGED, UPDATED, Check, StepResult
+from ..statefile import StateFile
+from ._common import Progress, explained, say
+from .discover import discovered
+from .service_account import SMP, kube_for, not_found
+
+USE_LABEL = "azure.workload.identity/use"
+KEY_VARIABLES = ("OPENAI_API_KEY", "AZURE_OPENAI_API_KEY")
+RESTORE_MARKER = "keyless/restore-from-listKeys"
+
+
+def desired_env(found: dict[str, Any]) -> dict[str, str]:
+    return {"USE_AZURE_OPENAI": "True", "USE_AZURE_AD": "True",
+            "AZURE_OPENAI_DEPLOYMENT_NAME": found["openai_deployment"],
+            "AZURE_OPENAI_ENDPOINT": found["openai_endpoint"]}
+
+
+def container_of(dep: dict[str, Any], app: str) -> dict[str, Any]:
+    containers = dep["spec"]["template"]["spec"].get("containers") or []
+    if not containers:
+        raise KeylessError(f"the Deployment {app} has no containers", "check the prerequisite deployment",
+                           code="NoContainer")
+    return next((c for c in containers if c.get("name") == app), containers[0])
+
+
+def differences(dep: dict[str, Any], params: Parameters, found: dict[str, Any]) -> list[str]:
+    template = dep["spec"]["template"]
+    labels = (template.get("metadata") or {}).get("labels") or {}
+    out = []
+    if labels.get(USE_LABEL) != "true":
+        out.append(f"pod label {USE_LABEL}=true")
+    if template["spec"].get("serviceAccountName") != params.service_account:
+        out.append(f"serviceAccountName {params.service_account}")
+    env = {e["name"]: e for e in container_of(dep, params.app).get("env") or []}
+    for name, value in desired_env(found).items():
+        if (env.get(name) or {}).get("value") != value:
+            out.append(f"env {name}")
+    out += [f"remove env {name}" for name in KEY_VARIABLES if name in env]
+    return out
+
+
+def without_secrets(dep: dict[str, Any]) -> dict[str, Any]:
+    """The Deployment as recorded in the state file: literal key values replaced by a marker."""
+    doc = copy.deepcopy(dep)
+    for c in doc["spec"]["template"]["spec"].get("containers") or []:
+        for e in c.get("env") or []:
+            if e.get("name") in KEY_VARIABLES and "value" in e:
+                e["value"] = RESTORE_MARKER
+    meta = doc.get("metadata") or {}
+    doc["metadata"] = {k: meta[k] for k in ("name", "namespace", "labels", "annotations") if k in meta}
+    doc.pop("status", None)
+    return doc
+
+
+def _command(params: Parameters, found: dict[str, Any]) -> str:
+    return (f"kubectl patch deployment {params.app} -n {params.namespace} --type strategic -p '"
+            f"{{\"spec\":{{\"template\":{{\"metadata\":{{\"labels\":{{\"{USE_LABEL}\":\"true\"}}}},"
+            f"\"spec\":{{\"serviceAccountName\":\"{params.service_account}\"}}}}}}}}'\n"
+            f"kubectl set env deployment/{params.app} -n {params.namespace} USE_AZURE_OPENAI=True USE_AZURE_AD=True "
+            f"AZURE_OPENAI_DEPLOYMENT_NAME={found['openai_deployment']} "
+            f"AZURE_OPENAI_ENDPOINT={found['openai_endpoint']} OPENAI_API_KEY- AZURE_OPENAI_API_KEY-\n"
+            f"kubectl rollout status deployment/{params.app} -n {params.namespace} --timeout={params.rollout_timeout}s")
+
+
+def read_deployment(kube: Any, params: Parameters) -> dict[str, Any]:
+    from kubernetes.client.exceptions import ApiException
+
+    try:
+        dep = kube.apps.read_namespaced_deployment(params.app, params.namespace)
+    except ApiException as e:
+        if not_found(e):
+            raise KeylessError(f"the Deployment {params.namespace}/{params.app} does not exist",
+                               "deploy the store app with ai-service first (the prerequisite article)",
+                               code="DeploymentNotFound") from None
+        raise
+    return kube.api_client.sanitize_for_serialization(dep)
+
+
+def rollout_complete(dep: dict[str, Any]) -> tuple[bool, str]:
+    spec, status = dep.get("spec") or {}, dep.get("status") or {}
+    want = spec.get("replicas", 1)
+    generation = (dep.get("metadata") or {}).get("generation", 0)
+    observed = status.get("observedGeneration", 0)
+    updated, ready = status.get("updatedReplicas", 0) or 0, status.get("readyReplicas", 0) or 0
+    total, available = status.get("replicas", 0) or 0, status.get("availableReplicas", 0) or 0
+    text = f"{updated}/{want} updated, {ready}/{want} ready, {total} in total"
+    done = observed >= generation and updated == want and available >= want and ready >= want and total == want
+    return done, text
+
+
+def wait_for_rollout(kube: Any, params: Parameters, progress: Progress | None = None,
+                     timeout: float | None = None) -> tuple[bool, str]:
+    """Follow the Deployment with a watch until the new pods are ready, or `timeout` runs out."""
+    from kubernetes import watch
+
+    timeout = float(timeout or params.rollout_timeout)
+    deadline = time.monotonic() + timeout
+    done, text = rollout_complete(read_deployment(kube, params))
+    last = ""
+    while not done:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return False, text
+        w = watch.Watch()
+        for event in w.stream(kube.apps.list_namespaced_deployment, params.namespace,
+                              field_selector=f"metadata.name={params.app}",
+                              timeout_seconds=max(1, min(int(remaining), 30))):
+            obj = kube.api_client.sanitize_for_serialization(event["object"])
+            done, text = rollout_complete(obj)
+            if text != last:
+                say(progress, f"  rollout of {params.app}: {text}")
+                last = text
+            if done or time.monotonic() > deadline:
+                w.stop()
+                break
+    return True, text
+
+
+def _wait_result(kube: Any, params: Parameters, found: dict[str, Any], status: str, summary: str,
+                 progress: Progress | None, touched: list[str]) -> StepResult:
+    ok, text = wait_for_rollout(kube, params, progress)
+    values = {"deployment": f"{params.namespace}/{params.app}", "rollout": text}
+    if not ok:
+        return StepResult("redeploy-app", FAILED, f"{summary}, but the rollout did not finish within "
+                          f"{params.rollout_timeout}s", values=values, command=_command(params, found), touched=touched,
+                          hint=f"look at the pods: kubectl get pods -n {params.namespace} -l app={params.app}; "
+                               f"kubectl describe pod -n {params.namespace} -l app={params.app}")
+    return StepResult("redeploy-app", status, summary, values=values, command=_command(params, found), touched=touched)
+
+
+@explained
+def redeploy_app(clients: Any, params: Parameters, state: StateFile, progress: Progress | None = None) -> StepResult:
+    found = discovered(clients, params, state)
+    kube = kube_for(clients, params, state)
+    dep = read_deployment(kube, params)
+    missing = differences(dep, params, found)
+    if not missing:
+        done, text = rollout_complete(dep)
+        if done:
+            return StepResult("redeploy-app", UNCHANGED,
+                              f"{params.app} already uses workload identity and no key; nothing sent",
+                              values={"deployment": f"{params.namespace}/{params.app}", "rollout": text},
+                              command=_command(params, found))
+        return _wait_result(kube, params, found, UNCHANGED, f"{params.app} already uses workload identity",
+                            progress, [])
+    state.record_original("deployment", without_secrets(dep))
+    container = container_of(dep, params.app)
+    env = [{"name": k, "value": v} for k, v in desired_env(found).items()]
+    env += [{"name": k, "$patch": "delete"} for k in KEY_VARIABLES
+            if any(e.get("name") == k for e in container.get("env") or [])]
+    patch = {"spec": {"template": {"metadata": {"labels": {USE_LABEL: "true"}},
+                                   "spec": {"serviceAccountName": params.service_account,
+                                            "containers": [{"name": container["name"], "env": env}]}}}}
+    say(progress, f"patching {params.app}: {', '.join(missing)}")
+    kube.apps.patch_namespaced_deployment(params.app, params.namespace, patch, _content_type=SMP)
+    state.record_created("deployment_changed", {"namespace": params.namespace, "name": params.app})
+    return _wait_result(kube, params, found, UPDATED, f"redeployed {params.app} with workload identity and no key",
+                        progress, [f"deployment/{params.app}"])
+
+
+@explained
+def remove_pod_label(clients: Any, params: Parameters, state: StateFile, progress: Progress | None = None) -> StepResult:
+    """The learner exercise: take the webhook's label off the pod template (breaks the link)."""
+    found = discovered(clients, params, state)
+    kube = kube_for(clients, params, state)
+    patch = {"spec": {"template": {"metadata": {"labels": {USE_LABEL: None}}}}}
+    kube.apps.patch_namespaced_deployment(params.app, params.namespace, patch, _content_type=SMP)
+    result = _wait_result(kube, params, found, UPDATED, f"removed the label {USE_LABEL} from {params.app}'s pods",
+                          progress, [f"deployment/{params.app}"])
+    result.step = "remove-pod-label"
+    result.command = (f"kubectl patch deployment {params.app} -n {params.namespace} --type json "
+                      f"-p '[{{\"op\":\"remove\",\"path\":\"/spec/template/metadata/labels/azure.workload.identity~1use\"}}]'")
+    result.checks.append(Check("label removed from the pod template", True))
+    return result

@@ -1,0 +1,66 @@
+"""Create the federated identity credential that lets Entra trust the cluster's service account
+tokens for this identity: issuer = the cluster's OIDC issuer URL (exactly, trailing slash
+included), subject = system:serviceaccount:<namespace>:<service account>, audience
+api://AzureADTokenExchange. An existing credential of the same name is compared field by field;
+a different issuer or subject is reported, never overwritten."""
+from __future__ import annotations
+
+from typing import Any
+
+from azure.core.exceptions import ResourceNotFoundError
+
+from ..errors import KeylessError
+from ..params import Parameters
+from ..results import CREATED, FAILED, UNCHANGED, Check, StepResult
+from ..statefile import StateFile
+from ._common import explained
+from .managed_identity import identity_values
+from .workload_identity import issuer_url
+
+AUDIENCE = "api://AzureADTokenExchange"
+
+
+def _command(params: Parameters, issuer: str) -> str:
+    return (f"az identity federated-credential create --name {params.federated_credential} "
+            f"--identity-name {params.identity} --resource-group {params.resource_group} "
+            f"--issuer {issuer} --subject {params.subject} --audience {AUDIENCE}")
+
+
+@explained
+def create_federated_credential(clients: Any, params: Parameters, state: StateFile) -> StepResult:
+    identity_values(clients, params, state)  # proves the identity exists (and fills the state)
+    issuer = issuer_url(clients, params, state)
+    if not issuer:
+        raise KeylessError("the cluster has no OIDC issuer URL yet", "run notebook 01 (enable workload identity) first",
+                           code="NoIssuer")
+    wanted = {"issuer": issuer, "subject": params.subject, "audiences": [AUDIENCE]}
+    values = {"federated_credential": params.federated_credential, **wanted}
+    try:
+        fic = clients.msi.federated_identity_credentials.get(params.resource_group, params.identity,
+                                                             params.federated_credential)
+    except ResourceNotFoundError:
+        fic = None
+    if fic is not None:
+        have = {"issuer": fic.issuer, "subject": fic.subject, "audiences": list(fic.audiences or [])}
+        checks = [Check(f"{k} matches", have[k] == wanted[k], f"has {have[k]!r}" + ("" if have[k] == wanted[k]
+                                                                                     else f", expected {wanted[k]!r}"))
+                  for k in ("issuer", "subject", "audiences")]
+        if all(c.ok for c in checks):
+            return StepResult("create-federated-credential", UNCHANGED,
+                              f"the federated credential {fic.name} already exists with the right issuer, subject "
+                              "and audience", values=values, checks=checks, command=_command(params, issuer))
+        return StepResult("create-federated-credential", FAILED,
+                          f"a federated credential named {fic.name} exists with different values; it was left as is",
+                          values=values, checks=checks, command=_command(params, issuer),
+                          hint=f"delete it (az identity federated-credential delete -n {fic.name} --identity-name "
+                               f"{params.identity} -g {params.resource_group}) or choose another "
+                               "federated_credential name, then run this cell again")
+    from azure.mgmt.msi.models import FederatedIdentityCredential
+
+    fic = clients.msi.federated_identity_credentials.create_or_update(
+        params.resource_group, params.identity, params.federated_credential,
+        FederatedIdentityCredential(issuer=issuer, subject=params.subject, audiences=[AUDIENCE]))
+    state.record_created("federated_credential", fic.id)
+    return StepResult("create-federated-credential", CREATED,
+                      f"created the federated credential {fic.name} trusting {params.subject}",
+                      values=values, command=_command(params, issuer), touched=[fic.id])

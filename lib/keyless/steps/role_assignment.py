@@ -1,0 +1,109 @@
+"""Grant the identity "Cognitive Services OpenAI User" on the Azure OpenAI account — the
+account's scope, not the resource group's or the subscription's (least privilege).
+
+Checks before it acts: the caller's own right to write role assignments there (permissions
+API), then an existing equal assignment (no request if there is one). The assignment's name is
+deterministic (uuid5 of scope, principal and role), so a re-run can never create a duplicate.
+"""
+from __future__ import annotations
+
+import fnmatch
+import uuid
+from typing import Any
+
+from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
+
+from ..errors import KeylessError
+from ..params import Parameters
+from ..results import CREATED, FAILED, UNCHANGED, Check, StepResult
+from ..statefile import StateFile
+from ._common import explained
+from .discover import discovered
+from .managed_identity import identity_values
+
+ROLE_NAME = "Cognitive Services OpenAI User"
+WRITE_ACTION = "Microsoft.Authorization/roleAssignments/write"
+
+
+def assignment_name(scope: str, principal_id: str, role_definition_id: str) -> str:
+    key = f"{scope}|{principal_id}|{role_definition_id.rsplit('/', 1)[-1]}".lower()
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, "keyless:" + key))
+
+
+def _matches(action: str, patterns: list[str] | None) -> bool:
+    return any(fnmatch.fnmatchcase(action.lower(), p.lower()) for p in (patterns or []))
+
+
+def caller_may_assign(clients: Any, group: str, account: str) -> bool | None:
+    """True/False from the permissions API at the account; None if the API is not available."""
+    try:
+        perms = list(clients.authorization.permissions.list_for_resource(
+            group, "Microsoft.CognitiveServices", "", "accounts", account))
+    except ResourceNotFoundError:
+        return None
+    allowed = any(_matches(WRITE_ACTION, p.actions) for p in perms)
+    denied = any(_matches(WRITE_ACTION, p.not_actions) for p in perms)
+    return allowed and not denied
+
+
+def role_definition_id(clients: Any, scope: str) -> str:
+    found = list(clients.authorization.role_definitions.list(scope, filter=f"roleName eq '{ROLE_NAME}'"))
+    if len(found) != 1:
+        raise KeylessError(f"the built-in role {ROLE_NAME!r} was {'not found' if not found else 'found twice'} at "
+                           f"{scope}", "check the cloud parameter; the role exists in every Azure cloud",
+                           code="RoleNotFound")
+    return found[0].id
+
+
+def _command(scope: str, principal_id: str) -> str:
+    return (f"az role assignment create --role \"{ROLE_NAME}\" --assignee-object-id {principal_id} "
+            f"--assignee-principal-type ServicePrincipal --scope {scope}")
+
+
+def existing_assignment(clients: Any, scope: str, principal_id: str, role_id: str) -> Any | None:
+    guid = role_id.rsplit("/", 1)[-1].lower()
+    for a in clients.authorization.role_assignments.list_for_scope(scope, filter=f"principalId eq '{principal_id}'"):
+        if (a.role_definition_id or "").rsplit("/", 1)[-1].lower() == guid and \
+                (a.scope or "").lower() == scope.lower():
+            return a
+    return None
+
+
+@explained
+def assign_openai_role(clients: Any, params: Parameters, state: StateFile) -> StepResult:
+    found = discovered(clients, params, state)
+    ident = identity_values(clients, params, state)
+    scope, principal = found["openai_account_id"], ident["principal_id"]
+    role_id = role_definition_id(clients, scope)
+    values = {"role": ROLE_NAME, "scope": scope, "principal_id": principal}
+    current = existing_assignment(clients, scope, principal, role_id)
+    if current is not None:
+        values["assignment"] = current.name
+        return StepResult("assign-openai-role", UNCHANGED,
+                          f"the identity already holds {ROLE_NAME} on {found['openai_account']}; nothing sent",
+                          values=values, command=_command(scope, principal))
+    may = caller_may_assign(clients, params.resource_group, found["openai_account"])
+    if may is False:
+        return StepResult("assign-openai-role", FAILED,
+                          f"the signed-in identity may not create role assignments on {found['openai_account']}",
+                          values=values, command=_command(scope, principal),
+                          checks=[Check(f"caller has {WRITE_ACTION}", False, f"at {scope}",
+                                        "ask an Owner or User Access Administrator to grant you one of those roles on "
+                                        "the account (or the resource group), or to run this step for you")],
+                          hint="nothing was changed; get the permission, then run this cell again")
+    name = assignment_name(scope, principal, role_id)
+    try:
+        from azure.mgmt.authorization.models import RoleAssignmentCreateParameters
+
+        created = clients.authorization.role_assignments.create(scope, name, RoleAssignmentCreateParameters(
+            role_definition_id=role_id, principal_id=principal, principal_type="ServicePrincipal"))
+    except ResourceExistsError as e:  # an equal assignment under another name appeared meanwhile
+        if getattr(getattr(e, "error", None), "code", "") == "RoleAssignmentExists":
+            return StepResult("assign-openai-role", UNCHANGED, f"the identity already holds {ROLE_NAME}",
+                              values=values, command=_command(scope, principal))
+        raise
+    values["assignment"] = created.name
+    state.record_created("role_assignment", created.id)
+    return StepResult("assign-openai-role", CREATED,
+                      f"granted {ROLE_NAME} on {found['openai_account']} to {params.identity}",
+                      values=values, command=_command(scope, principal), touched=[created.id])

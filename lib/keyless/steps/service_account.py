@@ -1,0 +1,73 @@
+"""Create the Kubernetes ServiceAccount the ai-service pods run as, annotated with the managed
+identity's client id (`azure.workload.identity/client-id`): the webhook reads it to tell the
+pod which identity to ask Entra for."""
+from __future__ import annotations
+
+from typing import Any
+
+from ..kube import Kube, connect
+from ..params import Parameters
+from ..results import CREATED, UNCHANGED, UPDATED, StepResult
+from ..statefile import StateFile
+from ._common import explained
+from .discover import discovered
+from .managed_identity import identity_values
+
+CLIENT_ID_ANNOTATION = "azure.workload.identity/client-id"
+SMP = "application/strategic-merge-patch+json"
+
+
+def kube_for(clients: Any, params: Parameters, state: StateFile) -> Kube:
+    found = discovered(clients, params, state)
+    return connect(clients, params.resource_group, found["cluster"], params.home)
+
+
+def not_found(exc: BaseException) -> bool:
+    from ..errors import is_kubernetes_error
+
+    return is_kubernetes_error(exc) and getattr(exc, "status", None) == 404
+
+
+def _command(params: Parameters, client_id: str, cluster: str) -> str:
+    return (f"az aks get-credentials -g {params.resource_group} -n {cluster}\n"
+            "cat <<EOF | kubectl apply -f -\n"
+            "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n"
+            f"  annotations:\n    {CLIENT_ID_ANNOTATION}: {client_id}\n"
+            f"  name: {params.service_account}\n  namespace: {params.namespace}\nEOF")
+
+
+@explained
+def create_service_account(clients: Any, params: Parameters, state: StateFile) -> StepResult:
+    from kubernetes import client
+    from kubernetes.client.exceptions import ApiException
+
+    client_id = identity_values(clients, params, state)["client_id"]
+    kube = kube_for(clients, params, state)
+    command = _command(params, client_id, kube.cluster)
+    values = {"service_account": f"{params.namespace}/{params.service_account}", CLIENT_ID_ANNOTATION: client_id}
+    try:
+        sa = kube.core.read_namespaced_service_account(params.service_account, params.namespace)
+    except ApiException as e:
+        if not not_found(e):
+            raise
+        sa = None
+    if sa is not None:
+        current = (sa.metadata.annotations or {}).get(CLIENT_ID_ANNOTATION)
+        if current == client_id:
+            return StepResult("create-service-account", UNCHANGED,
+                              f"the ServiceAccount {params.service_account} already names the identity", values=values,
+                              command=command)
+        if "service_account" not in state.created:
+            state.record_original("service_account_annotation", {"value": current})
+        kube.core.patch_namespaced_service_account(
+            params.service_account, params.namespace, {"metadata": {"annotations": {CLIENT_ID_ANNOTATION: client_id}}},
+            _content_type=SMP)
+        return StepResult("create-service-account", UPDATED,
+                          f"annotated the existing ServiceAccount {params.service_account} with the client id",
+                          values=values, command=command, touched=[f"serviceaccount/{params.service_account}"])
+    body = client.V1ServiceAccount(metadata=client.V1ObjectMeta(
+        name=params.service_account, namespace=params.namespace, annotations={CLIENT_ID_ANNOTATION: client_id}))
+    kube.core.create_namespaced_service_account(params.namespace, body)
+    state.record_created("service_account", {"namespace": params.namespace, "name": params.service_account})
+    return StepResult("create-service-account", CREATED, f"created the ServiceAccount {params.service_account}",
+                      values=values, command=command, touched=[f"serviceaccount/{params.service_account}"])

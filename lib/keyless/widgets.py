@@ -1,0 +1,118 @@
+"""The learner's form: ipywidgets prefilled from the parameters, live suggestions from the
+subscription, typed values always accepted (Combobox), nothing waits for a click.
+
+The next cell reads the form's current values (`rb.apply(form)`); headless (papermill, nbval)
+the same cells print a plain summary instead and the parameters cell stays the only source.
+Checked text never goes through an Output widget or clear_output.
+"""
+from __future__ import annotations
+
+import html
+from typing import Any, Callable
+
+from .params import Parameters
+
+FIELDS = (
+    ("resource_group", "Resource group"),
+    ("cluster", "AKS cluster"),
+    ("openai_account", "Azure OpenAI account"),
+    ("openai_deployment", "Model deployment"),
+    ("identity", "Managed identity"),
+    ("federated_credential", "Federated credential"),
+    ("namespace", "Namespace"),
+    ("service_account", "Service account"),
+)
+
+
+def summary(params: Parameters) -> str:
+    """The deterministic plain-text view of the parameters that will be used."""
+    width = max(len(n) for n, _ in FIELDS) + 1
+    lines = [f"target: {params.target}"]
+    for name, _label in FIELDS:
+        value = getattr(params, name)
+        lines.append(f"{name + ':':<{width}} {value if value else '(discover)'}")
+    lines.append(f"{'subject:':<{width}} {params.subject}")
+    return "\n".join(lines)
+
+
+class ParameterForm:
+    """A Combobox per parameter; `suggest` fills the options from the live subscription."""
+
+    def __init__(self, params: Parameters, suggest: Callable[[str, dict[str, str]], list[str]] | None = None):
+        import ipywidgets as w
+
+        self.params = params
+        self._suggest = suggest
+        self.fields: dict[str, Any] = {}
+        for name, label in FIELDS:
+            self.fields[name] = w.Combobox(value=str(getattr(params, name)), options=[], description=label,
+                                           ensure_option=False, placeholder="(discover)",
+                                           style={"description_width": "12em"},
+                                           layout=w.Layout(width="38em"))
+        self.error = w.HTML(value="")
+        self.widget = w.VBox([*self.fields.values(), self.error])
+        self.fields["resource_group"].observe(lambda _change: self.refresh(), names="value")
+        self.refresh()
+
+    def values(self) -> dict[str, str]:
+        return {name: f.value.strip() for name, f in self.fields.items()}
+
+    def refresh(self) -> None:
+        """Re-read suggestions (a failure leaves the typed values usable)."""
+        if self._suggest is None:
+            return
+        current = self.values()
+        for name, f in self.fields.items():
+            try:
+                f.options = tuple(self._suggest(name, current))
+            except Exception:  # noqa: BLE001 - suggestions are optional; typing always works
+                f.options = ()
+
+    def parameters(self) -> Parameters:
+        """The form's values as validated Parameters (raises ParameterError naming the field)."""
+        from .params import ParameterError
+
+        try:
+            params = self.params.replace(**self.values())
+        except ParameterError as e:
+            self.error.value = f"<span style='color:#cf222e'>{html.escape(str(e))}</span>"
+            raise
+        self.error.value = ""
+        return params
+
+
+def live_suggestions(clients: Any) -> Callable[[str, dict[str, str]], list[str]]:
+    """Options for each field from the subscription (read-only calls)."""
+
+    def suggest(name: str, values: dict[str, str]) -> list[str]:
+        group = values.get("resource_group", "")
+        if name == "resource_group":
+            return sorted(g.name for g in clients.resources.resource_groups.list())
+        if not group:
+            return []
+        if name == "cluster":
+            return sorted(c.name for c in clients.aks.managed_clusters.list_by_resource_group(group))
+        if name == "openai_account":
+            return sorted(a.name for a in clients.cognitive.accounts.list_by_resource_group(group)
+                          if a.kind in ("OpenAI", "AIServices"))
+        if name == "openai_deployment" and values.get("openai_account"):
+            return sorted(d.name for d in clients.cognitive.deployments.list(group, values["openai_account"]))
+        if name == "identity":
+            return sorted(i.name for i in clients.msi.user_assigned_identities.list_by_resource_group(group))
+        return []
+
+    return suggest
+
+
+class ProgressLine:
+    """A one-line progress display (an HTML widget updated in place; never an Output widget)."""
+
+    def __init__(self) -> None:
+        import ipywidgets as w
+        from IPython.display import display
+
+        self.widget = w.HTML(value="")
+        display(self.widget)
+
+    def __call__(self, message: str) -> None:
+        self.widget.value = f"<code>{html.escape(message)}</code>"
