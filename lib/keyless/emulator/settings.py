@@ -14,6 +14,9 @@ KNOWN: dict[str, tuple[type, float, float, str]] = {
                                        "seconds after a federated credential is written before Entra honours it"),
     "role_propagation_seconds": (float, 0, 600,
                                  "seconds after a role assignment is made before data-plane calls honour it"),
+    "federation_write_seconds": (float, 0, 60,
+                                 "seconds a federated credential write holds its managed identity (a concurrent write "
+                                 "under the same identity meanwhile gets 409)"),
 }
 
 
