@@ -22,7 +22,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("-f", "--file", action="append", default=[], metavar="PARAMS.yaml",
                      help="a YAML file of NAME: VALUE parameters (may repeat; later wins)")
     run.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
-                     help="one parameter (may repeat; wins over -f)")
+                     help="one parameter (may repeat; wins over -f; VALUE may start with '-')")
     run.add_argument("--out", type=Path, help="output folder (default: out/<timestamp>)")
     run.add_argument("--only", default="", help="comma-separated notebook prefixes, e.g. 00,01")
     run.add_argument("--no-reset", action="store_true",
@@ -31,11 +31,29 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _take_pairs(argv: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
+    """Lift `-p NAME VALUE` out before argparse, so a VALUE may start with '-' (e.g. a bad name)."""
+    rest, pairs, i = [], [], 0
+    while i < len(argv):
+        if argv[i] in ("-p", "--parameter"):
+            if len(argv) - i < 3:
+                rest.append(argv[i])  # let argparse report the missing values
+                i += 1
+                continue
+            pairs.append((argv[i + 1], argv[i + 2]))
+            i += 3
+        else:
+            rest.append(argv[i])
+            i += 1
+    return rest, pairs
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    rest, pairs = _take_pairs(list(sys.argv[1:] if argv is None else argv))
+    args = _parser().parse_args(rest)
     overrides = {"target": args.target} if args.target else {}
     try:
-        params = load(args.file, [tuple(p) for p in args.parameter], **overrides)
+        params = load(args.file, pairs, **overrides)
     except ParameterError as e:
         print(f"error: {e}\nnothing was changed.", file=sys.stderr)
         return 2

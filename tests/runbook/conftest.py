@@ -33,7 +33,8 @@ class Admin:
         return r.json() if r.content else None
 
     def requests(self) -> list[dict[str, Any]]:
-        return self("GET", "/requests")["requests"]
+        """What clients sent (the control API's own calls left out)."""
+        return [r for r in self("GET", "/requests")["requests"] if not r["path"].startswith("/_emulator")]
 
     def mutating(self) -> list[str]:
         return [f"{r['method']} {r['path']}" for r in self.requests() if r["mutating"]]

@@ -1,0 +1,158 @@
+"""The Azure-side steps against the emulator with the real SDKs: results, what is sent (request
+log), check-before-act, and the failure paths (missing permission, different credential,
+throttling, conflicts)."""
+from __future__ import annotations
+
+import pytest
+
+import keyless
+from keyless.steps.role_assignment import ROLE_NAME, assignment_name
+
+OWNER = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
+CONTRIBUTOR = "b24988ac-6180-42a0-ab88-20f7382dd24c"
+OPENAI_USER = "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd"
+
+
+def azure_side(rb: keyless.Runbook) -> list[keyless.StepResult]:
+    return [rb.discover(), rb.enable_workload_identity(), rb.create_managed_identity(), rb.assign_openai_role(),
+            rb.create_federated_credential()]
+
+
+def test_discover_finds_the_prerequisite_resources(rb, admin):
+    r = rb.discover()
+    assert r.ok and r.status == "ok"
+    assert (r["cluster"], r["openai_account"], r["openai_deployment"], r["location"]) == (
+        "myAKSCluster", "myOpenAIAccount", "gpt-4o-mini", "eastus")
+    assert r["openai_endpoint"].startswith("https://127.0.0.1:")
+    assert admin.mutating() == []
+    assert "az aks list -g myResourceGroup" in repr(r)
+
+
+def test_discover_missing_group_is_explained(fresh, params):
+    rb = keyless.init(params.replace(resource_group="nope"), emulator=fresh.info)
+    r = rb.discover()
+    assert not r.ok and r.get("error") == "ResourceGroupNotFound"
+    assert "resource_group" in r.hint
+
+
+def test_discover_refuses_several_candidates_with_the_list(rb, admin):
+    rb.clients.cognitive.accounts.begin_create("myResourceGroup", "secondOpenAI", {
+        "location": "eastus", "kind": "OpenAI", "sku": {"name": "S0"},
+        "properties": {"customSubDomainName": "second-openai-x1"}}).result()
+    admin.clear_requests()
+    r = rb.discover()
+    assert not r.ok and r.get("error") == "Ambiguous"
+    assert "myOpenAIAccount" in r.summary and "secondOpenAI" in r.summary and "openai_account" in r.hint
+    assert admin.mutating() == []
+    chosen = keyless.init(rb.params.replace(openai_account="secondOpenAI"), emulator=rb.clients.emulator)
+    assert chosen.discover().get("error") == "ResourceNotFound"  # it has no model deployment
+
+
+def test_enable_workload_identity_then_nothing_sent_on_rerun(rb, admin):
+    first = rb.enable_workload_identity()
+    assert first.status == "updated" and first["issuer_url"].endswith("/")
+    puts = [m for m in admin.mutating() if "managedClusters" in m]
+    assert len(puts) == 1 and puts[0].startswith("PUT ")
+    mc = rb.clients.aks.managed_clusters.get("myResourceGroup", "myAKSCluster")
+    assert mc.oidc_issuer_profile.enabled and mc.security_profile.workload_identity.enabled
+    admin.clear_requests()
+    again = rb.enable_workload_identity()
+    assert again.status == "unchanged" and again["issuer_url"] == first["issuer_url"]
+    assert admin.mutating() == []
+
+
+def test_identity_role_and_credential_are_created_once(rb, admin):
+    results = azure_side(rb)
+    assert [r.status for r in results] == ["ok", "updated", "created", "created", "created"], results
+    ident, role, fic = results[2], results[3], results[4]
+    scope = rb.state.discovered["openai_account_id"]
+    assert role["scope"] == scope and role["role"] == ROLE_NAME
+    assert role["assignment"] == assignment_name(scope, ident["principal_id"], OPENAI_USER)
+    assert fic["subject"] == "system:serviceaccount:default:ai-service-account"
+    assert fic["issuer"] == results[1]["issuer_url"]
+    assert set(rb.state.created) >= {"identity", "role_assignment", "federated_credential"}
+    # the role is at the account's scope only
+    assignments = [a for a in rb.clients.authorization.role_assignments.list_for_subscription()
+                   if a.principal_id == ident["principal_id"]]
+    assert [(a.scope, a.role_definition_id.rsplit("/", 1)[-1]) for a in assignments] == [(scope, OPENAI_USER)]
+
+    admin.clear_requests()
+    again = azure_side(keyless.init(rb.params, emulator=rb.clients.emulator))  # a new kernel: state re-read
+    assert [r.status for r in again] == ["ok", "unchanged", "unchanged", "unchanged", "unchanged"]
+    assert admin.mutating() == []
+
+
+def test_role_step_stops_when_the_caller_may_not_assign_roles(rb, admin):
+    """The operator is demoted to Contributor: the permissions API says no, nothing is PUT."""
+    auth = rb.clients.authorization
+    sub = f"/subscriptions/{rb.clients.subscription_id}"
+    owner = next(a for a in auth.role_assignments.list_for_scope(sub, filter="atScope()")
+                 if a.role_definition_id.endswith(OWNER))
+    from azure.mgmt.authorization.models import RoleAssignmentCreateParameters
+    auth.role_assignments.create(sub, "11111111-2222-3333-4444-555555555555", RoleAssignmentCreateParameters(
+        role_definition_id=f"{sub}/providers/Microsoft.Authorization/roleDefinitions/{CONTRIBUTOR}",
+        principal_id=owner.principal_id, principal_type="ServicePrincipal"))
+    rb.create_managed_identity()
+    auth.role_assignments.delete_by_id(owner.id)
+    admin.clear_requests()
+    r = rb.assign_openai_role()
+    assert r.status == "failed" and not r.ok
+    assert any(not c.ok and "roleAssignments/write" in c.name for c in r.checks)
+    assert "Owner or User Access Administrator" in repr(r)
+    assert [m for m in admin.mutating() if "roleAssignments" in m] == []
+
+
+def test_existing_credential_with_a_different_subject_is_reported_not_overwritten(rb, admin):
+    rb.enable_workload_identity()
+    ident = rb.create_managed_identity()
+    from azure.mgmt.msi.models import FederatedIdentityCredential
+    rb.clients.msi.federated_identity_credentials.create_or_update(
+        "myResourceGroup", "myIdentity", "myFedIdentity", FederatedIdentityCredential(
+            issuer=rb.state.discovered["issuer_url"], subject="system:serviceaccount:default:someone-else",
+            audiences=["api://AzureADTokenExchange"]))
+    admin.clear_requests()
+    r = rb.create_federated_credential()
+    assert r.status == "failed" and ident.ok
+    failing = [c for c in r.checks if not c.ok]
+    assert [c.name for c in failing] == ["subject matches"]
+    assert "someone-else" in failing[0].detail and "delete it" in r.hint
+    assert admin.mutating() == []
+    got = rb.clients.msi.federated_identity_credentials.get("myResourceGroup", "myIdentity", "myFedIdentity")
+    assert got.subject == "system:serviceaccount:default:someone-else"
+
+
+def test_federated_credential_before_the_issuer_is_explained(rb, admin):
+    rb.create_managed_identity()
+    r = rb.create_federated_credential()
+    assert r.status == "failed" and r.get("error") == "NoIssuer" and "notebook 01" in r.hint
+
+
+def test_throttling_is_retried_by_the_sdk_honouring_retry_after(rb, admin):
+    rb.discover()
+    admin.faults({"route": "userAssignedIdentities/myIdentity$", "method": "PUT", "status": 429,
+                  "code": "TooManyRequests", "retry_after": 1, "count": 2})
+    r = rb.create_managed_identity()
+    assert r.status == "created"
+    statuses = [x["status"] for x in admin.requests() if x["method"] == "PUT" and "userAssignedIdentities" in x["path"]]
+    assert statuses[:2] == [429, 429] and statuses[-1] in (200, 201)
+
+
+def test_a_conflict_is_explained_without_a_trace(rb, admin):
+    rb.discover()
+    admin.faults({"route": "managedClusters/myAKSCluster$", "method": "PUT", "status": 409,
+                  "code": "OperationNotAllowed", "message": "Operation is not allowed because there's an in progress "
+                                                            "update managed cluster operation"})
+    r = rb.enable_workload_identity()
+    assert r.status == "failed" and r.get("error") == "OperationNotAllowed"
+    assert "in progress" in r.summary and "wait for it to finish" in r.hint
+    assert "Traceback" not in repr(r)
+
+
+@pytest.mark.parametrize("code,needle", [("AuthorizationFailed", "Owner or User Access Administrator"),
+                                         ("ResourceQuotaExceeded", "quota")])
+def test_arm_errors_come_back_with_what_to_do(rb, admin, code, needle):
+    rb.discover()
+    admin.faults({"route": "userAssignedIdentities/myIdentity$", "method": "PUT", "status": 403 if code.startswith(
+        "Auth") else 409, "code": code})
+    r = rb.create_managed_identity()
+    assert r.status == "failed" and r.get("error") == code and needle in r.hint
