@@ -1,58 +1,42 @@
-"""Container logs: current and previous instance, tail, timestamps, follow."""
+"""Container log files in the CRI format: current and previous instance, dropped with the pod."""
 from __future__ import annotations
 
-import asyncio
 import re
 
-import pytest
-
-from keyless.emulator.kubelet.logs import LogNotFound, LogStore
+from keyless.emulator.kubelet.logs import ContainerLogs
 
 KEY = ("cluster", "default", "pod", "c")
+CRI = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z (stdout|stderr) F (.*)$")
 
 
-def test_read_tail_and_timestamps():
-    logs = LogStore()
-    for i in range(5):
-        logs.write(KEY, f"line {i}\n")
-    assert logs.read(KEY) == "".join(f"line {i}\n" for i in range(5))
-    assert logs.read(KEY, tail_lines=2) == "line 3\nline 4\n"
-    assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z line 0\n", logs.read(KEY, timestamps=True))
+def lines(path):
+    return [CRI.match(line).groups() for line in path.read_text().splitlines()]
 
 
-def test_previous_after_restart_and_not_before():
-    logs = LogStore()
+def test_lines_are_written_in_the_cri_format(tmp_path):
+    logs = ContainerLogs()
+    logs.open(KEY, tmp_path / "c")
+    logs.write(KEY, "INFO:     Started server process [7]\n", "stderr")
+    logs.write(KEY, "hello", "stdout")
+    assert lines(logs.path(KEY)) == [("stderr", "INFO:     Started server process [7]"), ("stdout", "hello")]
+
+
+def test_previous_exists_only_after_a_restart(tmp_path):
+    logs = ContainerLogs()
+    logs.open(KEY, tmp_path / "c")
+    assert logs.path(KEY) is not None and logs.path(KEY).read_text() == ""
+    assert logs.path(KEY, previous=True) is None
     logs.write(KEY, "first run")
-    with pytest.raises(LogNotFound):
-        logs.read(KEY, previous=True)
     logs.restart(KEY)
     logs.write(KEY, "second run")
-    assert logs.read(KEY, previous=True) == "first run\n"
-    assert logs.read(KEY) == "second run\n"
+    assert lines(logs.path(KEY, previous=True)) == [("stdout", "first run")]
+    assert lines(logs.path(KEY)) == [("stdout", "second run")]
 
 
-def test_unknown_container_is_not_found():
-    with pytest.raises(LogNotFound):
-        LogStore().read(KEY)
-
-
-def test_follow_streams_new_lines_until_the_pod_goes():
-    logs = LogStore()
-    logs.write(KEY, "a")
-
-    async def scenario():
-        got = []
-
-        async def reader():
-            async for chunk in logs.follow(KEY, poll=0.01):
-                got.append(chunk)
-
-        task = asyncio.create_task(reader())
-        await asyncio.sleep(0.05)
-        logs.write(KEY, "b")
-        await asyncio.sleep(0.05)
-        logs.drop_pod("cluster", "default", "pod")
-        await asyncio.wait_for(task, 1)
-        return got
-
-    assert asyncio.run(scenario()) == ["a\n", "b\n"]
+def test_unknown_and_dropped_containers_have_no_file(tmp_path):
+    logs = ContainerLogs()
+    assert logs.path(KEY) is None
+    logs.open(KEY, tmp_path / "c")
+    logs.drop_pod("cluster", "default", "pod")
+    assert logs.path(KEY) is None
+    logs.write(KEY, "ignored")  # a late line of a stopped process goes nowhere

@@ -14,10 +14,9 @@ import threading
 from typing import Any, Callable
 
 from .api import ClusterAPI
-from .logs import LogStore
+from .logs import ContainerLogs
 from .network import Network
 from .pods import KubeletSettings, PodWorker
-from .status import NODE_NAME
 
 log = logging.getLogger("keyless.emulator.kubelet")
 POD_CIDR_PREFIX = "10.244.0."
@@ -27,12 +26,13 @@ class Kubelet:
     def __init__(self, backend: Any, settings: KubeletSettings):
         self.backend = backend
         self.settings = settings
-        self.logs = LogStore()
+        self.logs = ContainerLogs()
         self.network = Network(self)
         self._apis: dict[str, ClusterAPI] = {}
         self._unwatch: dict[str, list[Callable[[], None]]] = {}
         self._workers: dict[tuple[str, str], PodWorker] = {}
         self._next_ip: dict[str, int] = {}
+        self._pending_stops: dict[Any, asyncio.Task] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._started = threading.Event()
@@ -69,9 +69,12 @@ class Kubelet:
 
     # -- clusters ----------------------------------------------------------------------
     def attach(self, api: ClusterAPI) -> None:
-        """Follow one cluster's pods and Services (idempotent)."""
-        if api.key in self._apis:
-            return
+        """Follow one cluster's pods and Services; a new store for a known cluster replaces the old one."""
+        old = self._apis.get(api.key)
+        if old is not None:
+            if getattr(old, "store", old) is getattr(api, "store", api):
+                return
+            self.detach(api.key)
         self.start()
         self._apis[api.key] = api
         self._unwatch[api.key] = [
@@ -84,7 +87,12 @@ class Kubelet:
             self._call(self._on_pod, api, "ADDED", pod)
 
     def detach(self, cluster: str) -> None:
-        """Forget a cluster (deleted or reset): stop its pods and forwarders."""
+        """Forget a cluster (deleted, or its store replaced): stop its pods and forwarders.
+
+        Never waits: the caller may hold the state lock the loop needs. The work is queued on the
+        loop ahead of anything a later attach queues, and a pod that comes back under the same name
+        waits for the old one's folder to be cleaned (see `_run`).
+        """
         for stop in self._unwatch.pop(cluster, []):
             stop()
         self._apis.pop(cluster, None)
@@ -92,13 +100,27 @@ class Kubelet:
         workers = [w for k, w in list(self._workers.items()) if k[0] == cluster]
         for w in workers:
             self._workers.pop((cluster, w.uid), None)
+        if self._loop is not None:
+            self._call(self._detach_on_loop, cluster, workers)
 
-        async def stop_all() -> None:
-            await asyncio.gather(*(w.stop() for w in workers), return_exceptions=True)
-            await self.network.close_cluster(cluster)
+    def _detach_on_loop(self, cluster: str, workers: list[PodWorker]) -> None:
+        for w in workers:
+            self._stop_task(w)
+        asyncio.get_running_loop().create_task(self.network.close_cluster(cluster))
 
-        if self._loop is not None:  # never wait here: the caller may hold the state lock the loop needs
-            asyncio.run_coroutine_threadsafe(stop_all(), self._loop)
+    def _stop_task(self, worker: PodWorker, after=None) -> asyncio.Task:
+        async def stop() -> None:
+            try:
+                await worker.stop()
+            finally:
+                if self._pending_stops.get(worker.root) is task:
+                    del self._pending_stops[worker.root]
+                if after is not None:
+                    after()
+
+        task = asyncio.get_running_loop().create_task(stop())
+        self._pending_stops[worker.root] = task
+        return task
 
     def api_of(self, cluster: str) -> ClusterAPI | None:
         return self._apis.get(cluster)
@@ -126,21 +148,22 @@ class Kubelet:
 
     # -- events from the store (on the loop) -----------------------------------------
     def _on_pod(self, api: ClusterAPI, type_: str, pod: dict[str, Any]) -> None:
+        if self._apis.get(api.key) is not api:
+            return  # an event of a store that has been replaced
         meta, spec = pod.get("metadata") or {}, pod.get("spec") or {}
         key = (api.key, meta.get("uid") or f"{meta.get('namespace')}/{meta.get('name')}")
         worker = self._workers.get(key)
         if type_ == "DELETED" or meta.get("deletionTimestamp"):
             if worker is not None:
                 self._workers.pop(key, None)
-                asyncio.get_running_loop().create_task(self._stop(api, worker, pod, type_ == "DELETED"))
+                finalize = getattr(api, "finalize_pod", None) if type_ != "DELETED" else None
+                self._stop_task(worker, after=(lambda: finalize(worker.namespace, worker.name)) if finalize else None)
             return
         if worker is not None:
             worker.pod["metadata"] = meta  # labels/annotations may change; the spec of a pod does not
             return
-        if spec.get("nodeName") != NODE_NAME and spec.get("nodeName"):
-            return  # bound to a node this kubelet is not
         if not spec.get("nodeName"):
-            return  # the scheduler binds it first; we are told again once it is bound
+            return  # the scheduler binds it first (each cluster has one node); we hear again once it is bound
         if (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
             return
         worker = PodWorker(self, api, pod, self._allocate_ip(api.key))
@@ -148,20 +171,13 @@ class Kubelet:
         asyncio.get_running_loop().create_task(self._run(worker))
 
     async def _run(self, worker: PodWorker) -> None:
+        pending = self._pending_stops.get(worker.root)
+        if pending is not None:  # the same pod name, gone a moment ago: let its folder be cleaned first
+            await asyncio.wait([pending])
         try:
             await worker.run()
         except Exception:  # noqa: BLE001 — a bug in one pod must not stop the node
             log.exception("kubelet: pod %s/%s failed to start", worker.namespace, worker.name)
-
-    async def _stop(self, api: ClusterAPI, worker: PodWorker, pod: dict[str, Any], gone: bool) -> None:
-        try:
-            await worker.stop()
-        finally:
-            self.network.changed(api)
-            if not gone:
-                finalize = getattr(api, "finalize_pod", None)
-                if finalize is not None:
-                    finalize(worker.namespace, worker.name)
 
     def _on_service(self, api: ClusterAPI, type_: str, svc: dict[str, Any]) -> None:
         asyncio.get_running_loop().create_task(self._sync_service(api, type_, svc))
@@ -195,3 +211,23 @@ class Kubelet:
             self._loop = None
             self._thread = None
             self._apis.clear()
+
+    # -- what the API server asks ------------------------------------------------------
+    def service_address(self, cluster: str, namespace: str, service: str, port: str) -> str | None:
+        """`host:port` of a ready pod behind the Service port (number or name); None when none is ready."""
+        return self.network.pick(cluster, namespace, service, _port(port))
+
+    def pod_address(self, cluster: str, namespace: str, pod: str, port: str) -> str | None:
+        worker = self.worker(cluster, namespace, pod)
+        if worker is None:
+            return None
+        return worker.local_address(_port(port)) if port else worker.local_address(None)
+
+    def log_file(self, cluster: str, namespace: str, pod: str, container: str, previous: bool):
+        return self.logs.path((cluster, namespace, pod, container), previous)
+
+
+def _port(port: str | int | None) -> int | str | None:
+    if port is None or port == "":
+        return None
+    return int(port) if str(port).isdigit() else str(port)

@@ -80,7 +80,7 @@ class Network:
                 out.append(address)
         return sorted(out)
 
-    def pick(self, cluster: str, namespace: str, service: str, port: int) -> str | None:
+    def pick(self, cluster: str, namespace: str, service: str, port: int | str | None) -> str | None:
         addresses = self.endpoints(cluster, namespace, service, port)
         if not addresses:
             return None

@@ -72,6 +72,7 @@ class PodWorker:
     def __post_init__(self) -> None:
         meta = self.pod["metadata"]
         self.namespace, self.name, self.uid = meta.get("namespace") or "default", meta["name"], meta.get("uid", "")
+        self.node_name = (self.pod.get("spec") or {}).get("nodeName") or ""
         self.start_time = st.now_iso()
         self.settings = self.kubelet.settings
         self.root = self.settings.pods_dir / self.api.key / self.namespace / self.name
@@ -86,8 +87,11 @@ class PodWorker:
     def log_key(self, container: str) -> tuple[str, str, str, str]:
         return (self.api.key, self.namespace, self.name, container)
 
+    def log_folder(self, container: str) -> Path:
+        return self.root / "logs" / container
+
     def event(self, reason: str, message: str, type_: str = "Normal") -> None:
-        self.api.event(self.pod, reason, message, type_=type_, component="kubelet", host=st.NODE_NAME)
+        self.api.event(self.pod, reason, message, type_=type_, component="kubelet", host=self.node_name)
 
     def publish(self) -> None:
         if self.stopping:
@@ -110,8 +114,7 @@ class PodWorker:
             raise VolumeError("the cluster is gone")
         sa_name = (self.pod.get("spec") or {}).get("serviceAccountName") or "default"
         sa = self.api.get("serviceaccounts", self.namespace, sa_name) or {"metadata": {"name": sa_name, "uid": ""}}
-        nodes = self.api.list("nodes")
-        node = nodes[0] if nodes else {"metadata": {"name": st.NODE_NAME, "uid": ""}}
+        node = self.api.get("nodes", None, self.node_name) or {"metadata": {"name": self.node_name, "uid": ""}}
         audiences = [audience] if audience else [self.kubelet.api_audience(self.api)]
         return tokens.mint(self.kubelet.backend, doc, namespace=self.namespace, service_account=sa,
                            audiences=audiences, expiration_seconds=expiration, pod=self.pod, node=node)
@@ -197,7 +200,7 @@ class PodWorker:
         state = run.state
         reason = ("processes are off in this emulator (kubelet disabled)" if not self.settings.run_processes
                   else f"the keyless emulator has no local implementation of image {state.image}")
-        self.kubelet.logs.open(self.log_key(state.name))
+        self.kubelet.logs.open(self.log_key(state.name), self.log_folder(state.name))
         self.kubelet.logs.write(self.log_key(state.name),
                                 f"keyless emulator: idle container: {reason}; it reports Running and Ready and "
                                 "serves nothing")
@@ -212,8 +215,9 @@ class PodWorker:
             run.local_port = free_port()
         key = self.log_key(state.name)
         args = [self.settings.python, "-m", f"keyless.emulator.storeapps.{app}", "--port", str(run.local_port)]
-        run.process = ContainerProcess(args, env, str(self.root), lambda line: self.kubelet.logs.write(key, line))
-        self.kubelet.logs.open(key)
+        logs = self.kubelet.logs
+        run.process = ContainerProcess(args, env, str(self.root), lambda line, stream: logs.write(key, line, stream))
+        logs.open(key, self.log_folder(state.name))
         started_at = st.now_iso()
         await run.process.start()
         state.state = {"running": {"startedAt": started_at}}
@@ -310,11 +314,14 @@ class PodWorker:
         self.volumes.remove()
         self.kubelet.logs.drop_pod(self.api.key, self.namespace, self.name)
 
-    def local_address(self, container_port: int | str) -> str | None:
-        """`127.0.0.1:<local port>` of the ready container that declares `container_port` (number or name)."""
+    def local_address(self, container_port: int | str | None) -> str | None:
+        """`127.0.0.1:<local port>` of the ready container that declares `container_port` (number or name;
+        None: the first container with a port)."""
         for run in self.runs.values():
             if not run.state.ready or run.local_port is None:
                 continue
+            if container_port is None:
+                return f"127.0.0.1:{run.local_port}"
             for port in run.spec.get("ports") or []:
                 if port.get("containerPort") == container_port or (port.get("name") and port.get("name") == container_port):
                     return f"127.0.0.1:{run.local_port}"

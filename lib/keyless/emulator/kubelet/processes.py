@@ -13,7 +13,7 @@ from typing import Callable
 
 
 class ContainerProcess:
-    def __init__(self, args: list[str], env: dict[str, str], cwd: str, write_log: Callable[[str], None]):
+    def __init__(self, args: list[str], env: dict[str, str], cwd: str, write_log: Callable[[str, str], None]):
         self.args, self.env, self.cwd = args, env, cwd
         self.write_log = write_log
         self.proc: asyncio.subprocess.Process | None = None
@@ -28,10 +28,10 @@ class ContainerProcess:
             *self.args, env=self.env, cwd=self.cwd, stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, start_new_session=True)
         assert self.proc.stdout is not None and self.proc.stderr is not None
-        self._readers = [asyncio.create_task(self._pump(self.proc.stdout)),
-                         asyncio.create_task(self._pump(self.proc.stderr))]
+        self._readers = [asyncio.create_task(self._pump(self.proc.stdout, "stdout")),
+                         asyncio.create_task(self._pump(self.proc.stderr, "stderr"))]
 
-    async def _pump(self, stream: asyncio.StreamReader) -> None:
+    async def _pump(self, stream: asyncio.StreamReader, name: str) -> None:
         while True:
             try:
                 line = await stream.readline()
@@ -39,7 +39,7 @@ class ContainerProcess:
                 line = await stream.read(65536)
             if not line:
                 return
-            self.write_log(line.decode("utf-8", "replace").rstrip("\r\n"))
+            self.write_log(line.decode("utf-8", "replace").rstrip("\r\n"), name)
 
     async def wait(self) -> int:
         """The exit code, once the process ended and its output is in the log."""

@@ -6,7 +6,6 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-NODE_NAME = "aks-nodepool1-31718369-vmss000000"
 HOST_IP = "10.224.0.4"
 
 
