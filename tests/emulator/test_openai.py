@@ -315,3 +315,36 @@ def test_request_log_names_the_principal_never_the_token(clients, endpoint, prin
     assert (call["principal"], call["principal_id"], call["surface"]) == (principal.display_name, principal.object_id,
                                                                           "openai")
     assert "eyJ" not in json.dumps(log)
+
+
+# -- the article, end to end: a user-assigned identity federated with the cluster ------------------
+def test_workload_identity_of_the_article_reaches_the_model(clients, endpoint, fresh, tmp_path):
+    """Enable the issuer, create the identity, federate it with the service account, then the pod's
+    projected token (WorkloadIdentityCredential) gets a completion — but only once the identity holds
+    Cognitive Services OpenAI User on the account."""
+    from azure.identity import WorkloadIdentityCredential
+
+    from keyless.emulator.kubernetes.tokens import mint
+
+    from .test_oidc import CLUSTER, RG, enable_oidc
+
+    issuer = enable_oidc(clients)
+    identity = clients.msi().user_assigned_identities.create_or_update(RG, "myIdentity", {"location": "eastus"})
+    clients.msi().federated_identity_credentials.create_or_update(
+        RG, "myIdentity", "myFedIdentity", {"issuer": issuer, "subject": "system:serviceaccount:default:ai-service-account",
+                                            "audiences": ["api://AzureADTokenExchange"]})
+    cluster = fresh.backend.state.resources.get(f"{clients.group_id()}/providers/Microsoft.ContainerService/"
+                                                f"managedClusters/{CLUSTER}")
+    sa = {"metadata": {"name": "ai-service-account", "uid": str(uuid.uuid4())}}
+    token_file = tmp_path / "azure-identity-token"
+    token_file.write_text(mint(fresh.backend, cluster, namespace="default", service_account=sa,
+                               audiences=["api://AzureADTokenExchange"]).token + "\n")
+    credential = WorkloadIdentityCredential(tenant_id=clients.info.tenant_id, client_id=identity.client_id,
+                                            token_file_path=str(token_file), authority=clients.info.url,
+                                            connection_verify=clients.verify)
+    client = entra_client(clients, endpoint, credential)
+    with pytest.raises(openai.AuthenticationError) as e:
+        ask(client)
+    assert e.value.body == {"code": "PermissionDenied", "message": PERMISSION_DENIED.format(oid=identity.principal_id)}
+    grant_openai_user(clients, identity.principal_id)
+    assert "Catnip Carnival" in ask(client).choices[0].message.content

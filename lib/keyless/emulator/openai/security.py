@@ -31,7 +31,7 @@ async def authenticate(ctx: RequestContext) -> None:
     if header is not None:
         _authenticate_token(ctx, header, account)
     elif api_key is not None:
-        _authenticate_key(ctx, subdomain, api_key)
+        _authenticate_key(ctx, subdomain, api_key, account)
     else:
         raise errors.missing_credentials()
 
@@ -56,8 +56,7 @@ def _authenticate_token(ctx: RequestContext, header: str, account: dict | None) 
         raise errors.permission_denied(str(claims.get("oid")), action, operation_of(ctx))
 
 
-def _authenticate_key(ctx: RequestContext, subdomain: str, api_key: str) -> None:
-    account = models.require_endpoint(ctx.state, subdomain)
+def _authenticate_key(ctx: RequestContext, subdomain: str, api_key: str, account: dict | None) -> None:
     if account is not None and account["properties"].get("disableLocalAuth"):
         raise errors.key_auth_disabled()
     found = models.account_by_key(ctx.state, subdomain, api_key)
