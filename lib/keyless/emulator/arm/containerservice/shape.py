@@ -111,6 +111,8 @@ def default_properties(*, dns_prefix: str, node_group: str) -> dict[str, Any]:
         "dnsPrefix": dns_prefix, "kubernetesVersion": KUBERNETES_VERSION, "enableRBAC": True,
         "supportPlan": "KubernetesOfficial", "nodeResourceGroup": node_group, "disableLocalAccounts": False,
         "servicePrincipalProfile": {"clientId": "msi"}, "addonProfiles": {},
+        # AKS gives every cluster a Windows profile (its password is never shown) so Windows pools can be added later
+        "windowsProfile": {"adminUsername": "azureuser", "enableCSIProxy": True},
         "autoUpgradeProfile": {"upgradeChannel": "none", "nodeOSUpgradeChannel": "NodeImage"},
         "oidcIssuerProfile": {"enabled": False}, "securityProfile": {},
         "storageProfile": {"diskCSIDriver": {"enabled": True}, "fileCSIDriver": {"enabled": True},
