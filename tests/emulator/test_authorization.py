@@ -285,3 +285,28 @@ def test_permissions_of_a_missing_group(clients):
     with pytest.raises(ResourceNotFoundError) as e:
         list(clients.auth().permissions.list_for_resource_group("nope"))
     assert e.value.error.code == "ResourceGroupNotFound"
+
+
+def test_role_definitions_filtered_by_type_and_name_together(clients):
+    auth = clients.auth()
+    built_in = list(auth.role_definitions.list(f"/subscriptions/{clients.sub}", filter="type eq 'BuiltInRole'"))
+    assert len(built_in) == 7
+    assert list(auth.role_definitions.list(f"/subscriptions/{clients.sub}", filter="type eq 'CustomRole'")) == []
+    both = list(auth.role_definitions.list(account_scope(clients), filter="roleName eq 'Reader' and type eq 'BuiltInRole'"))
+    assert [d.id for d in both] == [role_id(clients, READER)]
+
+
+def test_assigned_to_filter_at_the_account(clients, principal):
+    auth, scope = clients.auth(), account_scope(clients)
+    created = assign(auth, scope, principal.object_id, OPENAI_USER, clients)
+    listed = list(auth.role_assignments.list_for_scope(scope, filter=f"atScope() and assignedTo('{principal.object_id}')"))
+    assert [a.id for a in listed] == [created.id]
+
+
+def test_assignment_at_a_deployment_scope(clients, principal):
+    scope = account_scope(clients) + "/deployments/gpt-4o-mini"
+    created = assign(clients.auth(), scope, principal.object_id, OPENAI_USER, clients)
+    assert created.scope == scope
+    with pytest.raises(ResourceNotFoundError) as e:
+        assign(clients.auth(), account_scope(clients) + "/deployments/nope", principal.object_id, OPENAI_USER, clients)
+    assert e.value.error.code == "ResourceNotFound"

@@ -307,3 +307,25 @@ def test_openai_user_may_read_deployments_but_not_create_them(clients, cognitive
     with pytest.raises(HttpResponseError) as e:
         cs.deployments.begin_create_or_update(GROUP, ACCOUNT, "d", body)
     assert (e.value.status_code, e.value.error.code) == (403, "AuthorizationFailed")
+
+
+def test_put_again_updates_and_answers_200(clients):
+    cs = clients.cognitive()
+    sub = cs.accounts.get(GROUP, ACCOUNT).properties.custom_sub_domain_name
+    body = new_account_body(sub)
+    body["tags"] = {"team": "store"}
+    updated = cs.accounts.begin_create(GROUP, ACCOUNT, body).result()
+    assert updated.tags == {"team": "store"} and updated.properties.internal_id
+    statuses = [(r["method"], r["status"]) for r in clients.admin("GET", "/_emulator/requests").json()["requests"]
+                if r["path"].endswith(f"/accounts/{ACCOUNT}") and r["method"] == "PUT"]
+    assert statuses == [("PUT", 200)]
+
+
+def test_changing_an_account_while_it_is_provisioning_is_a_conflict(clients):
+    clients.admin("PUT", "/_emulator/latency",
+                  json={"profile": "instant", "overrides": {"microsoft.cognitiveservices/accounts:put": 60}})
+    cs = clients.cognitive()
+    cs.accounts.begin_create(GROUP, "busy", new_account_body("busy-sub"))
+    with pytest.raises(ResourceExistsError) as e:
+        cs.accounts.begin_update(GROUP, "busy", {"tags": {"a": "b"}})
+    assert e.value.error.code == "RequestConflict"

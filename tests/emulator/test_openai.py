@@ -348,3 +348,23 @@ def test_workload_identity_of_the_article_reaches_the_model(clients, endpoint, f
     assert e.value.body == {"code": "PermissionDenied", "message": PERMISSION_DENIED.format(oid=identity.principal_id)}
     grant_openai_user(clients, identity.principal_id)
     assert "Catnip Carnival" in ask(client).choices[0].message.content
+
+
+def test_role_on_another_account_does_not_count(clients, endpoint, principal, credential_of):
+    """Least privilege cuts both ways: the grant is per account."""
+    other = clients.cognitive().accounts.begin_create(GROUP, "other", {
+        "location": "eastus", "kind": "OpenAI", "sku": {"name": "S0"},
+        "properties": {"customSubDomainName": "other-sub"}}).result()
+    grant_openai_user(clients, principal.object_id, scope=other.id)
+    with pytest.raises(openai.AuthenticationError) as e:
+        ask(entra_client(clients, endpoint, credential_of(principal)))
+    assert e.value.body["code"] == "PermissionDenied"
+
+
+def test_removing_the_role_takes_access_away(clients, endpoint, principal, credential_of):
+    assignment = grant_openai_user(clients, principal.object_id)
+    client = entra_client(clients, endpoint, credential_of(principal))
+    assert ask(client).choices
+    clients.auth().role_assignments.delete_by_id(assignment.id)
+    with pytest.raises(openai.AuthenticationError):
+        ask(client)
