@@ -39,6 +39,7 @@ class KubeletSettings:
     backoff_max: float = 60.0
     grace_max: float = 5.0
     readiness_period: float = 0.2
+    token_refresh_fraction: float = 0.8  # a projected token is replaced at 80 % of its lifetime, as the kubelet does
     env_retry: float = 2.0
 
 
@@ -76,7 +77,7 @@ class PodWorker:
         self.start_time = st.now_iso()
         self.settings = self.kubelet.settings
         self.root = self.settings.pods_dir / self.api.key / self.namespace / self.name
-        self.volumes = PodVolumes(self.root, self.namespace)
+        self.volumes = PodVolumes(self.root, self.namespace, self.settings.token_refresh_fraction)
         self.stopped = asyncio.Event()
         spec = self.pod.get("spec") or {}
         for c in spec.get("containers") or []:
@@ -214,7 +215,8 @@ class PodWorker:
         if run.local_port is None:
             run.local_port = free_port()
         key = self.log_key(state.name)
-        args = [self.settings.python, "-m", f"keyless.emulator.storeapps.{app}", "--port", str(run.local_port)]
+        args = [self.settings.python, "-m", f"keyless.emulator.storeapps.{app}",
+                *[str(a) for a in run.spec.get("args") or []], "--port", str(run.local_port)]
         logs = self.kubelet.logs
         run.process = ContainerProcess(args, env, str(self.root), lambda line, stream: logs.write(key, line, stream))
         logs.open(key, self.log_folder(state.name))

@@ -30,10 +30,11 @@ class TokenProjection:
     expiration_seconds: int
     issued_at: int = 0
     expires_at: int = 0
+    refresh_fraction: float = REFRESH_AT
 
     @property
     def refresh_at(self) -> float:
-        return self.issued_at + REFRESH_AT * (self.expires_at - self.issued_at)
+        return self.issued_at + self.refresh_fraction * (self.expires_at - self.issued_at)
 
 
 Mint = Callable[[str, int], Any]  # (audience, expiration_seconds) -> tokens.MintedToken
@@ -83,6 +84,7 @@ def _configmap_bytes(cm: dict[str, Any]) -> dict[str, bytes]:
 class PodVolumes:
     root: Path
     namespace: str
+    refresh_fraction: float = REFRESH_AT
     tokens: list[TokenProjection] = field(default_factory=list)
 
     def folder(self, volume: str) -> Path:
@@ -112,7 +114,8 @@ class PodVolumes:
         if "serviceAccountToken" in source:
             sat = source["serviceAccountToken"] or {}
             self.tokens.append(TokenProjection(volume, sat.get("path", "token"), sat.get("audience") or "",
-                                               int(sat.get("expirationSeconds") or 3600)))
+                                               int(sat.get("expirationSeconds") or 3600),
+                                               refresh_fraction=self.refresh_fraction))
         elif "secret" in source:
             ref = source["secret"]
             self._write_object(folder, secrets, ref.get("name", ""), ref, "secret", _secret_bytes)

@@ -16,6 +16,7 @@ import ipaddress
 import json
 import os
 import socket
+import sys
 from urllib.parse import urlsplit, urlunsplit
 
 SERVICE_MAP_ENV = "KEYLESS_SERVICE_MAP"
@@ -110,11 +111,13 @@ def resolve_url(url: str) -> str:
     return urlunsplit((parts.scheme, local, parts.path, parts.query, parts.fragment))
 
 
-def listen_port(default: int) -> int:
-    parser = argparse.ArgumentParser(add_help=False)
+def listen_port(default: int, argv: list[str] | None = None) -> int:
+    """The `--port` option; the container's `args` come first on the command line, so an argument the
+    app does not know fails the start (exit code 2 and argparse's message), as a bad CMD would."""
+    parser = argparse.ArgumentParser(prog=os.path.basename(sys.argv[0]) if argv is None else "app",
+                                     add_help=False)
     parser.add_argument("--port", type=int, default=default)
-    args, _ = parser.parse_known_args()
-    return args.port
+    return parser.parse_args(argv).port
 
 
 def serve(app, default_port: int) -> None:

@@ -1,0 +1,191 @@
+"""The kubelet with real processes: pods go Running and Ready, logs, restarts, deletion, tokens, services."""
+from __future__ import annotations
+
+import copy
+import ipaddress
+import os
+import signal
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+import requests
+
+from .conftest import wait_for
+
+pytestmark = pytest.mark.slow
+
+AI_IMAGE = "ghcr.io/azure-samples/aks-store-demo/ai-service:2.2.0"
+
+
+def deployment(name, containers, labels=None, **spec):
+    labels = {"app": name, **(labels or {})}
+    return {"metadata": {"name": name}, "spec": {"replicas": 1, "selector": {"matchLabels": {"app": name}},
+            "template": {"metadata": {"labels": labels}, "spec": {"containers": containers, **spec}}}}
+
+
+def pid_of(cluster, pod, container=None):
+    worker = cluster.worker(pod)
+    run = worker.runs[container or pod["spec"]["containers"][0]["name"]]
+    return run.process.pid
+
+
+def test_seeded_store_pods_are_running_and_ready(cluster):
+    pod = cluster.ready_pod("ai-service")
+    status = pod["status"]
+    assert status["phase"] == "Running"
+    assert ipaddress.ip_address(status["podIP"]) in ipaddress.ip_network("10.244.0.0/24")
+    assert status["podIPs"] == [{"ip": status["podIP"]}] and status["hostIP"] == "10.224.0.4"
+    conditions = {c["type"]: c["status"] for c in status["conditions"]}
+    assert {k: conditions[k] for k in ("PodScheduled", "Initialized", "ContainersReady", "Ready")} == \
+        {"PodScheduled": "True", "Initialized": "True", "ContainersReady": "True", "Ready": "True"}
+    (cs,) = status["containerStatuses"]
+    assert cs["name"] == "ai-service" and cs["ready"] and cs["started"] and cs["restartCount"] == 0
+    assert "startedAt" in cs["state"]["running"] and cs["containerID"].startswith("containerd://")
+    assert cs["image"] == AI_IMAGE and cs["imageID"].startswith("ghcr.io/azure-samples/aks-store-demo/ai-service@sha256:")
+    reasons = [(t, r) for t, r, _ in cluster.events(pod)]
+    for expected in (("Normal", "Scheduled"), ("Normal", "Pulling"), ("Normal", "Pulled"), ("Normal", "Created"),
+                     ("Normal", "Started")):
+        assert expected in reasons
+    messages = {r: m for _, r, m in cluster.events(pod)}
+    assert messages["Pulling"] == f'Pulling image "{AI_IMAGE}"'
+    assert messages["Created"] == "Created container: ai-service"
+    assert messages["Started"] == "Started container ai-service"
+    assert "INFO:     Uvicorn running on http://127.0.0.1:" in cluster.log(pod)
+    assert pod["spec"]["containers"][0]["ports"] == [{"containerPort": 5001, "protocol": "TCP"}]
+
+
+def test_the_process_environment_is_the_pod_environment_plus_only_the_emulator_plumbing(cluster):
+    pod = cluster.ready_pod("ai-service")
+    env = psutil.Process(pid_of(cluster, pod)).environ()
+    spec_env = {e["name"]: e["value"] for e in pod["spec"]["containers"][0]["env"]}
+    assert {k: env[k] for k in spec_env} == spec_env
+    info = cluster.emulator.info
+    assert env["REQUESTS_CA_BUNDLE"] == env["SSL_CERT_FILE"] == info.ca_bundle
+    assert env["AZURE_POD_IDENTITY_AUTHORITY_HOST"] == info.url + "/_imds"
+    assert env["HOME"].startswith(str(cluster.emulator.backend.config.pods_dir))
+    assert not any(k.startswith(("AZURE_CLIENT", "IDENTITY_", "MSI_", "KUBECONFIG")) for k in env)
+    assert "REQUESTS_CA_BUNDLE" not in spec_env and "AZURE_POD_IDENTITY_AUTHORITY_HOST" not in spec_env
+    assert os.environ.get("PATH") != env["PATH"] and not any(Path(env["PATH"]).iterdir())
+
+
+def test_services_resolve_to_ready_pods_and_the_load_balancer_is_local(cluster):
+    address = cluster.section.endpoints(cluster.key, "default", "ai-service", "5001")
+    assert address and address.startswith("127.0.0.1:")
+    assert requests.get(f"http://{address}/health").json()["status"] == "ok"
+    assert cluster.section.endpoints(cluster.key, "default", "ai-service", "5002") is None
+    assert cluster.section.endpoints(cluster.key, "default", "nope", "5001") is None
+    svc = wait_for(lambda: (s := cluster.store.find("services", "default", "store-admin"))
+                   and (s.get("metadata", {}).get("annotations") or {}).get("keyless.emulator/local-url") and s)
+    assert svc["status"]["loadBalancer"]["ingress"] == [{"ip": "127.0.0.1", "ipMode": "VIP"}]
+    url = svc["metadata"]["annotations"]["keyless.emulator/local-url"]
+    assert svc["spec"]["ports"][0]["port"] == 80 and svc["spec"]["ports"][0]["targetPort"] == 8081
+    assert "Ask AI Assistant" in requests.get(url + "/").text
+    assert requests.get(url + "/api/ai/health").json() == {"status": "ok", "version": "0.1.0",
+                                                          "capabilities": ["description"]}
+
+
+def test_key_based_description_through_the_store(cluster):
+    svc = cluster.store.find("services", "default", "store-admin")
+    url = wait_for(lambda: (cluster.store.find("services", "default", "store-admin")["metadata"].get("annotations")
+                            or {}).get("keyless.emulator/local-url"))
+    r = requests.post(url + "/api/ai/generate/description", json={"name": "Rope toy", "tags": ["dog", "rope"]})
+    assert r.status_code == 200 and isinstance(r.json()["description"], str) and r.json()["description"]
+    assert svc is not None
+
+
+def test_unknown_image_is_an_idle_container(cluster):
+    cluster.store.create("deployments", deployment("web", [{"name": "web", "image": "nginx:1.27",
+                                                            "ports": [{"containerPort": 80}]}]), "default")
+    pod = cluster.ready_pod("web")
+    assert pod["status"]["phase"] == "Running"
+    assert "idle container" in cluster.log(pod) and "nginx:1.27" in cluster.log(pod)
+
+
+def test_a_failing_app_goes_into_crash_loop_back_off_with_its_previous_log(cluster):
+    cluster.store.create("deployments", deployment("broken", [{"name": "broken", "image": AI_IMAGE,
+                                                               "args": ["--no-such-option"]}]), "default")
+
+    def crashed():
+        pod = next(iter(cluster.pods("broken")), None)
+        cs = ((pod or {}).get("status") or {}).get("containerStatuses") or []
+        return pod if cs and cs[0]["restartCount"] >= 1 and "waiting" in cs[0]["state"] else None
+
+    pod = wait_for(crashed, 30, "a restart")
+    (cs,) = pod["status"]["containerStatuses"]
+    assert cs["state"]["waiting"]["reason"] == "CrashLoopBackOff"
+    assert cs["state"]["waiting"]["message"].startswith("back-off 2s restarting failed container=broken pod=broken-")
+    terminated = cs["lastState"]["terminated"]
+    assert (terminated["exitCode"], terminated["reason"]) == (2, "Error")
+    assert not cs["ready"] and pod["status"]["phase"] == "Running"
+    ready = {c["type"]: c["status"] for c in pod["status"]["conditions"]}["Ready"]
+    assert ready == "False"
+    assert ("Warning", "BackOff") in [(t, r) for t, r, _ in cluster.events(pod)]
+    previous = wait_for(lambda: cluster.log(pod, previous=True) if cluster.worker(pod).runs["broken"].instance
+                        else None, 30, "a second instance")
+    assert "error: unrecognized arguments: --no-such-option" in previous
+
+
+def test_a_killed_process_is_restarted_and_ready_again(cluster):
+    pod = cluster.ready_pod("product-service")
+    old_pid = pid_of(cluster, pod)
+    os.kill(old_pid, signal.SIGKILL)
+
+    def restarted():
+        p = cluster.store.find("pods", "default", pod["metadata"]["name"])
+        cs = p["status"]["containerStatuses"][0]
+        return p if cs["restartCount"] == 1 and cs["ready"] else None
+
+    p = wait_for(restarted, 30, "the restarted container to be ready")
+    terminated = p["status"]["containerStatuses"][0]["lastState"]["terminated"]
+    assert (terminated["exitCode"], terminated["reason"]) == (137, "Error")
+    assert pid_of(cluster, p) != old_pid
+    assert "Uvicorn running on" in cluster.log(p, previous=True)
+
+
+def test_deleting_a_pod_stops_its_process_and_cleans_its_folder(cluster):
+    pod = cluster.ready_pod("ai-service")
+    pid = pid_of(cluster, pod)
+    folder = cluster.worker(pod).root
+    assert folder.is_dir()
+    cluster.store.delete("pods", "default", pod["metadata"]["name"])
+    wait_for(lambda: not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE, 15,
+             "the process to stop")
+    wait_for(lambda: not folder.exists(), 15, "the pod folder to go")
+    replacement = cluster.ready_pod("ai-service")  # the ReplicaSet makes a new pod, which runs again
+    assert replacement["metadata"]["name"] != pod["metadata"]["name"]
+
+
+def test_projected_token_file_is_written_and_refreshed(cluster):
+    settings = cluster.kubelet.settings
+    original = settings.token_refresh_fraction
+    settings.token_refresh_fraction = 0.002  # refresh a 600 s token after ~1 s
+    try:
+        cluster.store.create("deployments", deployment("tok", [{"name": "tok", "image": "busybox:1.36",
+            "volumeMounts": [{"name": "tok", "mountPath": "/var/run/tok", "readOnly": True}]}],
+            volumes=[{"name": "tok", "projected": {"sources": [{"serviceAccountToken": {
+                "path": "token", "expirationSeconds": 600, "audience": "api://AzureADTokenExchange"}}]}}]), "default")
+        pod = cluster.ready_pod("tok")
+        path = cluster.worker(pod).root / "volumes" / "tok" / "token"
+        first = wait_for(lambda: path.exists() and path.read_text(), 10, "the token file")
+        assert not first.endswith("\n") and oct(path.stat().st_mode & 0o777) == "0o600"
+        second = wait_for(lambda: path.read_text() != first and path.read_text(), 10, "a refreshed token")
+        import jwt
+        claims = jwt.decode(second, options={"verify_signature": False})
+        assert claims["aud"] == ["api://AzureADTokenExchange"] and claims["exp"] - claims["iat"] == 600
+        assert claims["sub"] == "system:serviceaccount:default:default"
+        assert claims["kubernetes.io"]["pod"]["name"] == pod["metadata"]["name"]
+    finally:
+        settings.token_refresh_fraction = original
+
+
+def test_imds_answers_identity_not_found(cluster):
+    info = cluster.emulator.info
+    r = requests.get(info.url + "/_imds/metadata/identity/oauth2/token",
+                     params={"api-version": "2018-02-01", "resource": "https://cognitiveservices.azure.com"},
+                     headers={"Metadata": "true"}, verify=info.ca_cert)
+    assert (r.status_code, r.json()) == (400, {"error": "invalid_request", "error_description": "Identity not found"})
+    r = requests.get(info.url + "/_imds/metadata/identity/oauth2/token", params={"resource": "x"},
+                     verify=info.ca_cert)
+    assert r.status_code == 400 and r.json()["error_description"] == "Required metadata header not specified"
