@@ -1,0 +1,113 @@
+"""`python -m keyless run` as a user runs it: a subprocess, a background emulator of its own data
+folder, executed notebooks + HTML + report.json, non-zero exit naming the failing notebook and
+cell, and no secret in anything it writes."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+import requests
+
+from keyless.emulator import attach, stop
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def keyless_run(*args: str, cwd: Path, timeout: int = 900) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KEYLESS_")}
+    return subprocess.run([sys.executable, "-m", "keyless", "run", *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Iterator[Path]:
+    data = tmp_path / "data"
+    yield data
+    stop(data)  # the background emulator this test's run started (found by its data folder)
+
+
+def secrets_of(home: Path) -> list[str]:
+    """The operator's client secret and the Azure OpenAI account keys of the running emulator."""
+    info = attach(home)
+    found = [info.client_secret, info.admin_key]
+    from azure.identity import ClientSecretCredential
+    from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
+    cred = ClientSecretCredential(info.tenant_id, info.client_id, info.client_secret, authority=info.url,
+                                  disable_instance_discovery=True, connection_verify=info.ca_cert)
+    cs = CognitiveServicesManagementClient(cred, info.subscription_id, base_url=info.url,
+                                           connection_verify=info.ca_cert)
+    keys = cs.accounts.list_keys("myResourceGroup", "myOpenAIAccount")
+    return [s for s in found + [keys.key1, keys.key2] if s]
+
+
+def assert_no_secret(folder: Path, secrets: list[str]) -> None:
+    files = [p for p in folder.rglob("*") if p.is_file()]
+    assert files
+    for path in files:
+        text = path.read_text(errors="replace")
+        assert not re.search(r"eyJ[A-Za-z0-9_-]{10,}", text), f"a JWT in {path.name}"
+        for secret in secrets:
+            assert secret not in text, f"a secret in {path.name}"
+
+
+@pytest.mark.slow
+def test_run_on_the_emulator_writes_notebooks_html_and_report_without_secrets(tmp_path, home):
+    out = tmp_path / "out"
+    done = keyless_run("--target", "emulator", "-p", "data_dir", str(home), "--out", str(out), cwd=tmp_path)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "keyless run on emulator: PASSED" in done.stdout
+    report = json.loads((out / "report.json").read_text())
+    names = [n["name"] for n in report["notebooks"]]
+    assert names == ["00-before-you-begin", "01-enable-workload-identity", "02-create-managed-identity",
+                     "03-create-federated-credential", "04-use-workload-identity-on-aks", "05-test-the-application",
+                     "99-clean-up"]
+    assert all(n["status"] == "passed" for n in report["notebooks"])
+    for nb in report["notebooks"]:
+        assert Path(nb["output"]).exists() and Path(nb["html"]).exists()
+    steps = {s["step"]: s for nb in report["notebooks"] for s in nb["steps"]}
+    assert steps["verify"]["status"] == "ok" and steps["clean-up"]["status"] == "ok"
+    assert any(s.get("expected_failure") for nb in report["notebooks"] for s in nb["steps"])
+    assert any("userAssignedIdentities/myIdentity" in t for t in report["resources_touched"])
+    secrets = secrets_of(home)
+    assert_no_secret(out, secrets)
+    assert_no_secret(home / "state", secrets)
+    log = Path(attach(home).log_file)
+    if log.exists():
+        text = log.read_text(errors="replace")
+        assert not any(s in text for s in secrets) and not re.search(r"eyJ[A-Za-z0-9_-]{10,}", text)
+
+
+@pytest.mark.slow
+def test_a_failing_notebook_exits_non_zero_naming_notebook_and_cell(tmp_path, home):
+    out = tmp_path / "out"
+    done = keyless_run("-p", "data_dir", str(home), "-p", "openai_account", "missingAccount", "--only", "00,01",
+                       "--out", str(out), cwd=tmp_path)
+    assert done.returncode == 1
+    assert re.search(r"FAILED: notebook 00-before-you-begin, cell \d+ \(id nb00-\d+\): StepFailed: step discover "
+                     r"failed: no Azure OpenAI account named 'missingAccount'", done.stderr), done.stderr[-2000:]
+    report = json.loads((out / "report.json").read_text())
+    assert [n["status"] for n in report["notebooks"]] == ["failed", "skipped"]
+    assert report["status"] == "failed"
+    # the failing step's explanation is in the executed notebook, above the short error
+    assert "check the openai_account parameter" in (out / "00-before-you-begin.ipynb").read_text()
+
+
+@pytest.mark.slow
+def test_only_runs_the_named_notebooks_and_reuses_the_emulator(tmp_path, home):
+    first = keyless_run("-p", "data_dir", str(home), "--only", "00", "--out", str(tmp_path / "a"), cwd=tmp_path)
+    assert first.returncode == 0, first.stderr[-2000:]
+    pid = attach(home).pid
+    second = keyless_run("-p", "data_dir", str(home), "--only", "00", "--out", str(tmp_path / "b"), cwd=tmp_path)
+    assert second.returncode == 0
+    assert attach(home).pid == pid
+    assert [n["name"] for n in json.loads((tmp_path / "b" / "report.json").read_text())["notebooks"]] == [
+        "00-before-you-begin"]
+    info = attach(home)
+    health = requests.get(info.url + "/_emulator/health", verify=info.ca_cert, timeout=5).json()
+    assert health["scenario"] == "before-you-begin"
