@@ -388,6 +388,31 @@ def test_create_in_missing_group_is_resource_group_not_found(clients):
     assert e.value.status_code == 404 and e.value.error.code == "ResourceGroupNotFound"
 
 
+def test_invalid_name_in_missing_group_is_resource_group_not_found(clients):
+    with pytest.raises(ResourceNotFoundError) as e:
+        clients.aks().managed_clusters.begin_create_or_update("nope", "-bad-", _new_cluster_body())
+    assert e.value.error.code == "ResourceGroupNotFound"
+
+
+def test_if_match_star_needs_an_existing_cluster(clients):
+    from azure.core import MatchConditions
+
+    with pytest.raises(HttpResponseError) as e:
+        clients.aks().managed_clusters.begin_create_or_update(RG, "demo", _new_cluster_body(), etag="*",
+                                                              match_condition=MatchConditions.IfPresent)
+    assert e.value.status_code == 412 and e.value.error.code == "PreconditionFailed"
+
+
+def test_if_none_match_star_refuses_to_overwrite(clients):
+    from azure.core import MatchConditions
+
+    aks = clients.aks()
+    mc = aks.managed_clusters.get(RG, CLUSTER)
+    with pytest.raises(HttpResponseError) as e:
+        aks.managed_clusters.begin_create_or_update(RG, CLUSTER, mc, etag="*", match_condition=MatchConditions.IfMissing)
+    assert e.value.status_code == 412 and e.value.error.code == "PreconditionFailed"
+
+
 def test_create_without_location_is_refused(clients):
     with pytest.raises(HttpResponseError) as e:
         clients.aks().managed_clusters.begin_create_or_update(RG, "demo", {"properties": {}})

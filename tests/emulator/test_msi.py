@@ -147,6 +147,12 @@ def test_identity_in_missing_group(msi):
     assert e.value.error.code == "ResourceGroupNotFound"
 
 
+def test_invalid_name_in_missing_group_is_resource_group_not_found(msi):
+    with pytest.raises(ResourceNotFoundError) as e:
+        msi.user_assigned_identities.create_or_update("nope", "-x", {"location": "eastus"})
+    assert e.value.error.code == "ResourceGroupNotFound"
+
+
 def test_missing_identity_is_resource_not_found(msi):
     with pytest.raises(ResourceNotFoundError) as e:
         msi.user_assigned_identities.get(RG, "ghost")

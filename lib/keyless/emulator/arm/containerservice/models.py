@@ -81,8 +81,9 @@ def ensure_idle(state: EmulatorState, resource_id: str) -> None:
 def check_preconditions(existing: dict[str, Any] | None, if_match: str | None, if_none_match: str | None) -> None:
     if if_none_match and if_none_match.strip() == "*" and existing is not None:
         raise errors.already_exists()
-    if if_match and if_match.strip() != "*":
-        if existing is None or if_match.strip().strip('"') != existing.get("eTag"):
+    if if_match:
+        wanted = if_match.strip().strip('"')
+        if existing is None or (wanted != "*" and wanted != existing.get("eTag")):
             raise errors.precondition_failed(existing.get("eTag") if existing else None)
 
 
@@ -308,8 +309,8 @@ def _in_progress(doc: dict[str, Any], provisioning_state: str, *, pools: bool) -
 def plan_create_or_update(state: EmulatorState, subscription: str, group: str, name: str, body: Any, *,
                           actor: Principal | None, if_match: str | None = None,
                           if_none_match: str | None = None) -> Write:
+    group_doc = require_group(state, subscription, group)  # Resource Manager checks the group before AKS sees the name
     validate_name(name)
-    group_doc = require_group(state, subscription, group)
     the_id = cluster_id(subscription, group_doc["name"], name)
     ensure_idle(state, the_id)
     existing = state.resources.get(the_id)

@@ -93,9 +93,9 @@ def _document(resource_id: str, name: str, location: str, tags: dict[str, Any], 
 def create_or_update_identity(state: EmulatorState, subscription: str, group: str, name: str,
                               body: Any) -> tuple[dict[str, Any], bool]:
     """Create (True) or update (False) an identity; PUT replaces tags and keeps the ids."""
-    validate_name(name)
     with state.lock:
         group_doc, existing = find_identity(state, subscription, group, name)
+        validate_name(name)  # after the group: Resource Manager checks it before MSI sees the name
         if not isinstance(body, dict):
             raise invalid_request_content("The request content must be a JSON object describing the identity.")
         if not body.get("location"):
