@@ -368,3 +368,14 @@ def test_removing_the_role_takes_access_away(clients, endpoint, principal, crede
     clients.auth().role_assignments.delete_by_id(assignment.id)
     with pytest.raises(openai.AuthenticationError):
         ask(client)
+
+
+def test_custom_subdomain_that_looks_regional_is_still_custom(clients, principal, credential_of):
+    account = clients.cognitive().accounts.begin_create(GROUP, "lookalike", {
+        "location": "eastus", "kind": "OpenAI", "sku": {"name": "S0"},
+        "properties": {"customSubDomainName": "regional-eastus"}}).result()
+    body = {"sku": {"name": "Standard", "capacity": 1},
+            "properties": {"model": {"format": "OpenAI", "name": "gpt-4o-mini", "version": "2024-07-18"}}}
+    clients.cognitive().deployments.begin_create_or_update(GROUP, "lookalike", "chat", body).result()
+    grant_openai_user(clients, principal.object_id, scope=account.id)
+    assert ask(entra_client(clients, account.properties.endpoint, credential_of(principal)), deployment="chat").choices

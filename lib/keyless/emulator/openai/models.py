@@ -23,12 +23,19 @@ def is_regional(subdomain: str) -> bool:
     return subdomain.lower().startswith(REGIONAL_PREFIX)
 
 
+def _regional_accounts(state: EmulatorState, subdomain: str) -> list[dict[str, Any]] | None:
+    """The accounts a regional endpoint serves, or None when `subdomain` is not a regional endpoint
+    (a custom subdomain that happens to start with the prefix is still a custom subdomain)."""
+    if not is_regional(subdomain) or account_for_subdomain(state, subdomain) is not None:
+        return None
+    location = subdomain[len(REGIONAL_PREFIX):].lower()
+    return [d for d in state.resources.of_type(ACCOUNT_TYPE) if d["location"] == location]
+
+
 def account_by_key(state: EmulatorState, subdomain: str, api_key: str) -> tuple[dict[str, Any], str] | None:
     """The account an API key opens at an endpoint, and which key it is (key1/key2)."""
-    if is_regional(subdomain):
-        location = subdomain[len(REGIONAL_PREFIX):].lower()
-        candidates = [d for d in state.resources.of_type(ACCOUNT_TYPE) if d["location"] == location]
-    else:
+    candidates = _regional_accounts(state, subdomain)
+    if candidates is None:
         account = account_for_subdomain(state, subdomain)
         candidates = [account] if account else []
     for account in candidates:
@@ -40,9 +47,9 @@ def account_by_key(state: EmulatorState, subdomain: str, api_key: str) -> tuple[
 
 def require_endpoint(state: EmulatorState, subdomain: str) -> dict[str, Any] | None:
     """The account behind a custom-subdomain endpoint (None for a regional one); 404 when nothing answers there."""
-    if is_regional(subdomain):
-        location = subdomain[len(REGIONAL_PREFIX):].lower()
-        if not any(d["location"] == location for d in state.resources.of_type(ACCOUNT_TYPE)):
+    regional = _regional_accounts(state, subdomain)
+    if regional is not None:
+        if not regional:
             raise errors.resource_not_found(subdomain)
         return None
     account = account_for_subdomain(state, subdomain)
