@@ -1,0 +1,568 @@
+"""One cluster's object store: the registry behind its API server.
+
+    store.create(resource, obj, namespace=None, dry_run=False) -> obj
+    store.get(resource, namespace, name) -> obj            (404 Status if absent)
+    store.find(resource, namespace, name) -> obj | None
+    store.list(resource, namespace=None, predicate=None) -> (items, resourceVersion)
+    store.replace(resource, obj, namespace, name, subresource=None, dry_run=False) -> obj
+    store.patch(resource, namespace, name, patch_type, body, subresource=None, ...) -> obj
+    store.update_status(resource, namespace, name, status, resource_version=None) -> obj
+    store.delete(resource, namespace, name, propagation="Background", ...) -> obj
+    store.record_event(involved_object, reason, message, type="Normal", source_component="kubelet")
+    store.changes_since(rv) / store.subscribe() -> Subscription      (used by watch.py)
+
+Objects are plain dicts in their JSON shape; every call returns copies. Errors are Status
+errors (`errors.KubeError`). Writes go through defaulting, validation and, for pod CREATE,
+admission (`admission.py`; plugins registered on the section). After each commit:
+  - change listeners `fn(event_type, resource, object)` (store.listeners) are called,
+  - open watches are woken (thread-safe: writers may be any thread),
+  - the controllers (controllers.py) are told; their work is queued and drained when the
+    outermost write returns, in the writer's thread and under the state lock, so a scenario
+    loaded under the frozen clock yields the same objects, uids and resourceVersions each time.
+resourceVersion is one counter per cluster; uids come from `state.ids` (deterministic mode).
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import hashlib
+import logging
+import threading
+from collections import deque
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, Iterator
+
+from . import admission, defaults, errors, kinds, patch as patching, validation
+from .admission import AdmissionRequest, ClusterContext
+
+if TYPE_CHECKING:
+    from .section import KubernetesSection
+
+log = logging.getLogger("keyless.emulator.kubernetes")
+
+HISTORY = 10000
+SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
+RETURNS_DELETED_OBJECT = {"pods", "services", "namespaces", "nodes"}
+GENERATION_KINDS = {"deployments", "replicasets"}
+PROTECTED_NAMESPACES = {"default", "kube-system", "kube-public"}
+
+MERGE_PATCH = "application/merge-patch+json"
+JSON_PATCH = "application/json-patch+json"
+STRATEGIC_PATCH = "application/strategic-merge-patch+json"
+APPLY_PATCH = "application/apply-patch+yaml"
+PATCH_TYPES = (JSON_PATCH, MERGE_PATCH, STRATEGIC_PATCH, APPLY_PATCH)
+
+Listener = Callable[[str, str, dict[str, Any]], None]
+
+
+@dataclass(frozen=True)
+class Change:
+    rv: int
+    type: str  # ADDED | MODIFIED | DELETED
+    resource: str
+    obj: dict[str, Any]
+    prev: dict[str, Any] | None
+
+
+class Subscription:
+    """An open watch's doorbell: rung (thread-safely) on every commit and when the store closes."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop):
+        self.loop = loop
+        self.event = asyncio.Event()
+
+    def ring(self) -> None:
+        try:
+            self.loop.call_soon_threadsafe(self.event.set)
+        except RuntimeError:  # loop closed
+            pass
+
+
+def key_of(obj: dict[str, Any]) -> tuple[str, str]:
+    meta = obj.get("metadata") or {}
+    return meta.get("namespace") or "", meta.get("name") or ""
+
+
+def _meta(obj: dict[str, Any]) -> dict[str, Any]:
+    return obj.setdefault("metadata", {})
+
+
+class ClusterStore:
+    def __init__(self, section: "KubernetesSection", cluster_key: str):
+        self.section = section
+        self.backend = section.backend
+        self.cluster_key = cluster_key
+        self.cluster = ClusterContext(self.backend, cluster_key)
+        self.lock: threading.RLock = self.backend.state.lock
+        self.listeners: list[Listener] = []
+        self.resource_version = 0
+        self.closed = False
+        self._objects: dict[str, dict[tuple[str, str], dict[str, Any]]] = {}
+        self._history: deque[Change] = deque(maxlen=HISTORY)
+        self._subscriptions: set[Subscription] = set()
+        self._depth = 0
+        self._draining = False
+        self._queue: deque[tuple[Any, ...]] = deque()
+        self._queued: set[tuple[Any, ...]] = set()
+        self.controllers: Any = None  # set by the section (controllers.ControllerManager)
+
+    # -- plumbing -------------------------------------------------------------------------
+    @property
+    def clock(self):
+        return self.backend.clock
+
+    def now(self) -> str:
+        return self.backend.clock.rfc3339()
+
+    @contextlib.contextmanager
+    def _operation(self) -> Iterator[None]:
+        with self.lock:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+                if self._depth == 0:
+                    self._drain()
+
+    def enqueue(self, fn: Callable[..., None], *args: Any) -> None:
+        """Queue controller work; it runs when the outermost write returns."""
+        item = (fn, *args)
+        if item not in self._queued:
+            self._queued.add(item)
+            self._queue.append(item)
+
+    def _drain(self) -> None:
+        if self._draining:
+            return
+        self._draining = True
+        try:
+            done = 0
+            while self._queue:
+                item = self._queue.popleft()
+                self._queued.discard(item)
+                self._depth += 1
+                try:
+                    item[0](*item[1:])
+                except errors.KubeError as e:
+                    log.info("controller work %s%r: %s", getattr(item[0], "__name__", item[0]), item[1:], e.message)
+                except Exception:  # noqa: BLE001 — a controller bug must not break the writer
+                    log.exception("controller work %r failed", item)
+                finally:
+                    self._depth -= 1
+                done += 1
+                if done > 20000:
+                    log.error("controller queue did not settle; dropping %d items", len(self._queue))
+                    self._queue.clear()
+                    self._queued.clear()
+        finally:
+            self._draining = False
+
+    def random_suffix(self, purpose: str, *names: str, length: int = 5) -> str:
+        digest = hashlib.sha256(self.backend.state.ids.guid(purpose, self.cluster_key, *names).encode()).digest()
+        return "".join(SUFFIX_ALPHABET[b % len(SUFFIX_ALPHABET)] for b in digest[:length])
+
+    def _bucket(self, resource: str) -> dict[tuple[str, str], dict[str, Any]]:
+        return self._objects.setdefault(resource, {})
+
+    def _commit(self, type_: str, resource: str, obj: dict[str, Any], prev: dict[str, Any] | None) -> dict[str, Any]:
+        self.resource_version += 1
+        _meta(obj)["resourceVersion"] = str(self.resource_version)
+        bucket = self._bucket(resource)
+        if type_ == "DELETED":
+            bucket.pop(key_of(obj), None)
+        else:
+            bucket[key_of(obj)] = obj
+        change = Change(self.resource_version, type_, resource, copy.deepcopy(obj),
+                        copy.deepcopy(prev) if prev is not None else None)
+        self._history.append(change)
+        for sub in list(self._subscriptions):
+            sub.ring()
+        for fn in list(self.listeners):
+            try:
+                fn(type_, resource, copy.deepcopy(obj))
+            except Exception:  # noqa: BLE001
+                log.exception("change listener %r failed on %s %s", fn, type_, resource)
+        if self.controllers is not None:
+            self.controllers.observe(type_, resource, change.obj, change.prev)
+        return copy.deepcopy(obj)
+
+    def _kind(self, resource: str) -> kinds.Kind:
+        try:
+            return kinds.by_resource(resource)
+        except KeyError:
+            raise errors.not_found(resource, "", "") from None
+
+    def _ns(self, kind: kinds.Kind, namespace: str | None) -> str:
+        return (namespace or "") if kind.namespaced else ""
+
+    # -- reads ----------------------------------------------------------------------------
+    def find(self, resource: str, namespace: str | None, name: str) -> dict[str, Any] | None:
+        kind = self._kind(resource)
+        with self.lock:
+            obj = self._bucket(resource).get((self._ns(kind, namespace), name))
+            return copy.deepcopy(obj) if obj is not None else None
+
+    def get(self, resource: str, namespace: str | None, name: str) -> dict[str, Any]:
+        obj = self.find(resource, namespace, name)
+        if obj is None:
+            kind = self._kind(resource)
+            raise errors.not_found(resource, name, kind.group)
+        return obj
+
+    def list(self, resource: str, namespace: str | None = None,
+             predicate: Callable[[dict[str, Any]], bool] | None = None) -> tuple[list[dict[str, Any]], str]:
+        self._kind(resource)
+        with self.lock:
+            items = [copy.deepcopy(o) for (ns, _), o in sorted(self._bucket(resource).items())
+                     if (not namespace or ns == namespace) and (predicate is None or predicate(o))]
+            return items, str(self.resource_version)
+
+    def all_objects(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        with self.lock:
+            for resource in sorted(self._objects):
+                for _, obj in sorted(self._objects[resource].items()):
+                    yield resource, copy.deepcopy(obj)
+
+    # -- create ---------------------------------------------------------------------------
+    def _reset_status(self, resource: str, obj: dict[str, Any]) -> None:
+        if resource == "pods":
+            obj["status"] = {"phase": "Pending", "qosClass": defaults.qos_class(obj.get("spec") or {})}
+        elif resource in ("deployments", "replicasets"):
+            obj.pop("status", None)
+        elif resource == "services":
+            obj["status"] = {"loadBalancer": {}}
+        elif resource == "namespaces":
+            obj["status"] = {"phase": "Active"}
+
+    def _check_namespace(self, kind: kinds.Kind, namespace: str, name: str) -> None:
+        if not kind.namespaced:
+            return
+        if not namespace:
+            raise errors.bad_request("the server could not find the requested resource")
+        ns = self._bucket("namespaces").get(("", namespace))
+        if ns is None:
+            raise errors.not_found("namespaces", namespace)
+        if (ns.get("status") or {}).get("phase") == "Terminating":
+            raise errors.forbidden(kind.resource, name, kind.group, f"unable to create new content in namespace "
+                                   f"{namespace} because it is being terminated")
+
+    def create(self, resource: str, obj: dict[str, Any], namespace: str | None = None, *,
+               dry_run: bool = False) -> dict[str, Any]:
+        kind = self._kind(resource)
+        with self._operation():
+            obj = copy.deepcopy(obj) if isinstance(obj, dict) else {}
+            obj["apiVersion"], obj["kind"] = kind.api_version, kind.kind
+            meta = _meta(obj)
+            if kind.namespaced:
+                namespace = namespace or meta.get("namespace") or ""
+                if meta.get("namespace") and meta["namespace"] != namespace:
+                    raise errors.bad_request("the namespace of the provided object does not match the namespace "
+                                             "sent on the request")
+                meta["namespace"] = namespace
+            else:
+                meta.pop("namespace", None)
+                namespace = ""
+            if not meta.get("name") and meta.get("generateName"):
+                meta["name"] = meta["generateName"] + self.random_suffix("generate-name", resource, namespace,
+                                                                         meta["generateName"])
+            name = meta.get("name") or ""
+            self._check_namespace(kind, namespace, name)
+            for field in ("uid", "resourceVersion", "creationTimestamp", "deletionTimestamp", "generation",
+                          "selfLink", "deletionGracePeriodSeconds", "managedFields"):
+                meta.pop(field, None)
+            if kind.has_status and resource != "nodes":
+                self._reset_status(resource, obj)
+            existing = self._bucket("services").values() if resource == "services" else ()
+            defaults.apply(resource, obj, existing)
+            if resource == "pods":
+                obj = admission.run(AdmissionRequest("CREATE", resource, namespace, obj, self, self.cluster, dry_run),
+                                    self.section.admission_plugins)
+                obj["status"] = {"phase": "Pending", "qosClass": defaults.qos_class(obj.get("spec") or {})}
+                meta = _meta(obj)
+            validation.validate(kind, obj)
+            if (namespace, name) in self._bucket(resource):
+                raise errors.already_exists(resource, name, kind.group)
+            meta["uid"] = self.backend.state.ids.guid("kubernetes-object", self.cluster_key, resource, namespace, name)
+            meta["creationTimestamp"] = self.now()
+            if resource in GENERATION_KINDS:
+                meta["generation"] = 1
+            if dry_run:
+                return copy.deepcopy(obj)
+            return self._commit("ADDED", resource, obj, None)
+
+    # -- update ---------------------------------------------------------------------------
+    def replace(self, resource: str, obj: dict[str, Any], namespace: str | None, name: str, *,
+                subresource: str | None = None, dry_run: bool = False) -> dict[str, Any]:
+        kind = self._kind(resource)
+        with self._operation():
+            current = self.get(resource, namespace, name)
+            new = copy.deepcopy(obj) if isinstance(obj, dict) else {}
+            meta = _meta(new)
+            if meta.get("name") and meta["name"] != name:
+                raise errors.bad_request(f"the name of the object ({meta['name']}) does not match the name on the URL "
+                                         f"({name})")
+            if kind.namespaced and meta.get("namespace") and meta["namespace"] != namespace:
+                raise errors.bad_request("the namespace of the provided object does not match the namespace sent on "
+                                         "the request")
+            cur_meta = current["metadata"]
+            if meta.get("resourceVersion") and meta["resourceVersion"] != cur_meta["resourceVersion"]:
+                raise errors.conflict(resource, name, kind.group)
+            if subresource == "status":
+                status = new.get("status")
+                new = copy.deepcopy(current)
+                if status is None:
+                    new.pop("status", None)
+                else:
+                    new["status"] = status
+            else:
+                new["apiVersion"], new["kind"] = kind.api_version, kind.kind
+                for field in ("name", "namespace", "uid", "creationTimestamp", "generation", "deletionTimestamp",
+                              "deletionGracePeriodSeconds"):
+                    if field in cur_meta:
+                        meta[field] = cur_meta[field]
+                    else:
+                        meta.pop(field, None)
+                if kind.has_status and resource != "nodes":
+                    if "status" in current:
+                        new["status"] = current["status"]
+                    else:
+                        new.pop("status", None)
+                self._carry_immutable(resource, current, new)
+                defaults.apply(resource, new, [s for s in self._bucket("services").values()
+                                               if key_of(s) != key_of(current)] if resource == "services" else ())
+                validation.validate(kind, new)
+                self._check_immutable(kind, current, new)
+                if resource in GENERATION_KINDS and new.get("spec") != current.get("spec"):
+                    meta["generation"] = int(cur_meta.get("generation", 1)) + 1
+            meta = _meta(new)
+            meta["resourceVersion"] = cur_meta["resourceVersion"]
+            if new == current or dry_run:
+                return copy.deepcopy(new)
+            if meta.get("deletionTimestamp") and not meta.get("finalizers") and resource != "namespaces":
+                return self._remove(resource, new)
+            return self._commit("MODIFIED", resource, new, current)
+
+    def _carry_immutable(self, resource: str, current: dict[str, Any], new: dict[str, Any]) -> None:
+        if resource == "services":
+            spec, old = new.setdefault("spec", {}), current.get("spec") or {}
+            for field in ("clusterIP", "clusterIPs"):
+                if not spec.get(field) and old.get(field):
+                    spec[field] = old[field]
+            old_ports = {p.get("port"): p.get("nodePort") for p in old.get("ports") or []}
+            for p in spec.get("ports") or []:
+                if not p.get("nodePort") and old_ports.get(p.get("port")) and spec.get("type") in ("NodePort",
+                                                                                                  "LoadBalancer"):
+                    p["nodePort"] = old_ports[p.get("port")]
+
+    def _check_immutable(self, kind: kinds.Kind, current: dict[str, Any], new: dict[str, Any]) -> None:
+        if kind.resource in ("deployments", "replicasets"):
+            old_sel, new_sel = (current.get("spec") or {}).get("selector"), (new.get("spec") or {}).get("selector")
+            if old_sel != new_sel:
+                raise errors.invalid(kind.kind, new["metadata"]["name"], [errors.invalid_value(
+                    "spec.selector", "", "field is immutable")], kind.group)
+        if kind.resource == "services":
+            old_ip, new_ip = (current.get("spec") or {}).get("clusterIP"), (new.get("spec") or {}).get("clusterIP")
+            if old_ip != new_ip:
+                raise errors.invalid("Service", new["metadata"]["name"], [errors.invalid_value(
+                    "spec.clusterIPs[0]", new_ip, "may not change once set")])
+
+    def update_status(self, resource: str, namespace: str | None, name: str, status: dict[str, Any], *,
+                      resource_version: str | None = None) -> dict[str, Any]:
+        """Replace the status of an object (the kubelet's and controllers' write path)."""
+        body: dict[str, Any] = {"metadata": {"name": name}, "status": status}
+        if resource_version:
+            body["metadata"]["resourceVersion"] = resource_version
+        return self.replace(resource, body, namespace, name, subresource="status")
+
+    def patch(self, resource: str, namespace: str | None, name: str, patch_type: str, body: Any, *,
+              subresource: str | None = None, dry_run: bool = False, field_manager: str | None = None,
+              prepare: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> tuple[dict[str, Any], bool]:
+        """Apply a patch; returns (object, created) — server-side apply creates a missing object.
+
+        `prepare(patched)` may check or prune the patched object before it is written (field
+        validation of the API layer)."""
+        prepare = prepare or (lambda o: o)
+        kind = self._kind(resource)
+        if patch_type not in PATCH_TYPES:
+            raise errors.unsupported_media_type(patch_type)
+        with self._operation():
+            current = self.find(resource, namespace, name)
+            if patch_type == APPLY_PATCH:
+                if not field_manager:
+                    raise errors.invalid("PatchOptions", "", [errors.required(
+                        "fieldManager", "is required for apply patch")], "meta.k8s.io")
+                if not isinstance(body, dict):
+                    raise errors.bad_request("error decoding YAML: the apply patch must be an object")
+                if current is None:
+                    if subresource:
+                        raise errors.not_found(resource, name, kind.group)
+                    obj = prepare(copy.deepcopy(body))
+                    _meta(obj).setdefault("name", name)
+                    return self.create(resource, obj, namespace, dry_run=dry_run), True
+            if current is None:
+                raise errors.not_found(resource, name, kind.group)
+            try:
+                if patch_type == JSON_PATCH:
+                    patched = patching.json_patch(current, body)
+                elif patch_type == MERGE_PATCH:
+                    patched = patching.merge_patch(current, body)
+                else:
+                    if not isinstance(body, dict):
+                        raise patching.PatchError("the strategic merge patch must be a JSON object")
+                    patched = patching.strategic_merge(current, body, "service" if resource == "services" else "")
+            except patching.PatchError as e:
+                raise errors.KubeError(422, "Invalid", f"the server rejected our request due to an error in our "
+                                       f"request: {e}") from None
+            if not isinstance(patched, dict):
+                raise errors.bad_request("the patched object is not a JSON object")
+            patched = prepare(patched)
+            pmeta = _meta(patched)
+            if pmeta.get("name", name) != name:
+                raise errors.bad_request(f"the name of the object ({pmeta.get('name')}) does not match the name on "
+                                         f"the URL ({name})")
+            if patch_type == APPLY_PATCH and "resourceVersion" not in (body.get("metadata") or {}):
+                pmeta["resourceVersion"] = current["metadata"]["resourceVersion"]
+            return self.replace(resource, patched, namespace, name, subresource=subresource, dry_run=dry_run), False
+
+    # -- delete ---------------------------------------------------------------------------
+    def _remove(self, resource: str, obj: dict[str, Any]) -> dict[str, Any]:
+        return self._commit("DELETED", resource, obj, copy.deepcopy(obj))
+
+    def delete(self, resource: str, namespace: str | None, name: str, *, propagation: str | None = None,
+               dry_run: bool = False, uid: str | None = None, resource_version: str | None = None) -> dict[str, Any]:
+        kind = self._kind(resource)
+        if propagation not in (None, "Background", "Foreground", "Orphan"):
+            raise errors.bad_request(f'DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: '
+                                     f'"{propagation}": supported values: "Background", "Foreground", "Orphan"')
+        with self._operation():
+            current = self.get(resource, namespace, name)
+            meta = current["metadata"]
+            if uid and uid != meta.get("uid"):
+                raise errors.conflict(resource, name, kind.group, f"Precondition failed: UID in precondition: {uid}, "
+                                      f"UID in object meta: {meta.get('uid')}")
+            if resource_version and resource_version != meta.get("resourceVersion"):
+                raise errors.conflict(resource, name, kind.group, "Precondition failed: ResourceVersion in "
+                                      f"precondition: {resource_version}, ResourceVersion in object meta: "
+                                      f"{meta.get('resourceVersion')}")
+            if dry_run:
+                return current
+            if resource == "namespaces":
+                if name in PROTECTED_NAMESPACES:
+                    raise errors.forbidden("namespaces", name, "", "this namespace may not be deleted")
+                if meta.get("deletionTimestamp"):
+                    return current
+                new = copy.deepcopy(current)
+                new["metadata"]["deletionTimestamp"] = self.now()
+                new["metadata"]["deletionGracePeriodSeconds"] = 0
+                new.setdefault("status", {})["phase"] = "Terminating"
+                return self._commit("MODIFIED", resource, new, current)
+            if propagation == "Orphan":
+                if self.controllers is not None:
+                    self.controllers.orphan(current)
+            if propagation == "Foreground" and self.controllers is not None and self.controllers.has_dependents(current):
+                new = copy.deepcopy(current)
+                new["metadata"]["deletionTimestamp"] = self.now()
+                new["metadata"]["deletionGracePeriodSeconds"] = 0
+                finalizers = new["metadata"].setdefault("finalizers", [])
+                if "foregroundDeletion" not in finalizers:
+                    finalizers.append("foregroundDeletion")
+                return self._commit("MODIFIED", resource, new, current)
+            if meta.get("finalizers"):
+                if meta.get("deletionTimestamp"):
+                    return current
+                new = copy.deepcopy(current)
+                new["metadata"]["deletionTimestamp"] = self.now()
+                new["metadata"]["deletionGracePeriodSeconds"] = 0
+                return self._commit("MODIFIED", resource, new, current)
+            return self._remove(resource, current)
+
+    def finalize(self, resource: str, obj: dict[str, Any]) -> None:
+        """Remove an object whose finalizers are done (namespace and foreground deletion)."""
+        with self._operation():
+            current = self.find(resource, key_of(obj)[0], key_of(obj)[1])
+            if current is not None:
+                self._remove(resource, current)
+
+    # -- events ---------------------------------------------------------------------------
+    def record_event(self, involved_object: dict[str, Any], reason: str, message: str, type: str = "Normal",
+                     source_component: str = "kubelet", host: str | None = None,
+                     field_path: str | None = None) -> dict[str, Any]:
+        """Create an Event about `involved_object`, or bump the count of the same recent one."""
+        meta = involved_object.get("metadata") or {}
+        namespace = meta.get("namespace") or "default"
+        ref = {"kind": involved_object.get("kind"), "namespace": meta.get("namespace"), "name": meta.get("name"),
+               "uid": meta.get("uid"), "apiVersion": involved_object.get("apiVersion"),
+               "resourceVersion": meta.get("resourceVersion")}
+        if field_path:
+            ref["fieldPath"] = field_path
+        ref = {k: v for k, v in ref.items() if v}
+        source: dict[str, Any] = {"component": source_component}
+        if host:
+            source["host"] = host
+        with self._operation():
+            if self.find("namespaces", None, namespace) is None:
+                return {}
+            for existing in self._bucket("events").values():
+                inv = existing.get("involvedObject") or {}
+                if (existing["metadata"]["namespace"] == namespace and inv.get("uid") == ref.get("uid")
+                        and inv.get("name") == ref.get("name") and existing.get("reason") == reason
+                        and existing.get("message") == message and existing.get("type") == type
+                        and existing.get("source") == source and inv.get("fieldPath") == ref.get("fieldPath")):
+                    new = copy.deepcopy(existing)
+                    new["count"] = int(new.get("count", 1)) + 1
+                    new["lastTimestamp"] = self.now()
+                    return self._commit("MODIFIED", "events", new, existing)
+            name = f"{meta.get('name')}.{self.backend.state.ids.hex('kubernetes-event', self.cluster_key, namespace, meta.get('name') or '', length=16)}"
+            now = self.now()
+            event = {"apiVersion": "v1", "kind": "Event",
+                     "metadata": {"name": name, "namespace": namespace,
+                                  "uid": self.backend.state.ids.guid("kubernetes-object", self.cluster_key, "events",
+                                                                     namespace, name),
+                                  "creationTimestamp": now},
+                     "involvedObject": ref, "reason": reason, "message": message, "source": source,
+                     "firstTimestamp": now, "lastTimestamp": now, "count": 1, "type": type, "eventTime": None,
+                     "reportingComponent": source_component, "reportingInstance": host or ""}
+            return self._commit("ADDED", "events", event, None)
+
+    # -- watch support --------------------------------------------------------------------
+    def oldest_watchable(self) -> int:
+        with self.lock:
+            return self._history[0].rv - 1 if self._history else self.resource_version
+
+    def changes_since(self, rv: int) -> list[Change]:
+        with self.lock:
+            return [c for c in self._history if c.rv > rv]
+
+    def subscribe(self, loop: asyncio.AbstractEventLoop) -> Subscription:
+        sub = Subscription(loop)
+        with self.lock:
+            self._subscriptions.add(sub)
+        return sub
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        with self.lock:
+            self._subscriptions.discard(sub)
+
+    def close(self) -> None:
+        """End every open watch (the cluster is gone, or the state was replaced)."""
+        with self.lock:
+            self.closed = True
+            for sub in list(self._subscriptions):
+                sub.ring()
+
+    # -- snapshot -------------------------------------------------------------------------
+    def dump(self) -> dict[str, Any]:
+        with self.lock:
+            return {"resourceVersion": self.resource_version,
+                    "objects": [{"resource": r, "object": o} for r, o in self.all_objects()]}
+
+    def load(self, data: dict[str, Any]) -> None:
+        with self.lock:
+            self._objects = {}
+            for entry in data.get("objects", []):
+                obj = copy.deepcopy(entry["object"])
+                self._bucket(entry["resource"])[key_of(obj)] = obj
+            self.resource_version = int(data.get("resourceVersion", 0))
+            self._history.clear()
