@@ -240,3 +240,17 @@ def test_each_notebook_has_one_parameters_cell_stable_ids_and_python3(stem):
     assert all(c.id.startswith(f"nb{stem[:2]}-") for c in nb.cells)
     assert all(c.get("outputs", []) == [] for c in nb.cells if c.cell_type == "code")
     assert "keyless.init(globals())" in "".join(c.source for c in nb.cells)
+
+
+def test_kubectls_last_applied_copy_of_the_key_is_neither_recorded_nor_kept():
+    from keyless.steps.deploy import LAST_APPLIED
+    manifest = json.dumps({"spec": {"template": {"spec": {"containers": [
+        {"name": "ai-service", "env": [{"name": "OPENAI_API_KEY", "value": "sk-999"}]}]}}}})
+    dep = {"metadata": {"name": "ai-service", "annotations": {LAST_APPLIED: manifest, "team": "store"}},
+           "spec": {"replicas": 1, "template": {"metadata": {"labels": {"azure.workload.identity/use": "true"}},
+                                                "spec": {"serviceAccountName": "ai-service-account", "containers": [
+                                                    {"name": "ai-service", "env": []}]}}}}
+    assert "sk-999" not in json.dumps(without_secrets(dep))
+    assert without_secrets(dep)["metadata"]["annotations"] == {"team": "store"}
+    found = {"openai_deployment": "gpt", "openai_endpoint": "https://x/"}
+    assert f"remove the key from the {LAST_APPLIED} annotation" in differences(dep, keyless.Parameters(), found)

@@ -23,6 +23,13 @@ from .service_account import SMP, kube_for, not_found
 USE_LABEL = "azure.workload.identity/use"
 KEY_VARIABLES = ("OPENAI_API_KEY", "AZURE_OPENAI_API_KEY")
 RESTORE_MARKER = "keyless/restore-from-listKeys"
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+
+
+def key_in_last_applied(dep: dict[str, Any]) -> bool:
+    """`kubectl apply` keeps the whole manifest, key included, in an annotation."""
+    text = ((dep.get("metadata") or {}).get("annotations") or {}).get(LAST_APPLIED) or ""
+    return any(name in text for name in KEY_VARIABLES)
 
 
 def desired_env(found: dict[str, Any]) -> dict[str, str]:
@@ -52,6 +59,8 @@ def differences(dep: dict[str, Any], params: Parameters, found: dict[str, Any]) 
         if (env.get(name) or {}).get("value") != value:
             out.append(f"env {name}")
     out += [f"remove env {name}" for name in KEY_VARIABLES if name in env]
+    if key_in_last_applied(dep):
+        out.append(f"remove the key from the {LAST_APPLIED} annotation")
     return out
 
 
@@ -64,6 +73,8 @@ def without_secrets(dep: dict[str, Any]) -> dict[str, Any]:
                 e["value"] = RESTORE_MARKER
     meta = doc.get("metadata") or {}
     doc["metadata"] = {k: meta[k] for k in ("name", "namespace", "labels", "annotations") if k in meta}
+    if LAST_APPLIED in (doc["metadata"].get("annotations") or {}):
+        doc["metadata"]["annotations"] = {k: v for k, v in doc["metadata"]["annotations"].items() if k != LAST_APPLIED}
     doc.pop("status", None)
     return doc
 
@@ -164,9 +175,11 @@ def redeploy_app(clients: Any, params: Parameters, state: StateFile, progress: P
     env = [{"name": k, "value": v} for k, v in desired_env(found).items()]
     env += [{"name": k, "$patch": "delete"} for k in KEY_VARIABLES
             if any(e.get("name") == k for e in container.get("env") or [])]
-    patch = {"spec": {"template": {"metadata": {"labels": {USE_LABEL: "true"}},
+    patch: dict[str, Any] = {"spec": {"template": {"metadata": {"labels": {USE_LABEL: "true"}},
                                    "spec": {"serviceAccountName": params.service_account,
                                             "containers": [{"name": container["name"], "env": env}]}}}}
+    if key_in_last_applied(dep):
+        patch["metadata"] = {"annotations": {LAST_APPLIED: None}}
     say(progress, f"patching {params.app}: {', '.join(missing)}")
     kube.apps.patch_namespaced_deployment(params.app, params.namespace, patch, _content_type=SMP)
     state.record_created("deployment_changed", {"namespace": params.namespace, "name": params.app})
