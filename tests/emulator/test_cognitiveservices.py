@@ -329,3 +329,12 @@ def test_changing_an_account_while_it_is_provisioning_is_a_conflict(clients):
     with pytest.raises(ResourceExistsError) as e:
         cs.accounts.begin_update(GROUP, "busy", {"tags": {"a": "b"}})
     assert e.value.error.code == "RequestConflict"
+
+
+def test_put_replaces_what_patch_would_keep(clients):
+    cs = clients.cognitive()
+    sub = cs.accounts.get(GROUP, ACCOUNT).properties.custom_sub_domain_name
+    cs.accounts.begin_update(GROUP, ACCOUNT, {"properties": {"disableLocalAuth": True}}).result()
+    replaced = cs.accounts.begin_create(GROUP, ACCOUNT, {"location": "eastus", "kind": "OpenAI", "sku": {"name": "S0"}}).result()
+    assert replaced.properties.disable_local_auth is False
+    assert replaced.properties.custom_sub_domain_name == sub

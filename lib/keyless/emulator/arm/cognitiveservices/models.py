@@ -131,15 +131,18 @@ def _check_kind_and_sku(body: dict[str, Any]) -> tuple[str, str]:
     return kind, sku["name"]
 
 
+def _mutable_defaults() -> dict[str, Any]:
+    return {"disableLocalAuth": False, "publicNetworkAccess": "Enabled",
+            "networkAcls": {"defaultAction": "Allow", "virtualNetworkRules": [], "ipRules": []}}
+
+
 def _new_account(state: EmulatorState, resource_id: str, name: str, location: str, kind: str, sku: str,
                  who: str | None) -> dict[str, Any]:
     now = state.clock.iso()
     return {"id": resource_id, "name": name, "type": ACCOUNT_TYPE, "location": _location(location),
             "sku": {"name": sku}, "kind": kind, "tags": {}, "etag": f'"{state.ids.guid("etag", resource_id)}"',
             "systemData": _system_data(now, who),
-            "properties": {"provisioningState": "Succeeded", "customSubDomainName": None, "disableLocalAuth": False,
-                           "publicNetworkAccess": "Enabled",
-                           "networkAcls": {"defaultAction": "Allow", "virtualNetworkRules": [], "ipRules": []},
+            "properties": {"provisioningState": "Succeeded", "customSubDomainName": None, **_mutable_defaults(),
                            "capabilities": [dict(c) for c in _CAPABILITIES], "dateCreated": now,
                            "internalId": state.ids.hex("account-internal-id", resource_id, length=32),
                            "isMigrated": False, "allowProjectManagement": False}}
@@ -176,7 +179,9 @@ def put_account(state: EmulatorState, subscription: str, group: str, name: str, 
                                f"The resource '{name}' already exists in location '{existing['location']}' in resource "
                                f"group '{group}'. A resource with the same name cannot be created in location "
                                f"'{_location(body['location'])}'. Please select a new resource name.")
+            # PUT replaces: what the body leaves out returns to its default (the subdomain, immutable, stays).
             doc = existing
+            doc["properties"].update(_mutable_defaults())
             doc["systemData"] = _system_data(state.clock.iso(), who, existing.get("systemData"))
         else:
             doc = _new_account(state, rid, name, body["location"], kind, sku, who)
