@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import importlib
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .section import KubernetesSection
 
@@ -30,33 +30,23 @@ def section_of(backend: "Backend") -> KubernetesSection:
     return backend.state.sections["kubernetes"]  # type: ignore[return-value]
 
 
-def _workload_identity_admission(request: Any) -> dict[str, Any]:
-    """The workload identity mutating webhook as an admission plugin (pod CREATE)."""
-    from .webhook import WebhookConfig, WorkloadIdentityWebhook
-
-    cluster = request.cluster
-    hook = WorkloadIdentityWebhook(
-        enabled=lambda: cluster.workload_identity_enabled,
-        config=lambda: WebhookConfig(tenant_id=cluster.tenant_id, authority_host=cluster.base_url + "/"),
-        service_account=lambda ns, name: request.store.find("serviceaccounts", ns, name))
-    return hook.admit(request.object, request.namespace)
-
-
-def _install_optional(backend: "Backend", section: KubernetesSection) -> None:
+def _install_workload_side(backend: "Backend", section: KubernetesSection) -> None:
+    """The kubelet's install registers the workload identity webhook, the store-app seeder and
+    the resolvers; without a kubelet package, the webhook alone is registered."""
     try:
-        importlib.import_module(".webhook", __name__)
+        kubelet = importlib.import_module("..kubelet.install", __name__)
     except ImportError:
-        pass
-    else:
-        section.admission_plugins.append(_workload_identity_admission)
-    if backend.config.kubelet:
-        try:
-            kubelet = importlib.import_module("..kubelet", __name__)
-        except ImportError:
-            return
-        install = getattr(kubelet, "install", None)
-        if install is not None:
-            install(backend, section)
+        kubelet = None
+    if kubelet is not None:
+        kubelet.install(backend, section)
+        return
+    try:
+        webhook = importlib.import_module(".webhook", __name__)
+    except ImportError:
+        return
+    plugin = getattr(webhook, "admission_plugin", None)
+    if plugin is not None and plugin not in section.admission_plugins:
+        section.admission_plugins.append(plugin)
 
 
 def install(backend: "Backend") -> KubernetesSection:
@@ -67,5 +57,5 @@ def install(backend: "Backend") -> KubernetesSection:
     backend.after_load.append(lambda b, scenario: section.seed_all(scenario))
     backend.after_tenant.append(lambda b, subscription: section.seed_all(b.state.scenario or "", subscription))
     backend.on_shutdown.append(lambda b: section.shutdown())
-    _install_optional(backend, section)
+    _install_workload_side(backend, section)
     return section
