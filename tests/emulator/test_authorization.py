@@ -310,3 +310,35 @@ def test_assignment_at_a_deployment_scope(clients, principal):
     with pytest.raises(ResourceNotFoundError) as e:
         assign(clients.auth(), account_scope(clients) + "/deployments/nope", principal.object_id, OPENAI_USER, clients)
     assert e.value.error.code == "ResourceNotFound"
+
+
+# -- the rules, without HTTP ------------------------------------------------------------------------
+def _state():
+    from keyless.emulator.clock import Clock
+    from keyless.emulator.ids import IdFactory, SecretFactory
+    from keyless.emulator.state import EmulatorState
+
+    return EmulatorState(IdFactory("unit"), SecretFactory(b"k" * 32), Clock())
+
+
+def test_data_actions_honour_the_assignment_age():
+    from keyless.emulator.arm.authorization.rbac import is_allowed
+
+    state = _state()
+    action = "Microsoft.CognitiveServices/accounts/OpenAI/deployments/chat/completions/action"
+    scope = "/subscriptions/s/resourceGroups/g/providers/Microsoft.CognitiveServices/accounts/a"
+    doc = seed_assignment(state, scope, "p", "Cognitive Services OpenAI User")
+    made = state.resources.meta(doc["id"])["assigned_at"]
+    assert is_allowed(state, "p", action, scope, data=True)
+    assert is_allowed(state, "p", action, scope, data=True, made_before=made)
+    assert not is_allowed(state, "p", action, scope, data=True, made_before=made - 1)
+    assert not is_allowed(state, "p", action, scope)  # a data action is not a control-plane action
+    assert not is_allowed(state, "p", action, "/subscriptions/s/resourceGroups/g", data=True)
+
+
+def test_scopes_are_cleaned_as_the_sdks_build_them():
+    from keyless.emulator.arm.authorization.models import clean_scope, subscription_of
+
+    assert clean_scope("subscriptions/s/resourcegroups/g/providers/NS//accounts/a/") == \
+        "/subscriptions/s/resourcegroups/g/providers/NS/accounts/a"
+    assert subscription_of("/subscriptions/s/resourceGroups/g") == "s" and subscription_of("/") is None

@@ -379,3 +379,44 @@ def test_custom_subdomain_that_looks_regional_is_still_custom(clients, principal
     clients.cognitive().deployments.begin_create_or_update(GROUP, "lookalike", "chat", body).result()
     grant_openai_user(clients, principal.object_id, scope=account.id)
     assert ask(entra_client(clients, account.properties.endpoint, credential_of(principal)), deployment="chat").choices
+
+
+# -- the rules, without HTTP ------------------------------------------------------------------------
+def _deployment(account: str = "a") -> dict:
+    return {"id": f"/subscriptions/s/resourceGroups/g/providers/Microsoft.CognitiveServices/accounts/{account}"
+                  "/deployments/d", "name": "d",
+            "properties": {"model": {"name": "gpt-4o-mini", "version": "2024-07-18"}}}
+
+
+def test_completion_is_a_function_of_deployment_and_request():
+    from keyless.emulator.openai.completion import chat_completion
+    from keyless.emulator.openai.models import parse_chat_request
+
+    request = parse_chat_request({"messages": PRODUCT_PROMPT})
+    first, again = chat_completion(_deployment(), request, 1), chat_completion(_deployment(), request, 2)
+    assert first["id"] == again["id"] and first["choices"] == again["choices"]
+    assert chat_completion(_deployment("b"), request, 1)["id"] != first["id"]
+    assert first["model"] == "gpt-4o-mini-2024-07-18" and first["object"] == "chat.completion"
+
+
+def test_tokens_are_counted_from_words():
+    from keyless.emulator.openai.completion import count_tokens
+
+    assert (count_tokens(""), count_tokens("one"), count_tokens("one two three")) == (0, 2, 4)
+
+
+@pytest.mark.parametrize("body, param", [
+    ({"messages": PRODUCT_PROMPT, "n": 0}, "n"),
+    ({"messages": PRODUCT_PROMPT, "max_tokens": -1}, "max_tokens"),
+    ({"messages": PRODUCT_PROMPT, "temperature": "hot"}, "temperature"),
+    ({"messages": [{"role": "user", "content": 42}]}, "messages.[0].content"),
+    ({"messages": "hello"}, "messages"),
+    ({}, "messages"),
+])
+def test_request_validation_names_the_parameter(body, param):
+    from keyless.emulator.openai.errors import InvalidRequest
+    from keyless.emulator.openai.models import parse_chat_request
+
+    with pytest.raises(InvalidRequest) as e:
+        parse_chat_request(body)
+    assert e.value.param == param and e.value.status == 400
