@@ -499,3 +499,30 @@ def test_reader_may_read_but_not_write(clients, reader):
     with pytest.raises(HttpResponseError) as e:
         aks.managed_clusters.begin_delete(RG, CLUSTER)
     assert e.value.status_code == 403 and e.value.error.code == "AuthorizationFailed"
+
+
+def test_update_tags_of_a_missing_cluster_is_resource_not_found(clients):
+    with pytest.raises(ResourceNotFoundError) as e:
+        clients.aks().managed_clusters.begin_update_tags(RG, "ghost", {"tags": {}})
+    assert e.value.status_code == 404 and e.value.error.code == "ResourceNotFound"
+
+
+def test_delete_in_a_missing_group_is_resource_group_not_found(clients):
+    with pytest.raises(ResourceNotFoundError) as e:
+        clients.aks().managed_clusters.begin_delete("nope", CLUSTER)
+    assert e.value.error.code == "ResourceGroupNotFound"
+
+
+# -- the rules without HTTP --------------------------------------------------------------------
+def test_default_dns_prefix_is_derived_like_the_cli():
+    from keyless.emulator.arm.containerservice.shape import default_dns_prefix
+
+    assert default_dns_prefix("myAKSCluster", "myResourceGroup", "48d3fc31-07ef") == "myAKSClust-myResourceGroup-48d3fc"
+    assert default_dns_prefix("1cluster", "rg.with.dots", "abcdef12") == "a1cluster-rgwithdots-abcdef"
+
+
+def test_supported_versions_are_the_one_the_emulator_runs():
+    from keyless.emulator.arm.containerservice.shape import supported_version
+
+    assert [supported_version(v) for v in ("", None, "1.32", "1.32.6", "1.31.2")] == [
+        "1.32.6", "1.32.6", "1.32", "1.32.6", None]

@@ -397,3 +397,26 @@ def test_reader_may_read_but_not_write_credentials(fresh, clients, identity):
     with pytest.raises(HttpResponseError) as e:
         msi.user_assigned_identities.create_or_update(RG, "mine", {"location": "eastus"})
     assert e.value.status_code == 403 and f"'{IDENTITY_TYPE}/write'" in e.value.error.message
+
+
+# -- the rules without HTTP --------------------------------------------------------------------
+def test_paging_splits_and_links():
+    from keyless.emulator.arm.msi.paging import page
+
+    items = [{"n": i} for i in range(5)]
+    first = page(items, {"$top": "2"}, "https://h/list", "2024-11-30")
+    assert first["value"] == items[:2]
+    assert first["nextLink"] == "https://h/list?api-version=2024-11-30&%24top=2&%24skiptoken=2"
+    last = page(items, {"$TOP": "2", "$skipToken": "4"}, "https://h/list", "2024-11-30")
+    assert last == {"value": items[4:]}
+    assert page(items, {}, "https://h/list", "v") == {"value": items}
+
+
+def test_credential_body_validation_without_http():
+    from keyless.emulator.arm.errors import ArmError
+    from keyless.emulator.arm.msi.federation import validate_body
+
+    assert validate_body(_fic()) == _fic()["properties"]
+    with pytest.raises(ArmError) as e:
+        validate_body({"properties": {"issuer": ISSUER, "subject": "s", "audiences": "api://AzureADTokenExchange"}})
+    assert e.value.code == "BadRequest" and e.value.target == "properties.audiences"
