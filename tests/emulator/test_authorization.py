@@ -342,3 +342,14 @@ def test_scopes_are_cleaned_as_the_sdks_build_them():
     assert clean_scope("subscriptions/s/resourcegroups/g/providers/NS//accounts/a/") == \
         "/subscriptions/s/resourcegroups/g/providers/NS/accounts/a"
     assert subscription_of("/subscriptions/s/resourceGroups/g") == "s" and subscription_of("/") is None
+
+
+def test_role_definition_id_of_the_wrong_type_is_invalid(clients, principal):
+    import requests
+
+    token = clients.cred.get_token("https://management.azure.com/.default").token
+    url = (f"{clients.info.url}{account_scope(clients)}/providers/Microsoft.Authorization/roleAssignments/"
+           f"{uuid.uuid4()}?api-version=2022-04-01")
+    r = requests.put(url, json={"properties": {"roleDefinitionId": 42, "principalId": principal.object_id}},
+                     headers={"Authorization": f"Bearer {token}"}, verify=clients.verify)
+    assert (r.status_code, r.json()["error"]["code"]) == (400, "InvalidRoleDefinitionId")

@@ -338,3 +338,21 @@ def test_put_replaces_what_patch_would_keep(clients):
     replaced = cs.accounts.begin_create(GROUP, ACCOUNT, {"location": "eastus", "kind": "OpenAI", "sku": {"name": "S0"}}).result()
     assert replaced.properties.disable_local_auth is False
     assert replaced.properties.custom_sub_domain_name == sub
+
+
+@pytest.mark.parametrize("path, body, code", [
+    ("/accounts/x2", {"location": "eastus", "kind": "OpenAI", "sku": {"name": "S0"}, "tags": "oops"}, "BadRequest"),
+    ("/accounts/x2", ["not", "an", "object"], "InvalidRequestContent"),
+    (f"/accounts/{ACCOUNT}/deployments/d", {"sku": {"name": "Standard"},
+                                            "properties": {"model": {"name": {"x": 1}, "version": 1}}},
+     "DeploymentModelNotSupported"),
+    (f"/accounts/{ACCOUNT}/deployments/d", {"sku": {"name": "Standard"}, "properties": {"model": "gpt"}},
+     "InvalidRequestContent"),
+])
+def test_malformed_bodies_are_400_not_500(clients, path, body, code):
+    import requests
+
+    token = clients.cred.get_token("https://management.azure.com/.default").token
+    url = f"{clients.info.url}{clients.group_id()}/providers/Microsoft.CognitiveServices{path}?api-version=2025-09-01"
+    r = requests.put(url, json=body, headers={"Authorization": f"Bearer {token}"}, verify=clients.verify)
+    assert (r.status_code, r.json()["error"]["code"]) == (400, code)

@@ -101,9 +101,9 @@ def list_definitions(scope: str, filter_expr: str) -> list[dict[str, Any]]:
 
 
 def role_for_definition_id(value: Any) -> RoleDefinition:
-    if not isinstance(value, str) or not value:
+    if value is None or value == "":
         raise missing_property("properties.roleDefinitionId")
-    m = _DEFINITION_ID.match(value.strip())
+    m = _DEFINITION_ID.match(value.strip()) if isinstance(value, str) else None
     if not m:
         raise ArmError(400, "InvalidRoleDefinitionId",
                        f"The role definition ID '{value}' is not valid: properties.roleDefinitionId must look like "

@@ -148,6 +148,14 @@ def _new_account(state: EmulatorState, resource_id: str, name: str, location: st
                            "isMigrated": False, "allowProjectManagement": False}}
 
 
+def _tags(value: Any) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise errors.invalid_property("tags", "must be an object of string values")
+    return dict(value)
+
+
 def _refuse_while_busy(state: EmulatorState, resource_id: str) -> None:
     if state.pending_operation(resource_id) is not None:
         raise errors.request_conflict(resource_id)
@@ -186,7 +194,7 @@ def put_account(state: EmulatorState, subscription: str, group: str, name: str, 
         else:
             doc = _new_account(state, rid, name, body["location"], kind, sku, who)
         doc["sku"] = {"name": sku}
-        doc["tags"] = dict(body.get("tags") or {})
+        doc["tags"] = _tags(body.get("tags"))
         _apply_properties(state, doc, props)
         final = copy.deepcopy(doc)
         final["properties"]["provisioningState"] = "Succeeded"
@@ -204,7 +212,7 @@ def patch_account(state: EmulatorState, doc: dict[str, Any], body: Any,
         _refuse_while_busy(state, doc["id"])
         doc = copy.deepcopy(doc)
         if "tags" in body:
-            doc["tags"] = dict(body.get("tags") or {})
+            doc["tags"] = _tags(body["tags"])
         if body.get("sku"):
             _check_kind_and_sku({"kind": doc["kind"], "sku": body["sku"]})
             doc["sku"] = {"name": body["sku"]["name"]}
@@ -312,21 +320,21 @@ def _parse_deployment(body: Any) -> tuple[catalog.Model, str, str, int, dict[str
     for key in ("name", "version"):
         if not m.get(key):
             raise missing_property(f"properties.model.{key}")
-    fmt = m.get("format") or "OpenAI"
-    model = catalog.find_model(m["name"], str(m["version"])) if fmt == "OpenAI" else None
+    fmt, name, version = str(m.get("format") or "OpenAI"), str(m["name"]), str(m["version"])
+    model = catalog.find_model(name, version) if fmt == "OpenAI" else None
     if model is None:
-        raise errors.model_not_supported(fmt, m["name"], str(m["version"]))
+        raise errors.model_not_supported(fmt, name, version)
     sku = body.get("sku")
     if not isinstance(sku, dict) or not sku.get("name"):
         raise missing_property("sku.name")
     if sku["name"] not in catalog.DEPLOYMENT_SKUS:
         raise ArmError(400, "InvalidResourceProperties",
-                       f"The specified SKU '{sku['name']}' for model '{model.name} {m['version']}' is not supported "
+                       f"The specified SKU '{sku['name']}' for model '{model.name} {version}' is not supported "
                        f"by the emulator; use one of {', '.join(catalog.DEPLOYMENT_SKUS)}.", target="sku.name")
     capacity = sku.get("capacity", 1)
     if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 1:
         raise errors.invalid_property("sku.capacity", f"must be a positive integer; got {capacity!r}")
-    return model, str(m["version"]), sku["name"], capacity, props
+    return model, version, sku["name"], capacity, props
 
 
 def put_deployment(state: EmulatorState, subscription: str, group: str, account_name: str, name: str, body: Any,
