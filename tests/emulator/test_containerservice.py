@@ -526,3 +526,39 @@ def test_supported_versions_are_the_one_the_emulator_runs():
 
     assert [supported_version(v) for v in ("", None, "1.32", "1.32.6", "1.31.2")] == [
         "1.32.6", "1.32.6", "1.32", "1.32.6", None]
+
+
+def _bare_state():
+    from keyless.emulator.arm.resources.models import create_or_update_group
+    from keyless.emulator.clock import Clock
+    from keyless.emulator.ids import IdFactory, SecretFactory
+    from keyless.emulator.state import EmulatorState
+
+    state = EmulatorState(IdFactory("test"), SecretFactory(b"k" * 32), Clock())
+    sub = state.add_subscription(state.add_tenant("t"), "S").id
+    create_or_update_group(state, sub, RG, {"location": "eastus"})
+    return state, sub
+
+
+def test_seed_cluster_honours_its_switches():
+    from keyless.emulator.arm.containerservice.models import seed_cluster
+    from keyless.emulator.clusters import cluster_meta, oidc_enabled, workload_identity_enabled
+
+    state, sub = _bare_state()
+    doc = seed_cluster(state, sub, RG, "seeded", "eastus", workload_identity=True, oidc_issuer=True)
+    assert oidc_enabled(doc) and workload_identity_enabled(doc)
+    assert doc["properties"]["provisioningState"] == "Succeeded" and state.operations == {}
+    assert "issuerURL" not in doc["properties"]["oidcIssuerProfile"], "URLs are rendered at answer time, never stored"
+    assert set(cluster_meta(state, doc["id"])) == {"issuer_id", "cluster_key"}
+    plain = seed_cluster(state, sub, RG, "plain", "eastus", workload_identity=False, oidc_issuer=False)
+    assert not oidc_enabled(plain) and not workload_identity_enabled(plain)
+
+
+def test_seed_cluster_refuses_workload_identity_without_oidc():
+    from keyless.emulator.arm.containerservice.models import seed_cluster
+    from keyless.emulator.arm.errors import ArmError
+
+    state, sub = _bare_state()
+    with pytest.raises(ArmError) as e:
+        seed_cluster(state, sub, RG, "seeded", "eastus", workload_identity=True, oidc_issuer=False)
+    assert e.value.code == "InvalidParameter"
