@@ -112,18 +112,13 @@ class Chain:
 
     def describe(self) -> tuple[int, Any]:
         """POST /generate/description through the API server's service proxy."""
-        from kubernetes.client.exceptions import ApiException
-
         path = f"/api/v1/namespaces/{NAMESPACE}/services/ai-service:5001/proxy/generate/description"
-        try:
-            response = self.kube.call_api(path, "POST", body={"name": "Rope toy", "tags": ["dog", "rope"]},
-                                          header_params={"Content-Type": "application/json",
-                                                         "Accept": "application/json"},
-                                          auth_settings=["BearerToken"], _preload_content=False,
-                                          _return_http_data_only=True, _request_timeout=120)
-            return response.status, json.loads(response.data)
-        except ApiException as e:
-            return e.status, json.loads(e.body) if e.body else None
+        method, url, headers, body, _ = self.kube.param_serialize(
+            "POST", path, header_params={"Content-Type": "application/json", "Accept": "application/json"},
+            body={"name": "Rope toy", "tags": ["dog", "rope"]}, auth_settings=["BearerToken"])
+        response = self.kube.call_api(method, url, header_params=headers, body=body, _request_timeout=120)
+        data = response.read()
+        return response.status, json.loads(data) if data else None
 
     def log(self, pod: Any) -> str:
         return self.core.read_namespaced_pod_log(pod.metadata.name, NAMESPACE, container="ai-service")

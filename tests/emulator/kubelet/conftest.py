@@ -16,25 +16,8 @@ from keyless.emulator import EmulatorConfig, InProcessEmulator, start_in_thread
 def node_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessEmulator]:
     home: Path = tmp_path_factory.mktemp("node-home")
     emu = start_in_thread(EmulatorConfig(home=home, kubelet=True))
-    _install_if_missing(emu)
     yield emu
     emu.stop()
-
-
-def _install_if_missing(emu: InProcessEmulator) -> None:
-    """TEMPORARY until kubernetes.install attaches the section itself."""
-    backend = emu.backend
-    if "kubernetes" in backend.state.sections:
-        return
-    from keyless.emulator.kubelet.install import install
-    from keyless.emulator.kubernetes.section import KubernetesSection
-
-    section = KubernetesSection(backend)
-    backend.state.sections["kubernetes"] = section
-    backend.state.on_delete.append(section.on_resources_deleted)
-    install(backend, section)
-    backend.after_load.append(lambda b, name: section.seed_all(name))
-    section.seed_all(backend.state.scenario or "before-you-begin")
 
 
 def wait_for(check: Callable[[], Any], timeout: float = 30.0, what: str = "condition") -> Any:
