@@ -24,6 +24,7 @@ def run_main(rb: keyless.Runbook) -> list[keyless.StepResult]:
 # - the cluster's oidcIssuerProfile: AKS cannot turn the OIDC issuer off once it is on;
 # - the cluster's securityProfile.workloadIdentity: turned off again, `{enabled: false}` equals absent;
 # - effectiveOutboundIPs: the emulator's PUT drops this read-only field (reported as an emulator gap);
+# - the emulator kubelet's `keyless.emulator/local-url` Service annotation (added when it starts);
 # - Kubernetes bookkeeping (uids, resourceVersions, generations, timestamps, pod names, statuses):
 #   the restored Deployment is a new revision with new pods, compared by its spec instead.
 _VOLATILE_KEYS = {"eTag", "etag", "systemData", "uid", "resourceVersion", "generation", "creationTimestamp",
@@ -55,16 +56,26 @@ def normalise(snapshot: dict[str, Any]) -> dict[str, Any]:
     return snap
 
 
+TRANSIENT = {"pods", "replicasets", "events", "endpoints", "endpointslices"}
+
+
 def _without_pods(sections: Any) -> Any:
-    """Pods and ReplicaSets are replaced on every rollout; Deployments and others are compared."""
-    if isinstance(sections, dict):
-        return {k: _without_pods(v) for k, v in sections.items()
-                if k.lower() not in ("pods", "replicasets", "events", "endpoints", "endpointslices", "logs")}
-    if isinstance(sections, list):
-        return [_without_pods(v) for v in sections
-                if not (isinstance(v, dict) and v.get("kind") in ("Pod", "ReplicaSet", "Event", "Endpoints",
-                                                                   "EndpointSlice"))]
-    return sections
+    """Kubernetes objects keyed by resource/namespace/name; pods, ReplicaSets, their endpoints and
+    events are replaced on every rollout, so the Deployments that own them are compared instead."""
+    out: dict[str, Any] = {}
+    for cluster, data in ((sections.get("kubernetes") or {}).get("clusters") or {}).items():
+        objects = {}
+        for entry in data.get("objects", []):
+            if entry.get("resource") in TRANSIENT:
+                continue
+            meta = (entry.get("object") or {}).get("metadata") or {}
+            annotations = meta.get("annotations") or {}
+            annotations.pop("keyless.emulator/local-url", None)  # the kubelet's forwarder address, set at runtime
+            if not annotations:
+                meta.pop("annotations", None)
+            objects[f"{entry.get('resource')}/{meta.get('namespace', '')}/{meta.get('name')}"] = entry.get("object")
+        out[cluster] = {**{k: v for k, v in data.items() if k != "objects"}, "objects": objects}
+    return out
 
 
 @pytest.mark.slow

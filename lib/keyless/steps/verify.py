@@ -27,6 +27,7 @@ from .service_account import CLIENT_ID_ANNOTATION, kube_for
 from .workload_identity import issuer_url
 
 INJECTED = ("AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_FEDERATED_TOKEN_FILE", "AZURE_AUTHORITY_HOST")
+LOCAL_URL_ANNOTATION = "keyless.emulator/local-url"
 PRODUCT = {"name": "Contoso Catnip Cloud", "tags": ["cat", "toy", "catnip"]}
 
 
@@ -139,7 +140,10 @@ def store_admin_url(kube: Any, params: Parameters) -> str:
     if not host:
         return ""
     port = ((svc.get("spec") or {}).get("ports") or [{}])[0].get("port", 80)
-    return f"http://{host}" + ("" if port == 80 else f":{port}")
+    url = f"http://{host}" + ("" if port == 80 else f":{port}")
+    # a load balancer that cannot bind the Service's port locally (the emulator) names where it listens
+    local = ((svc.get("metadata") or {}).get("annotations") or {}).get(LOCAL_URL_ANNOTATION)
+    return f"{url} (on this machine: {local})" if local else url
 
 
 @explained
