@@ -1,6 +1,8 @@
 """The workload identity webhook's rules (azure-workload-identity v1.5), as a function over dicts."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from keyless.emulator.kubernetes.webhook import (AdmissionDenied, WebhookConfig, WorkloadIdentityWebhook, mutate_pod,
@@ -211,3 +213,106 @@ def test_service_account_is_looked_up_in_the_pod_namespace():
     assert env_of(out["spec"]["containers"][0])["AZURE_CLIENT_ID"] == CLIENT
     with pytest.raises(AdmissionDenied):
         hook.admit(pod(), "default")
+
+
+# -- through the API server, with the kubernetes client ---------------------------------------
+RG, CLUSTER = "myResourceGroup", "myAKSCluster"
+
+
+def _enable_workload_identity(clients):
+    from azure.mgmt.containerservice.models import (ManagedClusterOIDCIssuerProfile, ManagedClusterSecurityProfile,
+                                                    ManagedClusterSecurityProfileWorkloadIdentity)
+    aks = clients.aks()
+    mc = aks.managed_clusters.get(RG, CLUSTER)
+    mc.properties.oidc_issuer_profile = ManagedClusterOIDCIssuerProfile(enabled=True)
+    mc.properties.security_profile = mc.properties.security_profile or ManagedClusterSecurityProfile()
+    mc.properties.security_profile.workload_identity = ManagedClusterSecurityProfileWorkloadIdentity(enabled=True)
+    aks.managed_clusters.begin_create_or_update(RG, CLUSTER, mc, polling_interval=0.05).result()
+
+
+@pytest.fixture
+def core(clients):
+    import yaml
+    from kubernetes import client, config
+
+    value = clients.aks().managed_clusters.list_cluster_user_credentials(RG, CLUSTER).kubeconfigs[0].value
+    api = config.new_client_from_config_dict(yaml.safe_load(value.decode()))
+    yield client.CoreV1Api(api)
+    api.close()
+
+
+def _labelled_pod(name, annotations=None, label="true"):
+    return {"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": name, "labels": {"azure.workload.identity/use": label},
+                         "annotations": annotations or {}},
+            "spec": {"serviceAccountName": "workload", "containers": [{"name": "app", "image": "busybox:1.36"}]}}
+
+
+def _create_sa(core, client_id=CLIENT):
+    core.create_namespaced_service_account("default", {"metadata": {"name": "workload", "annotations": {
+        "azure.workload.identity/client-id": client_id}}})
+
+
+def test_api_server_mutates_a_labelled_pod_when_workload_identity_is_on(clients, core):
+    _enable_workload_identity(clients)
+    _create_sa(core)
+    pod = core.create_namespaced_pod("default", _labelled_pod("wi-pod"))
+    env = {e.name: e.value for e in pod.spec.containers[0].env}
+    assert env == {"AZURE_CLIENT_ID": CLIENT, "AZURE_TENANT_ID": clients.info.tenant_id,
+                   "AZURE_FEDERATED_TOKEN_FILE": "/var/run/secrets/azure/tokens/azure-identity-token",
+                   "AZURE_AUTHORITY_HOST": clients.info.url + "/"}
+    volume = next(v for v in pod.spec.volumes if v.name == "azure-identity-token")
+    source = volume.projected.sources[0].service_account_token
+    assert (source.path, source.expiration_seconds, source.audience) == ("azure-identity-token", 3600,
+                                                                         "api://AzureADTokenExchange")
+    stored = core.read_namespaced_pod("wi-pod", "default")
+    assert {e.name for e in stored.spec.containers[0].env} == set(env)
+
+
+def test_api_server_leaves_pods_alone_while_workload_identity_is_off(core):
+    _create_sa(core)
+    pod = core.create_namespaced_pod("default", _labelled_pod("plain-pod"))
+    assert not pod.spec.containers[0].env
+    assert not any(v.name == "azure-identity-token" for v in pod.spec.volumes or [])
+
+
+def test_api_server_refuses_an_out_of_range_expiration_with_the_webhook_text(clients, core):
+    from kubernetes.client.exceptions import ApiException
+
+    _enable_workload_identity(clients)
+    _create_sa(core)
+    with pytest.raises(ApiException) as e:
+        core.create_namespaced_pod("default", _labelled_pod("bad-exp", {
+            "azure.workload.identity/service-account-token-expiration": "100"}))
+    assert e.value.status == 400
+    body = json.loads(e.value.body)
+    assert body["message"] == ('admission webhook "mutation.azure-workload-identity.io" denied the request: '
+                               "token expiration 100 not valid. Expected value to be between 3600 and 86400")
+
+
+def test_a_deployment_whose_pods_are_refused_shows_failed_create(clients, core):
+    import time
+
+    import yaml
+    from kubernetes import client, config
+
+    _enable_workload_identity(clients)
+    _create_sa(core)
+    value = clients.aks().managed_clusters.list_cluster_user_credentials(RG, CLUSTER).kubeconfigs[0].value
+    apps = client.AppsV1Api(config.new_client_from_config_dict(yaml.safe_load(value.decode())))
+    template = _labelled_pod("x", {"azure.workload.identity/service-account-token-expiration": "90000"})
+    template["metadata"].pop("name")
+    template.pop("apiVersion")
+    template.pop("kind")
+    template["metadata"]["labels"]["app"] = "refused"
+    apps.create_namespaced_deployment("default", {"metadata": {"name": "refused"}, "spec": {
+        "replicas": 1, "selector": {"matchLabels": {"app": "refused"}}, "template": template}})
+    deadline = time.monotonic() + 10
+    messages: list[str] = []
+    while time.monotonic() < deadline and not messages:
+        messages = [ev.message for ev in core.list_namespaced_event("default").items if ev.reason == "FailedCreate"]
+        time.sleep(0.1)
+    assert messages and messages[0] == (
+        'Error creating: admission webhook "mutation.azure-workload-identity.io" denied the request: '
+        "token expiration 90000 not valid. Expected value to be between 3600 and 86400")
+    assert core.list_namespaced_pod("default", label_selector="app=refused").items == []
