@@ -1,0 +1,42 @@
+"""The kubelet switched off (idle containers) and every process stopped at emulator shutdown."""
+from __future__ import annotations
+
+import psutil
+import pytest
+
+from keyless.emulator import EmulatorConfig, start_in_thread
+
+from .conftest import Cluster, wait_for
+
+
+def _cluster(emu) -> Cluster:
+    section = emu.backend.state.sections["kubernetes"]
+    doc = emu.backend.state.resources.of_type("Microsoft.ContainerService/managedClusters")[0]
+    return Cluster(emu, section, section.store_for(doc))
+
+
+def test_with_the_kubelet_off_pods_run_as_idle_containers(fresh):
+    c = _cluster(fresh)
+    pod = c.ready_pod("ai-service", timeout=10)
+    assert pod["status"]["phase"] == "Running"
+    assert "processes are off in this emulator" in c.log(pod)
+    assert c.worker(pod).runs["ai-service"].process is None
+    assert c.section.endpoints(c.key, "default", "ai-service", "5001") is None
+
+
+@pytest.mark.slow
+def test_shutdown_stops_every_process_and_cleans_the_pod_folders(tmp_path):
+    emu = start_in_thread(EmulatorConfig(home=tmp_path / "home", kubelet=True))
+    try:
+        c = _cluster(emu)
+        pids = []
+        for app in ("ai-service", "product-service", "store-admin"):
+            pod = c.ready_pod(app)
+            pids.append(c.worker(pod).runs[app].process.pid)
+        assert all(psutil.pid_exists(pid) for pid in pids)
+    finally:
+        emu.stop()
+    gone = lambda pid: not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE  # noqa: E731
+    wait_for(lambda: all(gone(pid) for pid in pids), 10, "every store process to stop")
+    pod_folders = [p for p in (tmp_path / "home" / "pods").rglob("*") if p.is_dir() and p.parent.name == "default"]
+    assert pod_folders == []
