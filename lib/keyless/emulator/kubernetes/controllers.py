@@ -20,7 +20,7 @@ import hashlib
 import json
 from typing import TYPE_CHECKING, Any
 
-from . import defaults, errors
+from . import defaults, errors, kinds
 from .selectors import match_label_selector
 
 if TYPE_CHECKING:
@@ -94,6 +94,11 @@ class ControllerManager:
         ns, name = meta.get("namespace") or "", meta.get("name") or ""
         if type_ == "DELETED" and meta.get("uid"):
             s.enqueue(self.collect_dependents, meta["uid"])
+            for ref in meta.get("ownerReferences") or []:  # an owner waiting in foreground deletion
+                owner_kind = kinds.by_api_version(ref.get("apiVersion", ""), ref.get("kind", ""))
+                if owner_kind is not None:
+                    s.enqueue(self.foreground, owner_kind.resource, ns if owner_kind.namespaced else "",
+                              ref.get("name", ""))
         if type_ == "MODIFIED" and _terminating(obj) and "foregroundDeletion" in (meta.get("finalizers") or []):
             s.enqueue(self.foreground, resource, ns, name)
         if resource == "namespaces":
@@ -235,7 +240,8 @@ class ControllerManager:
     def foreground(self, resource: str, namespace: str, name: str) -> None:
         s = self.store
         owner = s.find(resource, namespace, name)
-        if owner is None or not _terminating(owner):
+        if owner is None or not _terminating(owner) or "foregroundDeletion" not in (owner["metadata"].get(
+                "finalizers") or []):
             return
         for dep_resource, dep in self.dependents(owner["metadata"]["uid"]):
             s.delete(dep_resource, dep["metadata"].get("namespace"), dep["metadata"]["name"], propagation="Foreground")

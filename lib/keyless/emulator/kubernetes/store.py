@@ -264,10 +264,7 @@ class ClusterStore:
             else:
                 meta.pop("namespace", None)
                 namespace = ""
-            if not meta.get("name") and meta.get("generateName"):
-                meta["name"] = meta["generateName"] + self.random_suffix("generate-name", resource, namespace,
-                                                                         meta["generateName"])
-            name = meta.get("name") or ""
+            name = meta.get("name") or meta.get("generateName") or ""
             self._check_namespace(kind, namespace, name)
             for field in ("uid", "resourceVersion", "creationTimestamp", "deletionTimestamp", "generation",
                           "selfLink", "deletionGracePeriodSeconds", "managedFields"):
@@ -281,6 +278,10 @@ class ClusterStore:
                                     self.section.admission_plugins)
                 obj["status"] = {"phase": "Pending", "qosClass": defaults.qos_class(obj.get("spec") or {})}
                 meta = _meta(obj)
+            if not meta.get("name") and meta.get("generateName"):  # after admission, as kube-apiserver
+                meta["name"] = meta["generateName"] + self.random_suffix("generate-name", resource, namespace,
+                                                                         meta["generateName"])
+            name = meta.get("name") or ""
             validation.validate(kind, obj)
             if (namespace, name) in self._bucket(resource):
                 raise errors.already_exists(resource, name, kind.group)
