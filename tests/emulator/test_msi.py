@@ -381,6 +381,21 @@ def test_sequential_writes_and_writes_under_different_identities_succeed(clients
     assert len(list(msi.federated_identity_credentials.list(RG, IDENTITY))) == 2
 
 
+@pytest.mark.parametrize("value", [-1, 61, "1", True])
+def test_write_window_setting_is_validated(clients, value):
+    r = clients.admin("PUT", "/_emulator/settings", json={"federation_write_seconds": value})
+    assert r.status_code == 400 and "federation_write_seconds" in r.text
+
+
+def test_a_write_after_the_window_has_passed_is_accepted(clients, msi, identity):
+    clients.admin("PUT", "/_emulator/settings", json={"federation_write_seconds": 0.3}).raise_for_status()
+    started = time.monotonic()
+    msi.federated_identity_credentials.create_or_update(RG, IDENTITY, "fic1", _fic(subject="system:sa:1"))
+    assert time.monotonic() - started >= 0.3, "a write holds its identity for the configured window"
+    msi.federated_identity_credentials.create_or_update(RG, IDENTITY, "fic2", _fic(subject="system:sa:2"))
+    assert len(list(msi.federated_identity_credentials.list(RG, IDENTITY))) == 2
+
+
 # -- RBAC --------------------------------------------------------------------------------------
 def test_reader_may_read_but_not_write_credentials(fresh, clients, identity):
     state = fresh.backend.state
