@@ -85,3 +85,17 @@ def test_every_response_carries_a_request_id(clients):
     assert r.status_code == 401  # the admin key is not a Resource Manager credential
     assert r.headers["x-ms-request-id"]
     assert "WWW-Authenticate" in r.headers
+
+
+def test_group_delete_cancels_pending_operations_beneath_it(clients, fresh):
+    """A cluster update still running when its group's deletion settles must not bring the cluster back."""
+    aks, rm = clients.aks(), clients.resources()
+    clients.admin("PUT", "/_emulator/latency", json={"profile": "realistic", "factor": 0.002}).raise_for_status()
+    cluster = aks.managed_clusters.get("myResourceGroup", "myAKSCluster")
+    cluster.oidc_issuer_profile = {"enabled": True}
+    aks.managed_clusters.begin_create_or_update("myResourceGroup", "myAKSCluster", cluster, polling=False)
+    clients.admin("PUT", "/_emulator/latency", json={"profile": "instant"}).raise_for_status()
+    rm.resource_groups.begin_delete("myResourceGroup").result()
+    time.sleep(0.7)  # past the update's realistic duration (300 s x 0.002)
+    assert list(rm.resources.list()) == []
+    assert not rm.resource_groups.check_existence("myResourceGroup")

@@ -217,6 +217,7 @@ class EmulatorState:
 
     def _complete(self, op: Operation) -> None:
         if op.kind == "delete":
+            self._cancel_under(op.resource_id, except_id=op.id)
             removed = self.resources.delete(op.resource_id)
             for fn in self.on_delete:
                 fn(self, removed)
@@ -227,6 +228,16 @@ class EmulatorState:
         for fn in self.on_settle:
             fn(self, op)
 
+    def _cancel_under(self, resource_id: str, except_id: str | None = None) -> None:
+        """A deleted resource takes its children's pending operations with it (they end Canceled)."""
+        prefix = resource_id.lower().rstrip("/")
+        for other in self.operations.values():
+            rid = other.resource_id.lower()
+            if other.id != except_id and other.status == "InProgress" and (rid == prefix or rid.startswith(prefix + "/")):
+                other.status = "Canceled"
+                other.error = {"code": "Canceled", "message": f"The operation was canceled because '{resource_id}' was deleted."}
+                other.end_time = self.clock.iso()
+
     def pending_operation(self, resource_id: str) -> Operation | None:
         for op in self.operations.values():
             if op.status == "InProgress" and op.resource_id.lower() == resource_id.lower():
@@ -235,6 +246,7 @@ class EmulatorState:
 
     def delete_resource(self, resource_id: str) -> list[dict[str, Any]]:
         """Synchronous delete with the same notifications as a completed delete operation."""
+        self._cancel_under(resource_id)
         removed = self.resources.delete(resource_id)
         for fn in self.on_delete:
             fn(self, removed)

@@ -100,7 +100,7 @@ async def get_operation_result(ctx: RequestContext) -> Response:
     op = _operation(ctx)
     if op.status == "InProgress":
         return Response(status_code=202, headers={"Location": result_url(ctx, op), "Retry-After": retry_after(ctx, op)})
-    if op.status == "Failed":
+    if op.status in ("Failed", "Canceled"):
         error = op.error or {"code": "OperationFailed", "message": "The operation failed."}
         raise ArmError(400, error.get("code", "OperationFailed"), error.get("message", ""))
     if op.kind == "delete":
