@@ -65,6 +65,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         emu = start_in_thread(EmulatorConfig(home=Path(tmp) / "emulator", kubelet=True), write_runtime=True)
         try:
+            run_profile(emu.info, "instant", 1.0, Path(tmp) / "warm-up")  # imports, first token, kubelet start
             runs = [run_profile(emu.info, "instant", 1.0, Path(tmp)),
                     run_profile(emu.info, "realistic", args.factor, Path(tmp))]
         finally:
