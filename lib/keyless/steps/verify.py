@@ -92,18 +92,26 @@ def generate_description(kube: Any, params: Parameters, timeout: float,
     attempt = 0
     while True:
         attempt += 1
+        per_request = min(60.0, max(10.0, timeout))
         try:
-            status, body = kube.raw("POST", path, PRODUCT, timeout=min(60.0, max(5.0, timeout)))
+            status, body = kube.raw("POST", path, PRODUCT, timeout=per_request)
         except Exception as e:  # noqa: BLE001 - the proxy can fail while pods restart
-            status, body = getattr(e, "status", 0) or 0, getattr(e, "body", None) or str(e)
+            status, body = getattr(e, "status", 0) or 0, getattr(e, "body", None) or _no_answer(e, per_request)
         if status == 200 and isinstance(body, dict) and isinstance(body.get("description"), str):
             return True, body["description"]
-        last = f"HTTP {status}: {body.get('detail') if isinstance(body, dict) and 'detail' in body else body}"
+        detail = body.get("detail") if isinstance(body, dict) and "detail" in body else body
+        last = f"HTTP {status}: {detail}" if status else str(detail)
         if time.monotonic() + delay > deadline:
             return False, last
         say(progress, f"  attempt {attempt} not yet: {_short(last)}; retrying in {delay:.0f}s")
         time.sleep(delay)
         delay = min(delay * 2, 15.0)
+
+
+def _no_answer(exc: BaseException, seconds: float) -> str:
+    if "timed out" in str(exc).lower() or isinstance(exc, TimeoutError):
+        return f"ai-service gave no answer within {seconds:.0f}s (it may be retrying a sign-in that cannot work)"
+    return f"no answer: {type(exc).__name__}"
 
 
 def _short(text: str, limit: int = 160) -> str:
