@@ -13,6 +13,11 @@ class StoreClusterAPI:
         self.store = store
 
     @property
+    def closed(self) -> bool:
+        """The store was dropped (its cluster deleted, or the state reset)."""
+        return bool(self.store.closed)
+
+    @property
     def key(self) -> str:
         return self.store.cluster_key
 

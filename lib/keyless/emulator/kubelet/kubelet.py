@@ -20,6 +20,7 @@ from .pods import KubeletSettings, PodWorker
 
 log = logging.getLogger("keyless.emulator.kubelet")
 POD_CIDR_PREFIX = "10.244.0."
+JANITOR_PERIOD = 2.0
 
 
 class Kubelet:
@@ -47,12 +48,21 @@ class Kubelet:
             asyncio.set_event_loop(loop)
             self._loop = loop
             self._started.set()
+            loop.call_later(JANITOR_PERIOD, self._janitor)
             loop.run_forever()
             loop.close()
 
         self._thread = threading.Thread(target=run, name="keyless-kubelet", daemon=True)
         self._thread.start()
         self._started.wait(5)
+
+    def _janitor(self) -> None:
+        """Forget clusters whose store was dropped (a deleted managed cluster): their forwarders go too."""
+        for cluster, api in list(self._apis.items()):
+            if getattr(api, "closed", False):
+                self.detach(cluster)
+        if self._loop is not None:
+            self._loop.call_later(JANITOR_PERIOD, self._janitor)
 
     def _call(self, fn: Callable[..., Any], *args: Any) -> None:
         if self._loop is None:

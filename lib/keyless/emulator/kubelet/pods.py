@@ -2,9 +2,12 @@
 
 A `PodWorker` lives on the kubelet's event loop from the moment a scheduled pod appears until it
 is deleted. Each container of a known store image runs as
-`python -m keyless.emulator.storeapps.<app> --port <local port>` with the pod's resolved
-environment; any other image is an "idle container" (Running and Ready, nothing runs). A process
-that exits is restarted with back-off (CrashLoopBackOff), its previous log kept.
+`python -m keyless.emulator.storeapps.<app> <container args> --port <local port>` with the pod's
+resolved environment (the container's `command` is not run: nothing from a pod spec is ever
+executed on this machine); any other image is an "idle container" (Running and Ready, nothing
+runs). A process that exits is restarted with back-off (CrashLoopBackOff), its previous log kept.
+Readiness is a TCP connect (or the readinessProbe's httpGet path) on the local port; liveness
+probes are not run. Init containers complete at once.
 """
 from __future__ import annotations
 
@@ -67,7 +70,7 @@ class PodWorker:
     runs: dict[str, ContainerRun] = field(default_factory=dict)
     init_states: list[st.ContainerState] = field(default_factory=list)
     tasks: list[asyncio.Task] = field(default_factory=list)
-    since: dict[str, str] = field(default_factory=dict)
+    since: dict[str, tuple[bool, str]] = field(default_factory=dict)
     stopping: bool = False
 
     def __post_init__(self) -> None:

@@ -43,19 +43,20 @@ class ContainerState:
         return out
 
 
-def _condition(type_: str, ok: bool, since: dict[str, str], reason: str | None = None) -> dict[str, Any]:
-    key = f"{type_}={ok}"
-    if key not in since:
-        since[key] = now_iso()
+def _condition(type_: str, ok: bool, since: dict[str, tuple[bool, str]], reason: str | None = None) -> dict[str, Any]:
+    """A pod condition; `since` remembers, per type, the last status and when it last changed."""
+    previous = since.get(type_)
+    if previous is None or previous[0] != ok:
+        since[type_] = (ok, now_iso())
     out: dict[str, Any] = {"type": type_, "status": "True" if ok else "False", "lastProbeTime": None,
-                           "lastTransitionTime": since[key]}
+                           "lastTransitionTime": since[type_][1]}
     if not ok and reason:
         out["reason"] = reason
     return out
 
 
 def pod_status(*, containers: list[ContainerState], init_containers: list[ContainerState], pod_ip: str | None,
-               start_time: str, since: dict[str, str], qos: str = "Burstable") -> dict[str, Any]:
+               start_time: str, since: dict[str, tuple[bool, str]], qos: str = "Burstable") -> dict[str, Any]:
     """The whole status block for a scheduled pod."""
     all_ready = bool(containers) and all(c.ready for c in containers)
     any_started = any("running" in c.state or c.restart_count for c in containers)
