@@ -202,3 +202,22 @@ def test_logs_by_label_print_the_text_of_the_kubelets_log_file(applied, kubectl,
 def test_explain_reads_the_openapi_schemas(kubectl):
     out = kubectl("explain", "deployment.spec.replicas").stdout
     assert "FIELD: replicas <integer>" in out
+
+
+def test_kubectl_create_subcommands_send_protobuf_and_are_understood(kubectl, store):
+    kubectl("create", "namespace", "made")
+    kubectl("create", "serviceaccount", "robot", "-n", "made")
+    kubectl("create", "secret", "generic", "creds", "-n", "made", "--from-literal=user=me")
+    kubectl("create", "configmap", "settings", "-n", "made", "--from-literal=mode=fast")
+    kubectl("create", "service", "loadbalancer", "front", "-n", "made", "--tcp=80:8080")
+    kubectl("create", "deployment", "web", "-n", "made", "--image=nginx:1.27", "--port=80", "--replicas=2")
+    token = kubectl("create", "token", "robot", "-n", "made", "--duration=1h").stdout.strip()
+    assert token.count(".") == 2
+    assert store.get("secrets", "made", "creds")["data"] == {"user": "bWU="}
+    assert store.get("configmaps", "made", "settings")["data"] == {"mode": "fast"}
+    port = store.get("services", "made", "front")["spec"]["ports"][0]
+    assert (port["port"], port["targetPort"], port["protocol"]) == (80, 8080, "TCP")
+    spec = store.get("deployments", "made", "web")["spec"]
+    assert spec["replicas"] == 2 and "paused" not in spec and "minReadySeconds" not in spec
+    assert spec["template"]["spec"]["containers"][0]["ports"] == [{"containerPort": 80, "protocol": "TCP"}]
+    assert len(store.list("pods", "made")[0]) == 2

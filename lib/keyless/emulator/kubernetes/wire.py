@@ -1,6 +1,6 @@
 """Request parsing and response rendering for the API server: which store and kind a path
 names, body decoding (JSON whatever the Content-Type; YAML for apply patches), field
-validation (Strict / Warn / Ignore), content negotiation (JSON, Table, PartialObjectMetadata;
+validation (Strict / Warn / Ignore), protobuf bodies from kubectl's typed clients (protobuf.py), content negotiation (JSON, Table, PartialObjectMetadata;
 protobuf offered first is answered with JSON), lists with limit/continue.
 """
 from __future__ import annotations
@@ -15,7 +15,7 @@ import yaml
 from starlette.responses import JSONResponse, Response
 
 from ..context import RequestContext
-from . import errors, kinds, schemas, tables
+from . import errors, kinds, protobuf, schemas, tables
 from .kinds import Kind
 from .store import APPLY_PATCH, ClusterStore
 
@@ -93,9 +93,12 @@ def bool_param(ctx: RequestContext, name: str) -> bool:
 async def body(ctx: RequestContext, *, allow_yaml: bool = False) -> Any:
     raw = await ctx.body()
     content_type = ctx.request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type == "application/vnd.kubernetes.protobuf":
-        raise errors.KubeError(415, "UnsupportedMediaType", f'the body of the request was in an unknown format - '
-                               f'accepted media types include: application/json, application/yaml')
+    if content_type == protobuf.CONTENT_TYPE:
+        try:
+            return protobuf.decode(raw)
+        except (protobuf.ProtobufError, UnicodeDecodeError, KeyError, IndexError) as e:
+            raise errors.KubeError(415, "UnsupportedMediaType", f"the body of the request was in an unknown format - "
+                                   f"accepted media types include: application/json, application/yaml ({e})") from None
     if not raw.strip():
         raise errors.bad_request("Object 'Kind' is missing in ''")
     try:
