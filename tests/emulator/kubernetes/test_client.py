@@ -412,7 +412,7 @@ def test_follow_streams_lines_appended_to_the_log(server, token, fresh, core, se
 
 
 def test_a_protobuf_body_of_an_unsupported_kind_is_415(server, token, fresh):
-    body = b"k8s\x00" + bytes([0x0a, 0x07, 0x0a, 0x02]) + b"v1" + bytes([0x12, 0x03]) + b"Pod" + bytes([0x12, 0x00])
+    body = b"k8s\x00" + bytes([0x0a, 0x09, 0x0a, 0x02]) + b"v1" + bytes([0x12, 0x03]) + b"Pod" + bytes([0x12, 0x00])
     r = _raw(server, token, fresh.info.ca_cert, "POST", "/api/v1/namespaces/default/pods", data=body,
              headers={"Content-Type": "application/vnd.kubernetes.protobuf"})
     assert r.status_code == 415 and r.json()["reason"] == "UnsupportedMediaType"
