@@ -211,6 +211,10 @@ class Kubelet:
         async def stop_all() -> None:
             await asyncio.gather(*(w.stop() for w in workers), return_exceptions=True)
             await self.network.close()
+            rest = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in rest:
+                task.cancel()
+            await asyncio.gather(*rest, return_exceptions=True)
 
         try:
             self.run_sync(stop_all(), timeout=30)
