@@ -189,3 +189,55 @@ def test_imds_answers_identity_not_found(cluster):
     r = requests.get(info.url + "/_imds/metadata/identity/oauth2/token", params={"resource": "x"},
                      verify=info.ca_cert)
     assert r.status_code == 400 and r.json()["error_description"] == "Required metadata header not specified"
+
+
+def test_a_missing_secret_is_create_container_config_error(cluster):
+    cluster.store.create("deployments", deployment("needs-secret", [{"name": "app", "image": AI_IMAGE, "env": [
+        {"name": "OPENAI_API_KEY", "valueFrom": {"secretKeyRef": {"name": "openai", "key": "key"}}}]}]), "default")
+
+    def waiting():
+        pod = next(iter(cluster.pods("needs-secret")), None)
+        cs = ((pod or {}).get("status") or {}).get("containerStatuses") or []
+        return pod if cs and (cs[0]["state"].get("waiting") or {}).get("reason") == "CreateContainerConfigError" else None
+
+    pod = wait_for(waiting, 15, "CreateContainerConfigError")
+    cs = pod["status"]["containerStatuses"][0]
+    assert cs["state"]["waiting"]["message"] == 'secret "openai" not found' and not cs["ready"]
+    assert pod["status"]["phase"] == "Pending"
+    assert ("Warning", "Failed", 'Error: secret "openai" not found') in cluster.events(pod)
+    cluster.store.create("secrets", {"metadata": {"name": "openai"}, "stringData": {"key": "k"}}, "default")
+    ready = cluster.ready_pod("needs-secret")  # the kubelet retries and the container starts
+    assert ready["status"]["containerStatuses"][0]["restartCount"] == 0
+
+
+def test_a_missing_config_map_volume_fails_the_mount(cluster):
+    cluster.store.create("deployments", deployment("needs-cm", [{"name": "app", "image": "busybox:1.36",
+        "volumeMounts": [{"name": "cfg", "mountPath": "/etc/cfg"}]}],
+        volumes=[{"name": "cfg", "configMap": {"name": "settings"}}]), "default")
+    pod = cluster.pod("needs-cm")
+    wait_for(lambda: any(r == "FailedMount" for _, r, _m in cluster.events(pod)), 15, "FailedMount")
+    message = next(m for _, r, m in cluster.events(pod) if r == "FailedMount")
+    assert message == 'MountVolume.SetUp failed for volume: configmap "settings" not found'
+    pod = cluster.store.find("pods", "default", pod["metadata"]["name"])
+    assert pod["status"]["phase"] == "Pending"
+
+
+def test_a_service_without_ready_pods_has_no_endpoint(cluster):
+    cluster.store.create("services", {"metadata": {"name": "nobody"}, "spec": {
+        "selector": {"app": "nobody"}, "ports": [{"port": 8080, "targetPort": 8080}]}}, "default")
+    assert cluster.section.endpoints(cluster.key, "default", "nobody", "8080") is None
+    forwarder = wait_for(lambda: cluster.kubelet.network.local_port(cluster.key, "default", "nobody", 8080), 10,
+                         "the forwarder")
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"http://127.0.0.1:{forwarder}/", timeout=5)
+
+
+def test_the_service_map_names_every_service_port(cluster):
+    path = cluster.kubelet.network.map_file(cluster.key)
+    import json
+
+    mapping = wait_for(lambda: path.exists() and "default/store-admin/80" in (m := json.loads(path.read_text()))
+                       and m, 10, "the service map")
+    assert {"default/ai-service/5001", "default/product-service/3002", "default/store-admin/80"} <= set(mapping)
+    assert all(v.startswith("127.0.0.1:") for v in mapping.values())
+    assert requests.get(f"http://{mapping['default/ai-service/5001']}/health").json()["status"] == "ok"
