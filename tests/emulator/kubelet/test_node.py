@@ -1,11 +1,9 @@
 """The kubelet with real processes: pods go Running and Ready, logs, restarts, deletion, tokens, services."""
 from __future__ import annotations
 
-import copy
 import ipaddress
 import os
 import signal
-import time
 from pathlib import Path
 
 import psutil
@@ -87,12 +85,13 @@ def test_services_resolve_to_ready_pods_and_the_load_balancer_is_local(cluster):
 
 
 def test_key_based_description_through_the_store(cluster):
-    svc = cluster.store.find("services", "default", "store-admin")
     url = wait_for(lambda: (cluster.store.find("services", "default", "store-admin")["metadata"].get("annotations")
                             or {}).get("keyless.emulator/local-url"))
     r = requests.post(url + "/api/ai/generate/description", json={"name": "Rope toy", "tags": ["dog", "rope"]})
     assert r.status_code == 200 and isinstance(r.json()["description"], str) and r.json()["description"]
-    assert svc is not None
+    pod = cluster.ready_pod("ai-service")
+    key = next(e["value"] for e in pod["spec"]["containers"][0]["env"] if e["name"] == "OPENAI_API_KEY")
+    assert key not in cluster.log(pod) and key not in cluster.log(cluster.ready_pod("product-service"))
 
 
 def test_unknown_image_is_an_idle_container(cluster):
