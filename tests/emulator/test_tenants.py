@@ -143,20 +143,37 @@ def test_tenant_b_cannot_list_keys_of_tenant_a_openai_account(clients, tenant_b)
     assert (e.value.status_code, e.value.error.code) == (401, "InvalidAuthenticationTokenTenant")
 
 
-def test_tenant_b_token_cannot_call_tenant_a_openai_deployment(clients, tenant_b):
-    """The data plane keys authorization on the token's principal: B's operator has no role on A's account."""
+def _chat(clients: Clients, endpoint: str, token: str):
     import httpx
     import openai
 
-    account = clients.cognitive().accounts.get("myResourceGroup", "myOpenAIAccount")
-    b = _b_clients(clients, tenant_b)
-    token = b.cred.get_token("https://cognitiveservices.azure.com/.default").token
-    client = openai.AzureOpenAI(azure_endpoint=account.properties.endpoint, api_version="2024-10-21",
-                                azure_ad_token=token, max_retries=0,
-                                http_client=httpx.Client(verify=clients.verify))
+    client = openai.AzureOpenAI(azure_endpoint=endpoint, api_version="2024-10-21", azure_ad_token=token,
+                                max_retries=0, http_client=httpx.Client(verify=clients.verify))
+    return client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
+
+
+def test_tenant_b_token_cannot_call_tenant_a_openai_deployment(clients, tenant_b):
+    """A token of another tenant is refused as invalid for the account, before any role is looked at."""
+    import openai
+
+    endpoint = clients.cognitive().accounts.get("myResourceGroup", "myOpenAIAccount").properties.endpoint
+    token = _b_clients(clients, tenant_b).cred.get_token("https://cognitiveservices.azure.com/.default").token
     with pytest.raises(openai.AuthenticationError) as e:
-        client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
+        _chat(clients, endpoint, token)
     assert e.value.status_code == 401
+    assert "Access token is missing, invalid, audience is incorrect" in str(e.value)
+
+
+def test_tenant_b_token_on_its_own_account_meets_rbac_instead(clients, tenant_b):
+    """Same call at B's own account: the token is accepted, and B's operator (Owner, no data action) is denied."""
+    import openai
+
+    b = _b_clients(clients, tenant_b)
+    endpoint = b.cognitive().accounts.get("myResourceGroup", "myOpenAIAccount").properties.endpoint
+    token = b.cred.get_token("https://cognitiveservices.azure.com/.default").token
+    with pytest.raises(openai.AuthenticationError) as e:
+        _chat(clients, endpoint, token)
+    assert e.value.status_code == 401 and "PermissionDenied" in str(e.value)
 
 
 def test_client_of_tenant_a_is_unknown_in_tenant_b(clients, tenant_b):
