@@ -173,7 +173,8 @@ def test_tenant_b_token_on_its_own_account_meets_rbac_instead(clients, tenant_b)
     token = b.cred.get_token("https://cognitiveservices.azure.com/.default").token
     with pytest.raises(openai.AuthenticationError) as e:
         _chat(clients, endpoint, token)
-    assert e.value.status_code == 401 and "PermissionDenied" in str(e.value)
+    assert (e.value.status_code, e.value.code) == (401, "PermissionDenied")
+    assert "lacks the required data action" in str(e.value)
 
 
 def test_client_of_tenant_a_is_unknown_in_tenant_b(clients, tenant_b):
