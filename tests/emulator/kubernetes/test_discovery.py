@@ -25,7 +25,7 @@ def test_aggregated_discovery_when_asked(server, token, fresh):
     assert r.headers["Content-Type"] == AGGREGATED
     body = r.json()
     assert body["kind"] == "APIGroupDiscoveryList" and body["apiVersion"] == "apidiscovery.k8s.io/v2"
-    (apps,) = body["items"]
+    apps = next(i for i in body["items"] if i["metadata"]["name"] == "apps")
     deployments = next(x for x in apps["versions"][0]["resources"] if x["resource"] == "deployments")
     assert deployments["shortNames"] == ["deploy"] and deployments["scope"] == "Namespaced"
     assert {s["subresource"] for s in deployments["subresources"]} == {"scale", "status"}
@@ -37,7 +37,7 @@ def test_aggregated_discovery_when_asked(server, token, fresh):
 def test_legacy_discovery_documents(server, token, fresh):
     assert _get(server, token, fresh, "/api").json()["versions"] == ["v1"]
     groups = _get(server, token, fresh, "/apis").json()
-    assert groups["kind"] == "APIGroupList" and [g["name"] for g in groups["groups"]] == ["apps"]
+    assert groups["kind"] == "APIGroupList" and [g["name"] for g in groups["groups"]] == ["apps", "discovery.k8s.io"]
     v1 = _get(server, token, fresh, "/api/v1").json()
     by_name = {r["name"]: r for r in v1["resources"]}
     assert by_name["pods"]["shortNames"] == ["po"] and by_name["pods"]["singularName"] == "pod"

@@ -170,10 +170,7 @@ class ControllerManager:
                 "kubernetes.io/os": "linux", "kubernetes.io/role": "agent",
                 "node.kubernetes.io/instance-type": "Standard_DS2_v2", "topology.kubernetes.io/region": location,
                 "topology.kubernetes.io/zone": "0"}},
-            "spec": {"podCIDR": "10.244.0.0/24", "podCIDRs": ["10.244.0.0/24"],
-                     "providerID": f"azure:///subscriptions/{doc.get('id', '').split('/')[2] if doc else ''}"
-                                   f"/resourceGroups/mc_{name}/providers/Microsoft.Compute/virtualMachineScaleSets/"
-                                   f"aks-nodepool1-vmss/virtualMachines/0"},
+            "spec": {"podCIDR": "10.244.0.0/24", "podCIDRs": ["10.244.0.0/24"], "providerID": self._provider_id(doc, name)},
             "status": {
                 "addresses": [{"type": "InternalIP", "address": "10.224.0.4"}, {"type": "Hostname", "address": name}],
                 "allocatable": {"cpu": "1900m", "ephemeral-storage": "119703055367", "memory": "4652236Ki",
@@ -186,6 +183,19 @@ class ControllerManager:
                              "kernelVersion": "5.15.0-1089-azure", "kubeProxyVersion": "",
                              "kubeletVersion": "v" + clusters.KUBERNETES_VERSION, "operatingSystem": "linux",
                              "osImage": "Ubuntu 22.04.5 LTS"}}}
+
+    @staticmethod
+    def _provider_id(doc: dict[str, Any], node: str) -> str:
+        """azure:///subscriptions/<sub>/resourceGroups/<node resource group>/providers/Microsoft.Compute/
+        virtualMachineScaleSets/<vmss>/virtualMachines/<instance>, as the cloud provider sets it."""
+        parts = (doc.get("id") or "").split("/")
+        if len(parts) < 9:
+            return ""
+        group = (doc.get("properties") or {}).get("nodeResourceGroup") or \
+            f"MC_{parts[4]}_{doc.get('name', '')}_{doc.get('location', '')}"
+        vmss = node.rsplit("-vmss", 1)[0] + "-vmss"
+        return (f"azure:///subscriptions/{parts[2]}/resourceGroups/{group.lower()}/providers/Microsoft.Compute/"
+                f"virtualMachineScaleSets/{vmss}/virtualMachines/0")
 
     def bootstrap_namespace(self, namespace: str) -> None:
         s = self.store
@@ -573,6 +583,7 @@ class ControllerManager:
                 subset["notReadyAddresses"] = not_ready
             subset["ports"] = ports
             subsets.append(subset)
+        self._sync_slice(svc, ready, not_ready, ports)
         current = s.find("endpoints", namespace, name)
         body = {"metadata": {"name": name, "labels": (svc.get("metadata") or {}).get("labels") or {}}}
         if subsets:
@@ -586,6 +597,31 @@ class ControllerManager:
             if not subsets:
                 current.pop("subsets", None)
             s.replace("endpoints", current, namespace, name)
+
+    def _sync_slice(self, svc: dict[str, Any], ready: list[dict[str, Any]], not_ready: list[dict[str, Any]],
+                    ports: list[dict[str, Any]]) -> None:
+        """The service's EndpointSlice (`<service>-<5 chars>`), as kubectl describe reads it."""
+        s, namespace, name = self.store, svc["metadata"]["namespace"], svc["metadata"]["name"]
+        endpoints = []
+        for addr, is_ready in [(a, True) for a in ready] + [(a, False) for a in not_ready]:
+            endpoints.append({"addresses": [addr["ip"]], "conditions": {"ready": is_ready, "serving": is_ready,
+                                                                         "terminating": False},
+                              "nodeName": addr.get("nodeName"), "targetRef": addr["targetRef"]})
+        body: dict[str, Any] = {
+            "metadata": {"generateName": f"{name}-", "labels": {
+                "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io",
+                "kubernetes.io/service-name": name}, "ownerReferences": [owner_ref(svc)]},
+            "addressType": "IPv4", "endpoints": endpoints or None, "ports": ports or None}
+        existing = self._slice_of(namespace, name)
+        if existing is None:
+            s.create("endpointslices", body, namespace)
+        elif (existing.get("endpoints"), existing.get("ports")) != (body["endpoints"], body["ports"]):
+            existing["endpoints"], existing["ports"] = body["endpoints"], body["ports"]
+            s.replace("endpointslices", existing, namespace, existing["metadata"]["name"])
+
+    def _slice_of(self, namespace: str, service: str) -> dict[str, Any] | None:
+        return next((e for e in self.store.list("endpointslices", namespace)[0]
+                     if (e["metadata"].get("labels") or {}).get("kubernetes.io/service-name") == service), None)
 
     def drop_endpoints(self, namespace: str, name: str) -> None:
         if self.store.find("endpoints", namespace, name) is not None:

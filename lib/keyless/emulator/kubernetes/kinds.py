@@ -76,13 +76,14 @@ KINDS: tuple[Kind, ...] = (
          has_status=True,
          subresources=(Subresource("scale", "Scale", _STATUS, group="autoscaling"),
                        Subresource("status", "Deployment", _STATUS))),
+    Kind("discovery.k8s.io", "v1", "endpointslices", "EndpointSlice", "endpointslice"),
     Kind("apps", "v1", "replicasets", "ReplicaSet", "replicaset", short_names=("rs",), categories=("all",),
          has_status=True,
          subresources=(Subresource("scale", "Scale", _STATUS, group="autoscaling"),
                        Subresource("status", "ReplicaSet", _STATUS))),
 )
 
-GROUP_VERSIONS: tuple[tuple[str, str], ...] = (("", "v1"), ("apps", "v1"))
+GROUP_VERSIONS: tuple[tuple[str, str], ...] = (("", "v1"), ("apps", "v1"), ("discovery.k8s.io", "v1"))
 _BY_RESOURCE = {(k.group, k.version, k.resource): k for k in KINDS}
 _BY_KIND = {(k.group, k.kind): k for k in KINDS}
 

@@ -40,6 +40,8 @@ TYPES: dict[str, dict[str, str]] = {
     "ConfigMap": {"apiVersion": "string", "binaryData": "map", "data": "map", "immutable": "boolean",
                   "kind": "string", "metadata": "ObjectMeta"},
     "Endpoints": {"apiVersion": "string", "kind": "string", "metadata": "ObjectMeta", "subsets": "[any]"},
+    "EndpointSlice": {"addressType": "string", "apiVersion": "string", "endpoints": "[any]", "kind": "string",
+                      "metadata": "ObjectMeta", "ports": "[any]"},
     "Node": {"apiVersion": "string", "kind": "string", "metadata": "ObjectMeta", "spec": "any", "status": "any"},
     "Event": {"action": "string", "apiVersion": "string", "count": "integer", "eventTime": "any",
               "firstTimestamp": "time", "involvedObject": "ObjectReference", "kind": "string",
@@ -109,7 +111,8 @@ GO_NAMES = {"ObjectMeta": "ObjectMeta"}
 _PACKAGE = {"Deployment": "apps", "DeploymentSpec": "apps", "DeploymentStrategy": "apps",
             "RollingUpdateDeployment": "apps", "ReplicaSet": "apps", "ReplicaSetSpec": "apps",
             "ObjectMeta": "meta", "ListMeta": "meta", "OwnerReference": "meta", "LabelSelector": "meta",
-            "LabelSelectorRequirement": "meta", "Scale": "autoscaling", "ScaleSpec": "autoscaling"}
+            "LabelSelectorRequirement": "meta", "Scale": "autoscaling", "ScaleSpec": "autoscaling",
+            "EndpointSlice": "discovery"}
 
 
 def _go_type(spec: str) -> str:

@@ -204,6 +204,18 @@ def _endpoints_text(ep: dict[str, Any]) -> str:
     return ",".join(addrs[:3]) + (f" + {len(addrs) - 3} more..." if len(addrs) > 3 else "")
 
 
+def _slice_ports(es: dict[str, Any]) -> str:
+    ports = [str(p.get("port")) for p in es.get("ports") or [] if p.get("port") is not None]
+    return ",".join(ports) if ports else "<unset>"
+
+
+def _slice_endpoints(es: dict[str, Any]) -> str:
+    addrs = [a for e in es.get("endpoints") or [] for a in e.get("addresses") or []]
+    if not addrs:
+        return "<none>"
+    return ",".join(addrs[:3]) + (f" + {len(addrs) - 3} more..." if len(addrs) > 3 else "")
+
+
 _NAME: Column = ("Name", "string", 0, "name")
 _AGE: Column = ("Age", "string", 0, "")
 
@@ -228,6 +240,9 @@ COLUMNS: dict[str, tuple[list[Column], Callable[[dict[str, Any], _dt.datetime], 
     "configmaps": ([_NAME, ("Data", "string", 0, ""), _AGE],
                    _simple(lambda o: len(o.get("data") or {}) + len(o.get("binaryData") or {}))),
     "endpoints": ([_NAME, ("Endpoints", "string", 0, ""), _AGE], _simple(_endpoints_text)),
+    "endpointslices": ([_NAME, ("AddressType", "string", 0, ""), ("Ports", "string", 0, ""),
+                        ("Endpoints", "string", 0, ""), _AGE],
+                       _simple(lambda o: o.get("addressType", ""), _slice_ports, _slice_endpoints)),
     "events": ([("Last Seen", "string", 0, ""), ("Type", "string", 0, ""), ("Reason", "string", 0, ""),
                 ("Object", "string", 0, ""), ("Subobject", "string", 1, ""), ("Source", "string", 1, ""),
                 ("Message", "string", 0, ""), ("First Seen", "string", 1, ""), ("Count", "string", 1, ""),
