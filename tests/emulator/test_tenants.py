@@ -144,11 +144,14 @@ def test_tenant_b_cannot_list_keys_of_tenant_a_openai_account(clients, tenant_b)
 
 
 def _chat(clients: Clients, endpoint: str, token: str):
+    import ssl
+
     import httpx
     import openai
 
+    trust = ssl.create_default_context(cafile=clients.verify)
     client = openai.AzureOpenAI(azure_endpoint=endpoint, api_version="2024-10-21", azure_ad_token=token,
-                                max_retries=0, http_client=httpx.Client(verify=clients.verify))
+                                max_retries=0, http_client=httpx.Client(verify=trust))
     return client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
 
 
