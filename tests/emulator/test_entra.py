@@ -266,6 +266,32 @@ def test_tampered_assertion_is_aadsts700027(workload):
     _fails_with(workload.credential(f"{header}.{forged_payload}.{signature}"), 700027)
 
 
+def test_assertion_signed_with_hs256_is_aadsts700027(workload):
+    """Entra federates only RS256 issuers: a symmetric signature naming the issuer's kid is refused."""
+    kid = jwt.get_unverified_header(workload.assertion())["kid"]
+    now = int(time.time())
+    forged = jwt.encode({"iss": workload.issuer, "sub": SUBJECT, "aud": [SA_AUDIENCE], "iat": now, "nbf": now,
+                         "exp": now + 600}, "a-shared-secret-that-is-long-enough-for-hs256", algorithm="HS256",
+                        headers={"kid": kid})
+    _fails_with(workload.credential(forged), 700027)
+
+
+def test_assertion_without_a_kid_is_aadsts7000272(workload):
+    now = int(time.time())
+    key = workload.emulator.backend.keys.key(clusters.issuer_key_name(workload.issuer_id)).private_key
+    unnamed = jwt.encode({"iss": workload.issuer, "sub": SUBJECT, "aud": [SA_AUDIENCE], "iat": now, "nbf": now,
+                          "exp": now + 600}, key, algorithm="RS256")
+    _fails_with(workload.credential(unnamed), 7000272)
+
+
+def test_assertion_without_a_subject_is_aadsts70021(workload):
+    claims = _claims(workload.assertion())
+    del claims["sub"]
+    key = workload.emulator.backend.keys.key(clusters.issuer_key_name(workload.issuer_id))
+    message = _fails_with(workload.credential(key.sign(claims)), 70021)
+    assert "Assertion Subject: ''" in message
+
+
 def test_issuer_of_a_cluster_with_oidc_disabled_is_aadsts50166(workload):
     create_cluster(workload.clients, "dark", oidc=False)
     issuer = disabled_issuer_url(workload.emulator, workload.clients, "dark")
