@@ -21,12 +21,14 @@ def test_lines_are_written_in_the_cri_format(tmp_path):
     assert lines(logs.path(KEY)) == [("stderr", "INFO:     Started server process [7]"), ("stdout", "hello")]
 
 
-def test_previous_exists_only_after_a_restart(tmp_path):
+def test_previous_exists_once_an_instance_terminated(tmp_path):
     logs = ContainerLogs()
     logs.open(KEY, tmp_path / "c")
     assert logs.path(KEY) is not None and logs.path(KEY).read_text() == ""
     assert logs.path(KEY, previous=True) is None
     logs.write(KEY, "first run")
+    logs.terminated(KEY)  # crashed: during the back-off both name the crashed instance
+    assert lines(logs.path(KEY, previous=True)) == lines(logs.path(KEY)) == [("stdout", "first run")]
     logs.restart(KEY)
     logs.write(KEY, "second run")
     assert lines(logs.path(KEY, previous=True)) == [("stdout", "first run")]

@@ -240,3 +240,59 @@ def test_the_service_map_names_every_service_port(cluster):
     assert {"default/ai-service/5001", "default/product-service/3002", "default/store-admin/80"} <= set(mapping)
     assert all(v.startswith("127.0.0.1:") for v in mapping.values())
     assert requests.get(f"http://{mapping['default/ai-service/5001']}/health").json()["status"] == "ok"
+
+
+def _core(cluster):
+    import yaml
+    from kubernetes import client, config
+
+    from keyless.emulator import clusters
+
+    doc = cluster.store.cluster.doc
+    api = config.new_client_from_config_dict(yaml.safe_load(clusters.kubeconfig(cluster.emulator.backend, doc)))
+    return client.CoreV1Api(api)
+
+
+def test_pod_logs_through_the_api_server_follow_new_lines(cluster):
+    import threading
+
+    core = _core(cluster)
+    pod = cluster.ready_pod("ai-service")
+    name = pod["metadata"]["name"]
+    text = core.read_namespaced_pod_log(name, "default", container="ai-service")
+    assert "INFO:     Application startup complete." in text
+    stream = core.read_namespaced_pod_log(name, "default", container="ai-service", follow=True,
+                                          _preload_content=False)
+    seen: list[str] = []
+
+    def read():
+        for chunk in stream.stream(64):
+            seen.append(chunk.decode())
+            if '"GET /health HTTP/1.1" 200 OK' in "".join(seen):
+                return
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    address = cluster.section.endpoints(cluster.key, "default", "ai-service", "5001")
+    requests.get(f"http://{address}/health")
+    reader.join(15)
+    stream.release_conn()
+    assert '"GET /health HTTP/1.1" 200 OK' in "".join(seen)
+
+
+def test_previous_log_through_the_api_server_after_a_restart(cluster):
+    from kubernetes.client.exceptions import ApiException
+
+    core = _core(cluster)
+    pod = cluster.ready_pod("store-admin")
+    name = pod["metadata"]["name"]
+    with pytest.raises(ApiException) as e:
+        core.read_namespaced_pod_log(name, "default", previous=True)
+    assert e.value.status == 400
+    os.kill(pid_of(cluster, pod), signal.SIGTERM)
+    wait_for(lambda: cluster.store.find("pods", "default", name)["status"]["containerStatuses"][0]["restartCount"] == 1,
+             15, "the restart")
+    previous = core.read_namespaced_pod_log(name, "default", previous=True)
+    assert "INFO:     Shutting down" in previous and "INFO:     Finished server process" in previous
+    terminated = cluster.store.find("pods", "default", name)["status"]["containerStatuses"][0]["lastState"]["terminated"]
+    assert (terminated["exitCode"], terminated["reason"]) == (143, "Error")  # uvicorn re-raises SIGTERM

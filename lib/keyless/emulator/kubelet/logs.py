@@ -2,7 +2,7 @@
 
 Each container instance writes `<pod folder>/logs/<container>/<restart count>.log`, one line per
 entry: `<RFC3339Nano time> <stdout|stderr> F <text>`. The API server's log route reads the file
-the provider names (current, or `previous` = the instance before the last restart) and does
+the provider names (current, or `previous` = the last instance that terminated) and does
 tail/since/timestamps/follow itself. Files go with the pod's folder when the pod is deleted.
 """
 from __future__ import annotations
@@ -25,6 +25,7 @@ class ContainerLogs:
         self._lock = threading.Lock()
         self._folders: dict[tuple[str, str, str, str], Path] = {}
         self._instance: dict[tuple[str, str, str, str], int] = {}
+        self._previous: dict[tuple[str, str, str, str], int] = {}
 
     def open(self, key: tuple[str, str, str, str], folder: Path) -> None:
         """Make the container's current log file exist (empty) in `folder`."""
@@ -52,8 +53,15 @@ class ContainerLogs:
             except FileNotFoundError:  # the pod folder was removed meanwhile
                 pass
 
+    def terminated(self, key: tuple[str, str, str, str]) -> None:
+        """The current instance ended: from now on it is the `previous` one (and still the current
+        one until the next instance starts, as `kubectl logs` shows a crashed container's output)."""
+        with self._lock:
+            if key in self._folders:
+                self._previous[key] = self._instance[key]
+
     def restart(self, key: tuple[str, str, str, str]) -> None:
-        """A new instance of the container starts: it gets a new file; the old one is `previous`."""
+        """A new instance of the container starts: it gets a new file."""
         with self._lock:
             if key not in self._folders:
                 return
@@ -61,12 +69,12 @@ class ContainerLogs:
         self.open(key, self._folders[key])
 
     def path(self, key: tuple[str, str, str, str], previous: bool = False) -> Path | None:
-        """The current (or previous) log file, None when there is none."""
+        """The current (or previous, i.e. last terminated) log file, None when there is none."""
         with self._lock:
             if key not in self._folders:
                 return None
-            instance = self._instance[key] - (1 if previous else 0)
-            if instance < 0:
+            instance = self._previous.get(key) if previous else self._instance[key]
+            if instance is None:
                 return None
             path = self._path(key, instance)
         return path if path.exists() else None
@@ -76,3 +84,4 @@ class ContainerLogs:
             for key in [k for k in self._folders if k[:3] == (cluster, namespace, pod)]:
                 self._folders.pop(key)
                 self._instance.pop(key, None)
+                self._previous.pop(key, None)

@@ -232,6 +232,7 @@ class PodWorker:
         probe = asyncio.create_task(self._readiness(run))
         code = await run.process.wait()
         probe.cancel()
+        self.kubelet.logs.terminated(key)
         state.ready = state.started = False
         state.last_state = {"terminated": {"exitCode": code if code >= 0 else 128 - code,
                                            "reason": "Completed" if code == 0 else "Error",
