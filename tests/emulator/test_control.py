@@ -161,43 +161,53 @@ def test_snapshot_that_is_not_json_is_refused(clients):
 
 # -- request log ---------------------------------------------------------------------------
 
-def _secrets_of(fresh_backend, clients) -> list[str]:
-    state = fresh_backend.state
-    accounts = state.resources.of_type("Microsoft.CognitiveServices/accounts")
-    keys = [state.secrets.account_key(a["id"], which) for a in accounts for which in ("key1", "key2")]
-    return [clients.info.client_secret, clients.info.admin_key, *keys]
+def _account_keys(clients) -> list[str]:
+    keys = clients.cognitive().accounts.list_keys("myResourceGroup", "myOpenAIAccount")
+    return [keys.key1, keys.key2]
 
 
-def test_request_log_records_calls_without_credentials(fresh, clients):
+def test_request_log_records_calls_without_credentials(clients):
     rm = clients.resources()
     rm.resource_groups.get("myResourceGroup")
     with pytest.raises(HttpResponseError):
         rm.resource_groups.get("missing")
+    account_keys = _account_keys(clients)  # a POST whose answer holds both keys
     report = clients.admin("GET", "/_emulator/requests").json()
     entries = report["requests"]
     token_calls = [e for e in entries if e["path"].endswith("/oauth2/v2.0/token")]
     assert [(e["method"], e["status"], e["surface"]) for e in token_calls] == [("POST", 200, "entra")]
-    gets = [e for e in entries if e["method"] == "GET" and "/resourcegroups/" in e["path"].lower()]
-    assert [(e["status"], e["principal"], e["operation"]) for e in gets] == [
-        (200, "contoso-operator", "resource_groups_get"), (404, "contoso-operator", "resource_groups_get")]
+    gets = [e for e in entries if e["method"] == "GET" and "/resourcegroups/" in e["path"].lower()
+            and e["operation"] == "resource_groups_get"]
+    assert [(e["status"], e["principal"]) for e in gets] == [(200, "contoso-operator"), (404, "contoso-operator")]
     assert all(e["principal_id"] for e in gets)
     assert report["counts"]["total"] == len(entries)
     assert report["counts"]["by_status"]["404"] == 1
-    # the fixture's own DELETE of the log is the only mutating request
+    # the fixture's own DELETE of the log is the only mutating request (listKeys only reads)
     assert [(e["method"], e["path"]) for e in entries if e["mutating"]] == [("DELETE", "/_emulator/requests")]
-    assert report["counts"]["mutating"] == 1
     text = json.dumps(report)
     assert "eyJ" not in text
-    for secret in _secrets_of(fresh.backend, clients):
+    for secret in (clients.info.client_secret, clients.info.admin_key, *account_keys):
         assert secret not in text
 
 
-def test_request_log_never_holds_an_api_key_from_the_query(fresh, clients):
-    key = _secrets_of(fresh.backend, clients)[-1]
-    requests.get(_url(clients, "/subscriptions"), params={"api-key": key, "api-version": "2022-12-01"},
-                 verify=clients.verify)
-    text = clients.admin("GET", "/_emulator/requests").text
-    assert key not in text
+def test_request_log_names_the_api_key_used_never_its_value(clients):
+    """A data-plane call with the account key in the header and, wrongly, in the query string."""
+    import ssl
+
+    import httpx
+    import openai
+
+    key = _account_keys(clients)[0]
+    endpoint = clients.cognitive().accounts.get("myResourceGroup", "myOpenAIAccount").properties.endpoint
+    client = openai.AzureOpenAI(azure_endpoint=endpoint, api_version="2024-10-21", api_key=key, max_retries=0,
+                                default_query={"api-key": key},
+                                http_client=httpx.Client(verify=ssl.create_default_context(cafile=clients.verify)))
+    client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
+    report = clients.admin("GET", "/_emulator/requests").json()
+    chat = [e for e in report["requests"] if e["surface"] == "openai"]
+    assert [(e["method"], e["status"]) for e in chat] == [("POST", 200)]
+    assert "key1" in chat[0]["principal"]
+    assert key not in json.dumps(report)
 
 
 def test_request_log_counts_mutating_requests(clients):
