@@ -28,6 +28,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--no-reset", action="store_true",
                      help="emulator: keep its current state instead of resetting to before-you-begin")
     run.add_argument("--notebooks", type=Path, help="the notebooks folder (default: the repository's)")
+    rec = sub.add_parser("record", help="re-record the notebooks' reference outputs (tests/runbook/recorded) on the "
+                                        "deterministic emulator, for nbval")
+    rec.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
+                     help="one parameter (data_dir chooses the emulator's data folder)")
     return parser
 
 
@@ -51,12 +55,18 @@ def _take_pairs(argv: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
 def main(argv: list[str] | None = None) -> int:
     rest, pairs = _take_pairs(list(sys.argv[1:] if argv is None else argv))
     args = _parser().parse_args(rest)
-    overrides = {"target": args.target} if args.target else {}
+    overrides = {"target": args.target} if getattr(args, "target", None) else {}
     try:
-        params = load(args.file, pairs, **overrides)
+        params = load(getattr(args, "file", []), pairs, **overrides)
     except ParameterError as e:
         print(f"error: {e}\nnothing was changed.", file=sys.stderr)
         return 2
+    if args.command == "record":
+        from .runner import record
+
+        report = record(params.replace(target="emulator"))
+        print(report.summary())
+        return 1 if report.failed else 0
     out = args.out or Path("out") / time.strftime("%Y%m%d-%H%M%S")
     from .runner import run
 

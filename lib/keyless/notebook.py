@@ -68,13 +68,13 @@ class Runbook:
     interactive: bool = False
     _progress_line: Any = None
 
-    def progress(self, message: str) -> None:
+    def progress(self, message: str, detail: bool = False) -> None:
         if self.interactive:
             if self._progress_line is None:
                 from .widgets import ProgressLine
                 self._progress_line = ProgressLine()
             self._progress_line(message)
-        else:
+        elif not detail:
             print(message, file=sys.stdout, flush=True)
 
     def _run(self, name: str, fn: Callable[..., StepResult], expect_failure: bool = False, **kw: Any) -> StepResult:

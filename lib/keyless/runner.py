@@ -132,3 +132,34 @@ def run(params: Parameters, out: Path, only: Iterable[str] = (), reset: bool = T
     report.finish()
     report.write(out / "report.json")
     return report
+
+
+RECORDED = Path(__file__).resolve().parents[2] / "tests" / "runbook" / "recorded"
+_VOLATILE_CELL_METADATA = ("papermill", "execution")
+
+
+def record(params: Parameters, dest: Path | None = None, echo: Any = print) -> RunReport:
+    """Run every notebook on a freshly reset emulator and keep the executed notebooks as the
+    reference outputs nbval replays (tests/runbook/recorded). Nothing is injected but the target,
+    so the recorded notebooks run anywhere with KEYLESS_HOME pointing at an emulator."""
+    import tempfile
+
+    import nbformat
+
+    if params.target != "emulator":
+        raise ValueError("recording runs on the deterministic emulator only (target=emulator)")
+    dest = dest or RECORDED
+    with tempfile.TemporaryDirectory() as tmp:
+        report = run(params, Path(tmp), echo=echo)
+        if report.failed:
+            return report
+        dest.mkdir(parents=True, exist_ok=True)
+        for nb_path in sorted(Path(tmp).glob("*.ipynb")):
+            nb = nbformat.read(nb_path, as_version=4)
+            nb.cells = [c for c in nb.cells if "injected-parameters" not in c.metadata.get("tags", [])]
+            nb.metadata.pop("papermill", None)
+            for cell in nb.cells:
+                for key in _VOLATILE_CELL_METADATA:
+                    cell.metadata.pop(key, None)
+            nbformat.write(nb, dest / nb_path.name)
+    return report

@@ -114,5 +114,5 @@ class ProgressLine:
         self.widget = w.HTML(value="")
         display(self.widget)
 
-    def __call__(self, message: str) -> None:
+    def __call__(self, message: str, detail: bool = False) -> None:
         self.widget.value = f"<code>{html.escape(message)}</code>"

@@ -8,7 +8,7 @@ from typing import Any, Callable, TypeVar
 from ..errors import explain
 
 F = TypeVar("F", bound=Callable[..., Any])
-Progress = Callable[[str], None]
+Progress = Callable[..., None]  # progress(message, detail=False)
 log = logging.getLogger("keyless")
 
 
@@ -25,10 +25,12 @@ def explained(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def say(progress: Progress | None, message: str) -> None:
+def say(progress: Progress | None, message: str, detail: bool = False) -> None:
+    """A milestone (always shown), or a `detail` whose number and timing vary between runs
+    (shown live to learners, left out of headless records so they stay comparable)."""
     log.info(message)
     if progress is not None:
-        progress(message)
+        progress(message, detail=detail)
 
 
 def status_code(exc: BaseException) -> int | None:

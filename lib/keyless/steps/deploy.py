@@ -135,7 +135,7 @@ def wait_for_rollout(kube: Any, params: Parameters, progress: Progress | None = 
             obj = kube.api_client.sanitize_for_serialization(event["object"])
             done, text = rollout_complete(obj)
             if text != last:
-                say(progress, f"  rollout of {params.app}: {text}")
+                say(progress, f"  rollout of {params.app}: {text}", detail=True)
                 last = text
             if done or time.monotonic() > deadline:
                 w.stop()

@@ -103,7 +103,7 @@ def generate_description(kube: Any, params: Parameters, timeout: float,
         last = f"HTTP {status}: {detail}" if status else str(detail)
         if time.monotonic() + delay > deadline:
             return False, last
-        say(progress, f"  attempt {attempt} not yet: {_short(last)}; retrying in {delay:.0f}s")
+        say(progress, f"  attempt {attempt} not yet: {_short(last)}; retrying in {delay:.0f}s", detail=True)
         time.sleep(delay)
         delay = min(delay * 2, 15.0)
 

@@ -66,7 +66,7 @@ def enable_workload_identity(clients: Any, params: Parameters, state: StateFile,
                               hint="the update continues in Azure; run this cell again later to check")
         poller.wait(5)
         if not poller.done():
-            say(progress, f"  still updating {name} ({poller.status()}, {time.monotonic() - started:.0f}s)")
+            say(progress, f"  still updating {name} ({poller.status()}, {time.monotonic() - started:.0f}s)", detail=True)
     result = poller.result()
     issuer = result.oidc_issuer_profile.issuer_url if result.oidc_issuer_profile else None
     if not issuer:  # some versions return the body before the issuer is filled: read it back
@@ -74,7 +74,7 @@ def enable_workload_identity(clients: Any, params: Parameters, state: StateFile,
     state.remember(issuer_url=issuer)
     state.created.setdefault("workload_identity_enabled_by_runbook", {"oidc_was": oidc, "workload_identity_was": wi})
     state.save()
-    say(progress, f"{name} updated in {time.monotonic() - started:.0f}s")
+    say(progress, f"{name} updated in {time.monotonic() - started:.0f}s", detail=True)
     return StepResult("enable-workload-identity", UPDATED,
                       f"enabled the OIDC issuer and workload identity on {name}",
                       values={"cluster": name, "issuer_url": issuer, "provisioning_state": result.provisioning_state},
