@@ -3,14 +3,16 @@
 - `endpoints(cluster, namespace, service, port)`: the local addresses (`127.0.0.1:<port>`) of
   the ready pods the Service selects, for its port's targetPort (number or name). The API
   server's service proxy and our forwarders use it.
-- Every Service port gets a small asyncio TCP forwarder on a free local port, choosing a ready
-  endpoint per connection. The per-cluster service map (`<pods_dir>/<cluster>/services.json`,
+- Every Service port gets a small asyncio TCP forwarder on 127.0.0.1, choosing a ready endpoint
+  per connection: on the port's nodePort (NodePort and LoadBalancer Services) when it is free on
+  this machine, as a node would listen, else on any free port. The per-cluster service map (`<pods_dir>/<cluster>/services.json`,
   `{"<ns>/<service>/<port>": "127.0.0.1:<local port>"}`) lets the store apps resolve in-cluster
   names (`http://ai-service:5001/`) without any change to the pod spec.
 - A LoadBalancer Service gets `status.loadBalancer.ingress: [{"ip": "127.0.0.1", "ipMode": "VIP"}]`
   and the annotation `keyless.emulator/local-url: http://127.0.0.1:<local port>` naming the
-  forwarder of its first port: the external IP is this machine, and since the Service's own port
-  (80) cannot be bound here, the annotation tells where it really listens.
+  forwarder of its lowest port: the external IP is this machine, and since the Service's own
+  port (80) cannot be bound here, the annotation tells where it really listens (usually the
+  nodePort).
 """
 from __future__ import annotations
 
@@ -101,20 +103,23 @@ class Network:
     async def sync_service(self, api: ClusterAPI, event: str, svc: dict[str, Any]) -> None:
         meta, spec = svc.get("metadata") or {}, svc.get("spec") or {}
         namespace, name = meta.get("namespace") or "default", meta.get("name", "")
-        wanted = {int(p["port"]) for p in spec.get("ports") or [] if p.get("port")} if event != "DELETED" else set()
-        for key in [k for k in self._forwarders if k[:3] == (api.key, namespace, name) and k[3] not in wanted]:
+        ports = {int(p["port"]): p for p in spec.get("ports") or [] if p.get("port")} if event != "DELETED" else {}
+        for key in [k for k in self._forwarders if k[:3] == (api.key, namespace, name) and k[3] not in ports]:
             forwarder = self._forwarders.pop(key)
             forwarder.server.close()
-        for port in sorted(wanted):
+        for port in sorted(ports):
             key = (api.key, namespace, name, port)
             if key not in self._forwarders:
-                self._forwarders[key] = await self._serve(key)
+                self._forwarders[key] = await self._serve(key, ports[port].get("nodePort"))
+        wanted = set(ports)
         self._write_map(api.key)
         if event != "DELETED" and spec.get("type") == "LoadBalancer" and wanted:
             self._publish_load_balancer(api, svc, self._forwarders[(api.key, namespace, name, min(
                 int(p["port"]) for p in spec["ports"] if p.get("port")))].local_port)
 
-    async def _serve(self, key: tuple[str, str, str, int]) -> Forwarder:
+    async def _serve(self, key: tuple[str, str, str, int], node_port: int | None = None) -> Forwarder:
+        """A forwarder on the Service port's nodePort when that port is free here (this machine is the
+        node), else on any free port."""
         async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             address = self.pick(*key)
             if address is None:  # no ready endpoint: the connection is refused, as kube-proxy rejects it
@@ -128,7 +133,14 @@ class Network:
                 return
             await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer), return_exceptions=True)
 
-        server = await asyncio.start_server(handle, LOCAL_IP, 0)
+        server = None
+        if node_port:
+            try:
+                server = await asyncio.start_server(handle, LOCAL_IP, int(node_port))
+            except OSError:
+                server = None
+        if server is None:
+            server = await asyncio.start_server(handle, LOCAL_IP, 0)
         return Forwarder(server, server.sockets[0].getsockname()[1])
 
     def _write_map(self, cluster: str) -> None:
