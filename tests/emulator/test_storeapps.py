@@ -159,3 +159,17 @@ def test_store_admin_chain_to_ai_service(apps, tmp_path):
     assert requests.get(f"{admin}/api/product/{saved['id']}").json()["name"] == "Ball"
     r = requests.post(admin + "/api/ai/generate/description", json={"name": "Ball", "tags": ["dog"]})
     assert r.status_code == 500 and r.json()["detail"].startswith("Error generating description: ")
+
+
+def test_product_service_ai_health_non_2xx_is_an_empty_404(apps):
+    other = apps("product_service")
+    url = apps("product_service", AI_SERVICE_URL=other + "/no-such-prefix/")
+    r = requests.get(url + "/ai/health")
+    assert (r.status_code, r.content) == (404, b"")
+
+
+def test_product_service_passes_ai_status_and_body_through(apps):
+    ai = apps("ai_service")
+    url = apps("product_service", AI_SERVICE_URL=ai + "/")
+    r = requests.post(url + "/ai/generate/description", json={"name": "x"})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "tags"]
