@@ -40,3 +40,26 @@ def test_shutdown_stops_every_process_and_cleans_the_pod_folders(tmp_path):
     wait_for(lambda: all(gone(pid) for pid in pids), 10, "every store process to stop")
     pod_folders = [p for p in (tmp_path / "home" / "pods").rglob("*") if p.is_dir() and p.parent.name == "default"]
     assert pod_folders == []
+
+
+def test_a_workshop_tenants_cluster_gets_its_own_store_workload(fresh):
+    import requests
+
+    info = fresh.info
+    r = requests.post(f"{info.url}/_emulator/tenants", json={"name": "fabrikam"},
+                      headers={"x-emulator-admin-key": info.admin_key}, verify=info.ca_cert)
+    assert r.status_code in (200, 201), r.text
+    section = fresh.backend.state.sections["kubernetes"]
+    docs = fresh.backend.state.resources.of_type("Microsoft.ContainerService/managedClusters")
+    assert len(docs) == 2
+    endpoints = set()
+    for doc in docs:
+        store = section.store_for(doc)
+        deployment = store.find("deployments", "default", "ai-service")
+        env = {e["name"]: e["value"] for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
+        endpoints.add(env["AZURE_OPENAI_ENDPOINT"])
+        group = "/".join(doc["id"].split("/")[:5])
+        account = fresh.backend.state.resources.under(group, "Microsoft.CognitiveServices/accounts")[0]
+        assert env["AZURE_OPENAI_ENDPOINT"].endswith(f"/aoai/{account['properties']['customSubDomainName']}/")
+        assert store.find("services", "default", "store-admin")["spec"]["type"] == "LoadBalancer"
+    assert len(endpoints) == 2, "each tenant's ai-service talks to its own account"
