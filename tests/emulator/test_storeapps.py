@@ -173,3 +173,10 @@ def test_product_service_passes_ai_status_and_body_through(apps):
     url = apps("product_service", AI_SERVICE_URL=ai + "/")
     r = requests.post(url + "/ai/generate/description", json={"name": "x"})
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "tags"]
+
+
+def test_ai_service_allows_cross_origin_calls(apps):
+    url = apps("ai_service")
+    r = requests.options(url + "/generate/description", headers={
+        "Origin": "http://store-admin.example", "Access-Control-Request-Method": "POST"})
+    assert r.status_code == 200 and r.headers["access-control-allow-origin"] in ("*", "http://store-admin.example")

@@ -10,7 +10,9 @@ Behaviour mirrors the published 2.x image:
   key in OPENAI_API_KEY or AZURE_OPENAI_API_KEY is used. Any failure answers 500
   `{"detail": "Error generating description: <exception text>"}` and is logged with its
   traceback on stderr (the pod log).
-- Public OpenAI (USE_AZURE_OPENAI not true) would leave the machine, so it fails with a clear error.
+- CORS allows every origin, method and header; FastAPI's /docs and /openapi.json are served.
+- Public OpenAI (USE_AZURE_OPENAI not true) and a local LLM (USE_LOCAL_LLM) would leave the
+  machine, so they fail with a clear error; `/generate/image` is not implemented.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ import os
 import sys
 
 from fastapi import FastAPI, HTTPException
+from fastapi.middleware.cors import CORSMiddleware
 from pydantic import BaseModel
 
 from .pod_runtime import serve
@@ -96,6 +99,8 @@ def generate_description(name: str, tags: list[str]) -> str:
 
 
 app = FastAPI(title="ai-service", version=os.environ.get("APP_VERSION", "0.1.0"))
+app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=True, allow_methods=["*"],
+                   allow_headers=["*"])
 
 
 @app.get("/health")
