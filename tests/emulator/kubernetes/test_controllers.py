@@ -268,3 +268,16 @@ def test_a_deleted_cluster_drops_its_store(fresh, section, cluster):
     key = section.store_for(cluster).cluster_key
     fresh.backend.state.delete_resource(cluster["id"])
     assert key not in section.stores and section.store(key) is None
+
+
+def test_snapshots_hold_placeholders_for_the_emulators_url_and_ca(bare, section, fresh):
+    bare.create("configmaps", {"metadata": {"name": "where"}, "data": {"url": fresh.backend.base_url + "/aoai/x/"}}, NS)
+    dumped = bare.dump()
+    text = json.dumps(dumped)
+    assert fresh.backend.base_url not in text and "BEGIN CERTIFICATE" not in text
+    where = next(o["object"] for o in dumped["objects"] if o["object"]["metadata"]["name"] == "where")
+    assert where["data"]["url"] == "{{emulator-url}}/aoai/x/"
+    again = ClusterStore(section, bare.cluster_key)
+    again.load(dumped)
+    assert again.get("configmaps", NS, "where")["data"]["url"] == fresh.backend.base_url + "/aoai/x/"
+    assert again.get("configmaps", NS, "kube-root-ca.crt")["data"]["ca.crt"] == fresh.backend.tls.ca_cert.read_text()

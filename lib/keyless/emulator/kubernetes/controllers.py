@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import defaults, errors, kinds
 from .selectors import match_label_selector
+from .store import substitute
 
 if TYPE_CHECKING:
     from .store import ClusterStore
@@ -406,7 +407,9 @@ class ControllerManager:
                            surge: int) -> dict[str, Any]:
         s = self.store
         template = copy.deepcopy(d["spec"].get("template") or {})
-        h = template_hash(template, int((d.get("status") or {}).get("collisionCount", 0)))
+        # hashed as a snapshot holds it, so the name does not depend on the emulator's port
+        h = template_hash(substitute(template, s.installation_values()),
+                          int((d.get("status") or {}).get("collisionCount", 0)))
         template.setdefault("metadata", {}).setdefault("labels", {})[HASH_LABEL] = h
         selector = copy.deepcopy(d["spec"].get("selector") or {})
         selector.setdefault("matchLabels", {})[HASH_LABEL] = h

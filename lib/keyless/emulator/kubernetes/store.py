@@ -79,6 +79,24 @@ class Subscription:
             pass
 
 
+CA_PLACEHOLDER = "{{emulator-ca-certificate}}"
+URL_PLACEHOLDER = "{{emulator-url}}"
+
+
+def substitute(value: Any, pairs: list[tuple[str, str]]) -> Any:
+    """`value` with every string occurrence of pair[0] replaced by pair[1] (recursively)."""
+    if isinstance(value, str):
+        for old, new in pairs:
+            if old and old in value:
+                value = value.replace(old, new)
+        return value
+    if isinstance(value, dict):
+        return {k: substitute(v, pairs) for k, v in value.items()}
+    if isinstance(value, list):
+        return [substitute(v, pairs) for v in value]
+    return value
+
+
 def key_of(obj: dict[str, Any]) -> tuple[str, str]:
     meta = obj.get("metadata") or {}
     return meta.get("namespace") or "", meta.get("name") or ""
@@ -554,16 +572,29 @@ class ClusterStore:
                 sub.ring()
 
     # -- snapshot -------------------------------------------------------------------------
+    def installation_values(self) -> list[tuple[str, str]]:
+        """(value, placeholder) pairs of what differs between installations: the emulator's URL
+        (its port) and its CA certificate. Snapshots hold the placeholders."""
+        pairs = []
+        tls = self.backend.tls
+        if tls is not None and tls.ca_cert.exists():
+            pairs.append((tls.ca_cert.read_text(), CA_PLACEHOLDER))
+        if self.backend.base_url:
+            pairs.append((self.backend.base_url, URL_PLACEHOLDER))
+        return pairs
+
     def dump(self) -> dict[str, Any]:
         with self.lock:
+            pairs = self.installation_values()
             return {"resourceVersion": self.resource_version,
-                    "objects": [{"resource": r, "object": o} for r, o in self.all_objects()]}
+                    "objects": [{"resource": r, "object": substitute(o, pairs)} for r, o in self.all_objects()]}
 
     def load(self, data: dict[str, Any]) -> None:
         with self.lock:
             self._objects = {}
+            pairs = [(placeholder, value) for value, placeholder in self.installation_values()]
             for entry in data.get("objects", []):
-                obj = copy.deepcopy(entry["object"])
+                obj = substitute(copy.deepcopy(entry["object"]), pairs)
                 self._bucket(entry["resource"])[key_of(obj)] = obj
             self.resource_version = int(data.get("resourceVersion", 0))
             self._history.clear()
