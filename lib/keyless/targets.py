@@ -29,7 +29,6 @@ class Cloud:
     name: str
     resource_manager: str
     authority_host: str
-    openai_suffix: str
 
     @property
     def arm_scope(self) -> str:
@@ -37,12 +36,10 @@ class Cloud:
 
 
 CLOUDS: dict[str, Cloud] = {
-    "AzureCloud": Cloud("AzureCloud", "https://management.azure.com", "https://login.microsoftonline.com",
-                        "openai.azure.com"),
+    "AzureCloud": Cloud("AzureCloud", "https://management.azure.com", "https://login.microsoftonline.com"),
     "AzureUSGovernment": Cloud("AzureUSGovernment", "https://management.usgovcloudapi.net",
-                               "https://login.microsoftonline.us", "openai.azure.us"),
-    "AzureChinaCloud": Cloud("AzureChinaCloud", "https://management.chinacloudapi.cn",
-                             "https://login.chinacloudapi.cn", "openai.azure.cn"),
+                               "https://login.microsoftonline.us"),
+    "AzureChinaCloud": Cloud("AzureChinaCloud", "https://management.chinacloudapi.cn", "https://login.chinacloudapi.cn"),
 }
 
 SUBSCRIPTIONS_API = "2022-12-01"
