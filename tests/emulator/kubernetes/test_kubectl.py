@@ -193,6 +193,7 @@ def test_server_side_apply_creates_then_merges(kubectl):
 
 
 def test_logs_by_label_print_the_text_of_the_kubelets_log_file(applied, kubectl, section, store):
+    kubectl("wait", "--for=condition=Ready", "pod", "-l", "app=ai-service", "-n", NS, "--timeout=20s")
     pod = store.list("pods", NS)[0][0]
     path = section.log_file(store.cluster_key, NS, pod["metadata"]["name"], "ai-service", False)
     expected = "".join(line.split(" ", 3)[3] + "\n" for line in path.read_text().splitlines()) if path else ""
