@@ -168,3 +168,28 @@ def test_clean_up_after_a_failed_run_removes_what_was_made(rb, admin):
     # ARM answers a DELETE of something already gone with 204, so it counts as removed either way
     assert [(c.name, c.detail in ("deleted", "absent")) for c in done.checks][0] == ("managed identity myIdentity", True)
     assert normalise(admin("GET", "/snapshot")) == normalise(start)
+
+
+@pytest.mark.slow
+def test_verify_waits_for_role_propagation_and_says_so(rb, admin, capsys):
+    admin("PUT", "/settings", {"role_propagation_seconds": 3})
+    run_main(rb)
+    started = __import__("time").monotonic()
+    check = rb.verify(timeout=30)
+    assert check.ok, repr(check)
+    assert __import__("time").monotonic() - started < 30
+    out = capsys.readouterr().out
+    assert "waits up to 30s for the role and the federated credential to take effect" in out
+
+
+@pytest.mark.slow
+def test_verify_gives_up_in_bounded_time_with_a_diagnosis(rb, admin):
+    admin("PUT", "/settings", {"role_propagation_seconds": 600})
+    run_main(rb)
+    started = __import__("time").monotonic()
+    check = rb.verify(timeout=4)
+    elapsed = __import__("time").monotonic() - started
+    assert not check.ok and elapsed < 25
+    last = check.checks[-1]
+    assert last.name == "product description generated with the workload's token" and not last.ok
+    assert "propagating" in last.hint and "propagating" in check.hint

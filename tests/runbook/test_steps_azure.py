@@ -156,3 +156,32 @@ def test_arm_errors_come_back_with_what_to_do(rb, admin, code, needle):
         "Auth") else 409, "code": code})
     r = rb.create_managed_identity()
     assert r.status == "failed" and r.get("error") == code and needle in r.hint
+
+
+def test_an_equal_assignment_under_another_name_means_no_request(rb, admin):
+    ident = (rb.discover(), rb.create_managed_identity())[1]
+    scope = rb.state.discovered["openai_account_id"]
+    from azure.mgmt.authorization.models import RoleAssignmentCreateParameters
+    rb.clients.authorization.role_assignments.create(scope, "0f0f0f0f-0000-4000-8000-000000000001",
+                                                     RoleAssignmentCreateParameters(
+        role_definition_id=f"/subscriptions/{rb.clients.subscription_id}/providers/Microsoft.Authorization/"
+                           f"roleDefinitions/{OPENAI_USER}", principal_id=ident["principal_id"],
+        principal_type="ServicePrincipal"))
+    admin.clear_requests()
+    r = rb.assign_openai_role()
+    assert r.status == "unchanged" and r["assignment"] == "0f0f0f0f-0000-4000-8000-000000000001"
+    assert admin.mutating() == []
+    assert "role_assignment" not in rb.state.created          # not ours: clean-up leaves it
+
+
+def test_a_credential_whose_issuer_lacks_the_trailing_slash_is_reported(rb, admin):
+    issuer = rb.enable_workload_identity()["issuer_url"]
+    rb.create_managed_identity()
+    from azure.mgmt.msi.models import FederatedIdentityCredential
+    rb.clients.msi.federated_identity_credentials.create_or_update(
+        "myResourceGroup", "myIdentity", "myFedIdentity", FederatedIdentityCredential(
+            issuer=issuer.rstrip("/"), subject=rb.params.subject, audiences=["api://AzureADTokenExchange"]))
+    admin.clear_requests()
+    r = rb.create_federated_credential()
+    assert r.status == "failed" and [c.name for c in r.checks if not c.ok] == ["issuer matches"]
+    assert admin.mutating() == []
