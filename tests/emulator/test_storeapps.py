@@ -180,3 +180,36 @@ def test_ai_service_allows_cross_origin_calls(apps):
     r = requests.options(url + "/generate/description", headers={
         "Origin": "http://store-admin.example", "Access-Control-Request-Method": "POST"})
     assert r.status_code == 200 and r.headers["access-control-allow-origin"] in ("*", "http://store-admin.example")
+
+
+def test_an_app_ends_when_its_kubelet_dies(tmp_path):
+    import psutil
+
+    port = free_port()
+    launcher = ("import subprocess, sys, time\n"
+                f"p = subprocess.Popen([sys.executable, '-m', 'keyless.emulator.storeapps.ai_service', '--port', '{port}'],"
+                " stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
+                "print(p.pid, flush=True)\ntime.sleep(120)\n")
+    parent = subprocess.Popen([sys.executable, "-c", launcher], stdout=subprocess.PIPE, text=True)
+    child = int(parent.stdout.readline())
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:  # wait until it serves
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        parent.kill()
+        parent.wait(5)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and psutil.pid_exists(child) and \
+                psutil.Process(child).status() != psutil.STATUS_ZOMBIE:
+            time.sleep(0.1)
+        assert not psutil.pid_exists(child) or psutil.Process(child).status() == psutil.STATUS_ZOMBIE
+    finally:
+        if psutil.pid_exists(child):
+            try:
+                psutil.Process(child).kill()
+            except psutil.NoSuchProcess:
+                pass

@@ -34,6 +34,7 @@ class Kubelet:
         self._workers: dict[tuple[str, str], PodWorker] = {}
         self._next_ip: dict[str, int] = {}
         self._pending_stops: dict[Any, asyncio.Task] = {}
+        self.processes: set[Any] = set()  # every container process started and not yet seen to end
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._started = threading.Event()
@@ -209,8 +210,12 @@ class Kubelet:
         self._workers.clear()
 
         async def stop_all() -> None:
-            await asyncio.gather(*(w.stop() for w in workers), return_exceptions=True)
+            await asyncio.gather(*(w.stop() for w in workers), *list(self._pending_stops.values()),
+                                 return_exceptions=True)
             await self.network.close()
+            for process in list(self.processes):  # anything still alive (a start racing the stop)
+                await process.stop(0)
+            self.processes.clear()
             rest = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
             for task in rest:
                 task.cancel()

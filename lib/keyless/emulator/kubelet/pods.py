@@ -225,12 +225,18 @@ class PodWorker:
         logs.open(key, self.log_folder(state.name))
         started_at = st.now_iso()
         await run.process.start()
+        self.kubelet.processes.add(run.process)
+        if self.stopping:  # the pod went while its process was being started
+            await run.process.stop(self.grace)
+            self.kubelet.processes.discard(run.process)
+            return -1
         state.state = {"running": {"startedAt": started_at}}
         state.started = True
         self.event("Started", f"Started container {state.name}")
         self.publish()
         probe = asyncio.create_task(self._readiness(run))
         code = await run.process.wait()
+        self.kubelet.processes.discard(run.process)
         probe.cancel()
         self.kubelet.logs.terminated(key)
         state.ready = state.started = False
@@ -306,8 +312,7 @@ class PodWorker:
         """Stop every container (SIGTERM, then SIGKILL), then remove the pod's folder and logs."""
         if self.stopping:
             return
-        grace = float((self.pod.get("spec") or {}).get("terminationGracePeriodSeconds", 30))
-        grace = min(grace, self.settings.grace_max)
+        grace = self.grace
         for run in self.runs.values():
             if run.process is not None and run.process.proc is not None and run.process.proc.returncode is None:
                 self.event("Killing", f"Stopping container {run.state.name}")
@@ -315,6 +320,9 @@ class PodWorker:
         self.stopped.set()
         await asyncio.gather(*(run.process.stop(grace) for run in self.runs.values() if run.process is not None),
                              return_exceptions=True)
+        for run in self.runs.values():
+            if run.process is not None:
+                self.kubelet.processes.discard(run.process)
         for task in self.tasks:
             task.cancel()
         self.volumes.remove()
@@ -334,6 +342,12 @@ class PodWorker:
             if not run.spec.get("ports") and len(self.runs) == 1:
                 return f"127.0.0.1:{run.local_port}"
         return None
+
+    @property
+    def grace(self) -> float:
+        """terminationGracePeriodSeconds, capped (the emulator does not wait 30 s for a local process)."""
+        return min(float((self.pod.get("spec") or {}).get("terminationGracePeriodSeconds", 30)),
+                   self.settings.grace_max)
 
     @property
     def ready(self) -> bool:

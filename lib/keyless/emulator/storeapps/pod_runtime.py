@@ -120,9 +120,31 @@ def listen_port(default: int, argv: list[str] | None = None) -> int:
     return parser.parse_args(argv).port
 
 
+def exit_with_parent(period: float = 1.0) -> None:
+    """End this process when the kubelet that started it is gone (killed without a chance to stop us):
+    a container never outlives its node."""
+    import signal
+    import threading
+    import time
+
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(period)
+            if os.getppid() != parent:
+                os.kill(os.getpid(), signal.SIGTERM)
+                time.sleep(5)
+                os._exit(137)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
 def serve(app, default_port: int) -> None:
     """Run `app` under uvicorn on 127.0.0.1 (uvicorn's own startup and access log lines)."""
     import uvicorn
 
     guard_loopback()
-    uvicorn.run(app, host="127.0.0.1", port=listen_port(default_port))
+    port = listen_port(default_port)
+    exit_with_parent()
+    uvicorn.run(app, host="127.0.0.1", port=port)
