@@ -417,3 +417,24 @@ def test_a_protobuf_body_of_an_unsupported_kind_is_415(server, token, fresh):
              headers={"Content-Type": "application/vnd.kubernetes.protobuf"})
     assert r.status_code == 415 and r.json()["reason"] == "UnsupportedMediaType"
     assert "protobuf bodies of kind Pod are not supported" in r.json()["message"]
+
+
+def test_deleting_a_deployment_answers_a_success_status_and_collects_its_pods(apps, core):
+    core.create_namespaced_service_account(NS, client.V1ServiceAccount(metadata=client.V1ObjectMeta(name="g-sa")))
+    apps.create_namespaced_deployment(NS, {"metadata": {"name": "gone"}, "spec": {
+        "selector": {"matchLabels": {"app": "gone"}}, "template": {"metadata": {"labels": {"app": "gone"}}, "spec": {
+            "serviceAccountName": "g-sa", "containers": [{"name": "app", "image": "x"}]}}}})
+    assert len(core.list_namespaced_pod(NS, label_selector="app=gone").items) == 1
+    status = apps.delete_namespaced_deployment("gone", NS, propagation_policy="Background")
+    status = status if isinstance(status, dict) else apps.api_client.sanitize_for_serialization(status)
+    assert status["kind"] == "Status" and status["status"] == "Success"
+    assert status["details"]["name"] == "gone" and status["details"]["group"] == "apps"
+    assert core.list_namespaced_pod(NS, label_selector="app=gone").items == []
+    assert [rs for rs in apps.list_namespaced_replica_set(NS).items if rs.metadata.name.startswith("gone-")] == []
+
+
+def test_deleting_a_pod_answers_the_pod(core):
+    pod = core.create_namespaced_pod(NS, client.V1Pod(metadata=client.V1ObjectMeta(name="solo"), spec=client.V1PodSpec(
+        containers=[client.V1Container(name="a", image="x")])))
+    deleted = core.delete_namespaced_pod("solo", NS)
+    assert deleted.kind == "Pod" and deleted.metadata.uid == pod.metadata.uid

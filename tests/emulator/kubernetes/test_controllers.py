@@ -281,3 +281,40 @@ def test_snapshots_hold_placeholders_for_the_emulators_url_and_ca(bare, section,
     again.load(dumped)
     assert again.get("configmaps", NS, "where")["data"]["url"] == fresh.backend.base_url + "/aoai/x/"
     assert again.get("configmaps", NS, "kube-root-ca.crt")["data"]["ca.crt"] == fresh.backend.tls.ca_cert.read_text()
+
+
+def test_pod_spec_updates_other_than_images_are_forbidden(bare):
+    bare.create("pods", {"metadata": {"name": "fixed"}, "spec": {"containers": [{"name": "a", "image": "x:1"}]}}, NS)
+    pod = bare.get("pods", NS, "fixed")
+    pod["spec"]["containers"][0]["image"] = "x:2"
+    assert bare.replace("pods", pod, NS, "fixed")["spec"]["containers"][0]["image"] == "x:2"
+    pod = bare.get("pods", NS, "fixed")
+    pod["spec"]["containers"][0]["env"] = [{"name": "A", "value": "1"}]
+    with pytest.raises(errors.KubeError) as e:
+        bare.replace("pods", pod, NS, "fixed")
+    assert e.value.status == 422
+    assert e.value.message.startswith('Pod "fixed" is invalid: spec: Forbidden: pod updates may not change fields '
+                                      "other than `spec.containers[*].image`")
+
+
+def test_a_watch_from_a_resource_version_older_than_the_history_gets_410(section, store, monkeypatch):
+    import asyncio
+
+    from keyless.emulator.kubernetes import kinds, watch
+
+    monkeypatch.setattr(section, "watch_history", 3)
+    small = ClusterStore(section, store.cluster_key)
+    small.controllers = ControllerManager(small)
+    small.controllers.bootstrap_cluster()
+    first = small.resource_version
+
+    async def collect():
+        return [json.loads(line) async for line in watch.stream(
+            small, kinds.by_resource("configmaps"), namespace=NS, predicate=lambda o: True,
+            resource_version=1, timeout=0.2, bookmarks=False, bookmark_interval=60, transform=lambda o, f: o)]
+
+    events = asyncio.run(collect())
+    assert first > 4
+    assert events == [{"type": "ERROR", "object": {
+        "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+        "message": f"too old resource version: 1 ({small.oldest_watchable()})", "reason": "Expired", "code": 410}}]

@@ -58,6 +58,7 @@ class KubernetesSection:
         self.log_provider: LogProvider | None = None
         self.watch_timeout_seconds = 1800.0  # when the client names none (kube-apiserver: 30-60 min)
         self.bookmark_interval = 60.0
+        self.watch_history = 10000  # changes a store keeps for watches resuming from a resourceVersion
 
     # -- stores ---------------------------------------------------------------------------
     def _make(self, cluster_key: str, dumped: dict[str, Any] | None = None) -> ClusterStore:

@@ -117,7 +117,7 @@ class ClusterStore:
         self.resource_version = 0
         self.closed = False
         self._objects: dict[str, dict[tuple[str, str], dict[str, Any]]] = {}
-        self._history: deque[Change] = deque(maxlen=HISTORY)
+        self._history: deque[Change] = deque(maxlen=getattr(section, "watch_history", HISTORY))
         self._subscriptions: set[Subscription] = set()
         self._depth = 0
         self._draining = False
@@ -375,7 +375,37 @@ class ClusterStore:
                                                                                                   "LoadBalancer"):
                     p["nodePort"] = old_ports[p.get("port")]
 
+    def _check_pod_update(self, current: dict[str, Any], new: dict[str, Any]) -> None:
+        """kube-apiserver's pod update rule: only images, activeDeadlineSeconds, added tolerations,
+        terminationGracePeriodSeconds (and binding an unscheduled pod to a node) may change."""
+        old_spec, new_spec = current.get("spec") or {}, copy.deepcopy(new.get("spec") or {})
+        for key in ("containers", "initContainers"):
+            olds = {c.get("name"): c for c in old_spec.get(key) or []}
+            for c in new_spec.get(key) or []:
+                if c.get("name") in olds and "image" in olds[c["name"]]:
+                    c["image"] = olds[c["name"]]["image"]
+        for key in ("activeDeadlineSeconds", "terminationGracePeriodSeconds"):
+            if key in old_spec:
+                new_spec[key] = old_spec[key]
+            else:
+                new_spec.pop(key, None)
+        old_tolerations = old_spec.get("tolerations") or []
+        if new_spec.get("tolerations", [])[:len(old_tolerations)] == old_tolerations:
+            new_spec["tolerations"] = old_spec.get("tolerations")
+            if new_spec["tolerations"] is None:
+                new_spec.pop("tolerations")
+        if not old_spec.get("nodeName") and new_spec.get("nodeName"):
+            new_spec.pop("nodeName")
+        if new_spec != old_spec:
+            raise errors.invalid("Pod", current["metadata"]["name"], [errors.forbidden_field(
+                "spec", "pod updates may not change fields other than `spec.containers[*].image`,"
+                "`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to "
+                "existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was "
+                "previously negative)")])
+
     def _check_immutable(self, kind: kinds.Kind, current: dict[str, Any], new: dict[str, Any]) -> None:
+        if kind.resource == "pods":
+            self._check_pod_update(current, new)
         if kind.resource in ("deployments", "replicasets"):
             old_sel, new_sel = (current.get("spec") or {}).get("selector"), (new.get("spec") or {}).get("selector")
             if old_sel != new_sel:
