@@ -59,6 +59,7 @@ class KubernetesSection:
         self.watch_timeout_seconds = 1800.0  # when the client names none (kube-apiserver: 30-60 min)
         self.bookmark_interval = 60.0
         self.watch_history = 10000  # changes a store keeps for watches resuming from a resourceVersion
+        self._seeding = False  # inside seed_all: timestamps come from the frozen clock
 
     # -- stores ---------------------------------------------------------------------------
     def _make(self, cluster_key: str, dumped: dict[str, Any] | None = None) -> ClusterStore:
@@ -99,8 +100,6 @@ class KubernetesSection:
                 yield
         else:
             yield
-
-    _seeding = False
 
     def seed_all(self, scenario: str, subscription_id: str | None = None) -> None:
         """Make every cluster's store (of one subscription, or all) and run the seeders."""

@@ -139,17 +139,6 @@ def parse_fields(resource: str, text: str | None) -> Predicate:
     return lambda obj: all(c(obj) for c in checks)
 
 
-def field_equals(text: str | None, label: str) -> str | None:
-    """The value an `a=b` field selector pins `label` to (used to narrow a watch), if any."""
-    for part in _split_top(text or ""):
-        for op in ("==", "="):
-            if op in part and "!=" not in part:
-                key, value = (s.strip() for s in part.split(op, 1))
-                if key == label:
-                    return value
-    return None
-
-
 def match_label_selector(selector: dict[str, Any] | None, labels: dict[str, str]) -> bool:
     """A LabelSelector object; an empty selector matches everything, None matches nothing."""
     if selector is None:

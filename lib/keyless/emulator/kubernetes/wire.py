@@ -211,11 +211,11 @@ def render_list(ctx: RequestContext, kind: Kind, items: list[dict[str, Any]], rv
 def watch_transform(ctx: RequestContext, kind: Kind):
     as_ = wanted_as(ctx)
     include = ctx.query.get("includeObject", "Metadata")
-    clock_now = now
 
     def transform(obj: dict[str, Any], first: bool) -> dict[str, Any]:
+        """One event's object; a Table row carries the column headers only on the first event."""
         if as_ == "Table":
-            return tables.table(kind, [obj], obj["metadata"].get("resourceVersion", ""), clock_now(ctx),
+            return tables.table(kind, [obj], obj["metadata"].get("resourceVersion", ""), now(ctx),
                                 include_object=include, headers=first)
         if as_ and as_.startswith("PartialObjectMetadata"):
             return {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": obj.get("metadata")}
