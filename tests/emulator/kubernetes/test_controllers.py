@@ -318,3 +318,14 @@ def test_a_watch_from_a_resource_version_older_than_the_history_gets_410(section
     assert events == [{"type": "ERROR", "object": {
         "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
         "message": f"too old resource version: 1 ({small.oldest_watchable()})", "reason": "Expired", "code": 410}}]
+
+
+def test_events_are_capped_keeping_the_newest(bare, monkeypatch):
+    from keyless.emulator.kubernetes import store as store_module
+
+    monkeypatch.setattr(store_module, "MAX_EVENTS", 5)
+    sa = bare.get("serviceaccounts", NS, "default")
+    for i in range(8):
+        bare.record_event(sa, "Tested", f"event {i}", source_component="test")
+    messages = sorted(e["message"] for e in bare.list("events", NS)[0])
+    assert len(bare.list("events")[0]) == 5 and "event 7" in messages and "event 0" not in messages

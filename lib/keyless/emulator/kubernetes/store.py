@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("keyless.emulator.kubernetes")
 
 HISTORY = 10000
+MAX_EVENTS = 2000
 SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 RETURNS_DELETED_OBJECT = {"pods", "services", "namespaces", "nodes"}
 GENERATION_KINDS = {"deployments", "replicasets"}
@@ -573,7 +574,18 @@ class ClusterStore:
                      "involvedObject": ref, "reason": reason, "message": message, "source": source,
                      "firstTimestamp": now, "lastTimestamp": now, "count": 1, "type": type, "eventTime": None,
                      "reportingComponent": source_component, "reportingInstance": host or ""}
-            return self._commit("ADDED", "events", event, None)
+            created = self._commit("ADDED", "events", event, None)
+            self._prune_events()
+            return created
+
+    def _prune_events(self) -> None:
+        """Keep the newest MAX_EVENTS events (kube-apiserver expires them after an hour instead)."""
+        bucket = self._bucket("events")
+        if len(bucket) <= MAX_EVENTS:
+            return
+        oldest = sorted(bucket.values(), key=lambda e: int(e["metadata"]["resourceVersion"]))
+        for event in oldest[:len(bucket) - MAX_EVENTS]:
+            self._remove("events", copy.deepcopy(event))
 
     # -- watch support --------------------------------------------------------------------
     def oldest_watchable(self) -> int:
