@@ -438,3 +438,17 @@ def test_deleting_a_pod_answers_the_pod(core):
         containers=[client.V1Container(name="a", image="x")])))
     deleted = core.delete_namespaced_pod("solo", NS)
     assert deleted.kind == "Pod" and deleted.metadata.uid == pod.metadata.uid
+
+
+def test_a_followed_log_ends_when_the_pod_is_deleted(server, token, fresh, core, section, tmp_path, monkeypatch):
+    core.create_namespaced_pod(NS, client.V1Pod(metadata=client.V1ObjectMeta(name="short"), spec=client.V1PodSpec(
+        containers=[client.V1Container(name="a", image="x")])))
+    log = tmp_path / "short.log"
+    log.write_text("2026-01-01T09:00:00Z stdout F hello\n")
+    monkeypatch.setattr(section, "log_provider", lambda *args: log)
+    threading.Timer(0.5, lambda: core.delete_namespaced_pod("short", NS)).start()
+    started = time.monotonic()
+    r = _raw(server, token, fresh.info.ca_cert, "GET", "/api/v1/namespaces/default/pods/short/log?follow=true",
+             stream=True, timeout=10)
+    assert r.text == "hello\n"
+    assert time.monotonic() - started < 5

@@ -91,3 +91,17 @@ def test_python_client_service_proxy_call(routed, core):
     out = core.connect_get_namespaced_service_proxy_with_path("echo", "default", "health")
     assert "/health" in str(out)
     assert routed == [("default", "echo", "")]
+
+
+def test_pod_proxy_forwards_to_the_pod_address(section, core, echo, server, token, fresh, monkeypatch):
+    pod = core.list_namespaced_pod("default").items[0].metadata.name
+    seen = []
+
+    def resolve(cluster_key, namespace, name, port):
+        seen.append((namespace, name, port))
+        return f"127.0.0.1:{echo}"
+
+    monkeypatch.setattr(section, "pod_resolver", resolve)
+    r = _call(server, token, fresh, "GET", f"/api/v1/namespaces/default/pods/{pod}:5001/proxy/health")
+    assert r.status_code == 200 and r.json()["path"] == "/health"
+    assert seen == [("default", pod, "5001")]
