@@ -105,3 +105,11 @@ def test_pod_proxy_forwards_to_the_pod_address(section, core, echo, server, toke
     r = _call(server, token, fresh, "GET", f"/api/v1/namespaces/default/pods/{pod}:5001/proxy/health")
     assert r.status_code == 200 and r.json()["path"] == "/health"
     assert seen == [("default", pod, "5001")]
+
+
+def test_proxy_never_dials_beyond_loopback(section, core, server, token, fresh, monkeypatch):
+    core.create_namespaced_service("default", client.V1Service(metadata=client.V1ObjectMeta(name="far"),
+                                                               spec=client.V1ServiceSpec(ports=[client.V1ServicePort(port=80)])))
+    monkeypatch.setattr(section, "endpoint_resolver", lambda *a: "10.1.2.3:80")
+    r = _call(server, token, fresh, "GET", "/api/v1/namespaces/default/services/far/proxy/")
+    assert r.status_code == 503 and "not a loopback address" in r.json()["message"]

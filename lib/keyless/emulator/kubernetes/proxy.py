@@ -2,11 +2,12 @@
 `pods/{name[:port]}/proxy/{path}`, forwarded over plain HTTP to the address the kubelet's
 resolver gives (`section.endpoints(...)` / `section.pod_address(...)`) and streamed back.
 No address: 503 `no endpoints available for service "x"`; unreachable: 503 `error trying to
-reach service: ...`, as kube-apiserver words them.
+reach service: ...`, as kube-apiserver words them. Only loopback addresses are ever dialled.
 """
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 from typing import AsyncIterator
 
 import h11
@@ -76,9 +77,23 @@ async def _forward(address: str, method: str, target: str, headers: list[tuple[s
     return event.status_code, out_headers, body_chunks()
 
 
+def is_loopback(address: str) -> bool:
+    """The emulator never forwards beyond this machine."""
+    host = address.rsplit(":", 1)[0].strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 async def _proxy(ctx: RequestContext, address: str | None, unreachable_what: str, missing_message: str) -> Response:
     if address is None:
         raise errors.service_unavailable(missing_message)
+    if not is_loopback(address):
+        raise errors.service_unavailable(f"error trying to reach {unreachable_what}: {address} is not a loopback "
+                                         f"address; the emulator only forwards to this machine")
     path = "/" + ctx.params.get("path", "").lstrip("/")
     if ctx.request.url.path.endswith("/") and not path.endswith("/"):
         path += "/"
