@@ -76,6 +76,7 @@ def run(params: Parameters, out: Path, only: Iterable[str] = (), reset: bool = T
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
+    out = Path(out).resolve()  # the kernels run inside it, so every path handed to them is absolute
     out.mkdir(parents=True, exist_ok=True)
     books = select(folder or notebooks_dir(), only)
     report = RunReport(params.target, params.to_dict(), str(out))
