@@ -222,3 +222,11 @@ def test_kubectl_create_subcommands_send_protobuf_and_are_understood(kubectl, st
     assert spec["replicas"] == 2 and "paused" not in spec and "minReadySeconds" not in spec
     assert spec["template"]["spec"]["containers"][0]["ports"] == [{"containerPort": 80, "protocol": "TCP"}]
     assert len(store.list("pods", "made")[0]) == 2
+
+
+def test_auth_can_i_and_whoami_answer_for_the_cluster_user(kubectl):
+    assert kubectl("auth", "can-i", "create", "deployments", "-n", "kube-system").stdout.strip() == "yes"
+    out = kubectl("auth", "whoami").stdout
+    assert re.search(r"Username\s+masterclient", out) and "system:masters" in out
+    refused = kubectl("get", "selfsubjectreviews", check=False)
+    assert refused.returncode == 1 and "(MethodNotAllowed)" in refused.stderr

@@ -32,6 +32,7 @@ class Kind:
     verbs: tuple[str, ...] = ALL_VERBS
     subresources: tuple[Subresource, ...] = field(default_factory=tuple)
     has_status: bool = False  # spec/status split: status ignored on create/update of the main resource
+    stored: bool = True  # False: a review answered on the spot (reviews.py), never kept
 
     @property
     def api_version(self) -> str:
@@ -76,6 +77,10 @@ KINDS: tuple[Kind, ...] = (
          has_status=True,
          subresources=(Subresource("scale", "Scale", _STATUS, group="autoscaling"),
                        Subresource("status", "Deployment", _STATUS))),
+    Kind("authentication.k8s.io", "v1", "selfsubjectreviews", "SelfSubjectReview", "selfsubjectreview",
+         namespaced=False, verbs=("create",), stored=False),
+    Kind("authorization.k8s.io", "v1", "selfsubjectaccessreviews", "SelfSubjectAccessReview",
+         "selfsubjectaccessreview", namespaced=False, verbs=("create",), stored=False),
     Kind("discovery.k8s.io", "v1", "endpointslices", "EndpointSlice", "endpointslice"),
     Kind("apps", "v1", "replicasets", "ReplicaSet", "replicaset", short_names=("rs",), categories=("all",),
          has_status=True,
@@ -83,7 +88,8 @@ KINDS: tuple[Kind, ...] = (
                        Subresource("status", "ReplicaSet", _STATUS))),
 )
 
-GROUP_VERSIONS: tuple[tuple[str, str], ...] = (("", "v1"), ("apps", "v1"), ("discovery.k8s.io", "v1"))
+GROUP_VERSIONS: tuple[tuple[str, str], ...] = (("", "v1"), ("apps", "v1"), ("authentication.k8s.io", "v1"),
+                                                ("authorization.k8s.io", "v1"), ("discovery.k8s.io", "v1"))
 _BY_RESOURCE = {(k.group, k.version, k.resource): k for k in KINDS}
 _BY_KIND = {(k.group, k.kind): k for k in KINDS}
 

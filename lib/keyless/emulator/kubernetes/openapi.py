@@ -94,6 +94,8 @@ def _paths(kind: Kind) -> dict[str, Any]:
                      _ref(camel), [*_WRITE_PARAMS, _param("force")], patch_body),
         "parameters": [*item_params, *_WRITE_PARAMS],
     }
+    if not kind.stored:  # a review: POST only
+        return {f"{base}/{kind.resource}": {"post": collection["post"], "parameters": collection["parameters"]}}
     return {f"{base}{ns}/{kind.resource}": collection, f"{base}{ns}/{kind.resource}/{{name}}": item}
 
 

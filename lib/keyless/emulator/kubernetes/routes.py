@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..routing import AUTH_KUBERNETES, AUTH_OWN, Route
-from . import logs, proxy, responses as r
+from . import logs, proxy, responses as r, reviews
 
 K = "/k8s/{cluster}"
 CORE = K + "/api/{version}"
@@ -67,6 +67,8 @@ ROUTES = [
     _k("GET", CORE + "/namespaces/{name}/status", r.get_namespace_status),
     _k("PUT", CORE + "/namespaces/{name}/status", r.replace_namespace_status),
     _k("PATCH", CORE + "/namespaces/{name}/status", r.patch_namespace_status),
+    _k("POST", K + "/apis/authentication.k8s.io/{version}/selfsubjectreviews", reviews.create_self_subject_review),
+    _k("POST", K + "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", reviews.create_self_subject_access_review),
     *_resource_routes(CORE),
     *_resource_routes(GROUP),
 ]

@@ -102,6 +102,9 @@ TYPES: dict[str, dict[str, str]] = {
                    "status": "any"},
     "ReplicaSetSpec": {"minReadySeconds": "integer", "replicas": "integer", "selector": "LabelSelector",
                        "template": "PodTemplateSpec"},
+    "SelfSubjectReview": {"apiVersion": "string", "kind": "string", "metadata": "ObjectMeta", "status": "any"},
+    "SelfSubjectAccessReview": {"apiVersion": "string", "kind": "string", "metadata": "ObjectMeta", "spec": "any",
+                                "status": "any"},
     "Scale": {"apiVersion": "string", "kind": "string", "metadata": "ObjectMeta", "spec": "ScaleSpec",
               "status": "any"},
     "ScaleSpec": {"replicas": "integer"},
@@ -112,7 +115,8 @@ _PACKAGE = {"Deployment": "apps", "DeploymentSpec": "apps", "DeploymentStrategy"
             "RollingUpdateDeployment": "apps", "ReplicaSet": "apps", "ReplicaSetSpec": "apps",
             "ObjectMeta": "meta", "ListMeta": "meta", "OwnerReference": "meta", "LabelSelector": "meta",
             "LabelSelectorRequirement": "meta", "Scale": "autoscaling", "ScaleSpec": "autoscaling",
-            "EndpointSlice": "discovery"}
+            "EndpointSlice": "discovery", "SelfSubjectReview": "authentication",
+            "SelfSubjectAccessReview": "authorization"}
 
 
 def _go_type(spec: str) -> str:

@@ -48,6 +48,9 @@ def target(ctx: RequestContext) -> Target:
     namespace = p.get("namespace")
     if kind is None or (namespace is not None and not kind.namespaced):
         raise errors.KubeError(404, "NotFound", NOT_FOUND_MESSAGE)
+    if not kind.stored:
+        raise errors.KubeError(405, "MethodNotAllowed", "the server does not allow this method on the requested "
+                               "resource")
     return Target(store_of(ctx), kind, namespace if kind.namespaced else None, p.get("name"))
 
 
