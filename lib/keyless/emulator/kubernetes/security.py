@@ -2,8 +2,8 @@
 
 Accepted bearer tokens: the cluster user's token from the kubeconfig (compared in constant
 time with `clusters.user_token` of the cluster the path names), or a service-account token of
-that cluster (signed by its issuer key, issuer as minted, audience the API server, the account
-still existing with the same uid). Anything else, including another cluster's token or no
+that cluster (signed by its issuer key, issued by the cluster's issuer or the default one,
+audience the API server, the account still existing with the same uid). Anything else, including another cluster's token or no
 token: 401 Status `Unauthorized`. A path naming no cluster: 404.
 """
 from __future__ import annotations
@@ -25,14 +25,16 @@ def _bearer(ctx: RequestContext) -> str | None:
 def _service_account(ctx: RequestContext, doc: dict, token: str) -> str | None:
     meta = clusters.cluster_meta(ctx.state, doc["id"])
     jwks = ctx.backend.keys.jwks(clusters.issuer_key_name(meta["issuer_id"]))["keys"]
-    issuer = tokens.issuer_of(ctx.backend, doc)
-    audiences = (issuer, clusters.api_server_url(ctx.backend, doc), tokens.DEFAULT_ISSUER)
+    # like kube-apiserver with several --service-account-issuer values: tokens minted before the
+    # OIDC issuer was enabled stay valid
+    issuers = (tokens.issuer_of(ctx.backend, doc), clusters.issuer_url(ctx.backend, doc), tokens.DEFAULT_ISSUER)
+    audiences = (*issuers, clusters.api_server_url(ctx.backend, doc))
     try:
         claims = signing.verify(token, jwks, now=ctx.backend.clock.time(), audiences=audiences)
     except signing.InvalidToken:
         return None
     sub = str(claims.get("sub", ""))
-    if claims.get("iss") != issuer or not sub.startswith("system:serviceaccount:"):
+    if claims.get("iss") not in issuers or not sub.startswith("system:serviceaccount:"):
         return None
     parts = sub.split(":")
     if len(parts) != 4:
