@@ -49,6 +49,23 @@ def _install_workload_side(backend: "Backend", section: KubernetesSection) -> No
         section.admission_plugins.append(plugin)
 
 
+def _account_keys(backend: "Backend"):
+    """Azure OpenAI account keys (an HMAC of this data folder's instance key) as placeholders, so
+    a deployment holding one (the prerequisite article's OPENAI_API_KEY) snapshots the same way
+    on every installation."""
+    from ..arm.cognitiveservices.models import current_keys
+
+    def provider() -> list[tuple[str, str]]:
+        state = backend.state
+        pairs = []
+        for doc in state.resources.of_type("Microsoft.CognitiveServices/accounts"):
+            for which, key in sorted(current_keys(state, doc).items()):
+                pairs.append((key, f"{{{{account-key:{doc['name']}:{which}}}}}"))
+        return pairs
+
+    return provider
+
+
 def install(backend: "Backend") -> KubernetesSection:
     """Attach the Kubernetes side to a backend (state section and hooks)."""
     section = KubernetesSection(backend)
@@ -57,5 +74,6 @@ def install(backend: "Backend") -> KubernetesSection:
     backend.after_load.append(lambda b, scenario: section.seed_all(scenario))
     backend.after_tenant.append(lambda b, subscription: section.seed_all(b.state.scenario or "", subscription))
     backend.on_shutdown.append(lambda b: section.shutdown())
+    section.snapshot_placeholders.append(_account_keys(backend))
     _install_workload_side(backend, section)
     return section

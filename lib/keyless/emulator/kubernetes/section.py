@@ -12,6 +12,8 @@
         part of the deterministic snapshot
     section.endpoint_resolver: fn(cluster_key, namespace, service, port) -> "host:port" | None
     section.pod_resolver: fn(cluster_key, namespace, pod, port) -> "host:port" | None
+    section.snapshot_placeholders: list[fn() -> [(value, placeholder)]]   installation-specific
+        strings (URL and CA are built in) that snapshots hold as placeholders
     section.log_provider: fn(cluster_key, namespace, pod, container, previous) -> Path | None
         the container's log file, one line per entry: `<RFC3339Nano time> <stdout|stderr> <F|P> <text>`
         (the CRI format kubelets write; a line without that prefix is taken as text)
@@ -60,6 +62,9 @@ class KubernetesSection:
         self.bookmark_interval = 60.0
         self.watch_history = 10000  # changes a store keeps for watches resuming from a resourceVersion
         self._seeding = False  # inside seed_all: timestamps come from the frozen clock
+        # fn() -> [(installation-specific value, placeholder)]: secrets of this data folder that
+        # objects may hold (an API key in a pod template), replaced in snapshots
+        self.snapshot_placeholders: list[Callable[[], list[tuple[str, str]]]] = []
 
     # -- stores ---------------------------------------------------------------------------
     def _make(self, cluster_key: str, dumped: dict[str, Any] | None = None) -> ClusterStore:

@@ -616,13 +616,16 @@ class ClusterStore:
     # -- snapshot -------------------------------------------------------------------------
     def installation_values(self) -> list[tuple[str, str]]:
         """(value, placeholder) pairs of what differs between installations: the emulator's URL
-        (its port) and its CA certificate. Snapshots hold the placeholders."""
+        (its port), its CA certificate, and what `section.snapshot_placeholders` adds (account
+        keys). Snapshots hold the placeholders; pod template hashes are computed on them too."""
         pairs = []
         tls = self.backend.tls
         if tls is not None and tls.ca_cert.exists():
             pairs.append((tls.ca_cert.read_text(), CA_PLACEHOLDER))
         if self.backend.base_url:
             pairs.append((self.backend.base_url, URL_PLACEHOLDER))
+        for provider in list(getattr(self.section, "snapshot_placeholders", [])):
+            pairs.extend(provider())
         return pairs
 
     def dump(self) -> dict[str, Any]:
