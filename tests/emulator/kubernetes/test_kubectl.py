@@ -230,3 +230,10 @@ def test_auth_can_i_and_whoami_answer_for_the_cluster_user(kubectl):
     assert re.search(r"Username\s+masterclient", out) and "system:masters" in out
     refused = kubectl("get", "selfsubjectreviews", check=False)
     assert refused.returncode == 1 and "(MethodNotAllowed)" in refused.stderr
+
+
+def test_exec_is_refused_with_a_clear_message(kubectl, store):
+    pod = store.list("pods", "default")[0][0]["metadata"]["name"]
+    done = kubectl("exec", pod, "--", "ls", check=False)
+    assert done.returncode == 1
+    assert "exec is not supported by the emulated API server" in done.stderr

@@ -329,3 +329,10 @@ async def create_token(ctx: RequestContext) -> Response:
            "spec": {"audiences": audiences, "expirationSeconds": expiration, "boundObjectRef": spec.get("boundObjectRef")},
            "status": {"token": minted.token, "expirationTimestamp": expires}}
     return wire.json_response(out, 201)
+
+
+async def stream_not_supported(ctx: RequestContext) -> Response:
+    """pods/exec, pods/attach, pods/portforward: streaming protocols this API server does not run."""
+    raise errors.KubeError(405, "MethodNotAllowed", f"{ctx.path.rstrip('/').rsplit('/', 1)[1]} is not supported by the emulated "
+                           "API server: its containers are local processes; use kubectl logs, or the service proxy "
+                           f"/api/v1/namespaces/{ctx.params['namespace']}/services/<name>/proxy/")

@@ -64,6 +64,8 @@ ROUTES = [
     _k("*", CORE + NS + "/pods/{name}/proxy/{path:path}", proxy.proxy_pod),
     _k("*", CORE + NS + "/pods/{name}/proxy", proxy.proxy_pod),
     _k("POST", CORE + NS + "/serviceaccounts/{name}/token", r.create_token),
+    *[_k(m, CORE + NS + f"/pods/{{name}}/{sub}", r.stream_not_supported)
+      for sub in ("exec", "attach", "portforward") for m in ("GET", "POST")],
     _k("GET", CORE + "/namespaces/{name}/status", r.get_namespace_status),
     _k("PUT", CORE + "/namespaces/{name}/status", r.replace_namespace_status),
     _k("PATCH", CORE + "/namespaces/{name}/status", r.patch_namespace_status),
