@@ -4,8 +4,9 @@ Modules: `kinds` (served resources), `store` (one cluster's objects, watch histo
 admission and change listeners), `section` (all stores; snapshot/restore; extension points),
 `controllers` (namespace, deployment, replicaset, scheduler, service, garbage collector),
 `admission`, `defaults`, `validation`, `schemas`, `patch`, `selectors`, `watch`, `tables`,
-`discovery`, `openapi`, `logs`, `proxy`, `wire` (request/response), `responses` (handlers),
-`routes`, `security`. `webhook` (workload identity) and `tokens` (service-account tokens) are
+`discovery`, `openapi`, `logs`, `proxy`, `reviews` (auth whoami / can-i), `protobuf` (request
+bodies of kubectl's typed clients), `wire` (request/response), `responses` (handlers), `routes`,
+`security`. `webhook` (workload identity) and `tokens` (service-account tokens) are
 the workload identity pieces; the kubelet (`..kubelet`) runs pods.
 
 `install(backend)` registers `backend.state.sections["kubernetes"]`, drops a cluster's store
