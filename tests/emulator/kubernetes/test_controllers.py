@@ -329,3 +329,14 @@ def test_events_are_capped_keeping_the_newest(bare, monkeypatch):
         bare.record_event(sa, "Tested", f"event {i}", source_component="test")
     messages = sorted(e["message"] for e in bare.list("events", NS)[0])
     assert len(bare.list("events")[0]) == 5 and "event 7" in messages and "event 0" not in messages
+
+
+def test_a_pod_whose_node_selector_matches_no_node_stays_pending(bare):
+    pod = bare.create("pods", {"metadata": {"name": "picky"}, "spec": {
+        "nodeSelector": {"kubernetes.io/os": "windows"}, "containers": [{"name": "a", "image": "x"}]}}, NS)
+    pod = bare.get("pods", NS, "picky")
+    assert "nodeName" not in pod["spec"] and pod["status"]["phase"] == "Pending"
+    (cond,) = [c for c in pod["status"]["conditions"] if c["type"] == "PodScheduled"]
+    assert (cond["status"], cond["reason"]) == ("False", "Unschedulable")
+    (event,) = [e for e in _events(bare, "picky") if e[1] == "FailedScheduling"]
+    assert event[0] == "Warning" and event[2].startswith("0/1 nodes are available: 1 node(s) didn't match Pod's node")

@@ -9,7 +9,8 @@ outermost write returns (see store.py), so nothing here ever waits or blocks a r
   update bounded by maxSurge/maxUnavailable (old pods go only once new ones are Ready), status
   and the Available/Progressing conditions `kubectl rollout status` reads;
 - replicaset: pods `<replicaset>-<5 chars>`; a refused pod becomes a FailedCreate event;
-- scheduler: binds pending pods to the cluster's node (`Scheduled` event);
+- scheduler: binds pending pods to the cluster's node (`Scheduled` event), or leaves them
+  Pending with `FailedScheduling` when their nodeSelector does not match it;
 - service: LoadBalancer services get an external IP; endpoints follow ready pods;
 - garbage collector: ownerReferences, Background/Foreground/Orphan propagation.
 """
@@ -269,6 +270,20 @@ class ControllerManager:
         if pod is None or _terminating(pod) or (pod.get("spec") or {}).get("nodeName"):
             return
         node = node_name(s)
+        labels = ((s.find("nodes", None, node) or {}).get("metadata") or {}).get("labels") or {}
+        wanted = (pod.get("spec") or {}).get("nodeSelector") or {}
+        if any(labels.get(k) != v for k, v in wanted.items()):
+            status = copy.deepcopy(pod.get("status") or {})
+            message = ("0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector. preemption: "
+                       "0/1 nodes are available: 1 Preemption is not helpful for scheduling.")
+            condition = {"type": "PodScheduled", "status": "False", "lastProbeTime": None,
+                         "lastTransitionTime": s.now(), "reason": "Unschedulable", "message": message}
+            if condition["reason"] not in [c.get("reason") for c in status.get("conditions") or []]:
+                status["conditions"] = [c for c in status.get("conditions") or [] if c.get("type") != "PodScheduled"]
+                status["conditions"].append(condition)
+                pod = s.update_status("pods", namespace, name, status)
+                s.record_event(pod, "FailedScheduling", message, type="Warning", source_component="default-scheduler")
+            return
         bound = copy.deepcopy(pod)
         bound["spec"]["nodeName"] = node
         pod = s.replace("pods", bound, namespace, name)
