@@ -111,3 +111,22 @@ def test_only_runs_the_named_notebooks_and_reuses_the_emulator(tmp_path, home):
     info = attach(home)
     health = requests.get(info.url + "/_emulator/health", verify=info.ca_cert, timeout=5).json()
     assert health["scenario"] == "before-you-begin"
+
+
+@pytest.mark.slow
+def test_each_notebook_runs_alone_once_the_earlier_ones_have_run(tmp_path, home):
+    def only(which: str, reset: bool = False) -> dict:
+        out = tmp_path / which.replace(",", "-")
+        args = ["-p", "data_dir", str(home), "--only", which, "--out", str(out)] + ([] if reset else ["--no-reset"])
+        done = keyless_run(*args, cwd=tmp_path)
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+        return {s["step"]: s["status"] for nb in json.loads((out / "report.json").read_text())["notebooks"]
+                for s in nb["steps"]}
+
+    assert only("00,01,02", reset=True)["create-managed-identity"] == "created"
+    assert only("03")["create-federated-credential"] == "created"      # a new kernel: state file re-read
+    assert only("04")["redeploy-app"] == "updated"
+    assert only("05")["verify"] == "ok"
+    assert only("99")["clean-up"] == "ok"
+    again = only("99")                                                   # safe twice
+    assert again["clean-up"] == "ok" and again["clean-up-plan"] == "ok"
