@@ -340,3 +340,16 @@ def test_a_pod_whose_node_selector_matches_no_node_stays_pending(bare):
     assert (cond["status"], cond["reason"]) == ("False", "Unschedulable")
     (event,) = [e for e in _events(bare, "picky") if e[1] == "FailedScheduling"]
     assert event[0] == "Warning" and event[2].startswith("0/1 nodes are available: 1 node(s) didn't match Pod's node")
+
+
+def test_objects_added_by_admission_webhooks_are_defaulted_and_the_pod_still_schedules(bare, section, monkeypatch):
+    def add_projected_volume(request):
+        pod = copy.deepcopy(request.object)
+        pod["spec"].setdefault("volumes", []).append({"name": "tok", "projected": {"sources": []}})
+        return pod
+
+    monkeypatch.setattr(section, "admission_plugins", [add_projected_volume])
+    bare.create("pods", {"metadata": {"name": "mutated"}, "spec": {"containers": [{"name": "a", "image": "x"}]}}, NS)
+    pod = bare.get("pods", NS, "mutated")
+    assert next(v for v in pod["spec"]["volumes"] if v["name"] == "tok")["projected"]["defaultMode"] == 420
+    assert pod["spec"]["nodeName"], "the scheduler could bind it"

@@ -284,9 +284,7 @@ class ControllerManager:
                 pod = s.update_status("pods", namespace, name, status)
                 s.record_event(pod, "FailedScheduling", message, type="Warning", source_component="default-scheduler")
             return
-        bound = copy.deepcopy(pod)
-        bound["spec"]["nodeName"] = node
-        pod = s.replace("pods", bound, namespace, name)
+        pod = s.bind(namespace, name, node)
         status = copy.deepcopy(pod.get("status") or {})
         status.setdefault("conditions", []).append(
             {"type": "PodScheduled", "status": "True", "lastProbeTime": None, "lastTransitionTime": s.now()})

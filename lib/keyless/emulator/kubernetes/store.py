@@ -165,7 +165,7 @@ class ClusterStore:
                 try:
                     item[0](*item[1:])
                 except errors.KubeError as e:
-                    log.info("controller work %s%r: %s", getattr(item[0], "__name__", item[0]), item[1:], e.message)
+                    log.warning("controller work %s%r: %s", getattr(item[0], "__name__", item[0]), item[1:], e.message)
                 except Exception:  # noqa: BLE001 — a controller bug must not break the writer
                     log.exception("controller work %r failed", item)
                 finally:
@@ -295,6 +295,7 @@ class ClusterStore:
             if resource == "pods":
                 obj = admission.run(AdmissionRequest("CREATE", resource, namespace, obj, self, self.cluster, dry_run),
                                     self.section.admission_plugins)
+                defaults.apply(resource, obj)  # what webhooks added is defaulted too, as kube-apiserver does
                 obj["status"] = {"phase": "Pending", "qosClass": defaults.qos_class(obj.get("spec") or {})}
                 meta = _meta(obj)
             if not meta.get("name") and meta.get("generateName"):  # after admission, as kube-apiserver
@@ -417,6 +418,17 @@ class ClusterStore:
             if old_ip != new_ip:
                 raise errors.invalid("Service", new["metadata"]["name"], [errors.invalid_value(
                     "spec.clusterIPs[0]", new_ip, "may not change once set")])
+
+    def bind(self, namespace: str, name: str, node: str) -> dict[str, Any]:
+        """pods/binding: assign a pending pod to a node (not a pod update, so not limited like one)."""
+        with self._operation():
+            current = self.get("pods", namespace, name)
+            assigned = (current.get("spec") or {}).get("nodeName")
+            if assigned:
+                raise errors.conflict("pods", name, "", f'pod {name} is already assigned to node "{assigned}"')
+            new = copy.deepcopy(current)
+            new["spec"]["nodeName"] = node
+            return self._commit("MODIFIED", "pods", new, current)
 
     def update_status(self, resource: str, namespace: str | None, name: str, status: dict[str, Any], *,
                       resource_version: str | None = None) -> dict[str, Any]:
