@@ -108,7 +108,16 @@ class Chain:
             env = {e.name for e in pod.spec.containers[0].env or []}
             ready = pod.status.container_statuses and pod.status.container_statuses[0].ready
             return pod if ready and "USE_AZURE_AD" in env else None
-        return wait_for(done, 60, "the new ai-service pod")
+        try:
+            return wait_for(done, 60, "the new ai-service pod")
+        except AssertionError:
+            pods = self.core.list_namespaced_pod(NAMESPACE, label_selector="app=ai-service").items
+            events = [(e.involved_object.name, e.reason, e.message[:80])
+                      for e in self.core.list_namespaced_event(NAMESPACE).items
+                      if e.involved_object.name.startswith("ai-service")]
+            states = [(p.metadata.name, p.spec.node_name, p.status.phase,
+                       [(c.ready, c.restart_count) for c in p.status.container_statuses or []]) for p in pods]
+            raise AssertionError(f"ai-service did not roll out: pods {states}; events {events}") from None
 
     def describe(self) -> tuple[int, Any]:
         """POST /generate/description through the API server's service proxy."""

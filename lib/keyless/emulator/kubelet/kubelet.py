@@ -38,6 +38,7 @@ class Kubelet:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._started = threading.Event()
+        self._lock = threading.RLock()  # attach/detach come from API threads and from the loop
 
     # -- the loop ----------------------------------------------------------------------
     def start(self) -> None:
@@ -61,7 +62,7 @@ class Kubelet:
         """Forget clusters whose store was dropped (a deleted managed cluster): their forwarders go too."""
         for cluster, api in list(self._apis.items()):
             if getattr(api, "closed", False):
-                self.detach(cluster)
+                self.detach(cluster, api)
         if self._loop is not None:
             self._loop.call_later(JANITOR_PERIOD, self._janitor)
 
@@ -81,38 +82,44 @@ class Kubelet:
     # -- clusters ----------------------------------------------------------------------
     def attach(self, api: ClusterAPI) -> None:
         """Follow one cluster's pods and Services; a new store for a known cluster replaces the old one."""
-        old = self._apis.get(api.key)
-        if old is not None:
-            if getattr(old, "store", old) is getattr(api, "store", api):
-                return
-            self.detach(api.key)
-        self.start()
-        self._apis[api.key] = api
-        self._unwatch[api.key] = [
-            api.watch("pods", lambda type_, obj: self._call(self._on_pod, api, type_, copy.deepcopy(obj))),
-            api.watch("services", lambda type_, obj: self._call(self._on_service, api, type_, copy.deepcopy(obj))),
-        ]
-        for svc in api.list("services"):
-            self._call(self._on_service, api, "ADDED", svc)
-        for pod in api.list("pods"):
-            self._call(self._on_pod, api, "ADDED", pod)
+        with self._lock:
+            old = self._apis.get(api.key)
+            if old is not None:
+                if getattr(old, "store", old) is getattr(api, "store", api):
+                    return
+                self.detach(api.key, old)
+            self.start()
+            self._apis[api.key] = api
+            self._unwatch[api.key] = [
+                api.watch("pods", lambda type_, obj: self._call(self._on_pod, api, type_, copy.deepcopy(obj))),
+                api.watch("services", lambda type_, obj: self._call(self._on_service, api, type_,
+                                                                   copy.deepcopy(obj))),
+            ]
+            for svc in api.list("services"):
+                self._call(self._on_service, api, "ADDED", svc)
+            for pod in api.list("pods"):
+                self._call(self._on_pod, api, "ADDED", pod)
 
-    def detach(self, cluster: str) -> None:
-        """Forget a cluster (deleted, or its store replaced): stop its pods and forwarders.
+    def detach(self, cluster: str, api: ClusterAPI | None = None) -> None:
+        """Forget a cluster (deleted, or its store replaced): stop its pods and forwarders. With `api`,
+        only if that is still the cluster's current one (a replaced store is not detached twice).
 
         Never waits: the caller may hold the state lock the loop needs. The work is queued on the
         loop ahead of anything a later attach queues, and a pod that comes back under the same name
         waits for the old one's folder to be cleaned (see `_run`).
         """
-        for stop in self._unwatch.pop(cluster, []):
-            stop()
-        self._apis.pop(cluster, None)
-        self._next_ip.pop(cluster, None)
-        workers = [w for k, w in list(self._workers.items()) if k[0] == cluster]
-        for w in workers:
-            self._workers.pop((cluster, w.uid), None)
-        if self._loop is not None:
-            self._call(self._detach_on_loop, cluster, workers)
+        with self._lock:
+            if api is not None and self._apis.get(cluster) is not api:
+                return
+            for stop in self._unwatch.pop(cluster, []):
+                stop()
+            self._apis.pop(cluster, None)
+            self._next_ip.pop(cluster, None)
+            workers = [w for k, w in list(self._workers.items()) if k[0] == cluster]
+            for w in workers:
+                self._workers.pop((cluster, w.uid), None)
+            if self._loop is not None:
+                self._call(self._detach_on_loop, cluster, workers)
 
     def _detach_on_loop(self, cluster: str, workers: list[PodWorker]) -> None:
         for w in workers:
