@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..storeapps import app_for_image
-from . import status as st
+from . import probes, status as st
 from .api import ClusterAPI
 from .env import ContainerConfigError, resolve_env
 from .processes import ContainerProcess
@@ -249,33 +249,12 @@ class PodWorker:
     async def _readiness(self, run: ContainerRun) -> None:
         probe = (run.spec.get("readinessProbe") or {}).get("httpGet")
         while not self.stopping:
-            if await self._probe_once(run.local_port, probe):
+            if await probes.ready(run.local_port, probe):
                 run.state.ready = True
                 self.publish()
                 self.kubelet.network.changed(self.api)
                 return
             await asyncio.sleep(self.settings.readiness_period)
-
-    async def _probe_once(self, port: int | None, http_get: dict[str, Any] | None) -> bool:
-        if port is None:
-            return False
-        try:
-            reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), timeout=1)
-        except (OSError, asyncio.TimeoutError):
-            return False
-        try:
-            if not http_get:
-                return True
-            path = http_get.get("path") or "/"
-            writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode())
-            await writer.drain()
-            line = await asyncio.wait_for(reader.readline(), timeout=1)
-            parts = line.decode("latin-1").split()
-            return len(parts) >= 2 and parts[1].isdigit() and 200 <= int(parts[1]) < 400
-        except (OSError, asyncio.TimeoutError):
-            return False
-        finally:
-            writer.close()
 
     async def _back_off(self, run: ContainerRun, code: int) -> None:
         state = run.state

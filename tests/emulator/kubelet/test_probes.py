@@ -1,0 +1,40 @@
+"""Readiness checks against small local servers."""
+from __future__ import annotations
+
+import asyncio
+
+from keyless.emulator.kubelet.probes import ready
+
+
+async def _server(status_line: bytes):
+    async def handle(reader, writer):
+        await reader.readline()
+        writer.write(status_line + b"\r\nContent-Length: 0\r\n\r\n")
+        await writer.drain()
+        writer.close()
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    return server, server.sockets[0].getsockname()[1]
+
+
+def test_tcp_and_http_checks():
+    async def scenario():
+        ok, ok_port = await _server(b"HTTP/1.1 200 OK")
+        bad, bad_port = await _server(b"HTTP/1.1 503 Service Unavailable")
+        try:
+            return (await ready(ok_port, None), await ready(ok_port, {"path": "/health"}),
+                    await ready(bad_port, None), await ready(bad_port, {"path": "/health"}))
+        finally:
+            ok.close()
+            bad.close()
+
+    assert asyncio.run(scenario()) == (True, True, True, False)
+
+
+def test_closed_port_and_no_port_are_not_ready():
+    async def scenario():
+        server, port = await _server(b"HTTP/1.1 200 OK")
+        server.close()
+        await server.wait_closed()
+        return await ready(port, None), await ready(None, None)
+
+    assert asyncio.run(scenario()) == (False, False)
