@@ -299,3 +299,19 @@ def test_previous_log_through_the_api_server_after_a_restart(cluster):
     assert "INFO:     Shutting down" in previous and "INFO:     Finished server process" in previous
     terminated = cluster.store.find("pods", "default", name)["status"]["containerStatuses"][0]["lastState"]["terminated"]
     assert (terminated["exitCode"], terminated["reason"]) == (143, "Error")  # uvicorn re-raises SIGTERM
+
+
+def test_a_named_target_port_resolves_to_the_container_declaring_it(cluster):
+    image = "ghcr.io/azure-samples/aks-store-demo/product-service:2.2.0"
+    cluster.store.create("deployments", deployment("catalog", [{"name": "catalog", "image": image,
+                                                                "ports": [{"name": "web", "containerPort": 3002}]}]),
+                         "default")
+    cluster.store.create("services", {"metadata": {"name": "catalog"}, "spec": {
+        "selector": {"app": "catalog"}, "ports": [{"name": "http", "port": 8080, "targetPort": "web"}]}}, "default")
+    cluster.ready_pod("catalog")
+    for port in ("8080", "http"):
+        address = cluster.section.endpoints(cluster.key, "default", "catalog", port)
+        assert address and requests.get(f"http://{address}/health").json()["status"] == "ok"
+    local = wait_for(lambda: cluster.kubelet.network.local_port(cluster.key, "default", "catalog", 8080), 10,
+                     "the forwarder")
+    assert len(requests.get(f"http://127.0.0.1:{local}/").json()) >= 3
