@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from .kubelet import Kubelet
 
 IMAGE_SIZE = 58_213_117
+# The folder holding the `keyless` package, so the apps import it even from a checkout that is not installed.
+PACKAGE_ROOT = str(Path(__file__).resolve().parents[3])
 
 
 @dataclass
@@ -133,7 +135,7 @@ class PodWorker:
         home.mkdir(parents=True, exist_ok=True, mode=0o700)
         bin_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         base = {"HOSTNAME": self.name, "HOME": str(home), "PATH": str(bin_dir), "PYTHONUNBUFFERED": "1",
-                "LANG": "C.UTF-8"}
+                "LANG": "C.UTF-8", "PYTHONPATH": PACKAGE_ROOT}
         forced = {"AZURE_POD_IDENTITY_AUTHORITY_HOST": self.settings.imds_url,
                   "KEYLESS_SERVICE_MAP": str(self.kubelet.network.map_file(self.api.key)),
                   "KEYLESS_POD_NAMESPACE": self.namespace}
