@@ -353,3 +353,16 @@ def test_objects_added_by_admission_webhooks_are_defaulted_and_the_pod_still_sch
     pod = bare.get("pods", NS, "mutated")
     assert next(v for v in pod["spec"]["volumes"] if v["name"] == "tok")["projected"]["defaultMode"] == 420
     assert pod["spec"]["nodeName"], "the scheduler could bind it"
+
+
+def test_a_load_balancer_turned_cluster_ip_loses_its_node_port_and_address(bare):
+    bare.create("services", {"metadata": {"name": "front"}, "spec": {"type": "LoadBalancer", "selector": {"app": "f"},
+                                                                     "ports": [{"port": 80, "targetPort": 8080}]}}, NS)
+    svc = bare.get("services", NS, "front")
+    assert svc["spec"]["ports"][0]["nodePort"] and svc["status"]["loadBalancer"]["ingress"]
+    svc, _ = bare.patch("services", NS, "front", "application/strategic-merge-patch+json",
+                        {"spec": {"type": "ClusterIP"}})
+    svc = bare.get("services", NS, "front")
+    assert "nodePort" not in svc["spec"]["ports"][0] and "externalTrafficPolicy" not in svc["spec"]
+    assert svc["status"]["loadBalancer"] == {}
+    assert ("Normal", "DeletedLoadBalancer", "Deleted load balancer") in _events(bare, "front")

@@ -130,8 +130,7 @@ class ControllerManager:
                 s.enqueue(self.drop_endpoints, ns, name)
             else:
                 s.enqueue(self.sync_endpoints, ns, name)
-                if (obj.get("spec") or {}).get("type") == "LoadBalancer":
-                    s.enqueue(self.sync_load_balancer, ns, name)
+                s.enqueue(self.sync_load_balancer, ns, name)
 
     def _enqueue_owner(self, obj: dict[str, Any], kind: str, fn: Any) -> None:
         for ref in (obj.get("metadata") or {}).get("ownerReferences") or []:
@@ -553,9 +552,18 @@ class ControllerManager:
     def sync_load_balancer(self, namespace: str, name: str) -> None:
         s = self.store
         svc = s.find("services", namespace, name)
-        if svc is None or (svc.get("spec") or {}).get("type") != "LoadBalancer":
+        if svc is None:
             return
-        if ((svc.get("status") or {}).get("loadBalancer") or {}).get("ingress"):
+        ingress = ((svc.get("status") or {}).get("loadBalancer") or {}).get("ingress")
+        if (svc.get("spec") or {}).get("type") != "LoadBalancer":
+            if ingress:  # no longer a load balancer: the cloud side is torn down
+                status = copy.deepcopy(svc.get("status") or {})
+                status["loadBalancer"] = {}
+                svc = s.update_status("services", namespace, name, status)
+                s.record_event(svc, "DeletedLoadBalancer", "Deleted load balancer",
+                               source_component="service-controller")
+            return
+        if ingress:
             return
         digest = hashlib.sha256(f"{s.cluster_key}/{namespace}/{name}".encode()).digest()
         ip = f"20.{digest[0] % 200 + 20}.{digest[1]}.{digest[2] % 253 + 1}"

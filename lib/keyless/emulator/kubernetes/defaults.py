@@ -164,8 +164,15 @@ def service(obj: dict[str, Any], existing: Iterable[dict[str, Any]]) -> None:
             used_ports.add(p["nodePort"])
     if stype in ("NodePort", "LoadBalancer"):
         spec.setdefault("externalTrafficPolicy", "Cluster")
+    else:  # wiped when the type no longer needs them
+        for p in spec.get("ports") or []:
+            p.pop("nodePort", None)
+        spec.pop("externalTrafficPolicy", None)
+        spec.pop("healthCheckNodePort", None)
     if stype == "LoadBalancer":
         spec.setdefault("allocateLoadBalancerNodePorts", True)
+    else:
+        spec.pop("allocateLoadBalancerNodePorts", None)
     obj.setdefault("status", {}).setdefault("loadBalancer", {})
 
 
