@@ -34,7 +34,7 @@ COMMENTS = {
     "location": "empty: the resource group's location",
     "subscription": "empty: the only (or default) subscription you can see",
     "cloud": "AzureCloud, AzureUSGovernment or AzureChinaCloud",
-    "data_dir": "empty: $KEYLESS_HOME, else ./.keyless (state file, emulator, kubeconfig)",
+    "data_dir": "empty: $KEYLESS_HOME, else the nearest .keyless folder here or above (state, emulator)",
     "rollout_timeout": "seconds to wait for the ai-service rollout",
     "verify_timeout": "seconds to wait for a generated description",
     "restore_deployment": "clean-up puts the original ai-service Deployment back",

@@ -147,10 +147,18 @@ class Parameters:
 
     @property
     def home(self) -> Path:
+        """The data folder: `data_dir`, else $KEYLESS_HOME, else the nearest `.keyless` folder in the
+        current directory or above it (so notebooks/ finds the repository's), else ./.keyless."""
         if self.data_dir:
             return Path(self.data_dir).expanduser().resolve()
         env = os.environ.get(HOME_ENV)
-        return Path(env).expanduser().resolve() if env else (Path.cwd() / ".keyless").resolve()
+        if env:
+            return Path(env).expanduser().resolve()
+        here = Path.cwd().resolve()
+        for folder in (here, *here.parents):
+            if (folder / ".keyless").is_dir():
+                return folder / ".keyless"
+        return here / ".keyless"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -254,3 +254,14 @@ def test_kubectls_last_applied_copy_of_the_key_is_neither_recorded_nor_kept():
     assert without_secrets(dep)["metadata"]["annotations"] == {"team": "store"}
     found = {"openai_deployment": "gpt", "openai_endpoint": "https://x/"}
     assert f"remove the key from the {LAST_APPLIED} annotation" in differences(dep, keyless.Parameters(), found)
+
+
+def test_the_data_folder_is_found_from_a_subfolder(tmp_path, monkeypatch):
+    monkeypatch.delenv("KEYLESS_HOME", raising=False)
+    (tmp_path / ".keyless").mkdir()
+    (tmp_path / "notebooks").mkdir()
+    monkeypatch.chdir(tmp_path / "notebooks")
+    assert keyless.Parameters().home == tmp_path / ".keyless"
+    monkeypatch.setenv("KEYLESS_HOME", str(tmp_path / "elsewhere"))
+    assert keyless.Parameters().home == tmp_path / "elsewhere"
+    assert keyless.Parameters(data_dir=str(tmp_path / "d")).home == tmp_path / "d"
