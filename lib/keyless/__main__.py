@@ -78,8 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     print(report.summary())
     failed = report.failed
     if failed:
-        where = f"cell {failed.failed_cell}" + (f" (id {failed.failed_cell_id})" if failed.failed_cell_id else "")
-        print(f"FAILED: notebook {failed.name}, {where}: {failed.error}", file=sys.stderr)
+        where = f", {failed.where}" if failed.where else ""
+        print(f"FAILED: notebook {failed.name}{where}: {failed.error}", file=sys.stderr)
         return 1
     return 0
 

@@ -22,6 +22,12 @@ class NotebookRun:
     error: str = ""
     steps: list[dict[str, Any]] = field(default_factory=list)
 
+    @property
+    def where(self) -> str:
+        if self.failed_cell is None:
+            return ""
+        return f"cell {self.failed_cell}" + (f" (id {self.failed_cell_id})" if self.failed_cell_id else "")
+
 
 @dataclass
 class RunReport:
@@ -66,6 +72,5 @@ class RunReport:
                 mark = "expected failure" if step.get("expected_failure") else step["status"]
                 lines.append(f"            - {step['step']}: {mark}")
             if nb.status == "failed":
-                where = f"cell {nb.failed_cell}" + (f" (id {nb.failed_cell_id})" if nb.failed_cell_id else "")
-                lines.append(f"          FAILED at {where}: {nb.error}")
+                lines.append(f"          FAILED{' at ' + nb.where if nb.where else ''}: {nb.error}")
         return "\n".join(lines)

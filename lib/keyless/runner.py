@@ -77,13 +77,13 @@ def run(params: Parameters, out: Path, only: Iterable[str] = (), reset: bool = T
     from papermill.exceptions import PapermillExecutionError
 
     out = Path(out).resolve()  # the kernels run inside it, so every path handed to them is absolute
-    out.mkdir(parents=True, exist_ok=True)
     books = select(folder or notebooks_dir(), only)
     report = RunReport(params.target, params.to_dict(), str(out))
     if not books:
         report.notebooks.append(NotebookRun("(none)", "failed", error=f"no notebook matches --only {','.join(only)}"))
         report.finish()
         return report
+    out.mkdir(parents=True, exist_ok=True)
     prepare_target(params, reset)
     injected = {**params.to_dict(), "data_dir": str(params.home)}
     saved_env = {k: os.environ.get(k) for k in ("KEYLESS_HEADLESS", "KEYLESS_STOP_ON_FAILURE", "KEYLESS_STEP_LOG",

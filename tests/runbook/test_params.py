@@ -98,3 +98,19 @@ def test_cli_refuses_bad_values_before_sending_anything(fresh, admin, capsys, tm
     assert f"parameter {name!r}" in err and rule in err and "nothing was changed" in err
     assert admin.requests() == []                 # not even a read reached the emulator
     assert not (tmp_path / "out").exists()
+
+
+def test_a_parameters_file_with_a_secret_is_refused_before_anything_runs(tmp_path, capsys):
+    f = tmp_path / "params.yaml"
+    f.write_text("resource_group: rg1\nopenai_api_key: abc123\n")
+    code = main(["run", "-f", str(f), "-p", "data_dir", str(tmp_path / "data"), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 2 and "openai_api_key" in err and "secrets are never parameters" in err and "abc123" not in err
+    assert not (tmp_path / "out").exists() and not (tmp_path / "data").exists()
+
+
+def test_only_matching_no_notebook_fails_clearly_without_starting_anything(tmp_path, capsys):
+    code = main(["run", "--only", "77", "-p", "data_dir", str(tmp_path / "data"), "--out", str(tmp_path / "out")])
+    out, err = capsys.readouterr()
+    assert code == 1 and "no notebook matches --only 77" in out + err
+    assert not (tmp_path / "data").exists() and not (tmp_path / "out").exists()
