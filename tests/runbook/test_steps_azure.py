@@ -185,3 +185,16 @@ def test_a_credential_whose_issuer_lacks_the_trailing_slash_is_reported(rb, admi
     r = rb.create_federated_credential()
     assert r.status == "failed" and [c.name for c in r.checks if not c.ok] == ["issuer matches"]
     assert admin.mutating() == []
+
+
+def test_a_lost_state_file_is_rediscovered_from_azure(rb, admin):
+    rb.discover()
+    rb.enable_workload_identity()
+    rb.create_managed_identity()
+    rb.state.path.unlink()
+    fresh_kernel = keyless.init(rb.params, emulator=rb.clients.emulator)
+    admin.clear_requests()
+    r = fresh_kernel.create_federated_credential()
+    assert r.status == "created" and r["issuer"].endswith("/"), repr(r)
+    assert fresh_kernel.state.discovered["client_id"]          # read back from Resource Manager
+    assert [m.split("?")[0].rsplit("/", 2)[-2] for m in admin.mutating()] == ["federatedIdentityCredentials"]
