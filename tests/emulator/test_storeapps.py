@@ -140,8 +140,10 @@ def test_product_service_catalogue(apps):
 
 
 def test_product_service_ai_unreachable_is_500_with_the_error(apps):
-    url = apps("product_service", AI_SERVICE_URL=f"http://127.0.0.1:{free_port()}/")
-    r = requests.get(url + "/ai/health")
+    with socket.socket() as held:  # bound, never listening: nobody else can take the port meanwhile
+        held.bind(("127.0.0.1", 0))
+        url = apps("product_service", AI_SERVICE_URL=f"http://127.0.0.1:{held.getsockname()[1]}/")
+        r = requests.get(url + "/ai/health")
     assert r.status_code == 500 and "Connection refused" in r.text
 
 
