@@ -240,6 +240,7 @@ class PodWorker:
         code = await run.process.wait()
         self.kubelet.processes.discard(run.process)
         probe.cancel()
+        run.local_port = None  # the next instance gets a fresh port (this one may have been taken meanwhile)
         self.kubelet.logs.terminated(key)
         state.ready = state.started = False
         state.last_state = {"terminated": {"exitCode": code if code >= 0 else 128 - code,
