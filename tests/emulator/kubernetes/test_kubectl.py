@@ -195,7 +195,12 @@ def test_server_side_apply_creates_then_merges(kubectl):
 def test_logs_by_label_print_the_text_of_the_kubelets_log_file(applied, kubectl, section, store):
     kubectl("wait", "--for=condition=Ready", "pod", "-l", "app=ai-service", "-n", NS, "--timeout=20s")
     pod = store.list("pods", NS)[0][0]
-    path = section.log_file(store.cluster_key, NS, pod["metadata"]["name"], "ai-service", False)
+    path = None
+    for _ in range(100):  # the kubelet writes the file on its own thread
+        path = section.log_file(store.cluster_key, NS, pod["metadata"]["name"], "ai-service", False)
+        if path is not None and path.exists() and path.read_text():
+            break
+        time.sleep(0.1)
     expected = "".join(line.split(" ", 3)[3] + "\n" for line in path.read_text().splitlines()) if path else ""
     assert kubectl("logs", "-n", NS, "-l", "app=ai-service").stdout == expected
 
