@@ -12,12 +12,23 @@ import requests
 from keyless.emulator import EmulatorConfig, InProcessEmulator, start_in_thread
 
 
+_shared: dict[str, InProcessEmulator] = {}
+
+
 @pytest.fixture(scope="session")
 def node_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessEmulator]:
+    """One emulator with a process-running kubelet for the session, also when another test module
+    imports this fixture (pytest then sees a second definition; both share the instance)."""
+    if "node" in _shared:
+        yield _shared["node"]
+        return
     home: Path = tmp_path_factory.mktemp("node-home")
-    emu = start_in_thread(EmulatorConfig(home=home, kubelet=True))
-    yield emu
-    emu.stop()
+    emu = _shared["node"] = start_in_thread(EmulatorConfig(home=home, kubelet=True))
+    try:
+        yield emu
+    finally:
+        _shared.pop("node", None)
+        emu.stop()
 
 
 def wait_for(check: Callable[[], Any], timeout: float = 30.0, what: str = "condition") -> Any:
