@@ -6,7 +6,7 @@ from typing import Any
 from starlette.responses import Response, StreamingResponse
 
 from ..context import RequestContext
-from . import discovery, errors, openapi, watch as watching, wire
+from . import discovery, errors, kinds, openapi, watch as watching, wire
 from .selectors import parse_fields, parse_labels, selector_string
 from .store import APPLY_PATCH, PATCH_TYPES
 
@@ -202,6 +202,10 @@ async def delete_object(ctx: RequestContext) -> Response:
 # -- subresources: status and scale -------------------------------------------------------
 def _subresource(ctx: RequestContext, t: wire.Target) -> str:
     sub = ctx.params["subresource"]
+    if t.kind.resource == "namespaces" and kinds.lookup(ctx.params.get("group", ""), ctx.params.get("version", ""), sub):
+        # a collection under a namespace with a verb collections do not take (PUT/PATCH)
+        raise errors.KubeError(405, "MethodNotAllowed", "the server does not allow this method on the requested "
+                               "resource")
     if t.kind.subresource(sub) is None or sub not in ("status", "scale"):
         raise errors.KubeError(404, "NotFound", wire.NOT_FOUND_MESSAGE)
     return sub

@@ -98,6 +98,17 @@ def substitute(value: Any, pairs: list[tuple[str, str]]) -> Any:
     return value
 
 
+def _go_selector(selector: dict[str, Any] | None) -> str:
+    """A LabelSelector as Go's %#v prints it in validation messages."""
+    selector = selector or {}
+    labels = ", ".join(f'"{k}":"{v}"' for k, v in sorted((selector.get("matchLabels") or {}).items()))
+    exprs = selector.get("matchExpressions")
+    exprs_text = "[]v1.LabelSelectorRequirement(nil)" if not exprs else "[]v1.LabelSelectorRequirement{" + ", ".join(
+        f'v1.LabelSelectorRequirement{{Key:"{e.get("key")}", Operator:"{e.get("operator")}", Values:[]string{{'
+        + ", ".join(f'"{v}"' for v in e.get("values") or []) + "}}" for e in exprs) + "}"
+    return f"v1.LabelSelector{{MatchLabels:map[string]string{{{labels}}}, MatchExpressions:{exprs_text}}}"
+
+
 def key_of(obj: dict[str, Any]) -> tuple[str, str]:
     meta = obj.get("metadata") or {}
     return meta.get("namespace") or "", meta.get("name") or ""
@@ -411,8 +422,9 @@ class ClusterStore:
         if kind.resource in ("deployments", "replicasets"):
             old_sel, new_sel = (current.get("spec") or {}).get("selector"), (new.get("spec") or {}).get("selector")
             if old_sel != new_sel:
-                raise errors.invalid(kind.kind, new["metadata"]["name"], [errors.invalid_value(
-                    "spec.selector", "", "field is immutable")], kind.group)
+                raise errors.invalid(kind.kind, new["metadata"]["name"], [errors.Cause(
+                    "spec.selector", "FieldValueInvalid", f"Invalid value: {_go_selector(new_sel)}: field is immutable")],
+                    kind.group)
         if kind.resource == "services":
             old_ip, new_ip = (current.get("spec") or {}).get("clusterIP"), (new.get("spec") or {}).get("clusterIP")
             if old_ip != new_ip:

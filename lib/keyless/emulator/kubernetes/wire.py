@@ -59,20 +59,27 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
 
 
 # -- query parameters ---------------------------------------------------------------------
+_OPTIONS = {"POST": "CreateOptions", "PUT": "UpdateOptions", "PATCH": "PatchOptions", "DELETE": "DeleteOptions"}
+
+
+def _options_invalid(ctx: RequestContext, cause: errors.Cause) -> errors.KubeError:
+    """422 on the request's options object, e.g. `CreateOptions.meta.k8s.io "" is invalid: ...`."""
+    return errors.invalid(_OPTIONS.get(ctx.method, "CreateOptions"), "", [cause], "meta.k8s.io")
+
+
 def dry_run(ctx: RequestContext) -> bool:
     values = ctx.request.query_params.getlist("dryRun")
     for v in values:
         if v != "All":
-            raise errors.invalid("CreateOptions", "", [errors.not_supported("dryRun", v, ["All"])], "meta.k8s.io")
+            raise _options_invalid(ctx, errors.not_supported("dryRun", v, ["All"]))
     return bool(values)
 
 
 def field_validation(ctx: RequestContext) -> str:
-    value = ctx.query.get("fieldValidation", "") or "Warn"
-    if value not in ("Ignore", "Warn", "Strict"):
-        raise errors.bad_request(f'fieldValidation: Unsupported value: "{value}": supported values: "Ignore", '
-                                 f'"Strict", "Warn"')
-    return value
+    value = ctx.query.get("fieldValidation", "")
+    if value not in ("", "Ignore", "Warn", "Strict"):
+        raise _options_invalid(ctx, errors.not_supported("fieldValidation", value, ["", "Ignore", "Strict", "Warn"]))
+    return value or "Warn"
 
 
 def int_param(ctx: RequestContext, name: str, default: int | None = None) -> int | None:
