@@ -198,3 +198,22 @@ def test_a_lost_state_file_is_rediscovered_from_azure(rb, admin):
     assert r.status == "created" and r["issuer"].endswith("/"), repr(r)
     assert fresh_kernel.state.discovered["client_id"]          # read back from Resource Manager
     assert [m.split("?")[0].rsplit("/", 2)[-2] for m in admin.mutating()] == ["federatedIdentityCredentials"]
+
+
+def test_a_slow_cluster_update_reports_progress_and_follows_the_servers_retry_after(rb, admin):
+    import time
+
+    from keyless.steps import enable_workload_identity
+    rb.discover()
+    admin("PUT", "/latency", {"profile": "realistic", "factor": 0.03})
+    messages: list[tuple[str, bool]] = []
+    started = time.monotonic()
+    r = enable_workload_identity(rb.clients, rb.params, rb.state,
+                                 progress=lambda m, detail=False: messages.append((m, detail)))
+    elapsed = time.monotonic() - started
+    assert r.status == "updated" and r["provisioning_state"] == "Succeeded"
+    assert any(d and "still updating myAKSCluster" in m for m, d in messages), messages
+    assert messages[0] == ("updating myAKSCluster: enabling the OIDC issuer and workload identity (this can take "
+                           "minutes on Azure)", False)
+    polls = [x for x in admin.requests() if "/operations/" in x["path"]]
+    assert len(polls) >= 2 and elapsed < 25   # several polls, paced by Retry-After, not the SDK's 30 s default
