@@ -120,3 +120,14 @@ def test_deployment_selector_is_immutable(call):
     assert r.json()["message"] == (
         'Deployment.apps "ai-service" is invalid: spec.selector: Invalid value: v1.LabelSelector{MatchLabels:'
         'map[string]string{"app":"other"}, MatchExpressions:[]v1.LabelSelectorRequirement(nil)}: field is immutable')
+
+
+def test_label_keys_are_qualified_names(call):
+    r = call("POST", CM, json={"metadata": {"name": "lk", "labels": {"bad key!": "v"}}})
+    assert r.status_code == 422
+    cause = r.json()["details"]["causes"][0]
+    assert cause["field"] == "metadata.labels"
+    assert cause["message"].startswith('Invalid value: "bad key!": name part must consist of alphanumeric characters')
+    ok = call("POST", CM, json={"metadata": {"name": "lk", "labels": {"azure.workload.identity/use": "true"},
+                                             "annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{}"}}})
+    assert ok.status_code == 201

@@ -166,8 +166,29 @@ def _data_keys(obj: dict[str, Any]) -> list[Cause]:
     return causes
 
 
+_NAME_PART = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
+NAME_PART_MSG = ("name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an "
+                 "alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is "
+                 "'([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')")
+
+
+def _qualified_name(field: str, key: str) -> list[Cause]:
+    """A label or annotation key: [DNS-1123 subdomain prefix/]name (63 characters at most)."""
+    prefix, _, name = key.rpartition("/")
+    if "/" in key and (not prefix or len(prefix) > 253 or not _SUBDOMAIN.match(prefix)):
+        return [errors.invalid_value(field, key, "prefix part " + SUBDOMAIN_MSG)]
+    if not name or len(name) > 63 or not _NAME_PART.match(name):
+        detail = "name part must be no more than 63 characters" if len(name) > 63 else NAME_PART_MSG
+        return [errors.invalid_value(field, key, detail)]
+    return []
+
+
 def _labels(meta: dict[str, Any]) -> list[Cause]:
     causes: list[Cause] = []
+    for key in (meta.get("labels") or {}):
+        causes += _qualified_name("metadata.labels", key)
+    for key in (meta.get("annotations") or {}):
+        causes += _qualified_name("metadata.annotations", key.lower())
     for key, value in (meta.get("labels") or {}).items():
         if not isinstance(value, str) or len(value) > 63 or not re.match(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$", value):
             causes.append(errors.invalid_value(f"metadata.labels", value, "a valid label must be an empty string or "
