@@ -193,3 +193,17 @@ def test_verify_gives_up_in_bounded_time_with_a_diagnosis(rb, admin):
     last = check.checks[-1]
     assert last.name == "product description generated with the workload's token" and not last.ok
     assert "propagating" in last.hint and "propagating" in check.hint
+
+
+@pytest.mark.slow
+def test_missing_credential_and_service_account_are_failed_checks_not_crashes(rb):
+    run_main(rb)
+    rb.clients.msi.federated_identity_credentials.delete("myResourceGroup", "myIdentity", "myFedIdentity")
+    rb.clients._kube["myresourcegroup/myakscluster"].core.delete_namespaced_service_account(
+        "ai-service-account", "default")
+    check = rb.verify(timeout=3)
+    failing = {c.name: c for c in check.checks if not c.ok}
+    assert "federated credential exists" in failing and "create it (notebook 03)" == failing[
+        "federated credential exists"].hint
+    assert failing["ServiceAccount ai-service-account annotated with the client id"].detail == \
+        "the ServiceAccount does not exist"

@@ -14,6 +14,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from azure.core.exceptions import ResourceNotFoundError
+
 from ..params import Parameters
 from ..results import FAILED, OK, Check, StepResult
 from ..statefile import StateFile
@@ -23,7 +25,7 @@ from .discover import discovered
 from .federation import AUDIENCE
 from .managed_identity import identity_values
 from .role_assignment import ROLE_NAME, existing_assignment, role_definition_id
-from .service_account import CLIENT_ID_ANNOTATION, kube_for
+from .service_account import CLIENT_ID_ANNOTATION, kube_for, not_found
 from .workload_identity import issuer_url
 
 INJECTED = ("AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_FEDERATED_TOKEN_FILE", "AZURE_AUTHORITY_HOST")
@@ -165,21 +167,34 @@ def verify(clients: Any, params: Parameters, state: StateFile, progress: Progres
     checks = pod_checks(pod, params, ident["client_id"])
 
     sa_name = ((pod or {}).get("spec") or {}).get("serviceAccountName") or params.service_account
-    sa = kube.api_client.sanitize_for_serialization(kube.core.read_namespaced_service_account(sa_name, params.namespace))
+    try:
+        sa = kube.api_client.sanitize_for_serialization(
+            kube.core.read_namespaced_service_account(sa_name, params.namespace))
+    except Exception as e:  # noqa: BLE001 - a missing link is a failed check, not a crash
+        if not not_found(e):
+            raise
+        sa = {}
     annotation = ((sa.get("metadata") or {}).get("annotations") or {}).get(CLIENT_ID_ANNOTATION)
     checks.append(Check(f"ServiceAccount {sa_name} annotated with the client id", annotation == ident["client_id"],
-                        f"{CLIENT_ID_ANNOTATION}={annotation}", "run notebook 04 (service account) again"))
+                        f"{CLIENT_ID_ANNOTATION}={annotation}" if sa else "the ServiceAccount does not exist",
+                        "run notebook 04 (service account) again"))
 
     issuer = issuer_url(clients, params, state)
-    fic = clients.msi.federated_identity_credentials.get(params.resource_group, params.identity,
-                                                         params.federated_credential)
     subject = f"system:serviceaccount:{params.namespace}:{sa_name}"
-    checks.append(Check("federated credential issuer is the cluster's issuer", fic.issuer == issuer,
-                        fic.issuer, f"the cluster's issuer is {issuer}: recreate the credential (notebook 03)"))
-    checks.append(Check("federated credential subject is the pod's service account", fic.subject == subject,
-                        fic.subject, f"the pod's token subject is {subject}: recreate the credential (notebook 03)"))
-    checks.append(Check("federated credential audience", AUDIENCE in (fic.audiences or []), ", ".join(fic.audiences or []),
-                        f"the audience must be {AUDIENCE}"))
+    try:
+        fic = clients.msi.federated_identity_credentials.get(params.resource_group, params.identity,
+                                                             params.federated_credential)
+    except ResourceNotFoundError:
+        checks.append(Check("federated credential exists", False, f"{params.federated_credential} not found",
+                            "create it (notebook 03)"))
+    else:
+        checks.append(Check("federated credential issuer is the cluster's issuer", fic.issuer == issuer,
+                            fic.issuer, f"the cluster's issuer is {issuer}: recreate the credential (notebook 03)"))
+        checks.append(Check("federated credential subject is the pod's service account", fic.subject == subject,
+                            fic.subject, f"the pod's token subject is {subject}: recreate the credential "
+                                         "(notebook 03)"))
+        checks.append(Check("federated credential audience", AUDIENCE in (fic.audiences or []),
+                            ", ".join(fic.audiences or []), f"the audience must be {AUDIENCE}"))
     scope = found["openai_account_id"]
     role = existing_assignment(clients, scope, ident["principal_id"], role_definition_id(clients, scope))
     checks.append(Check(f"{ROLE_NAME} at the account scope", role is not None, scope.rsplit("/", 1)[-1],
