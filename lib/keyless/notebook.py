@@ -61,12 +61,12 @@ class Runbook:
     clients: Clients
     state: StateFile
     raise_on_failure: bool = False
+    interactive: bool = False                # True in a front end: form widgets, a live progress line
     results: list[StepResult] = field(default_factory=list)
     durations: dict[str, float] = field(default_factory=dict)
+    _progress_line: Any = field(default=None, repr=False)
 
     # ---- running a step -------------------------------------------------------------------
-    interactive: bool = False
-    _progress_line: Any = None
 
     def progress(self, message: str, detail: bool = False) -> None:
         if self.interactive:

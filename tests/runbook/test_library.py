@@ -265,3 +265,16 @@ def test_the_data_folder_is_found_from_a_subfolder(tmp_path, monkeypatch):
     monkeypatch.setenv("KEYLESS_HOME", str(tmp_path / "elsewhere"))
     assert keyless.Parameters().home == tmp_path / "elsewhere"
     assert keyless.Parameters(data_dir=str(tmp_path / "d")).home == tmp_path / "d"
+
+
+def test_interactive_progress_updates_one_line_and_headless_prints_milestones(capsys):
+    from keyless.notebook import Runbook
+    rb = Runbook(keyless.Parameters(), clients=None, state=None, interactive=True)  # type: ignore[arg-type]
+    rb.progress("first")
+    rb.progress("  detail", detail=True)
+    assert rb._progress_line.widget.value == "<code>  detail</code>"
+    capsys.readouterr()
+    rb.interactive, rb._progress_line = False, None
+    rb.progress("milestone")
+    rb.progress("  detail", detail=True)
+    assert capsys.readouterr().out == "milestone\n"
