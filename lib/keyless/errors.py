@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from typing import Any
 
 _SECRETISH = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*\.?[A-Za-z0-9_-]*")
@@ -28,12 +27,6 @@ class KeylessError(Exception):
 def scrub(text: str) -> str:
     """Remove anything that looks like a JWT from a message."""
     return _SECRETISH.sub("<token removed>", str(text))
-
-
-@dataclass(frozen=True)
-class Advice:
-    code: str
-    hint: str
 
 
 # Resource Manager error codes -> what to do next

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import uuid
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -242,10 +241,3 @@ def load(files: Iterable[str | Path] = (), pairs: Iterable[tuple[str, Any]] = ()
     merged.update(overrides)
     return from_mapping(merged)
 
-
-def is_valid_uuid(value: str) -> bool:
-    try:
-        uuid.UUID(value)
-        return True
-    except ValueError:
-        return False
