@@ -3,6 +3,7 @@ another seed, or --random, gives other ids. Secrets never derive from the seed a
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Iterator
 
@@ -14,11 +15,51 @@ from keyless.emulator import EmulatorConfig, InProcessEmulator, runtime, start_i
 from .test_cli import _kill_if_alive, cli
 
 
-def _snapshot(emu: InProcessEmulator) -> dict:
+# What the cluster's live runtime writes after a scenario has loaded, on its own threads and at
+# its own pace: object status, events, resource versions, the local address of load balancers.
+# It depends on when the kubelet's work happened to run, so determinism is defined on the rest.
+_LIVE_ANNOTATIONS = ("keyless.emulator/local-url",)
+
+
+def _declared(snapshot: dict) -> dict:
+    for cluster in snapshot.get("sections", {}).get("kubernetes", {}).get("clusters", {}).values():
+        cluster.pop("resourceVersion", None)
+        kept = []
+        for entry in cluster["objects"]:
+            if entry["resource"] == "events":
+                continue
+            obj = entry["object"]
+            obj.pop("status", None)
+            meta = obj.get("metadata", {})
+            meta.pop("resourceVersion", None)
+            meta.pop("managedFields", None)
+            for name in _LIVE_ANNOTATIONS:
+                (meta.get("annotations") or {}).pop(name, None)
+            if meta.get("annotations") == {}:
+                meta.pop("annotations")
+            kept.append(entry)
+        cluster["objects"] = kept
+    return snapshot
+
+
+def _raw_snapshot(emu: InProcessEmulator) -> dict:
     r = requests.get(emu.info.url + "/_emulator/snapshot", headers={"x-emulator-admin-key": emu.info.admin_key},
                      verify=emu.info.ca_cert)
     r.raise_for_status()
     return r.json()
+
+
+def _snapshot(emu: InProcessEmulator, timeout: float = 20.0) -> dict:
+    """The declared state once the seeded workload has settled (two equal reads in a row)."""
+    deadline = time.monotonic() + timeout
+    previous = _raw_snapshot(emu)
+    while time.monotonic() < deadline:
+        time.sleep(0.25)
+        current = _raw_snapshot(emu)
+        if current == previous:
+            return _declared(current)
+        previous = current
+    raise AssertionError(f"the emulator's state did not settle within {timeout:.0f}s")
 
 
 @pytest.fixture(scope="module")

@@ -27,6 +27,9 @@ from .control import security as control_security
 from .control.routes import ROUTES as CONTROL_ROUTES
 from .entra.routes import ROUTES as ENTRA_ROUTES
 from .errors import EmulatorError
+from .kubelet.routes import ROUTES as NODE_ROUTES
+from .kubernetes import security as kubernetes_security
+from .kubernetes.routes import ROUTES as KUBERNETES_ROUTES
 from .oidc.routes import ROUTES as OIDC_ROUTES
 from .openai import security as openai_security
 from .openai.routes import ROUTES as OPENAI_ROUTES
@@ -38,13 +41,12 @@ access_log = logging.getLogger("keyless.emulator.access")
 
 def all_routes() -> list[Route]:
     """Every route the emulator serves, in matching order (first match wins)."""
-    from .kubernetes.routes import ROUTES as KUBERNETES_ROUTES
-
     return [
         *CONTROL_ROUTES,        # /_emulator/...
         *OIDC_ROUTES,           # /oidc/{issuer}/...            cluster OIDC issuers
         *OPENAI_ROUTES,         # /aoai/{subdomain}/openai/...  Azure OpenAI data plane
         *KUBERNETES_ROUTES,     # /k8s/{cluster}/...            cluster API servers
+        *NODE_ROUTES,           # /_imds/...                    what a pod without an identity sees as IMDS
         *ENTRA_ROUTES,          # /{tenant}/oauth2/v2.0/token and discovery
         *RESOURCES_ROUTES,      # Resource Manager: subscriptions, groups, resources, operations
         *CONTAINER_ROUTES,      #   Microsoft.ContainerService
@@ -58,8 +60,6 @@ Authenticator = Callable[[RequestContext], Awaitable[None]]
 
 
 def _authenticators() -> dict[str, Authenticator]:
-    from .kubernetes import security as kubernetes_security
-
     return {AUTH_ARM: arm_security.authenticate, AUTH_OPENAI: openai_security.authenticate,
             AUTH_CONTROL: control_security.authenticate, AUTH_KUBERNETES: kubernetes_security.authenticate}
 
