@@ -28,6 +28,26 @@ def test_discover_finds_the_prerequisite_resources(rb, admin):
     assert "az aks list -g myResourceGroup" in repr(r)
 
 
+def test_discover_refuses_a_caller_who_may_not_assign_roles_before_anything_changes(rb, admin):
+    """Checked up front in 00, with the permissions API: a Contributor could enable workload
+    identity and create the identity, then fail at the role assignment; nothing may change first."""
+    from azure.mgmt.authorization.models import RoleAssignmentCreateParameters
+
+    auth = rb.clients.authorization
+    sub = f"/subscriptions/{rb.clients.subscription_id}"
+    owner = next(a for a in auth.role_assignments.list_for_scope(sub, filter="atScope()")
+                 if a.role_definition_id.endswith(OWNER))
+    auth.role_assignments.create(sub, "11111111-2222-3333-4444-555555555556", RoleAssignmentCreateParameters(
+        role_definition_id=f"{sub}/providers/Microsoft.Authorization/roleDefinitions/{CONTRIBUTOR}",
+        principal_id=owner.principal_id, principal_type="ServicePrincipal"))
+    auth.role_assignments.delete_by_id(owner.id)
+    admin.clear_requests()
+    r = rb.discover()
+    assert not r.ok and r.get("error") == "AuthorizationFailed"
+    assert "Owner or User Access Administrator" in r.hint and "nothing was changed" in r.hint
+    assert admin.mutating() == []
+
+
 def test_discover_missing_group_is_explained(fresh, params):
     rb = keyless.init(params.replace(resource_group="nope"), emulator=fresh.info)
     r = rb.discover()
@@ -97,7 +117,9 @@ def test_role_step_stops_when_the_caller_may_not_assign_roles(rb, admin):
     admin.clear_requests()
     r = rb.assign_openai_role()
     assert r.status == "failed" and not r.ok
-    assert any(not c.ok and "roleAssignments/write" in c.name for c in r.checks)
+    # refused by the permissions API (the step's own check, or discovery's up-front one)
+    assert "may not create role assignments" in repr(r) or any(
+        not c.ok and "roleAssignments/write" in c.name for c in r.checks)
     assert "Owner or User Access Administrator" in repr(r)
     assert [m for m in admin.mutating() if "roleAssignments" in m] == []
 

@@ -15,6 +15,7 @@ from ..params import Parameters
 from ..results import OK, StepResult
 from ..statefile import StateFile
 from ._common import explained
+from .permissions import caller_may_assign
 
 OPENAI_KINDS = ("OpenAI", "AIServices")
 _KEYS = ("resource_group", "location", "cluster", "cluster_id", "openai_account", "openai_account_id",
@@ -68,6 +69,11 @@ def discover(clients: Any, params: Parameters, state: StateFile | None = None) -
     deployment = _one("model deployment", list(deployments), params.openai_deployment, "openai_deployment",
                       f"{group} (account {account_name})")
     model = getattr(getattr(deployments[deployment].properties, "model", None), "name", "") or ""
+    if caller_may_assign(clients, group, account_name) is False:
+        raise KeylessError(f"you may not create role assignments on the Azure OpenAI account {account_name}, which "
+                           "the runbook needs to grant the identity access (least privilege: at the account's scope)",
+                           "nothing was changed; ask for Owner or User Access Administrator on the account (or its "
+                           "resource group), then run this notebook again", code="AuthorizationFailed")
 
     values = {"resource_group": rg.name, "location": params.location or rg.location, "cluster": cluster.name,
               "cluster_id": cluster.id, "openai_account": account.name, "openai_account_id": account.id,

@@ -7,7 +7,6 @@ deterministic (uuid5 of scope, principal and role), so a re-run can never create
 """
 from __future__ import annotations
 
-import fnmatch
 import uuid
 from typing import Any
 
@@ -20,30 +19,14 @@ from ..statefile import StateFile
 from ._common import explained
 from .discover import discovered
 from .managed_identity import identity_values
+from .permissions import WRITE_ACTION, caller_may_assign
 
 ROLE_NAME = "Cognitive Services OpenAI User"
-WRITE_ACTION = "Microsoft.Authorization/roleAssignments/write"
 
 
 def assignment_name(scope: str, principal_id: str, role_definition_id: str) -> str:
     key = f"{scope}|{principal_id}|{role_definition_id.rsplit('/', 1)[-1]}".lower()
     return str(uuid.uuid5(uuid.NAMESPACE_URL, "keyless:" + key))
-
-
-def _matches(action: str, patterns: list[str] | None) -> bool:
-    return any(fnmatch.fnmatchcase(action.lower(), p.lower()) for p in (patterns or []))
-
-
-def caller_may_assign(clients: Any, group: str, account: str) -> bool | None:
-    """True/False from the permissions API at the account; None if the API is not available."""
-    try:
-        perms = list(clients.authorization.permissions.list_for_resource(
-            group, "Microsoft.CognitiveServices", "", "accounts", account))
-    except ResourceNotFoundError:
-        return None
-    allowed = any(_matches(WRITE_ACTION, p.actions) for p in perms)
-    denied = any(_matches(WRITE_ACTION, p.not_actions) for p in perms)
-    return allowed and not denied
 
 
 def role_definition_id(clients: Any, scope: str) -> str:
