@@ -1,5 +1,10 @@
 """Write the runbook's notebooks from this one reviewable script: `python notebooks/build.py`.
 
+The committed notebooks also carry the outputs recorded on the deterministic emulator
+(`python -m keyless record`). Rebuilding keeps the recorded outputs of every cell whose source is
+unchanged (a changed cell loses its outputs until it is recorded again);
+`python notebooks/build.py --clear-outputs` writes the bare sources.
+
 Each notebook: a title and why the step matters (our own words), one `parameters`-tagged cell
 generated from `keyless.Parameters` (the single source of defaults), one `init` call, then one
 short call per step whose result shows the outcome and the equivalent az/kubectl command.
@@ -18,6 +23,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "lib"))
 
 from keyless.params import Parameters  # noqa: E402
+from keyless.recording import keep_outputs, write  # noqa: E402
 
 COMMENTS = {
     "target": "emulator (offline, no subscription needed) or azure",
@@ -162,16 +168,20 @@ NOTEBOOKS = {
 }
 
 
-def main() -> None:
-    for stem, cells in NOTEBOOKS.items():
-        nb = notebook(stem, cells)
-        nbformat.validate(nb)
+def generated() -> dict[str, nbformat.NotebookNode]:
+    """Every notebook as this script generates it (sources only), by file stem."""
+    return {stem: notebook(stem, cells) for stem, cells in NOTEBOOKS.items()}
+
+
+def main(argv: list[str]) -> None:
+    clear = "--clear-outputs" in argv
+    for stem, nb in generated().items():
         path = HERE / f"{stem}.ipynb"
-        text = nbformat.writes(nb) + "\n"
-        if not path.exists() or path.read_text() != text:
-            path.write_text(text)
+        if path.exists() and not clear:
+            nb = keep_outputs(nb, nbformat.read(path, as_version=4))
+        if write(nb, path):
             print(f"wrote {path.name}")
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

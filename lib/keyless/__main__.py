@@ -28,10 +28,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--no-reset", action="store_true",
                      help="emulator: keep its current state instead of resetting to before-you-begin")
     run.add_argument("--notebooks", type=Path, help="the notebooks folder (default: the repository's)")
-    rec = sub.add_parser("record", help="re-record the notebooks' reference outputs (tests/runbook/recorded) on the "
-                                        "deterministic emulator, for nbval")
+    rec = sub.add_parser("record", help="re-record the outputs of notebooks/*.ipynb on a fresh deterministic emulator "
+                                        "(the expected results nbval compares)")
     rec.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
-                     help="one parameter (data_dir chooses the emulator's data folder)")
+                     help="one parameter (data_dir: use that folder's running emulator instead of a fresh one)")
     return parser
 
 
@@ -64,7 +64,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "record":
         from .runner import record
 
-        report = record(params.replace(target="emulator"))
+        try:
+            report = record(params.replace(target="emulator"))
+        except KeylessError as e:
+            print(f"error: {e.message}\nwhat to do: {e.hint}", file=sys.stderr)
+            return 1
         print(report.summary())
         return 1 if report.failed else 0
     out = args.out or Path("out") / time.strftime("%Y%m%d-%H%M%S")

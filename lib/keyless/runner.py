@@ -135,32 +135,42 @@ def run(params: Parameters, out: Path, only: Iterable[str] = (), reset: bool = T
     return report
 
 
-RECORDED = Path(__file__).resolve().parents[2] / "tests" / "runbook" / "recorded"
-_VOLATILE_CELL_METADATA = ("papermill", "execution")
-
-
-def record(params: Parameters, dest: Path | None = None, echo: Any = print) -> RunReport:
-    """Run every notebook on a freshly reset emulator and keep the executed notebooks as the
-    reference outputs nbval replays (tests/runbook/recorded). Nothing is injected but the target,
-    so the recorded notebooks run anywhere with KEYLESS_HOME pointing at an emulator."""
+def record(params: Parameters, folder: Path | None = None, echo: Any = print) -> RunReport:
+    """Run every notebook headless on a fresh deterministic emulator and write the outputs back into
+    the notebooks themselves (sources untouched, see keyless.recording), so the committed notebooks
+    show the expected result of every step and nbval can replay them. Without `data_dir` a new
+    emulator in a temporary data folder is started and stopped; with it, that folder's emulator is
+    used (it must run in deterministic mode) after a reset. Nothing is written if a notebook fails."""
     import tempfile
 
     import nbformat
 
+    from .errors import KeylessError
+    from .recording import with_outputs, write
+    from .targets import stop_emulator
+
     if params.target != "emulator":
         raise ValueError("recording runs on the deterministic emulator only (target=emulator)")
-    dest = dest or RECORDED
-    with tempfile.TemporaryDirectory() as tmp:
-        report = run(params, Path(tmp), echo=echo)
+    folder = Path(folder or notebooks_dir())
+    with tempfile.TemporaryDirectory(prefix="keyless-record-") as tmp:
+        own_emulator = not params.data_dir
+        if own_emulator:
+            params = params.replace(data_dir=str(Path(tmp) / "data"))
+        try:
+            info = prepare_target(params, reset=False)
+            if not info.deterministic:
+                raise KeylessError(f"the emulator of {params.home} runs with random ids; recordings need "
+                                   "deterministic mode", "restart it without --random, or record without data_dir "
+                                   "(a fresh emulator is started)", code="EmulatorNotDeterministic")
+            report = run(params, Path(tmp) / "out", folder=folder, echo=echo)
+        finally:
+            if own_emulator:
+                stop_emulator(params.home)
         if report.failed:
             return report
-        dest.mkdir(parents=True, exist_ok=True)
-        for nb_path in sorted(Path(tmp).glob("*.ipynb")):
-            nb = nbformat.read(nb_path, as_version=4)
-            nb.cells = [c for c in nb.cells if "injected-parameters" not in c.metadata.get("tags", [])]
-            nb.metadata.pop("papermill", None)
-            for cell in nb.cells:
-                for key in _VOLATILE_CELL_METADATA:
-                    cell.metadata.pop(key, None)
-            nbformat.write(nb, dest / nb_path.name)
+        for book in select(folder):
+            recorded = with_outputs(nbformat.read(book, as_version=4),
+                                    nbformat.read(Path(tmp) / "out" / book.name, as_version=4))
+            if write(recorded, book):
+                echo(f"recorded {book.name}")
     return report

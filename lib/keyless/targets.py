@@ -177,6 +177,13 @@ def emulator_info(home: Path, start: bool = True) -> Any:
     return start_background(EmulatorConfig(home=home))
 
 
+def stop_emulator(home: Path) -> bool:
+    """Stop the background emulator of this data folder (False if none was running)."""
+    from keyless.emulator import stop
+
+    return stop(home)
+
+
 def emulator_admin(info: Any, method: str, path: str, body: Any = None, timeout: float = 30.0) -> Any:
     """Call the emulator's control API (`/_emulator/...`) with its admin key; returns parsed JSON or None."""
     import requests
