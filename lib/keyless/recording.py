@@ -7,7 +7,9 @@ execution timestamps, no widget state, the generator's notebook metadata (kernel
 """
 from __future__ import annotations
 
+import configparser
 import copy
+import re
 from pathlib import Path
 from typing import Any
 
@@ -24,14 +26,33 @@ def tags(cell: Any) -> list[str]:
     return list(cell.get("metadata", {}).get("tags", []))
 
 
-def write(nb: Any, path: Path) -> bool:
-    """Write the notebook the one way build.py and record do (stable bytes); True if it changed."""
+def sanitizers(cfg: Path | None) -> list[tuple[re.Pattern[str], str]]:
+    """The (regex, replacement) pairs of an nbval sanitize file (none if there is no file)."""
+    if cfg is None or not Path(cfg).exists():
+        return []
+    parser = configparser.ConfigParser()
+    parser.read(cfg)
+    return [(re.compile(parser[s]["regex"]), parser[s]["replace"]) for s in parser.sections()]
+
+
+def sanitize(text: str, subs: list[tuple[re.Pattern[str], str]]) -> str:
+    for pattern, replacement in subs:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def write(nb: Any, path: Path, subs: list[tuple[re.Pattern[str], str]] = ()) -> bool:
+    """Write the notebook the one way build.py and record do (stable bytes); True if it changed.
+    A notebook that differs from the file only where `subs` (nbval's sanitizers) apply is not
+    rewritten, so re-recording does not churn ports into the diff."""
     import nbformat
 
     nbformat.validate(nb)
     text = nbformat.writes(nb) + "\n"
-    if path.exists() and path.read_text() == text:
-        return False
+    if path.exists():
+        old = path.read_text()
+        if old == text or (subs and sanitize(old, list(subs)) == sanitize(text, list(subs))):
+            return False
     path.write_text(text)
     return True
 
@@ -95,3 +116,9 @@ def ignored(cell: Any) -> bool:
     """nbval's own rule: a tag, or a comment line holding only the marker, anywhere in the cell."""
     markers = {line.strip().lstrip("#").strip() for line in cell.source.splitlines() if line.strip().startswith("#")}
     return any(t in tags(cell) for t in IGNORE_TAGS) or bool(markers & set(IGNORE_MARKERS))
+
+
+def exclusion_reason(cell: Any) -> str:
+    """The comment in the cell that says why it is excluded from comparison ('' when there is none)."""
+    reasons = [line.strip().lstrip("#").strip() for line in cell.source.splitlines() if line.strip().startswith("#")]
+    return " ".join(r for r in reasons if r and r not in IGNORE_MARKERS)

@@ -135,6 +135,10 @@ def run(params: Parameters, out: Path, only: Iterable[str] = (), reset: bool = T
     return report
 
 
+# nbval's sanitizers: a notebook whose new recording differs only there is left as committed
+SANITIZERS = Path(__file__).resolve().parents[2] / "tests" / "runbook" / "sanitize.cfg"
+
+
 def record(params: Parameters, folder: Path | None = None, echo: Any = print) -> RunReport:
     """Run every notebook headless on a fresh deterministic emulator and write the outputs back into
     the notebooks themselves (sources untouched, see keyless.recording), so the committed notebooks
@@ -146,7 +150,7 @@ def record(params: Parameters, folder: Path | None = None, echo: Any = print) ->
     import nbformat
 
     from .errors import KeylessError
-    from .recording import with_outputs, write
+    from .recording import sanitizers, with_outputs, write
     from .targets import stop_emulator
 
     if params.target != "emulator":
@@ -168,9 +172,13 @@ def record(params: Parameters, folder: Path | None = None, echo: Any = print) ->
                 stop_emulator(params.home)
         if report.failed:
             return report
+        changed = 0
         for book in select(folder):
             recorded = with_outputs(nbformat.read(book, as_version=4),
                                     nbformat.read(Path(tmp) / "out" / book.name, as_version=4))
-            if write(recorded, book):
+            if write(recorded, book, sanitizers(SANITIZERS)):
+                changed += 1
                 echo(f"recorded {book.name}")
+        if not changed:
+            echo(f"the notebooks in {folder} are up to date (only sanitized fields would change)")
     return report

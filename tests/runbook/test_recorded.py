@@ -18,7 +18,7 @@ import nbformat
 import pytest
 
 from keyless.emulator import EmulatorConfig, InProcessEmulator, start_in_thread
-from keyless.recording import INJECTED_TAG, WIDGET_VIEW, compared_cells, ignored, tags
+from keyless.recording import INJECTED_TAG, WIDGET_VIEW, compared_cells, exclusion_reason, ignored, tags
 from secretscan import assert_no_secret, emulator_secrets, pod_logs, text_findings
 
 from .conftest import Admin
@@ -144,10 +144,7 @@ def test_a_cell_excluded_from_comparison_says_why():
         for cell in read(path).cells:
             if cell.cell_type != "code" or not ignored(cell):
                 continue
-            reasons = [line.strip().lstrip("#").strip() for line in cell.source.splitlines()
-                       if line.strip().startswith("#")]
-            reasons = [r for r in reasons if r and not r.startswith(("NBVAL_", "PYTEST_VALIDATE_"))]
-            assert reasons, f"{path.name} {cell.id} is excluded from nbval without a comment saying why"
+            assert exclusion_reason(cell), f"{path.name} {cell.id} is excluded from nbval without a comment saying why"
 
 
 def test_every_sanitizer_is_explained_and_matches_a_recorded_output():
