@@ -4,11 +4,14 @@ scenario's start, and clean-up safe twice and after a failed run."""
 from __future__ import annotations
 
 import copy
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 import keyless
+from secretscan import assert_no_secret, emulator_secrets, pod_logs, text_findings
 
 MAIN = ("discover", "enable_workload_identity", "create_managed_identity", "assign_openai_role",
         "create_federated_credential", "create_service_account", "redeploy_app")
@@ -88,6 +91,12 @@ def test_the_article_end_to_end_then_a_rerun_sends_no_mutating_request(rb, admin
     names = [c.name for c in check.checks]
     assert "no API key in the pod" in names and "product description generated with the workload's token" in names
     assert check["description"]
+    # nothing the run showed or wrote holds a secret: results, state file, request log, pods' logs
+    secrets = emulator_secrets(rb.clients.emulator)
+    shown = "\n".join(repr(r) + r._repr_html_() for r in rb.results)
+    assert not text_findings("the step results", shown, secrets)
+    assert not text_findings("the request log", json.dumps(admin("GET", "/requests")), secrets)
+    assert_no_secret([rb.params.home / "state", *pod_logs(Path(rb.clients.emulator.home))], secrets) >= 1
 
     admin.clear_requests()
     again = run_main(keyless.init(rb.params, emulator=rb.clients.emulator))  # a fresh kernel, same data folder
