@@ -11,6 +11,7 @@ Each broken link fails at request time with the real error in the pod log.
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -129,8 +130,14 @@ class Chain:
         data = response.read()
         return response.status, json.loads(data) if data else None
 
-    def log(self, pod: Any) -> str:
-        return self.core.read_namespaced_pod_log(pod.metadata.name, NAMESPACE, container="ai-service")
+    def log(self, pod: Any, *expected: str, timeout: float = 15.0) -> str:
+        """The container's log, once it holds every expected text (the app writes it asynchronously)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            text = self.core.read_namespaced_pod_log(pod.metadata.name, NAMESPACE, container="ai-service")
+            if all(e in text for e in expected) or time.monotonic() > deadline:
+                return text
+            time.sleep(0.1)
 
 
 @pytest.fixture
@@ -174,8 +181,8 @@ def test_the_whole_chain_gives_a_description_with_no_key_in_the_pod(chain):
     status, body = chain.describe()
     assert status == 200, body
     assert isinstance(body["description"], str) and body["description"]
-    log = chain.log(pod)
-    assert '"POST /generate/description HTTP/1.1" 200 OK' in log
+    expected = '"POST /generate/description HTTP/1.1" 200 OK'
+    assert expected in chain.log(pod, expected)
 
 
 def test_label_missing_leaves_the_pod_without_identity(chain):
@@ -192,8 +199,9 @@ def test_label_missing_leaves_the_pod_without_identity(chain):
     assert status == 500
     assert body["detail"].startswith("Error generating description: DefaultAzureCredential failed to retrieve a "
                                      "token from the included credentials.")
-    log = chain.log(pod)
-    assert "Identity not found" in log and "DefaultAzureCredential failed to retrieve a token" in log
+    expected = ("Identity not found", "DefaultAzureCredential failed to retrieve a token")
+    log = chain.log(pod, *expected)
+    assert all(e in log for e in expected)
 
 
 def test_client_id_annotation_missing_is_reported_in_the_pod_log(chain):
@@ -210,7 +218,7 @@ def test_client_id_annotation_missing_is_reported_in_the_pod_log(chain):
     message = ("Workload identity was selected but no client ID was provided. Configure the environment with a "
                'client ID or pass a value for "client_id" argument')
     assert (status, body) == (500, {"detail": f"Error generating description: {message}"})
-    assert f"ValueError: {message}" in chain.log(pod)
+    assert f"ValueError: {message}" in chain.log(pod, f"ValueError: {message}")
 
 
 def test_subject_mismatch_is_aadsts70021_in_the_pod_log(chain):
@@ -223,9 +231,10 @@ def test_subject_mismatch_is_aadsts70021_in_the_pod_log(chain):
     pod = chain.rolled_out_pod()
     status, body = chain.describe()
     assert status == 500 and "AADSTS70021" in body["detail"]
-    log = chain.log(pod)
-    assert "AADSTS70021: No matching federated identity record found for presented assertion." in log
-    assert f"system:serviceaccount:{NAMESPACE}:{SA}" in log
+    expected = ("AADSTS70021: No matching federated identity record found for presented assertion.",
+                f"system:serviceaccount:{NAMESPACE}:{SA}")
+    log = chain.log(pod, *expected)
+    assert all(e in log for e in expected)
 
 
 def test_role_missing_is_permission_denied_in_the_pod_log(chain):
@@ -241,7 +250,8 @@ def test_role_missing_is_permission_denied_in_the_pod_log(chain):
               "`Microsoft.CognitiveServices/accounts/OpenAI/deployments/chat/completions/action` to perform "
               "`POST /openai/deployments/{deployment-id}/chat/completions` operation.")
     assert (status, body) == (500, {"detail": f"Error generating description: Error code: 401 - {denied}"})
-    assert f"openai.AuthenticationError: Error code: 401 - {denied}" in chain.log(pod)
+    expected = f"openai.AuthenticationError: Error code: 401 - {denied}"
+    assert expected in chain.log(pod, expected)
 
 
 def test_oidc_issuer_never_enabled_means_no_webhook_and_no_identity(chain):
@@ -257,4 +267,4 @@ def test_oidc_issuer_never_enabled_means_no_webhook_and_no_identity(chain):
     assert pod.metadata.labels["azure.workload.identity/use"] == "true"
     status, body = chain.describe()
     assert status == 500 and "DefaultAzureCredential failed to retrieve a token" in body["detail"]
-    assert "Identity not found" in chain.log(pod)
+    assert "Identity not found" in chain.log(pod, "Identity not found")
