@@ -11,11 +11,10 @@ the workload identity pieces; the kubelet (`..kubelet`) runs pods.
 
 `install(backend)` registers `backend.state.sections["kubernetes"]`, drops a cluster's store
 when its managed cluster is deleted, bootstraps and seeds every cluster after a scenario loads
-or a tenant is added, and plugs in the workload identity webhook and the kubelet when present.
+or a tenant is added, and plugs in the kubelet (which registers the workload identity webhook).
 """
 from __future__ import annotations
 
-import importlib
 import logging
 from typing import TYPE_CHECKING
 
@@ -29,25 +28,6 @@ log = logging.getLogger("keyless.emulator.kubernetes")
 
 def section_of(backend: "Backend") -> KubernetesSection:
     return backend.state.sections["kubernetes"]  # type: ignore[return-value]
-
-
-def _install_workload_side(backend: "Backend", section: KubernetesSection) -> None:
-    """The kubelet's install registers the workload identity webhook, the store-app seeder and
-    the resolvers; without a kubelet package, the webhook alone is registered."""
-    try:
-        kubelet = importlib.import_module("..kubelet.install", __name__)
-    except ImportError:
-        kubelet = None
-    if kubelet is not None:
-        kubelet.install(backend, section)
-        return
-    try:
-        webhook = importlib.import_module(".webhook", __name__)
-    except ImportError:
-        return
-    plugin = getattr(webhook, "admission_plugin", None)
-    if plugin is not None and plugin not in section.admission_plugins:
-        section.admission_plugins.append(plugin)
 
 
 def _account_keys(backend: "Backend"):
@@ -76,5 +56,9 @@ def install(backend: "Backend") -> KubernetesSection:
     backend.after_tenant.append(lambda b, subscription: section.seed_all(b.state.scenario or "", subscription))
     backend.on_shutdown.append(lambda b: section.shutdown())
     section.snapshot_placeholders.append(_account_keys(backend))
-    _install_workload_side(backend, section)
+    # The node side: the kubelet (pods as local processes), the workload identity webhook, the
+    # store apps' seeder, and the resolvers the service proxy and pod logs use.
+    from ..kubelet.install import install as install_kubelet
+
+    install_kubelet(backend, section)
     return section
