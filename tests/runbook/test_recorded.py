@@ -102,6 +102,26 @@ def test_a_recorded_output_that_would_change_fails_the_replay(replay_emulator, t
     assert "1 failed" in done.stdout and "4 passed" in done.stdout
 
 
+@pytest.mark.slow
+def test_re_recording_changes_no_committed_notebook_beyond_sanitized_fields(replay_emulator, tmp_path):
+    """`python -m keyless record` on another fresh emulator: the same outputs, ports aside, so the
+    committed files stay byte for byte (and the recorded run on papermill equals nbval's replay)."""
+    import shutil
+
+    import keyless
+    from keyless.runner import record
+
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    for book in BOOKS:
+        shutil.copy(book, folder / book.name)
+    said: list[str] = []
+    report = record(keyless.Parameters(data_dir=str(replay_emulator.info.home)), folder=folder, echo=said.append)
+    assert not report.failed, report.summary()
+    assert {b.name: (folder / b.name).read_text() for b in BOOKS} == {b.name: b.read_text() for b in BOOKS}, said
+    assert any("up to date" in line for line in said), said
+
+
 # ---- what the recordings must be -----------------------------------------------------------------
 
 def test_at_least_80_percent_of_the_cells_with_outputs_are_compared():
