@@ -122,6 +122,31 @@ def test_re_recording_changes_no_committed_notebook_beyond_sanitized_fields(repl
     assert any("up to date" in line for line in said), said
 
 
+@pytest.mark.slow
+def test_a_failing_notebook_records_nothing(replay_emulator, tmp_path):
+    import shutil
+
+    import keyless
+    from keyless.runner import record
+
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    for book in BOOKS:
+        shutil.copy(book, folder / book.name)
+    params = keyless.Parameters(data_dir=str(replay_emulator.info.home), openai_account="missingAccount")
+    report = record(params, folder=folder, echo=lambda _line: None)
+    assert report.failed and report.failed.name == "00-before-you-begin"
+    assert {b.name: (folder / b.name).read_text() for b in BOOKS} == {b.name: b.read_text() for b in BOOKS}
+
+
+def test_recording_refuses_azure_as_the_target():
+    import keyless
+    from keyless.runner import record
+
+    with pytest.raises(ValueError, match="deterministic emulator only"):
+        record(keyless.Parameters(target="azure"), folder=NOTEBOOKS)
+
+
 # ---- what the recordings must be -----------------------------------------------------------------
 
 def test_at_least_80_percent_of_the_cells_with_outputs_are_compared():
