@@ -40,6 +40,16 @@ def selects(selector: dict[str, str] | None, labels: dict[str, str] | None) -> b
     return all(labels.get(k) == v for k, v in selector.items())
 
 
+def _still_serving(api: Any, worker: Any) -> bool:
+    """A worker whose pod was deleted (or replaced by a pod of the same name) is not an endpoint,
+    even while its process is still stopping."""
+    if worker.stopping:
+        return False
+    current = api.get("pods", worker.namespace, worker.name)
+    meta = (current or {}).get("metadata") or {}
+    return current is not None and meta.get("uid") == worker.uid and not meta.get("deletionTimestamp")
+
+
 @dataclass
 class Forwarder:
     server: asyncio.AbstractServer
@@ -76,6 +86,8 @@ class Network:
         for worker in self.kubelet.workers_of(cluster):
             if worker.namespace != namespace or not selects(spec.get("selector"),
                                                              (worker.pod.get("metadata") or {}).get("labels")):
+                continue
+            if not _still_serving(api, worker):
                 continue
             address = worker.local_address(target)
             if address:
