@@ -144,14 +144,15 @@ def record(params: Parameters, folder: Path | None = None, echo: Any = print) ->
     the notebooks themselves (sources untouched, see keyless.recording), so the committed notebooks
     show the expected result of every step and nbval can replay them. Without `data_dir` a new
     emulator in a temporary data folder is started and stopped; with it, that folder's emulator is
-    used (it must run in deterministic mode) after a reset. Nothing is written if a notebook fails."""
+    used (it must run in deterministic mode) after a reset, with the instant latency profile a fresh
+    emulator starts with. Nothing is written if a notebook fails."""
     import tempfile
 
     import nbformat
 
     from .errors import KeylessError
     from .recording import sanitizers, with_outputs, write
-    from .targets import stop_emulator
+    from .targets import emulator_admin, stop_emulator
 
     if params.target != "emulator":
         raise ValueError("recording runs on the deterministic emulator only (target=emulator)")
@@ -166,6 +167,7 @@ def record(params: Parameters, folder: Path | None = None, echo: Any = print) ->
                 raise KeylessError(f"the emulator of {params.home} runs with random ids; recordings need "
                                    "deterministic mode", "restart it without --random, or record without data_dir "
                                    "(a fresh emulator is started)", code="EmulatorNotDeterministic")
+            emulator_admin(info, "PUT", "/_emulator/latency", {"profile": "instant"})  # as a fresh one starts
             report = run(params, Path(tmp) / "out", folder=folder, echo=echo)
         finally:
             if own_emulator:
