@@ -10,6 +10,8 @@ for _name in list(os.environ):
     if _name.startswith(("AZURE_", "MSI_", "IDENTITY_", "IMDS_")) or _name in ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE"):
         del os.environ[_name]
 os.environ["AZURE_TOKEN_CREDENTIALS"] = "prod"  # keeps DefaultAzureCredential away from developer tools
+# ...and its managed identity leg away from the link-local IMDS address: a closed loopback port.
+os.environ["AZURE_POD_IDENTITY_AUTHORITY_HOST"] = "http://127.0.0.1:9"
 os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost,::1"
 
 
