@@ -172,6 +172,7 @@ def record(params: Parameters, folder: Path | None = None, echo: Any = print) ->
         finally:
             if own_emulator:
                 stop_emulator(params.home)
+        report.out = str(folder)  # the executed copies go away with the temporary folder; see `keyless run`
         if report.failed:
             return report
         changed = 0
