@@ -242,3 +242,17 @@ def test_exec_is_refused_with_a_clear_message(kubectl, store):
     done = kubectl("exec", pod, "--", "ls", check=False)
     assert done.returncode == 1
     assert "exec is not supported by the emulated API server" in done.stderr
+
+
+def test_logs_follow_streams_the_log_and_is_bounded_by_request_timeout(applied, kubectl):
+    kubectl("wait", "--for=condition=Ready", "pod", "-l", "app=ai-service", "-n", NS, "--timeout=20s")
+    plain = ""
+    for _ in range(100):  # the kubelet writes the log on its own thread
+        plain = kubectl("logs", "-n", NS, "-l", "app=ai-service").stdout
+        if plain:
+            break
+        time.sleep(0.1)
+    started = time.monotonic()
+    followed = kubectl("logs", "-f", "-n", NS, "-l", "app=ai-service", "--request-timeout=3s", check=False, timeout=30)
+    assert time.monotonic() - started < 20, "a followed log must end when its request times out"
+    assert plain and followed.stdout.startswith(plain)
