@@ -109,6 +109,17 @@ def test_same_request_same_answer(clients, endpoint, principal, credential_of):
     assert other.id != first.id and "Bark Box" in other.choices[0].message.content
 
 
+def test_the_store_apps_prompt_gets_a_description_of_its_product(clients, endpoint, principal, credential_of):
+    """Our ai-service words its request "Product name: ...\nTags: ..." — the answer names both."""
+    grant_openai_user(clients, principal.object_id)
+    client = entra_client(clients, endpoint, credential_of(principal))
+    reply = ask(client, messages=[{"role": "user", "content": "Describe this pet store product using joyful, playful, "
+                                                             "and enticing language.\nProduct name: Rope toy\n"
+                                                             "Tags: dog, rope"}])
+    text = reply.choices[0].message.content
+    assert "Rope toy" in text and "dog" in text and "rope" in text
+
+
 def test_missing_role_is_401_permission_denied(clients, endpoint, principal, credential_of):
     with pytest.raises(openai.AuthenticationError) as e:
         ask(entra_client(clients, endpoint, credential_of(principal)))

@@ -17,7 +17,12 @@ from typing import Any
 
 from .models import ChatRequest
 
-_PRODUCT_PROMPT = re.compile(r"product\s+'(?P<name>.+?)'\s+with the following tags:\s*'(?P<tags>.*?)'", re.IGNORECASE | re.DOTALL)
+# The two ways a store app words its request: "... product '<name>' with the following tags: '<a, b>'"
+# and "Product name: <name>\nTags: <a, b>".
+_PRODUCT_PROMPTS = (
+    re.compile(r"product\s+'(?P<name>.+?)'\s+with the following tags:\s*'(?P<tags>.*?)'", re.IGNORECASE | re.DOTALL),
+    re.compile(r"product name:\s*(?P<name>[^\n]+?)\s*\n\s*tags:\s*(?P<tags>[^\n]*)", re.IGNORECASE),
+)
 
 _OPENERS = (
     "Meet the {name}, the {tag} sidekick you never knew you needed.",
@@ -75,7 +80,7 @@ def product_description(name: str, tags: list[str], digest: bytes) -> str:
 
 def reply_text(request: ChatRequest, digest: bytes) -> str:
     user = request.text_of("user")
-    m = _PRODUCT_PROMPT.search(user)
+    m = next((found for found in (p.search(user) for p in _PRODUCT_PROMPTS) if found), None)
     if m:
         tags = [t.strip() for t in m.group("tags").split(",")]
         return product_description(m.group("name").strip(), tags, digest)
