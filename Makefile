@@ -46,6 +46,8 @@ record: venv
 
 bench: venv
 	$(PY) benchmarks/emulator_bench.py
+	$(PY) benchmarks/cluster_bench.py
+	$(PY) benchmarks/runbook_bench.py
 
 clean:
 	rm -rf $(VENV) .keyless build lib/*.egg-info
