@@ -12,7 +12,7 @@ from azure.core.exceptions import ResourceNotFoundError
 
 from ..errors import KeylessError
 from ..params import Parameters
-from ..results import OK, StepResult
+from ..results import OK, Check, StepResult
 from ..statefile import StateFile
 from ._common import explained
 from .permissions import caller_may_assign
@@ -69,7 +69,8 @@ def discover(clients: Any, params: Parameters, state: StateFile | None = None) -
     deployment = _one("model deployment", list(deployments), params.openai_deployment, "openai_deployment",
                       f"{group} (account {account_name})")
     model = getattr(getattr(deployments[deployment].properties, "model", None), "name", "") or ""
-    if caller_may_assign(clients, group, account_name) is False:
+    may_assign = caller_may_assign(clients, group, account_name)
+    if may_assign is False:
         raise KeylessError(f"you may not create role assignments on the Azure OpenAI account {account_name}, which "
                            "the runbook needs to grant the identity access (least privilege: at the account's scope)",
                            "nothing was changed; ask for Owner or User Access Administrator on the account (or its "
@@ -84,6 +85,8 @@ def discover(clients: Any, params: Parameters, state: StateFile | None = None) -
         "discover", OK, f"found cluster {cluster.name} and Azure OpenAI account {account.name} "
                         f"(deployment {deployment}) in {rg.name}",
         values=values,
+        checks=[Check("you may create role assignments on the account", True,
+                      "Microsoft.Authorization/roleAssignments/write")] if may_assign else [],
         command=(f"az group show -n {group}\n"
                  f"az aks list -g {group} --query '[].name'\n"
                  f"az cognitiveservices account list -g {group} --query \"[?kind=='OpenAI'].name\"\n"
