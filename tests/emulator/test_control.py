@@ -141,9 +141,12 @@ def test_snapshot_round_trip_restores_deleted_state(clients):
     assert r.status_code == 200 and r.json()["status"] == "restored"
     assert rm.resource_groups.get("myResourceGroup").location == "eastus"
     again = clients.admin("GET", "/_emulator/snapshot").json()
-    # The Kubernetes section keeps living (controllers, events) after a restore; the rest is exact.
-    assert {k: v for k, v in again.items() if k != "sections"} == {k: v for k, v in snapshot.items() if k != "sections"}
+    # The Kubernetes section keeps living (controllers, events) after a restore, and takes new ids
+    # as it does; the rest is exact, and no id counter goes back (no id is handed out twice).
+    live = ("sections", "ids")
+    assert {k: v for k, v in again.items() if k not in live} == {k: v for k, v in snapshot.items() if k not in live}
     assert set(again["sections"]) == set(snapshot["sections"])
+    assert all(again["ids"].get(key, 0) >= count for key, count in snapshot["ids"].items())
 
 
 def test_snapshot_holds_no_url_of_this_instance(clients):
