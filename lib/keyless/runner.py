@@ -19,6 +19,17 @@ from .report import NotebookRun, RunReport
 KERNEL = "python3"
 
 
+def _ipc_kernel_manager() -> type:
+    """Kernels talk to the runner over local sockets (IPC), not TCP ports on loopback: nothing else
+    on a shared workshop machine can connect to them, and ipykernel has nothing to warn about."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class IpcKernelManager(AsyncKernelManager):
+        transport = "ipc"
+
+    return IpcKernelManager
+
+
 def notebooks_dir() -> Path:
     """The repository's notebooks folder (editable install), else ./notebooks."""
     here = Path(__file__).resolve().parents[2] / "notebooks"
@@ -105,7 +116,8 @@ def run(params: Parameters, out: Path, only: Iterable[str] = (), reset: bool = T
             try:
                 papermill.execute_notebook(str(book), str(executed), parameters=injected, kernel_name=KERNEL,
                                            cwd=str(out), progress_bar=False, log_output=False,
-                                           execution_timeout=cell_timeout, report_mode=False)
+                                           execution_timeout=cell_timeout, report_mode=False,
+                                           kernel_manager_class=_ipc_kernel_manager())
                 entry.status = "passed"
             except PapermillExecutionError as e:
                 entry.status = "failed"

@@ -313,3 +313,9 @@ def test_interactive_progress_updates_one_line_and_headless_prints_milestones(ca
     rb.progress("milestone")
     rb.progress("  detail", detail=True)
     assert capsys.readouterr().out == "milestone\n"
+
+
+def test_the_runner_talks_to_kernels_over_local_sockets_not_tcp():
+    from keyless.runner import _ipc_kernel_manager
+
+    assert _ipc_kernel_manager()().transport == "ipc"
