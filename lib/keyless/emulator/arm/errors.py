@@ -68,12 +68,3 @@ def authorization_failed(principal_label: str, object_id: str, action: str, scop
                     f"The client '{principal_label}' with object id '{object_id}' does not have authorization to "
                     f"perform action '{action}' over scope '{scope}' or the scope is invalid. If access was recently "
                     "granted, please refresh your credentials.")
-
-
-def operation_not_allowed(message: str) -> ArmError:
-    return ArmError(409, "OperationNotAllowed", message)
-
-
-def no_route(method: str, path: str) -> ArmError:
-    return ArmError(404, "NoRegisteredProviderFound" if "/providers/" in path.lower() else "NotFound",
-                    f"No route registered for '{method} {path}'.")
