@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import threading
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Iterator, Protocol
+from typing import Any, Callable, Protocol
 
 from .clock import Clock
 from .ids import IdFactory, SecretFactory
@@ -129,9 +129,6 @@ class ResourceStore:
         t = type_.lower()
         return sorted((copy.deepcopy(d) for d in self._docs.values() if d.get("type", "").lower() == t),
                       key=lambda d: d["id"].lower())
-
-    def __iter__(self) -> Iterator[dict[str, Any]]:
-        return iter([copy.deepcopy(d) for d in self._docs.values()])
 
     def dump(self) -> dict[str, Any]:
         return {"documents": [self._docs[k] for k in sorted(self._docs)],
