@@ -2,9 +2,12 @@
 the permissions API, and who may assign roles."""
 from __future__ import annotations
 
+import json
 import uuid
+from pathlib import Path
 
 import pytest
+import requests
 from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
 
 from keyless.emulator.arm.authorization.models import seed_assignment
@@ -353,3 +356,39 @@ def test_role_definition_id_of_the_wrong_type_is_invalid(clients, principal):
     r = requests.put(url, json={"properties": {"roleDefinitionId": 42, "principalId": principal.object_id}},
                      headers={"Authorization": f"Bearer {token}"}, verify=clients.verify)
     assert (r.status_code, r.json()["error"]["code"]) == (400, "InvalidRoleDefinitionId")
+
+
+# -- shapes of the official examples -----------------------------------------------------------
+EXAMPLES = Path(__file__).resolve().parent / "arm_examples" / "authorization"
+
+
+def _keys(doc: dict) -> set[str]:
+    """Top-level keys and the keys of `properties`."""
+    return set(doc) | {f"properties.{k}" for k in doc.get("properties") or {}}
+
+
+def _example(name: str, status: str = "200") -> dict:
+    return json.loads((EXAMPLES / name).read_text())["responses"][status]["body"]
+
+
+def test_role_assignment_bodies_carry_the_official_examples_keys(clients, principal):
+    scope = account_scope(clients)
+    name = str(uuid.uuid4())
+    auth = clients.auth()
+    assign(auth, scope, principal.object_id, OPENAI_USER, clients, name=name, principalType="ServicePrincipal")
+    token = clients.cred.get_token("https://management.azure.com/.default").token
+    headers = {"Authorization": f"Bearer {token}"}
+    url = f"{clients.info.url}{scope}/providers/Microsoft.Authorization/roleAssignments/{name}?api-version=2022-04-01"
+    got = requests.get(url, headers=headers, verify=clients.verify).json()
+    assert _keys(_example("RoleAssignments_Get.json")) <= _keys(got)
+    assert _keys(_example("RoleAssignments_CreateForResource.json", "201")) <= _keys(got)
+
+
+def test_role_definition_bodies_carry_the_official_examples_keys(clients):
+    token = clients.cred.get_token("https://management.azure.com/.default").token
+    url = (f"{clients.info.url}/subscriptions/{clients.sub}/providers/Microsoft.Authorization/roleDefinitions/"
+           f"{OPENAI_USER}?api-version=2022-04-01")
+    got = requests.get(url, headers={"Authorization": f"Bearer {token}"}, verify=clients.verify).json()
+    expected = _example("GetRoleDefinitionByName.json")
+    assert _keys(expected) <= _keys(got)
+    assert set(expected["properties"]["permissions"][0]) <= set(got["properties"]["permissions"][0])

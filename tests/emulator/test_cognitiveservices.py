@@ -11,7 +11,7 @@ from azure.core.exceptions import HttpResponseError, ResourceExistsError, Resour
 from keyless.emulator.arm.authorization.models import seed_assignment
 
 GROUP, ACCOUNT, DEPLOYMENT = "myResourceGroup", "myOpenAIAccount", "gpt-4o-mini"
-EXAMPLES = Path("/work/shared/reference/arm-examples/cognitiveservices")
+EXAMPLES = Path(__file__).resolve().parent / "arm_examples" / "cognitiveservices"
 
 
 def raw(pipeline_response, deserialized, headers):

@@ -16,7 +16,7 @@ from keyless.emulator.arm.authorization.models import seed_assignment
 
 RG, CLUSTER = "myResourceGroup", "myAKSCluster"
 CLUSTER_TYPE = "Microsoft.ContainerService/managedClusters"
-EXAMPLES = Path("/work/shared/reference/arm-examples/containerservice")
+EXAMPLES = Path(__file__).resolve().parent / "arm_examples" / "containerservice"
 NO_30S_WAIT = 10  # seconds: far below the client's 30 s default polling interval
 
 

@@ -15,7 +15,7 @@ from keyless.emulator.arm.authorization.models import seed_assignment
 RG, IDENTITY = "myResourceGroup", "myIdentity"
 IDENTITY_TYPE = "Microsoft.ManagedIdentity/userAssignedIdentities"
 FIC_TYPE = IDENTITY_TYPE + "/federatedIdentityCredentials"
-EXAMPLES = Path("/work/shared/reference/arm-examples/msi")
+EXAMPLES = Path(__file__).resolve().parent / "arm_examples" / "msi"
 ISSUER = "https://oidc.example.test/tenant/issuer/"
 AUDIENCE = "api://AzureADTokenExchange"
 

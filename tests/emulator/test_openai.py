@@ -6,6 +6,7 @@ import json
 import ssl
 import time
 import uuid
+from pathlib import Path
 
 import httpx
 import openai
@@ -97,6 +98,19 @@ def test_token_works_after_granting_openai_user_on_the_account(clients, endpoint
     body = raw.http_response.json()
     assert body["prompt_filter_results"][0]["content_filter_results"]["jailbreak"] == {"filtered": False, "detected": False}
     assert body["choices"][0]["content_filter_results"]["violence"] == {"filtered": False, "severity": "safe"}
+
+
+def test_completion_carries_the_official_examples_keys(clients, endpoint, principal, credential_of):
+    example = json.loads((Path(__file__).resolve().parent / "arm_examples" / "azure-openai-inference" /
+                          "chat_completions.json").read_text())["responses"]["200"]["body"]
+    grant_openai_user(clients, principal.object_id)
+    raw = entra_client(clients, endpoint, credential_of(principal)).chat.completions.with_raw_response.create(
+        model=DEPLOYMENT, messages=PRODUCT_PROMPT)
+    body = raw.http_response.json()
+    assert set(example) <= set(body)
+    assert set(example["choices"][0]) <= set(body["choices"][0])
+    assert set(example["choices"][0]["message"]) <= set(body["choices"][0]["message"])
+    assert set(example["usage"]) <= set(body["usage"])
 
 
 def test_same_request_same_answer(clients, endpoint, principal, credential_of):
