@@ -10,6 +10,8 @@ What counts as a secret:
 """
 from __future__ import annotations
 
+import base64
+import json
 import re
 from pathlib import Path
 from typing import Any, Iterable
@@ -17,6 +19,15 @@ from typing import Any, Iterable
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]{2,}\.eyJ[A-Za-z0-9_-]{2,}")
 CLIENT_SECRET = re.compile(r"[A-Za-z0-9_.~-]{3}8Q~[A-Za-z0-9_.~-]{31,34}")
 SHAPES = {"a JWT": JWT, "an Entra client secret": CLIENT_SECRET}
+
+
+def jwt_shaped(claims: dict[str, Any]) -> str:
+    """A JWT-shaped (unsigned, worthless) string made at run time, for tests of the scanner and of
+    scrubbing — so no token-shaped literal is ever committed."""
+    def part(value: Any) -> str:
+        raw = value if isinstance(value, bytes) else json.dumps(value, separators=(",", ":")).encode()
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+    return ".".join([part({"alg": "RS256"}), part(claims), part(b"signature")])
 
 
 def emulator_secrets(info: Any) -> list[str]:

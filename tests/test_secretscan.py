@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from secretscan import assert_no_secret, findings, pod_logs, text_findings
+from secretscan import assert_no_secret, findings, jwt_shaped, pod_logs, text_findings
 
-JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2EifQ.c2lnbmF0dXJl"
+JWT = jwt_shaped({"sub": "system:sa"})
 CLIENT_SECRET = "abc8Q~" + "x" * 34
 
 
