@@ -6,6 +6,7 @@ from starlette.responses import JSONResponse, Response
 from ...context import RequestContext
 from .. import lro
 from ..errors import authorization_failed
+from ..scopes import group_scope, subscription_scope
 from . import models
 
 
@@ -35,16 +36,13 @@ async def accounts_get(ctx: RequestContext) -> Response:
 
 
 async def accounts_list_by_resource_group(ctx: RequestContext) -> Response:
-    p = ctx.params
-    docs = models.list_accounts(ctx.state, p["subscription"], p["group"])
-    scope = f"/subscriptions/{p['subscription']}/resourceGroups/{p['group']}"
-    return JSONResponse({"value": [_render(ctx, d) for d in _visible(ctx, scope, docs)]})
+    docs = models.list_accounts(ctx.state, ctx.params["subscription"], ctx.params["group"])
+    return JSONResponse({"value": [_render(ctx, d) for d in _visible(ctx, group_scope(ctx.params), docs)]})
 
 
 async def accounts_list(ctx: RequestContext) -> Response:
-    sub = ctx.params["subscription"]
-    docs = models.list_accounts(ctx.state, sub, None)
-    return JSONResponse({"value": [_render(ctx, d) for d in _visible(ctx, f"/subscriptions/{sub}", docs)]})
+    docs = models.list_accounts(ctx.state, ctx.params["subscription"], None)
+    return JSONResponse({"value": [_render(ctx, d) for d in _visible(ctx, subscription_scope(ctx.params), docs)]})
 
 
 async def accounts_create(ctx: RequestContext) -> Response:

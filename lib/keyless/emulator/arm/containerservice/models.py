@@ -21,6 +21,7 @@ from ...backend import Backend
 from ...clusters import CLUSTER_TYPE, cluster_meta, issuer_url, kubeconfig, oidc_enabled
 from ...state import EmulatorState, Principal
 from ..errors import invalid_request_content, invalid_resource_name, resource_not_found
+from ..resources import models as resource_models
 from ..resources.models import require_group
 from . import errors, shape
 from .documents import build, cluster_id, system_data, tenant_of_subscription
@@ -54,12 +55,11 @@ def get_cluster(state: EmulatorState, subscription: str, group: str, name: str) 
 
 
 def list_in_group(state: EmulatorState, subscription: str, group: str) -> list[dict[str, Any]]:
-    group_doc = require_group(state, subscription, group)
-    return state.resources.under(group_doc["id"], CLUSTER_TYPE)
+    return resource_models.list_in_group(state, subscription, group, CLUSTER_TYPE)
 
 
 def list_in_subscription(state: EmulatorState, subscription: str) -> list[dict[str, Any]]:
-    return state.resources.under(f"/subscriptions/{subscription}", CLUSTER_TYPE)
+    return resource_models.list_in_subscription(state, subscription, CLUSTER_TYPE)
 
 
 def ensure_idle(state: EmulatorState, resource_id: str) -> None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ...routing import Route
+from ..scopes import group_scope, subscription_scope
 from . import responses as r
 
 _SUB = "/subscriptions/{subscription}"
@@ -19,17 +20,9 @@ def _cluster_scope(p: dict[str, str]) -> str:
     return f"/subscriptions/{p['subscription']}/resourceGroups/{p['group']}{_CLUSTERS}/{p['name']}"
 
 
-def _group_scope(p: dict[str, str]) -> str:
-    return f"/subscriptions/{p['subscription']}/resourceGroups/{p['group']}"
-
-
-def _sub_scope(p: dict[str, str]) -> str:
-    return f"/subscriptions/{p['subscription']}"
-
-
 ROUTES = [
-    Route("GET", _SUB + _CLUSTERS, r.managed_clusters_list, action=READ, scope=_sub_scope),
-    Route("GET", _GROUP + _CLUSTERS, r.managed_clusters_list_by_resource_group, action=READ, scope=_group_scope),
+    Route("GET", _SUB + _CLUSTERS, r.managed_clusters_list, action=READ, scope=subscription_scope),
+    Route("GET", _GROUP + _CLUSTERS, r.managed_clusters_list_by_resource_group, action=READ, scope=group_scope),
     Route("GET", _CLUSTER, r.managed_clusters_get, action=READ, scope=_cluster_scope),
     Route("PUT", _CLUSTER, r.managed_clusters_create_or_update, action=WRITE, scope=_cluster_scope),
     Route("PATCH", _CLUSTER, r.managed_clusters_update_tags, action=WRITE, scope=_cluster_scope),

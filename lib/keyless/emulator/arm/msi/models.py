@@ -13,6 +13,7 @@ from typing import Any
 
 from ...state import EmulatorState, Principal
 from ..errors import invalid_request_content, invalid_resource_name, missing_property, resource_not_found
+from ..resources import models as resource_models
 from ..resources.models import require_group
 from . import errors
 
@@ -46,12 +47,11 @@ def get_identity(state: EmulatorState, subscription: str, group: str, name: str)
 
 
 def list_in_group(state: EmulatorState, subscription: str, group: str) -> list[dict[str, Any]]:
-    group_doc = require_group(state, subscription, group)
-    return state.resources.under(group_doc["id"], IDENTITY_TYPE)
+    return resource_models.list_in_group(state, subscription, group, IDENTITY_TYPE)
 
 
 def list_in_subscription(state: EmulatorState, subscription: str) -> list[dict[str, Any]]:
-    return state.resources.under(f"/subscriptions/{subscription}", IDENTITY_TYPE)
+    return resource_models.list_in_subscription(state, subscription, IDENTITY_TYPE)
 
 
 def _isolation_scope(body: dict[str, Any], current: str | None) -> str:

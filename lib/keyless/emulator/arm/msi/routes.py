@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ...routing import Route
+from ..scopes import group_scope, subscription_scope
 from . import responses as r
 
 _SUB = "/subscriptions/{subscription}"
@@ -17,16 +18,8 @@ FIC_WRITE = _ACTION + "/federatedIdentityCredentials/write"
 FIC_DELETE = _ACTION + "/federatedIdentityCredentials/delete"
 
 
-def _sub_scope(p: dict[str, str]) -> str:
-    return f"/subscriptions/{p['subscription']}"
-
-
-def _group_scope(p: dict[str, str]) -> str:
-    return f"/subscriptions/{p['subscription']}/resourceGroups/{p['group']}"
-
-
 def _identity_scope(p: dict[str, str]) -> str:
-    return _group_scope(p) + f"{_IDENTITIES}/{p['name']}"
+    return group_scope(p) + f"{_IDENTITIES}/{p['name']}"
 
 
 def _fic_scope(p: dict[str, str]) -> str:
@@ -34,9 +27,10 @@ def _fic_scope(p: dict[str, str]) -> str:
 
 
 ROUTES = [
-    Route("GET", _SUB + _IDENTITIES, r.user_assigned_identities_list_by_subscription, action=READ, scope=_sub_scope),
+    Route("GET", _SUB + _IDENTITIES, r.user_assigned_identities_list_by_subscription, action=READ,
+          scope=subscription_scope),
     Route("GET", _GROUP + _IDENTITIES, r.user_assigned_identities_list_by_resource_group, action=READ,
-          scope=_group_scope),
+          scope=group_scope),
     Route("GET", _IDENTITY, r.user_assigned_identities_get, action=READ, scope=_identity_scope),
     Route("PUT", _IDENTITY, r.user_assigned_identities_create_or_update, action=WRITE, scope=_identity_scope),
     Route("PATCH", _IDENTITY, r.user_assigned_identities_update, action=WRITE, scope=_identity_scope),

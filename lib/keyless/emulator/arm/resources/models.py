@@ -57,6 +57,15 @@ def create_or_update_group(state: EmulatorState, subscription: str, group: str, 
         return state.resources.put(doc), True
 
 
+def list_in_group(state: EmulatorState, subscription: str, group: str, type_: str) -> list[dict[str, Any]]:
+    """The documents of one type in a group (404 ResourceGroupNotFound when the group is missing)."""
+    return state.resources.under(require_group(state, subscription, group)["id"], type_)
+
+
+def list_in_subscription(state: EmulatorState, subscription: str, type_: str) -> list[dict[str, Any]]:
+    return state.resources.under(f"/subscriptions/{subscription}", type_)
+
+
 def list_groups(state: EmulatorState, subscription: str) -> list[dict[str, Any]]:
     return state.resources.under(f"/subscriptions/{subscription}/resourceGroups", GROUP_TYPE)
 
