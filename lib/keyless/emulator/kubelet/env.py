@@ -59,22 +59,12 @@ def resolve_env(pod: dict[str, Any], container: dict[str, Any], secrets: Lookup,
     for source in container.get("envFrom") or []:
         prefix = source.get("prefix") or ""
         if "configMapRef" in source:
-            ref = source["configMapRef"]
-            obj = configmaps(namespace, ref.get("name", ""))
-            if obj is None:
-                if ref.get("optional"):
-                    continue
-                raise ContainerConfigError(f'configmap "{ref.get("name", "")}" not found')
-            data = _configmap_data(obj)
+            data = _referenced(configmaps, namespace, source["configMapRef"], "configmap", _configmap_data)
         elif "secretRef" in source:
-            ref = source["secretRef"]
-            obj = secrets(namespace, ref.get("name", ""))
-            if obj is None:
-                if ref.get("optional"):
-                    continue
-                raise ContainerConfigError(f'secret "{ref.get("name", "")}" not found')
-            data = _secret_data(obj)
+            data = _referenced(secrets, namespace, source["secretRef"], "secret", _secret_data)
         else:
+            continue
+        if data is None:
             continue
         for key, value in data.items():
             env[prefix + key] = value
@@ -99,17 +89,25 @@ def resolve_env(pod: dict[str, Any], container: dict[str, Any], secrets: Lookup,
     return env
 
 
+def _referenced(lookup: Lookup, namespace: str, ref: dict[str, Any], what: str,
+                data_of: Callable[[dict[str, Any]], dict[str, str]]) -> dict[str, str] | None:
+    """The data of the Secret or ConfigMap a reference names; None if it is missing but optional."""
+    obj = lookup(namespace, ref.get("name", ""))
+    if obj is None:
+        if ref.get("optional"):
+            return None
+        raise ContainerConfigError(f'{what} "{ref.get("name", "")}" not found')
+    return data_of(obj)
+
+
 def _keyed(lookup: Lookup, namespace: str, ref: dict[str, Any], what: str,
            data_of: Callable[[dict[str, Any]], dict[str, str]]) -> str | None:
-    name, key, optional = ref.get("name", ""), ref.get("key", ""), bool(ref.get("optional"))
-    obj = lookup(namespace, name)
-    if obj is None:
-        if optional:
-            return None
-        raise ContainerConfigError(f'{what} "{name}" not found')
-    data = data_of(obj)
+    data = _referenced(lookup, namespace, ref, what, data_of)
+    if data is None:
+        return None
+    name, key = ref.get("name", ""), ref.get("key", "")
     if key not in data:
-        if optional:
+        if ref.get("optional"):
             return None
         raise ContainerConfigError(f"couldn't find key {key} in {'Secret' if what == 'secret' else 'ConfigMap'} "
                                    f"{namespace}/{name}")
