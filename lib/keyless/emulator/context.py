@@ -49,6 +49,12 @@ class RequestContext:
         return self.request.query_params.get("api-version", "")
 
     @property
+    def bearer_token(self) -> str | None:
+        """The token of an `Authorization: Bearer <token>` header, if there is one."""
+        scheme, _, token = self.request.headers.get("authorization", "").partition(" ")
+        return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+    @property
     def base_url(self) -> str:
         return self.backend.base_url
 

@@ -36,14 +36,8 @@ def unauthorized(ctx: RequestContext, code: str, message: str) -> ArmError:
     return ArmError(401, code, message, headers={"WWW-Authenticate": challenge})
 
 
-def bearer_token(ctx: RequestContext) -> str | None:
-    header = ctx.request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
-
-
 async def authenticate(ctx: RequestContext) -> None:
-    token = bearer_token(ctx)
+    token = ctx.bearer_token
     if token is None:
         raise unauthorized(ctx, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.")
     try:

@@ -19,13 +19,13 @@ async def authenticate(ctx: RequestContext) -> None:
             ctx.principal_label = "admin-key"
             return
         raise ControlError(401, "InvalidAdminKey", f"The {ADMIN_KEY_HEADER} header does not match the runtime file's admin_key.")
-    scheme, _, token = ctx.request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    token = ctx.bearer_token
+    if token is None:
         raise ControlError(401, "Unauthenticated",
                            f"Send the operator principal's bearer token or the {ADMIN_KEY_HEADER} header "
                            "(admin_key in the runtime file).")
     try:
-        claims = verify_access_token(ctx.backend, token.strip(), ARM_AUDIENCES)
+        claims = verify_access_token(ctx.backend, token, ARM_AUDIENCES)
     except InvalidToken as e:
         raise ControlError(401, "InvalidToken", str(e)) from None
     principal = principal_of(ctx.backend, claims)

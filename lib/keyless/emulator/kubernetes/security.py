@@ -15,13 +15,6 @@ from ..context import RequestContext
 from . import errors, tokens, wire
 
 
-def _bearer(ctx: RequestContext) -> str | None:
-    header = ctx.request.headers.get("authorization", "")
-    if header[:7].lower() == "bearer ":
-        return header[7:].strip()
-    return None
-
-
 def _service_account(ctx: RequestContext, doc: dict, token: str) -> str | None:
     meta = clusters.cluster_meta(ctx.state, doc["id"])
     jwks = ctx.backend.keys.jwks(clusters.issuer_key_name(meta["issuer_id"]))["keys"]
@@ -51,7 +44,7 @@ async def authenticate(ctx: RequestContext) -> None:
     doc = clusters.cluster_by_key(ctx.state, ctx.params.get("cluster", ""))
     if doc is None:
         raise errors.KubeError(404, "NotFound", wire.NOT_FOUND_MESSAGE)
-    token = _bearer(ctx)
+    token = ctx.bearer_token
     if not token:
         raise errors.unauthorized()
     if hmac.compare_digest(token.encode(), clusters.user_token(ctx.backend, doc).encode()):
@@ -65,7 +58,7 @@ async def authenticate(ctx: RequestContext) -> None:
 
 async def authenticate_optional(ctx: RequestContext) -> None:
     """/version and health: anonymous allowed (system:public-info-viewer), a bad token is not."""
-    if _bearer(ctx) is not None:
+    if ctx.bearer_token is not None:
         await authenticate(ctx)
     elif clusters.cluster_by_key(ctx.state, ctx.params.get("cluster", "")) is None:
         raise errors.KubeError(404, "NotFound", wire.NOT_FOUND_MESSAGE)

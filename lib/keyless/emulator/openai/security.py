@@ -29,21 +29,21 @@ async def authenticate(ctx: RequestContext) -> None:
     header = ctx.request.headers.get("authorization")
     api_key = ctx.request.headers.get("api-key")
     if header is not None:
-        _authenticate_token(ctx, header, account)
+        _authenticate_token(ctx, account)
     elif api_key is not None:
         _authenticate_key(ctx, subdomain, api_key, account)
     else:
         raise errors.missing_credentials()
 
 
-def _authenticate_token(ctx: RequestContext, header: str, account: dict | None) -> None:
+def _authenticate_token(ctx: RequestContext, account: dict | None) -> None:
     if account is None:
         raise errors.token_needs_custom_subdomain()
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    token = ctx.bearer_token
+    if token is None:
         raise errors.invalid_token()
     try:
-        claims = verify_access_token(ctx.backend, token.strip(), COGNITIVE_AUDIENCES)
+        claims = verify_access_token(ctx.backend, token, COGNITIVE_AUDIENCES)
     except InvalidToken:
         raise errors.invalid_token() from None
     if claims.get("tid") != models.tenant_of(ctx.state, account):
