@@ -68,3 +68,10 @@ def authorization_failed(principal_label: str, object_id: str, action: str, scop
                     f"The client '{principal_label}' with object id '{object_id}' does not have authorization to "
                     f"perform action '{action}' over scope '{scope}' or the scope is invalid. If access was recently "
                     "granted, please refresh your credentials.")
+
+
+def location_change(name: str, location: str, group: str, requested: str) -> ArmError:
+    return ArmError(400, "InvalidResourceLocation",
+                    f"The resource '{name}' already exists in location '{location}' in resource group '{group}'. "
+                    f"A resource with the same name cannot be created in location '{requested}'. "
+                    "Please select a new resource name.")

@@ -14,7 +14,7 @@ from typing import Any
 
 from ...clusters import CLUSTER_TYPE, KUBERNETES_VERSION
 from ...state import EmulatorState, Principal
-from ..errors import invalid_request_content, missing_property
+from ..errors import invalid_request_content, location_change, missing_property
 from . import errors, shape
 
 _DNS_PREFIX = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,52}[A-Za-z0-9])?$")
@@ -167,7 +167,7 @@ def build(state: EmulatorState, *, subscription: str, group: str, name: str, bod
     existing_props = existing["properties"] if existing else None
     if existing:
         if location != existing["location"]:
-            raise errors.location_change(name, existing["location"], group, location)
+            raise location_change(name, existing["location"], group, location)
         _immutable(existing_props, requested)
         props = copy.deepcopy(existing_props)
     else:

@@ -41,13 +41,6 @@ def property_change_not_allowed(prop: str) -> ArmError:
     return ArmError(400, "PropertyChangeNotAllowed", f"Changing property '{prop}' is not allowed.", target=prop)
 
 
-def location_change(name: str, location: str, group: str, requested: str) -> ArmError:
-    return ArmError(400, "InvalidResourceLocation",
-                    f"The resource '{name}' already exists in location '{location}' in resource group '{group}'. "
-                    f"A resource with the same name cannot be created in location '{requested}'. "
-                    "Please select a new resource name.")
-
-
 def version_not_supported(version: str, supported: str) -> ArmError:
     return ArmError(400, "K8sVersionNotSupported",
                     f"Version {version} is not supported in this region. The emulator runs Kubernetes {supported}; "

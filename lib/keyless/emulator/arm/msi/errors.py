@@ -54,13 +54,6 @@ def parent_missing(operation: str, child_type: str, parent_id: str) -> ArmError:
                     f"resource '{parent_id}' could not be found.")
 
 
-def location_change(name: str, location: str, group: str, requested: str) -> ArmError:
-    return ArmError(400, "InvalidResourceLocation",
-                    f"The resource '{name}' already exists in location '{location}' in resource group '{group}'. "
-                    f"A resource with the same name cannot be created in location '{requested}'. "
-                    "Please select a new resource name.")
-
-
 def invalid_paging(parameter: str, value: str) -> ArmError:
     return bad_request(f"The value '{value}' of query parameter '{parameter}' is invalid; it must be a positive integer.",
                        target=parameter)

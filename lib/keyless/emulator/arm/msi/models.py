@@ -12,7 +12,8 @@ import re
 from typing import Any
 
 from ...state import EmulatorState, Principal
-from ..errors import invalid_request_content, invalid_resource_name, missing_property, resource_not_found
+from ..errors import (invalid_request_content, invalid_resource_name, location_change, missing_property,
+                      resource_not_found)
 from ..resources import models as resource_models
 from ..resources.models import require_group
 from . import errors
@@ -102,7 +103,7 @@ def create_or_update_identity(state: EmulatorState, subscription: str, group: st
             raise missing_property("location")
         location = str(body["location"]).replace(" ", "").lower()
         if existing is not None and location != existing["location"]:
-            raise errors.location_change(existing["name"], existing["location"], group_doc["name"], location)
+            raise location_change(existing["name"], existing["location"], group_doc["name"], location)
         sub = state.subscription(subscription)
         assert sub is not None  # the authentication layer has checked it
         resource_id = existing["id"] if existing else identity_id(subscription, group_doc["name"], name)
@@ -120,7 +121,7 @@ def update_identity(state: EmulatorState, subscription: str, group: str, name: s
         if not isinstance(body, dict):
             raise invalid_request_content("The request content must be a JSON object.")
         if body.get("location") and str(body["location"]).replace(" ", "").lower() != doc["location"]:
-            raise errors.location_change(doc["name"], doc["location"], doc["id"].split("/")[4],
+            raise location_change(doc["name"], doc["location"], doc["id"].split("/")[4],
                                          str(body["location"]))
         doc["tags"] = _tags(body, doc.get("tags"))
         doc["properties"]["isolationScope"] = _isolation_scope(body, doc["properties"].get("isolationScope"))
