@@ -5,11 +5,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: help venv test test-fast run lab emulator-start emulator-stop record bench clean
+.PHONY: help venv lint test test-fast run lab emulator-start emulator-stop record bench clean
 
 help:
 	@echo "make run    - set up, start the offline emulator and run the whole runbook against it"
-	@echo "make test   - set up and run the whole test suite (unit, emulator, kubectl, notebooks)"
+	@echo "make test   - set up, check the layers, and run the whole test suite (unit, emulator, kubectl, notebooks)"
+	@echo "make lint   - check the layers declared in pyproject.toml (import-linter)"
 	@echo "make lab    - start the emulator and JupyterLab on notebooks/"
 	@echo "make record - re-record the notebooks' outputs from the deterministic emulator"
 	@echo "make bench  - run the benchmark scripts under benchmarks/"
@@ -22,7 +23,10 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-test: venv
+lint: venv
+	$(VENV)/bin/lint-imports --no-cache
+
+test: venv lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-fast: venv
@@ -32,14 +36,14 @@ run: venv
 	$(PY) -m keyless run --target emulator
 
 lab: venv
-	$(PY) -m keyless.emulator start
+	$(PY) -m keyless_emulator start
 	$(PY) -m jupyter lab notebooks/
 
 emulator-start: venv
-	$(PY) -m keyless.emulator start
+	$(PY) -m keyless_emulator start
 
 emulator-stop: venv
-	$(PY) -m keyless.emulator stop
+	$(PY) -m keyless_emulator stop
 
 record: venv
 	$(PY) -m keyless record

@@ -41,7 +41,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "lib"))
 
-from keyless.emulator import EmulatorConfig, clusters, start_in_thread  # noqa: E402
+from keyless_emulator import EmulatorConfig, clusters, start_in_thread  # noqa: E402
 
 KUBECTL = Path(sys.executable).parent / "kubectl"
 NAMESPACE = "default"
@@ -187,7 +187,7 @@ class Bench:
         for app in ("ai-service", "product-service", "store-admin"):
             self.ready_pod(app)
         me = psutil.Process()
-        children = [c for c in me.children(recursive=True) if "keyless.emulator.storeapps" in " ".join(c.cmdline())]
+        children = [c for c in me.children(recursive=True) if "keyless_emulator.storeapps" in " ".join(c.cmdline())]
         return {"emulator_rss_mb": round(me.memory_info().rss / 2**20, 1),
                 "store_processes": len(children),
                 "store_rss_mb": round(sum(c.memory_info().rss for c in children) / 2**20, 1)}

@@ -120,10 +120,10 @@ def _wait_until(check: Callable[[], Any], process: subprocess.Popen, started: fl
 
 
 def start_emulator(home: Path, log) -> tuple[Server, Any]:  # noqa: ANN001
-    from keyless.emulator import runtime
+    from keyless_emulator import runtime
 
     started = time.monotonic()
-    process = subprocess.Popen([sys.executable, "-m", "keyless.emulator", "--home", str(home), "serve", "--port", "0",
+    process = subprocess.Popen([sys.executable, "-m", "keyless_emulator", "--home", str(home), "serve", "--port", "0",
                                 "--no-kubelet"], stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
 
     def healthy() -> Any:

@@ -17,38 +17,30 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import requests
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "lib"))
 
 import keyless  # noqa: E402
-from keyless.emulator import EmulatorConfig, start_in_thread  # noqa: E402  (the benchmark drives the emulator itself)
+from keyless_emulator import ControlClient, EmulatorConfig, start_in_thread  # noqa: E402  (the benchmark drives the emulator itself)
 
 STEPS = ("discover", "enable_workload_identity", "create_managed_identity", "assign_openai_role",
          "create_federated_credential", "create_service_account", "redeploy_app", "verify", "clean_up")
 
 
-def admin(info: Any, method: str, path: str, body: Any = None) -> Any:
-    r = requests.request(method, info.url + "/_emulator" + path, json=body, verify=info.ca_cert, timeout=60,
-                         headers={"x-emulator-admin-key": info.admin_key})
-    r.raise_for_status()
-    return r.json() if r.content else None
-
-
 def run_profile(info: Any, profile: str, factor: float, data: Path) -> dict[str, Any]:
-    admin(info, "POST", "/reset", {"scenario": "before-you-begin"})
-    admin(info, "PUT", "/latency", {"profile": profile, "factor": factor})
-    admin(info, "DELETE", "/requests")
+    control = ControlClient.of(info, timeout=60)
+    control.reset("before-you-begin")
+    control.latency(profile, factor)
+    control.clear_requests()
     rb = keyless.init(keyless.Parameters(data_dir=str(data / profile), verify_timeout=300, rollout_timeout=300),
                       emulator=info)
     rows = []
     for step in STEPS:
-        since = admin(info, "GET", "/requests")["last_seq"]
+        since = control.call("GET", "/requests")["last_seq"]
         started = time.perf_counter()
         result = getattr(rb, step)()
         seconds = time.perf_counter() - started
-        log = admin(info, "GET", f"/requests?since={since}")["requests"]
+        log = control.request_log(since)
         by = Counter(r["surface"] for r in log if r["surface"] != "control")
         rows.append({"step": step, "status": result.status, "seconds": round(seconds, 3),
                      "arm": by.get("arm", 0), "entra": by.get("entra", 0), "kubernetes": by.get("kubernetes", 0),

@@ -148,7 +148,7 @@ def _explain_azure(exc: BaseException) -> KeylessError:
                             code=f"AADSTS{aadsts.group(1)}", status=getattr(exc, "status_code", None))
     if name == "ServiceRequestError":
         return KeylessError(f"cannot reach the service: {text.splitlines()[0]}",
-                            "check the network; for the emulator check it is running (python -m keyless.emulator "
+                            "check the network; for the emulator check it is running (python -m keyless_emulator "
                             "status)", code="ConnectionError")
     if name == "ClientAuthenticationError" and getattr(exc, "status_code", None) is None:
         return KeylessError(f"sign-in failed: {text.splitlines()[0]}",

@@ -164,7 +164,7 @@ def record(params: Parameters, folder: Path | None = None, echo: Any = print) ->
 
     from .errors import KeylessError
     from .recording import sanitizers, with_outputs, write
-    from .targets import emulator_admin, stop_emulator
+    from .targets import emulator_control, stop_emulator
 
     if params.target != "emulator":
         raise ValueError("recording runs on the deterministic emulator only (target=emulator)")
@@ -179,7 +179,7 @@ def record(params: Parameters, folder: Path | None = None, echo: Any = print) ->
                 raise KeylessError(f"the emulator of {params.home} runs with random ids; recordings need "
                                    "deterministic mode", "restart it without --random, or record without data_dir "
                                    "(a fresh emulator is started)", code="EmulatorNotDeterministic")
-            emulator_admin(info, "PUT", "/_emulator/latency", {"profile": "instant"})  # as a fresh one starts
+            emulator_control(info).latency("instant")  # as a fresh one starts
             report = run(params, Path(tmp) / "out", folder=folder, echo=echo)
         finally:
             if own_emulator:

@@ -166,36 +166,33 @@ def connect_azure(params: Parameters) -> Clients:
 
 def emulator_info(home: Path, start: bool = True) -> Any:
     """The background emulator of this data folder: reused if running, else started (if `start`)."""
-    from keyless.emulator import EmulatorConfig, EmulatorNotRunning, attach, start_background
+    from keyless_emulator import EmulatorConfig, EmulatorNotRunning, attach, start_background
 
     try:
         return attach(home)
     except EmulatorNotRunning:
         if not start:
             raise KeylessError(f"no emulator is running for the data folder {home}",
-                               "start it with `python -m keyless.emulator start`", code="EmulatorNotRunning") from None
+                               "start it with `python -m keyless_emulator start`", code="EmulatorNotRunning") from None
     return start_background(EmulatorConfig(home=home))
 
 
 def stop_emulator(home: Path) -> bool:
     """Stop the background emulator of this data folder (False if none was running)."""
-    from keyless.emulator import stop
+    from keyless_emulator import stop
 
     return stop(home)
 
 
-def emulator_admin(info: Any, method: str, path: str, body: Any = None, timeout: float = 30.0) -> Any:
-    """Call the emulator's control API (`/_emulator/...`) with its admin key; returns parsed JSON or None."""
-    import requests
+def emulator_control(info: Any) -> Any:
+    """The emulator's control API client (`/_emulator/...`), authenticated with its admin key."""
+    from keyless_emulator import ControlClient
 
-    response = requests.request(method, info.url + path, json=body, timeout=timeout, verify=info.ca_cert,
-                                headers={"x-emulator-admin-key": info.admin_key})
-    response.raise_for_status()
-    return response.json() if response.content else None
+    return ControlClient.of(info)
 
 
 def reset_emulator(info: Any, scenario: str = "before-you-begin") -> None:
-    emulator_admin(info, "POST", "/_emulator/reset", {"scenario": scenario})
+    emulator_control(info).reset(scenario)
 
 
 def connect_emulator(params: Parameters, info: Any = None) -> Clients:

@@ -7,7 +7,7 @@ from typing import Any
 import requests
 from azure.identity import ClientSecretCredential
 
-from keyless.emulator import EmulatorInfo
+from keyless_emulator import EmulatorInfo
 
 
 class Clients:

@@ -5,9 +5,7 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-import requests
-
-from keyless.emulator import EmulatorConfig, InProcessEmulator, start_in_thread
+from keyless_emulator import ControlClient, EmulatorConfig, InProcessEmulator, start_in_thread
 
 from .clients import Clients
 
@@ -23,13 +21,7 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessEmul
 @pytest.fixture
 def fresh(emulator: InProcessEmulator) -> InProcessEmulator:
     """The session emulator reset to `before-you-begin`, with no faults and an instant latency profile."""
-    admin = {"x-emulator-admin-key": emulator.info.admin_key}
-    base, verify = emulator.info.url, emulator.info.ca_cert
-    requests.post(f"{base}/_emulator/reset", json={"scenario": "before-you-begin"}, headers=admin, verify=verify).raise_for_status()
-    requests.put(f"{base}/_emulator/latency", json={"profile": "instant"}, headers=admin, verify=verify).raise_for_status()
-    requests.put(f"{base}/_emulator/settings", json={"federation_propagation_seconds": 0, "role_propagation_seconds": 0},
-                 headers=admin, verify=verify).raise_for_status()
-    requests.delete(f"{base}/_emulator/requests", headers=admin, verify=verify).raise_for_status()
+    ControlClient.of(emulator.info).quiet()
     return emulator
 
 

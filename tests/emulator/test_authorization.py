@@ -10,7 +10,7 @@ import pytest
 import requests
 from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
 
-from keyless.emulator.arm.authorization.models import seed_assignment
+from keyless_emulator.arm.authorization.models import seed_assignment
 
 OPENAI_USER = "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd"
 CONTRIBUTOR = "b24988ac-6180-42a0-ab88-20f7382dd24c"
@@ -317,15 +317,15 @@ def test_assignment_at_a_deployment_scope(clients, principal):
 
 # -- the rules, without HTTP ------------------------------------------------------------------------
 def _state():
-    from keyless.emulator.clock import Clock
-    from keyless.emulator.ids import IdFactory, SecretFactory
-    from keyless.emulator.state import EmulatorState
+    from keyless_emulator.clock import Clock
+    from keyless_emulator.ids import IdFactory, SecretFactory
+    from keyless_emulator.state import EmulatorState
 
     return EmulatorState(IdFactory("unit"), SecretFactory(b"k" * 32), Clock())
 
 
 def test_data_actions_honour_the_assignment_age():
-    from keyless.emulator.arm.authorization.rbac import is_allowed
+    from keyless_emulator.arm.authorization.rbac import is_allowed
 
     state = _state()
     action = "Microsoft.CognitiveServices/accounts/OpenAI/deployments/chat/completions/action"
@@ -340,7 +340,7 @@ def test_data_actions_honour_the_assignment_age():
 
 
 def test_scopes_are_cleaned_as_the_sdks_build_them():
-    from keyless.emulator.arm.authorization.models import clean_scope, subscription_of
+    from keyless_emulator.arm.authorization.models import clean_scope, subscription_of
 
     assert clean_scope("subscriptions/s/resourcegroups/g/providers/NS//accounts/a/") == \
         "/subscriptions/s/resourcegroups/g/providers/NS/accounts/a"

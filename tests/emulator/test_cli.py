@@ -1,4 +1,4 @@
-"""`python -m keyless.emulator start|status|env|stop` as a user runs them: real subprocesses,
+"""`python -m keyless_emulator start|status|env|stop` as a user runs them: real subprocesses,
 a temporary KEYLESS_HOME, any free port. Every process started here is stopped here."""
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from typing import Iterator
 
 import pytest
 
-from keyless.emulator import runtime
+from keyless_emulator import runtime
 
 EXPORTED = ["REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET",
             "AZURE_AUTHORITY_HOST", "AZURE_SUBSCRIPTION_ID", "AZURE_RESOURCE_MANAGER_URL"]
@@ -30,7 +30,7 @@ def _env(home: Path) -> dict[str, str]:
 
 
 def cli(home: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "keyless.emulator", *args], env=_env(home), capture_output=True,
+    return subprocess.run([sys.executable, "-m", "keyless_emulator", *args], env=_env(home), capture_output=True,
                           text=True, timeout=timeout)
 
 
@@ -65,7 +65,7 @@ def test_start_returns_once_healthy(home):
 def test_emulator_answers_health_within_one_second_of_process_start(tmp_path):
     """Stated requirement: process start -> first healthy answer < 1 s (fresh data folder: TLS made too)."""
     started = time.monotonic()
-    proc = subprocess.Popen([sys.executable, "-m", "keyless.emulator", "serve", "--port", "0", "--no-kubelet"],
+    proc = subprocess.Popen([sys.executable, "-m", "keyless_emulator", "serve", "--port", "0", "--no-kubelet"],
                             env=_env(tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         healthy_after = None
@@ -107,7 +107,7 @@ def test_status_of_a_running_emulator_exits_zero(home):
 def test_status_without_an_emulator_exits_three(tmp_path):
     result = cli(tmp_path, "status")
     assert result.returncode == 3
-    assert "not running" in result.stdout and "python -m keyless.emulator start" in result.stdout
+    assert "not running" in result.stdout and "python -m keyless_emulator start" in result.stdout
 
 
 def test_env_without_an_emulator_exits_three(tmp_path):
@@ -144,7 +144,7 @@ def test_evaluated_env_lets_the_sdks_list_the_resource_group(home):
                                           base_url=os.environ["AZURE_RESOURCE_MANAGER_URL"])
         print(",".join(sorted(g.name for g in client.resource_groups.list())))
     """)
-    command = f'eval "$({sys.executable} -m keyless.emulator env)" && {sys.executable} -c "$SCRIPT"'
+    command = f'eval "$({sys.executable} -m keyless_emulator env)" && {sys.executable} -c "$SCRIPT"'
     result = subprocess.run(["bash", "-c", command], env={**_env(home), "SCRIPT": script}, capture_output=True,
                             text=True, timeout=120)
     assert result.returncode == 0, result.stderr

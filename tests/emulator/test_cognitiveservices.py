@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
 
-from keyless.emulator.arm.authorization.models import seed_assignment
+from keyless_emulator.arm.authorization.models import seed_assignment
 
 GROUP, ACCOUNT, DEPLOYMENT = "myResourceGroup", "myOpenAIAccount", "gpt-4o-mini"
 EXAMPLES = Path(__file__).resolve().parent / "arm_examples" / "cognitiveservices"

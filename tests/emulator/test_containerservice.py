@@ -12,7 +12,7 @@ import pytest
 import yaml
 from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
 
-from keyless.emulator.arm.authorization.models import seed_assignment
+from keyless_emulator.arm.authorization.models import seed_assignment
 
 RG, CLUSTER = "myResourceGroup", "myAKSCluster"
 CLUSTER_TYPE = "Microsoft.ContainerService/managedClusters"
@@ -515,24 +515,24 @@ def test_delete_in_a_missing_group_is_resource_group_not_found(clients):
 
 # -- the rules without HTTP --------------------------------------------------------------------
 def test_default_dns_prefix_is_derived_like_the_cli():
-    from keyless.emulator.arm.containerservice.shape import default_dns_prefix
+    from keyless_emulator.arm.containerservice.shape import default_dns_prefix
 
     assert default_dns_prefix("myAKSCluster", "myResourceGroup", "48d3fc31-07ef") == "myAKSClust-myResourceGroup-48d3fc"
     assert default_dns_prefix("1cluster", "rg.with.dots", "abcdef12") == "a1cluster-rgwithdots-abcdef"
 
 
 def test_supported_versions_are_the_one_the_emulator_runs():
-    from keyless.emulator.arm.containerservice.shape import supported_version
+    from keyless_emulator.arm.containerservice.shape import supported_version
 
     assert [supported_version(v) for v in ("", None, "1.32", "1.32.6", "1.31.2")] == [
         "1.32.6", "1.32.6", "1.32", "1.32.6", None]
 
 
 def _bare_state():
-    from keyless.emulator.arm.resources.models import create_or_update_group
-    from keyless.emulator.clock import Clock
-    from keyless.emulator.ids import IdFactory, SecretFactory
-    from keyless.emulator.state import EmulatorState
+    from keyless_emulator.arm.resources.models import create_or_update_group
+    from keyless_emulator.clock import Clock
+    from keyless_emulator.ids import IdFactory, SecretFactory
+    from keyless_emulator.state import EmulatorState
 
     state = EmulatorState(IdFactory("test"), SecretFactory(b"k" * 32), Clock())
     sub = state.add_subscription(state.add_tenant("t"), "S").id
@@ -541,8 +541,8 @@ def _bare_state():
 
 
 def test_seed_cluster_honours_its_switches():
-    from keyless.emulator.arm.containerservice.models import seed_cluster
-    from keyless.emulator.clusters import cluster_meta, oidc_enabled, workload_identity_enabled
+    from keyless_emulator.arm.containerservice.models import seed_cluster
+    from keyless_emulator.clusters import cluster_meta, oidc_enabled, workload_identity_enabled
 
     state, sub = _bare_state()
     doc = seed_cluster(state, sub, RG, "seeded", "eastus", workload_identity=True, oidc_issuer=True)
@@ -555,8 +555,8 @@ def test_seed_cluster_honours_its_switches():
 
 
 def test_seed_cluster_refuses_workload_identity_without_oidc():
-    from keyless.emulator.arm.containerservice.models import seed_cluster
-    from keyless.emulator.arm.errors import ArmError
+    from keyless_emulator.arm.containerservice.models import seed_cluster
+    from keyless_emulator.arm.errors import ArmError
 
     state, sub = _bare_state()
     with pytest.raises(ArmError) as e:

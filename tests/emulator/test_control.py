@@ -9,9 +9,9 @@ import requests
 from azure.core.exceptions import HttpResponseError, IncompleteReadError
 from azure.mgmt.resource.resources import ResourceManagementClient
 
-from keyless.emulator.control.routes import ROUTES as CONTROL_ROUTES
-from keyless.emulator.routing import AUTH_NONE
-from keyless.emulator.scenarios import SCENARIOS
+from keyless_emulator.control.routes import ROUTES as CONTROL_ROUTES
+from keyless_emulator.routing import AUTH_NONE
+from keyless_emulator.scenarios import SCENARIOS
 
 ARM_SCOPE = "https://management.azure.com/.default"
 PROTECTED = [(r.method, r.path) for r in CONTROL_ROUTES if r.auth != AUTH_NONE]

@@ -10,7 +10,7 @@ from typing import Iterator
 import pytest
 import requests
 
-from keyless.emulator import EmulatorConfig, InProcessEmulator, runtime, start_in_thread
+from keyless_emulator import EmulatorConfig, InProcessEmulator, runtime, start_in_thread
 
 from .test_cli import _kill_if_alive, cli
 

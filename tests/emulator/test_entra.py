@@ -17,7 +17,7 @@ import requests
 from azure.core.exceptions import ClientAuthenticationError
 from azure.identity import ClientAssertionCredential, WorkloadIdentityCredential
 
-from keyless.emulator import clusters
+from keyless_emulator import clusters
 
 from .test_oidc import RG, create_cluster, disabled_issuer_url, enable_oidc
 
@@ -193,7 +193,7 @@ def test_federated_token_is_accepted_by_resource_manager(workload):
 
 def test_token_minted_by_the_clusters_api_server_is_accepted(workload):
     """The Kubernetes side's TokenRequest and the Entra side agree on issuer, subject, audience and key."""
-    from keyless.emulator.kubernetes.tokens import mint
+    from keyless_emulator.kubernetes.tokens import mint
 
     state = workload.emulator.backend.state
     doc = state.resources.get(f"{workload.clients.group_id()}/providers/{clusters.CLUSTER_TYPE}/myAKSCluster")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
 
-from keyless.emulator.arm.authorization.models import seed_assignment
+from keyless_emulator.arm.authorization.models import seed_assignment
 
 RG, IDENTITY = "myResourceGroup", "myIdentity"
 IDENTITY_TYPE = "Microsoft.ManagedIdentity/userAssignedIdentities"
@@ -416,7 +416,7 @@ def test_reader_may_read_but_not_write_credentials(fresh, clients, identity):
 
 # -- the rules without HTTP --------------------------------------------------------------------
 def test_paging_splits_and_links():
-    from keyless.emulator.arm.msi.paging import page
+    from keyless_emulator.arm.msi.paging import page
 
     items = [{"n": i} for i in range(5)]
     first = page(items, {"$top": "2"}, "https://h/list", "2024-11-30")
@@ -428,8 +428,8 @@ def test_paging_splits_and_links():
 
 
 def test_credential_body_validation_without_http():
-    from keyless.emulator.arm.errors import ArmError
-    from keyless.emulator.arm.msi.federation import validate_body
+    from keyless_emulator.arm.errors import ArmError
+    from keyless_emulator.arm.msi.federation import validate_body
 
     assert validate_body(_fic()) == _fic()["properties"]
     with pytest.raises(ArmError) as e:

@@ -9,7 +9,7 @@ import jwt
 import pytest
 import requests
 
-from keyless.emulator import clusters
+from keyless_emulator import clusters
 
 RG, CLUSTER = "myResourceGroup", "myAKSCluster"
 SA_AUDIENCE = "api://AzureADTokenExchange"
@@ -136,7 +136,7 @@ def test_issuer_documents_are_only_read(clients):
 
 def test_issuer_key_survives_a_restart_of_the_same_data_folder(tmp_path):
     """Keys live in the data folder, so federated trust survives a restart."""
-    from keyless.emulator import EmulatorConfig, start_in_thread
+    from keyless_emulator import EmulatorConfig, start_in_thread
 
     def kid_after_enabling() -> tuple[str, str]:
         from .clients import Clients

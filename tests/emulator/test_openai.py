@@ -13,8 +13,8 @@ import openai
 import pytest
 from azure.identity import get_bearer_token_provider
 
-from keyless.emulator.entra.tokens import issue
-from keyless.emulator.scenarios import add_tenant
+from keyless_emulator.entra.tokens import issue
+from keyless_emulator.scenarios import add_tenant
 
 GROUP, ACCOUNT, DEPLOYMENT = "myResourceGroup", "myOpenAIAccount", "gpt-4o-mini"
 OPENAI_USER = "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd"
@@ -349,7 +349,7 @@ def test_workload_identity_of_the_article_reaches_the_model(clients, endpoint, f
     Cognitive Services OpenAI User on the account."""
     from azure.identity import WorkloadIdentityCredential
 
-    from keyless.emulator.kubernetes.tokens import mint
+    from keyless_emulator.kubernetes.tokens import mint
 
     from .test_oidc import CLUSTER, RG, enable_oidc
 
@@ -414,8 +414,8 @@ def _deployment(account: str = "a") -> dict:
 
 
 def test_completion_is_a_function_of_deployment_and_request():
-    from keyless.emulator.openai.completion import chat_completion
-    from keyless.emulator.openai.models import parse_chat_request
+    from keyless_emulator.openai.completion import chat_completion
+    from keyless_emulator.openai.models import parse_chat_request
 
     request = parse_chat_request({"messages": PRODUCT_PROMPT})
     first, again = chat_completion(_deployment(), request, 1), chat_completion(_deployment(), request, 2)
@@ -425,7 +425,7 @@ def test_completion_is_a_function_of_deployment_and_request():
 
 
 def test_tokens_are_counted_from_words():
-    from keyless.emulator.openai.completion import count_tokens
+    from keyless_emulator.openai.completion import count_tokens
 
     assert (count_tokens(""), count_tokens("one"), count_tokens("one two three")) == (0, 2, 4)
 
@@ -439,8 +439,8 @@ def test_tokens_are_counted_from_words():
     ({}, "messages"),
 ])
 def test_request_validation_names_the_parameter(body, param):
-    from keyless.emulator.openai.errors import InvalidRequest
-    from keyless.emulator.openai.models import parse_chat_request
+    from keyless_emulator.openai.errors import InvalidRequest
+    from keyless_emulator.openai.models import parse_chat_request
 
     with pytest.raises(InvalidRequest) as e:
         parse_chat_request(body)

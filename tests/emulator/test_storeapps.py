@@ -10,8 +10,8 @@ import time
 import pytest
 import requests
 
-from keyless.emulator.storeapps import app_for_image
-from keyless.emulator.storeapps.pod_runtime import resolve_url
+from keyless_emulator.storeapps import app_for_image
+from keyless_emulator.storeapps.pod_runtime import resolve_url
 
 
 def free_port() -> int:
@@ -23,7 +23,7 @@ def free_port() -> int:
 def start_app(app: str, env: dict[str, str], tmp_path) -> tuple[subprocess.Popen, str]:
     port = free_port()
     out = open(tmp_path / f"{app}.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", f"keyless.emulator.storeapps.{app}", "--port", str(port)],
+    proc = subprocess.Popen([sys.executable, "-m", f"keyless_emulator.storeapps.{app}", "--port", str(port)],
                             env={"PATH": "", "HOME": str(tmp_path), "PYTHONUNBUFFERED": "1", **env},
                             stdout=out, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 20
@@ -83,7 +83,7 @@ def test_service_names_resolve_through_the_service_map(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("target", [("169.254.169.254", 80), ("login.microsoftonline.com", 443), ("10.0.0.1", 443)])
 def test_app_processes_cannot_reach_beyond_loopback(target):
-    code = ("from keyless.emulator.storeapps.pod_runtime import guard_loopback\n"
+    code = ("from keyless_emulator.storeapps.pod_runtime import guard_loopback\n"
             "guard_loopback()\nimport socket\n"
             f"try:\n    socket.create_connection({target!r}, timeout=1)\nexcept OSError as e:\n    print(e)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30).stdout
@@ -189,7 +189,7 @@ def test_an_app_ends_when_its_kubelet_dies(tmp_path):
 
     port = free_port()
     launcher = ("import subprocess, sys, time\n"
-                f"p = subprocess.Popen([sys.executable, '-m', 'keyless.emulator.storeapps.ai_service', '--port', '{port}'],"
+                f"p = subprocess.Popen([sys.executable, '-m', 'keyless_emulator.storeapps.ai_service', '--port', '{port}'],"
                 " stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
                 "print(p.pid, flush=True)\ntime.sleep(120)\n")
     parent = subprocess.Popen([sys.executable, "-c", launcher], stdout=subprocess.PIPE, text=True)

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from keyless.emulator.kubernetes.webhook import (AdmissionDenied, WebhookConfig, WorkloadIdentityWebhook, mutate_pod,
+from keyless_emulator.kubernetes.webhook import (AdmissionDenied, WebhookConfig, WorkloadIdentityWebhook, mutate_pod,
                                                  selects)
 
 TENANT = "11111111-1111-1111-1111-111111111111"

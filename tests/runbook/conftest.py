@@ -6,10 +6,8 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
-import requests
-
 import keyless
-from keyless.emulator import EmulatorConfig, InProcessEmulator, start_in_thread
+from keyless_emulator import ControlClient, EmulatorConfig, InProcessEmulator, start_in_thread
 
 
 @pytest.fixture(scope="session")
@@ -20,44 +18,26 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessEmul
     emu.stop()
 
 
-class Admin:
-    """The emulator's control API (reset, request log, faults, snapshot)."""
+class Admin(ControlClient):
+    """The emulator's control API, with the shorthand the runbook tests use."""
 
-    def __init__(self, info: Any):
-        self.info = info
-
-    def __call__(self, method: str, path: str, body: Any = None) -> Any:
-        r = requests.request(method, self.info.url + "/_emulator" + path, json=body, verify=self.info.ca_cert,
-                             headers={"x-emulator-admin-key": self.info.admin_key}, timeout=30)
-        r.raise_for_status()
-        return r.json() if r.content else None
-
-    def requests(self) -> list[dict[str, Any]]:
+    def requests(self, since: int | None = None) -> list[dict[str, Any]]:
         """What clients sent (the control API's own calls left out)."""
-        return [r for r in self("GET", "/requests")["requests"] if not r["path"].startswith("/_emulator")]
+        return self.client_requests(since)
 
     def mutating(self) -> list[str]:
-        return [f"{r['method']} {r['path']}" for r in self.requests() if r["mutating"]]
-
-    def clear_requests(self) -> None:
-        self("DELETE", "/requests")
-
-    def faults(self, *faults: dict[str, Any]) -> None:
-        self("PUT", "/faults", {"faults": list(faults)})
+        return self.mutating_requests()
 
 
 @pytest.fixture
 def admin(emulator: InProcessEmulator) -> Admin:
-    return Admin(emulator.info)
+    info = emulator.info
+    return Admin(info.url, info.ca_cert, info.admin_key)
 
 
 @pytest.fixture
 def fresh(emulator: InProcessEmulator, admin: Admin) -> InProcessEmulator:
-    admin("POST", "/reset", {"scenario": "before-you-begin"})
-    admin("PUT", "/latency", {"profile": "instant"})
-    admin("PUT", "/settings", {"federation_propagation_seconds": 0, "role_propagation_seconds": 0})
-    admin("DELETE", "/faults")
-    admin.clear_requests()
+    admin.quiet()
     return emulator
 
 

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-import requests
 
-from keyless.emulator import attach, stop
+
+from keyless_emulator import ControlClient, attach, stop
 from secretscan import assert_no_secret, emulator_secrets, pod_logs
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -89,7 +89,7 @@ def test_only_runs_the_named_notebooks_and_reuses_the_emulator(tmp_path, home):
     assert [n["name"] for n in json.loads((tmp_path / "b" / "report.json").read_text())["notebooks"]] == [
         "00-before-you-begin"]
     info = attach(home)
-    health = requests.get(info.url + "/_emulator/health", verify=info.ca_cert, timeout=5).json()
+    health = ControlClient.of(info).health()
     assert health["scenario"] == "before-you-begin"
 
 

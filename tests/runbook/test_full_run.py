@@ -95,7 +95,7 @@ def test_the_article_end_to_end_then_a_rerun_sends_no_mutating_request(rb, admin
     secrets = emulator_secrets(rb.clients.emulator)
     shown = "\n".join(repr(r) + r._repr_html_() for r in rb.results)
     assert not text_findings("the step results", shown, secrets)
-    assert not text_findings("the request log", json.dumps(admin("GET", "/requests")), secrets)
+    assert not text_findings("the request log", json.dumps(admin.call("GET", "/requests")), secrets)
     assert_no_secret([rb.params.home / "state", *pod_logs(Path(rb.clients.emulator.home))], secrets) >= 1
 
     admin.clear_requests()
@@ -146,15 +146,15 @@ def test_missing_role_is_diagnosed_after_a_bounded_wait(rb):
 
 @pytest.mark.slow
 def test_clean_up_returns_to_the_scenarios_start_and_is_safe_twice(rb, admin):
-    start = admin("GET", "/snapshot")
+    start = admin.snapshot()
     run_main(rb)
     assert rb.verify().ok
     plan = rb.plan_clean_up()
     assert plan.status == "planned" and len(plan.values) == 6, repr(plan)
-    assert admin("GET", "/snapshot")["resources"] != start["resources"]  # the dry run changed nothing yet
+    assert admin.snapshot()["resources"] != start["resources"]  # the dry run changed nothing yet
     done = rb.clean_up()
     assert done.ok, repr(done)
-    assert normalise(admin("GET", "/snapshot")) == normalise(start)
+    assert normalise(admin.snapshot()) == normalise(start)
     admin.clear_requests()
     twice = keyless.init(rb.params, emulator=rb.clients.emulator).clean_up()
     assert twice.status == "ok" and "nothing to clean up" in twice.summary
@@ -162,26 +162,26 @@ def test_clean_up_returns_to_the_scenarios_start_and_is_safe_twice(rb, admin):
 
 
 def test_clean_up_after_a_failed_run_removes_what_was_made(rb, admin):
-    start = admin("GET", "/snapshot")
+    start = admin.snapshot()
     rb.discover()
     rb.create_managed_identity()
     admin.faults({"route": "federatedIdentityCredentials", "method": "PUT", "status": 400, "code": "BadRequest"})
     rb.enable_workload_identity()
     failed = rb.create_federated_credential()
     assert failed.status == "failed"
-    admin("DELETE", "/faults")
+    admin.faults()
     # the identity vanished behind the runbook's back: clean-up still completes
     rb.clients.msi.user_assigned_identities.delete("myResourceGroup", "myIdentity")
     done = rb.clean_up()
     assert done.ok, repr(done)
     # ARM answers a DELETE of something already gone with 204, so it counts as removed either way
     assert [(c.name, c.detail in ("deleted", "absent")) for c in done.checks][0] == ("managed identity myIdentity", True)
-    assert normalise(admin("GET", "/snapshot")) == normalise(start)
+    assert normalise(admin.snapshot()) == normalise(start)
 
 
 @pytest.mark.slow
 def test_verify_waits_for_role_propagation_and_says_so(rb, admin, capsys):
-    admin("PUT", "/settings", {"role_propagation_seconds": 3})
+    admin.settings(role_propagation_seconds=3)
     run_main(rb)
     started = __import__("time").monotonic()
     check = rb.verify(timeout=30)
@@ -193,7 +193,7 @@ def test_verify_waits_for_role_propagation_and_says_so(rb, admin, capsys):
 
 @pytest.mark.slow
 def test_verify_gives_up_in_bounded_time_with_a_diagnosis(rb, admin):
-    admin("PUT", "/settings", {"role_propagation_seconds": 600})
+    admin.settings(role_propagation_seconds=600)
     run_main(rb)
     started = __import__("time").monotonic()
     check = rb.verify(timeout=4)

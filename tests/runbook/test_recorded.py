@@ -17,11 +17,11 @@ from typing import Iterator
 import nbformat
 import pytest
 
-from keyless.emulator import EmulatorConfig, InProcessEmulator, start_in_thread
+from keyless_emulator import ControlClient, EmulatorConfig, InProcessEmulator, start_in_thread
 from keyless.recording import INJECTED_TAG, WIDGET_VIEW, compared_cells, exclusion_reason, ignored, tags
 from secretscan import assert_no_secret, emulator_secrets, pod_logs, text_findings
 
-from .conftest import Admin
+
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -83,7 +83,7 @@ def test_committed_notebooks_replay_identically_in_file_order(replay_emulator, c
     logs = pod_logs(home)
     assert logs and len(list((home / "state").glob("*.json"))) == 1
     assert_no_secret([*BOOKS, home / "state", Path(replay_emulator.info.log_file), *logs], secrets)
-    requests_log = json.dumps(Admin(replay_emulator.info)("GET", "/requests"))
+    requests_log = json.dumps(ControlClient.of(replay_emulator.info).request_log())
     assert not text_findings("the emulator's request log", requests_log, secrets)
 
 

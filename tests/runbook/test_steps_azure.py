@@ -227,7 +227,7 @@ def test_a_slow_cluster_update_reports_progress_and_follows_the_servers_retry_af
 
     from keyless.steps import enable_workload_identity
     rb.discover()
-    admin("PUT", "/latency", {"profile": "realistic", "factor": 0.03})
+    admin.latency("realistic", 0.03)
     messages: list[tuple[str, bool]] = []
     started = time.monotonic()
     r = enable_workload_identity(rb.clients, rb.params, rb.state,

@@ -1,21 +1,4 @@
-"""keyless.emulator — an offline twin of the Azure and AKS pieces of the procedure.
+"""`python -m keyless.emulator ...` is kept as an alias of `python -m keyless_emulator ...`.
 
-Public API (the rest of keyless uses only this):
-
-- `EmulatorConfig`: where it listens, its data folder, scenario, seed, latency profile.
-- `start_in_thread(config)`: serve from this process (tests, notebooks); returns an
-  `InProcessEmulator` with `.info` and `.stop()`.
-- `start_background(config)`: start `serve` as a detached process; returns `EmulatorInfo`.
-- `attach(home)`: the running emulator of a data folder, as `EmulatorInfo`.
-- `stop(home)`: stop the background emulator.
-- `EmulatorInfo`: url, CA files, tenant/subscription/operator credentials, admin key; `.env()`.
-
-This package imports nothing from the rest of keyless (checked by tests/test_layers.py).
+The emulator is its own top-level package (`keyless_emulator`); import it from there.
 """
-from .config import EmulatorConfig, default_home
-from .process import attach, start_background, stop
-from .runtime import EmulatorInfo, EmulatorNotRunning
-from .server import InProcessEmulator, start_in_thread
-
-__all__ = ["EmulatorConfig", "EmulatorInfo", "EmulatorNotRunning", "InProcessEmulator", "attach", "default_home",
-           "start_background", "start_in_thread", "stop"]

@@ -1,5 +1,1 @@
-import sys
-
-from .cli import main
-
-sys.exit(main())
+from keyless_emulator.cli import run; run()  # noqa: E702 - the alias: `python -m keyless.emulator` runs keyless_emulator

@@ -9,7 +9,7 @@ from typing import Any, Callable, Iterator
 import pytest
 import requests
 
-from keyless.emulator import EmulatorConfig, InProcessEmulator, start_in_thread
+from keyless_emulator import EmulatorConfig, InProcessEmulator, start_in_thread
 
 
 _shared: dict[str, InProcessEmulator] = {}

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from keyless.emulator.kubelet.network import _still_serving
+from keyless_emulator.kubelet.network import _still_serving
 
 
 class _Pods:

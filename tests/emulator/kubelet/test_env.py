@@ -5,7 +5,7 @@ import base64
 
 import pytest
 
-from keyless.emulator.kubelet.env import ContainerConfigError, resolve_env
+from keyless_emulator.kubelet.env import ContainerConfigError, resolve_env
 
 POD = {"metadata": {"name": "ai-service-abc", "namespace": "shop", "uid": "u-1", "labels": {"app": "ai"}},
        "spec": {"nodeName": "node-1", "serviceAccountName": "sa"}, "status": {"podIP": "10.244.0.7"}}

@@ -4,7 +4,7 @@ from __future__ import annotations
 import psutil
 import pytest
 
-from keyless.emulator import EmulatorConfig, start_in_thread
+from keyless_emulator import EmulatorConfig, start_in_thread
 
 from .conftest import Cluster, wait_for
 

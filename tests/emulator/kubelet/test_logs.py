@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from keyless.emulator.kubelet.logs import ContainerLogs
+from keyless_emulator.kubelet.logs import ContainerLogs
 
 KEY = ("cluster", "default", "pod", "c")
 CRI = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z (stdout|stderr) F (.*)$")

@@ -249,7 +249,7 @@ def _core(cluster):
     import yaml
     from kubernetes import client, config
 
-    from keyless.emulator import clusters
+    from keyless_emulator import clusters
 
     doc = cluster.store.cluster.doc
     api = config.new_client_from_config_dict(yaml.safe_load(clusters.kubeconfig(cluster.emulator.backend, doc)))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import asyncio
 
-from keyless.emulator.kubelet.probes import ready
+from keyless_emulator.kubelet.probes import ready
 
 
 async def _server(status_line: bytes):

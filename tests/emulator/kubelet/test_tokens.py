@@ -5,7 +5,7 @@ import jwt
 import pytest
 import requests
 
-from keyless.emulator.kubernetes.tokens import DEFAULT_ISSUER, mint
+from keyless_emulator.kubernetes.tokens import DEFAULT_ISSUER, mint
 
 SA = {"metadata": {"name": "ai-service-account", "uid": "sa-uid"}}
 POD = {"metadata": {"name": "ai-service-abc", "uid": "pod-uid"}}
@@ -24,7 +24,7 @@ def _enable_oidc(fresh):
 
 
 def test_token_of_an_oidc_cluster_verifies_against_the_issuer_jwks(fresh):
-    from keyless.emulator import clusters
+    from keyless_emulator import clusters
 
     doc = _enable_oidc(fresh)
     minted = mint(fresh.backend, doc, namespace="default", service_account=SA, pod=POD, node=NODE,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from keyless.emulator.kubelet.volumes import PodVolumes, VolumeError, remap
+from keyless_emulator.kubelet.volumes import PodVolumes, VolumeError, remap
 
 
 @dataclass

@@ -11,7 +11,7 @@ from typing import Any, Callable
 import pytest
 from kubernetes import client, config
 
-from keyless.emulator import InProcessEmulator, clusters
+from keyless_emulator import InProcessEmulator, clusters
 
 KUBECTL = Path(sys.executable).parent / "kubectl"
 

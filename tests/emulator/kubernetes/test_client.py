@@ -11,7 +11,7 @@ import requests
 from kubernetes import client, watch
 from kubernetes.client.rest import ApiException
 
-from keyless.emulator import clusters
+from keyless_emulator import clusters
 
 NS = "default"
 

@@ -8,9 +8,9 @@ import re
 
 import pytest
 
-from keyless.emulator.kubernetes import errors
-from keyless.emulator.kubernetes.controllers import ControllerManager
-from keyless.emulator.kubernetes.store import ClusterStore
+from keyless_emulator.kubernetes import errors
+from keyless_emulator.kubernetes.controllers import ControllerManager
+from keyless_emulator.kubernetes.store import ClusterStore
 
 NS = "default"
 
@@ -300,7 +300,7 @@ def test_pod_spec_updates_other_than_images_are_forbidden(bare):
 def test_a_watch_from_a_resource_version_older_than_the_history_gets_410(section, store, monkeypatch):
     import asyncio
 
-    from keyless.emulator.kubernetes import kinds, watch
+    from keyless_emulator.kubernetes import kinds, watch
 
     monkeypatch.setattr(section, "watch_history", 3)
     small = ClusterStore(section, store.cluster_key)
@@ -321,7 +321,7 @@ def test_a_watch_from_a_resource_version_older_than_the_history_gets_410(section
 
 
 def test_events_are_capped_keeping_the_newest(bare, monkeypatch):
-    from keyless.emulator.kubernetes import store as store_module
+    from keyless_emulator.kubernetes import store as store_module
 
     monkeypatch.setattr(store_module, "MAX_EVENTS", 5)
     sa = bare.get("serviceaccounts", NS, "default")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from keyless.emulator.kubernetes.patch import PatchError, json_patch, merge_patch, strategic_merge
+from keyless_emulator.kubernetes.patch import PatchError, json_patch, merge_patch, strategic_merge
 
 
 def test_set_element_order_reorders_and_is_not_stored():

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from keyless.emulator.kubernetes import protobuf
+from keyless_emulator.kubernetes import protobuf
 
 
 def _key(number: int, wire: int) -> bytes:

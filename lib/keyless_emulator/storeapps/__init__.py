@@ -3,7 +3,7 @@ local processes: `ai_service` (FastAPI, port 5001), `product_service` (3002) and
 (8081). They behave like the published images at the HTTP level (endpoints, bodies, error texts,
 log lines) but share no code with them.
 
-Each runs as `python -m keyless.emulator.storeapps.<app> --port N`: the kubelet gives it a free
+Each runs as `python -m keyless_emulator.storeapps.<app> --port N`: the kubelet gives it a free
 local port for the container port. Inside, `pod_runtime` keeps every connection on loopback and
 resolves in-cluster service names (`http://ai-service:5001/`) through the service map the kubelet
 maintains.

@@ -88,7 +88,7 @@ def read(home: Path | None = None) -> EmulatorInfo:
         data = json.loads(path.read_text())
     except FileNotFoundError:
         raise EmulatorNotRunning(f"no emulator runtime file at {path}; start one with "
-                                 "`python -m keyless.emulator start`") from None
+                                 "`python -m keyless_emulator start`") from None
     except ValueError as e:
         raise EmulatorNotRunning(f"the runtime file {path} is unreadable ({e}); stop and start the emulator") from None
     return EmulatorInfo(**{k: data.get(k) for k in EmulatorInfo.__dataclass_fields__})  # type: ignore[arg-type]

@@ -2,7 +2,7 @@
 
 A `PodWorker` lives on the kubelet's event loop from the moment a scheduled pod appears until it
 is deleted. Each container of a known store image runs as
-`python -m keyless.emulator.storeapps.<app> <container args> --port <local port>` with the pod's
+`python -m keyless_emulator.storeapps.<app> <container args> --port <local port>` with the pod's
 resolved environment (the container's `command` is not run: nothing from a pod spec is ever
 executed on this machine); any other image is an "idle container" (Running and Ready, nothing
 runs). A process that exits is restarted with back-off (CrashLoopBackOff), its previous log kept.
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 IMAGE_SIZE = 58_213_117
 # The folder holding the `keyless` package, so the apps import it even from a checkout that is not installed.
-PACKAGE_ROOT = str(Path(__file__).resolve().parents[3])
+PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])  # the folder holding keyless_emulator
 
 
 @dataclass
@@ -220,7 +220,7 @@ class PodWorker:
         if run.local_port is None:
             run.local_port = free_port()
         key = self.log_key(state.name)
-        args = [self.settings.python, "-m", f"keyless.emulator.storeapps.{app}",
+        args = [self.settings.python, "-m", f"keyless_emulator.storeapps.{app}",
                 *[str(a) for a in run.spec.get("args") or []], "--port", str(run.local_port)]
         logs = self.kubelet.logs
         run.process = ContainerProcess(args, env, str(self.root), lambda line, stream: logs.write(key, line, stream))

@@ -1,4 +1,4 @@
-"""`python -m keyless.emulator serve|start|stop|status|env`."""
+"""`python -m keyless_emulator serve|start|stop|status|env`."""
 from __future__ import annotations
 
 import argparse
@@ -33,7 +33,7 @@ def _add_server_options(p: argparse.ArgumentParser) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m keyless.emulator",
+    parser = argparse.ArgumentParser(prog="python -m keyless_emulator",
                                      description="The offline Azure + AKS emulator of keyless.")
     parser.add_argument("--home", help="data folder (default $KEYLESS_HOME or ./.keyless)")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"keyless emulator running at {info.url} (pid {info.pid}, scenario {info.scenario}) "
               f"in {time.monotonic() - started:.2f}s")
         print(f"runtime file: {runtime.runtime_path(home)}")
-        print("point your tools at it with:  eval \"$(python -m keyless.emulator env)\"")
+        print("point your tools at it with:  eval \"$(python -m keyless_emulator env)\"")
         return 0
     if args.command == "stop":
         stopped = process.stop(home)
@@ -93,3 +93,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"export {k}={shlex.quote(v)}")
         return 0
     return 2
+
+
+def run() -> None:
+    """Entry point of `python -m keyless_emulator` (and of its alias `python -m keyless.emulator`)."""
+    sys.exit(main())

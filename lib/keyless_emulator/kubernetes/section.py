@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from ..backend import Backend
     from ..state import EmulatorState
 
-log = logging.getLogger("keyless.emulator.kubernetes")
+log = logging.getLogger("keyless_emulator.kubernetes")
 
 Resolver = Callable[[str, str, str, str], "str | None"]
 LogProvider = Callable[[str, str, str, str, bool], "Path | None"]

@@ -18,7 +18,7 @@ from .logs import ContainerLogs
 from .network import Network
 from .pods import KubeletSettings, PodWorker
 
-log = logging.getLogger("keyless.emulator.kubelet")
+log = logging.getLogger("keyless_emulator.kubelet")
 POD_CIDR_PREFIX = "10.244.0."
 JANITOR_PERIOD = 2.0
 

@@ -39,7 +39,7 @@ from .admission import AdmissionRequest, ClusterContext
 if TYPE_CHECKING:
     from .section import KubernetesSection
 
-log = logging.getLogger("keyless.emulator.kubernetes")
+log = logging.getLogger("keyless_emulator.kubernetes")
 
 HISTORY = 10000
 MAX_EVENTS = 2000

@@ -20,7 +20,7 @@ def start_background(config: EmulatorConfig, timeout: float = 30.0) -> runtime.E
     except runtime.EmulatorNotRunning:
         pass
     config.home.mkdir(parents=True, exist_ok=True)
-    args = [sys.executable, "-m", "keyless.emulator", "serve", "--home", str(config.home), "--host", config.host,
+    args = [sys.executable, "-m", "keyless_emulator", "serve", "--home", str(config.home), "--host", config.host,
             "--port", str(config.port), "--scenario", config.scenario, "--seed", config.seed,
             "--latency", config.latency, "--latency-factor", str(config.latency_factor)]
     if not config.deterministic:
@@ -51,7 +51,7 @@ def attach(home: Path | None = None) -> runtime.EmulatorInfo:
     info = runtime.read(home)
     if not runtime.pid_alive(info.pid):
         raise runtime.EmulatorNotRunning(f"the runtime file names process {info.pid}, which is gone; start the "
-                                         "emulator again with `python -m keyless.emulator start`")
+                                         "emulator again with `python -m keyless_emulator start`")
     if runtime.health(info.url, info.ca_cert) is None:
         raise runtime.EmulatorNotRunning(f"the emulator at {info.url} does not answer; see {info.log_file}")
     return info

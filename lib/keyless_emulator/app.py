@@ -35,8 +35,8 @@ from .openai import security as openai_security
 from .openai.routes import ROUTES as OPENAI_ROUTES
 from .routing import AUTH_ARM, AUTH_CONTROL, AUTH_KUBERNETES, AUTH_NONE, AUTH_OPENAI, AUTH_OWN, Route, Router
 
-log = logging.getLogger("keyless.emulator")
-access_log = logging.getLogger("keyless.emulator.access")
+log = logging.getLogger("keyless_emulator")
+access_log = logging.getLogger("keyless_emulator.access")
 
 
 def all_routes() -> list[Route]:

@@ -21,7 +21,7 @@ from .config import EmulatorConfig
 from .scenarios import default_operator, load_scenario
 from .tls import ensure_tls
 
-log = logging.getLogger("keyless.emulator")
+log = logging.getLogger("keyless_emulator")
 
 
 def _install_sections(backend: Backend) -> None:

@@ -23,7 +23,7 @@ from .section import KubernetesSection
 if TYPE_CHECKING:
     from ..backend import Backend
 
-log = logging.getLogger("keyless.emulator.kubernetes")
+log = logging.getLogger("keyless_emulator.kubernetes")
 
 
 def section_of(backend: "Backend") -> KubernetesSection:
