@@ -5,14 +5,15 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: help venv lint test test-fast run lab emulator-start emulator-stop record bench clean
+.PHONY: help venv lint test test-fast run lab emulator-start emulator-stop notebooks record bench clean
 
 help:
 	@echo "make run    - set up, start the offline emulator and run the whole runbook against it"
 	@echo "make test   - set up, check the layers, and run the whole test suite (unit, emulator, kubectl, notebooks)"
 	@echo "make lint   - check the layers declared in pyproject.toml (import-linter)"
 	@echo "make lab    - start the emulator and JupyterLab on notebooks/"
-	@echo "make record - re-record the notebooks' outputs from the deterministic emulator"
+	@echo "make notebooks - write notebooks/*.ipynb from their text sources notebooks/*.md (keeps recorded outputs)"
+	@echo "make record - write the notebooks from their text sources, then re-record their outputs"
 	@echo "make bench  - run the benchmark scripts under benchmarks/"
 
 $(STAMP): pyproject.toml
@@ -45,7 +46,10 @@ emulator-start: venv
 emulator-stop: venv
 	$(PY) -m keyless_emulator stop
 
-record: venv
+notebooks: venv
+	$(PY) -m keyless.authoring
+
+record: notebooks
 	$(PY) -m keyless record
 
 bench: venv

@@ -169,6 +169,30 @@ class Parameters:
 NAMES = tuple(f.name for f in fields(Parameters))
 _TYPES = {f.name: f.type for f in fields(Parameters)}
 
+# What each parameter means, in the words the notebooks' parameters cell shows beside its default
+# (keyless.authoring generates that cell from Parameters' defaults and these lines).
+MEANINGS: dict[str, str] = {
+    "target": "emulator (offline, no subscription needed) or azure",
+    "resource_group": "the prerequisite article's resource group",
+    "cluster": "empty: the only AKS cluster in the resource group",
+    "openai_account": "empty: the only Azure OpenAI account in the resource group",
+    "openai_deployment": "empty: the only model deployment of that account",
+    "identity": "the user-assigned managed identity to create",
+    "federated_credential": "the federated identity credential to create",
+    "namespace": "the Kubernetes namespace of ai-service",
+    "service_account": "the Kubernetes ServiceAccount to create",
+    "app": "the Deployment to redeploy",
+    "store_admin_service": "the Service that exposes the store admin site",
+    "location": "empty: the resource group's location",
+    "subscription": "empty: the only (or default) subscription you can see",
+    "cloud": "AzureCloud, AzureUSGovernment or AzureChinaCloud",
+    "data_dir": "empty: $KEYLESS_HOME, else the nearest .keyless folder here or above (state, emulator)",
+    "rollout_timeout": "seconds to wait for the ai-service rollout",
+    "verify_timeout": "seconds to wait for a generated description",
+    "restore_deployment": "clean-up puts the original ai-service Deployment back",
+    "dry_run": "clean-up only lists what it would remove",
+}
+
 
 def _looks_secret(name: str) -> bool:
     lowered = name.lower()

@@ -222,49 +222,6 @@ EXPECTED = ["00-before-you-begin", "01-enable-workload-identity", "02-create-man
             "99-clean-up"]
 
 
-def generator():
-    """notebooks/build.py as a module (it is a script, not part of the package)."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("notebooks_build", NOTEBOOKS / "build.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_notebooks_are_the_articles_sections_with_the_generators_sources():
-    """Sources, cell ids, cell metadata and notebook metadata exactly as build.py writes them;
-    outputs (recorded by `python -m keyless record`) are allowed."""
-    assert sorted(p.stem for p in NOTEBOOKS.glob("*.ipynb")) == EXPECTED
-    generated = generator().generated()
-    assert sorted(generated) == EXPECTED
-    for stem, want in generated.items():
-        have = nbformat.read(NOTEBOOKS / f"{stem}.ipynb", as_version=4)
-        assert have.metadata == want.metadata, stem
-        assert [(c.id, c.cell_type, c.source, c.metadata) for c in have.cells] == \
-               [(c.id, c.cell_type, c.source, c.metadata) for c in want.cells], f"{stem}: run notebooks/build.py"
-
-
-def test_rebuilding_keeps_the_recorded_outputs():
-    before = {p.name: p.read_text() for p in NOTEBOOKS.glob("*.ipynb")}
-    subprocess.run([sys.executable, str(NOTEBOOKS / "build.py")], check=True, capture_output=True)
-    assert {p.name: p.read_text() for p in NOTEBOOKS.glob("*.ipynb")} == before, "run notebooks/build.py"
-
-
-def test_a_changed_cell_loses_its_recorded_outputs_and_clearing_is_explicit():
-    from keyless.recording import keep_outputs
-
-    build = generator()
-    recorded = nbformat.read(NOTEBOOKS / "02-create-managed-identity.ipynb", as_version=4)
-    fresh = build.generated()["02-create-managed-identity"]
-    assert keep_outputs(fresh, recorded).cells == recorded.cells
-    fresh.cells[-1].source += "  # changed"
-    kept = keep_outputs(fresh, recorded)
-    assert kept.cells[-1].outputs == [] and kept.cells[-1].execution_count is None
-    assert kept.cells[3].outputs == recorded.cells[3].outputs
-    assert all(c.get("outputs", []) == [] for c in build.generated()["02-create-managed-identity"].cells)
-
-
 @pytest.mark.parametrize("stem", EXPECTED)
 def test_each_notebook_has_one_parameters_cell_stable_ids_and_python3(stem):
     nb = nbformat.read(NOTEBOOKS / f"{stem}.ipynb", as_version=4)
