@@ -1,6 +1,6 @@
-"""The committed notebooks carry their expected outputs: sources exactly as notebooks/build.py
-writes them, plus the outputs and execution counts of one headless run on the deterministic
-emulator (`python -m keyless record`). nbval replays them and compares every output.
+"""The committed notebooks carry their expected outputs: sources exactly as keyless.authoring
+writes them from their text sources, plus the outputs and execution counts of one headless run on
+the deterministic emulator (`python -m keyless record`). nbval replays them and compares every output.
 
 Only what a reader should see is kept: no papermill metadata, no injected-parameters cell, no
 execution timestamps, no widget state, the generator's notebook metadata (kernelspec `python3`).
@@ -10,12 +10,17 @@ from __future__ import annotations
 import configparser
 import copy
 import re
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
 INJECTED_TAG = "injected-parameters"
 VOLATILE_CELL_METADATA = ("papermill", "execution", "collapsed", "scrolled")
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+# nbval's sanitizers (--nbval-sanitize-with), package data next to this module: the replay test hands
+# this file to nbval, and `record` leaves a notebook alone when only these fields would change.
+SANITIZE_CONFIG: Traversable = files("keyless") / "sanitize.cfg"
 
 
 class RecordingError(RuntimeError):
@@ -26,12 +31,12 @@ def tags(cell: Any) -> list[str]:
     return list(cell.get("metadata", {}).get("tags", []))
 
 
-def sanitizers(cfg: Path | None) -> list[tuple[re.Pattern[str], str]]:
+def sanitizers(cfg: Traversable | None) -> list[tuple[re.Pattern[str], str]]:
     """The (regex, replacement) pairs of an nbval sanitize file (none if there is no file)."""
-    if cfg is None or not Path(cfg).exists():
+    if cfg is None or not cfg.is_file():
         return []
     parser = configparser.ConfigParser()
-    parser.read(cfg)
+    parser.read_string(cfg.read_text())
     return [(re.compile(parser[s]["regex"]), parser[s]["replace"]) for s in parser.sections()]
 
 
@@ -42,7 +47,7 @@ def sanitize(text: str, subs: list[tuple[re.Pattern[str], str]]) -> str:
 
 
 def write(nb: Any, path: Path, subs: list[tuple[re.Pattern[str], str]] = ()) -> bool:
-    """Write the notebook the one way build.py and record do (stable bytes); True if it changed.
+    """Write the notebook the one way keyless.authoring and record do (stable bytes); True if it changed.
     A notebook that differs from the file only where `subs` (nbval's sanitizers) apply is not
     rewritten, so re-recording does not churn ports into the diff."""
     import nbformat

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from .params import Parameters
+from .recording import SANITIZE_CONFIG
 from .report import NotebookRun, RunReport
 
 KERNEL = "python3"
@@ -148,7 +149,7 @@ def run(params: Parameters, out: Path, only: Iterable[str] = (), reset: bool = T
 
 
 # nbval's sanitizers: a notebook whose new recording differs only there is left as committed
-SANITIZERS = Path(__file__).resolve().parents[2] / "tests" / "runbook" / "sanitize.cfg"
+SANITIZERS = SANITIZE_CONFIG
 
 
 def record(params: Parameters, folder: Path | None = None, echo: Any = print) -> RunReport:

@@ -1,6 +1,7 @@
 """The committed notebooks (notebooks/*.ipynb) carry the outputs recorded on the deterministic
 emulator (`make record`). nbval replays them strictly (`--nbval`), in file order, against a
-fresh emulator and compares every cell's outputs through tests/runbook/sanitize.cfg: a change
+fresh emulator and compares every cell's outputs through the library's sanitize file
+(keyless.recording.SANITIZE_CONFIG, the one `python -m keyless record` reads too): a change
 that re-recording would bring fails here. The recordings are also clean to review (no papermill
 or timing metadata, one kernelspec, the generator's cell ids) and hold no secret."""
 from __future__ import annotations
@@ -11,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+from importlib.resources import as_file
 from pathlib import Path
 from typing import Iterator
 
@@ -18,7 +20,8 @@ import nbformat
 import pytest
 
 from keyless_emulator import ControlClient, EmulatorConfig, InProcessEmulator, start_in_thread
-from keyless.recording import INJECTED_TAG, WIDGET_VIEW, compared_cells, exclusion_reason, ignored, tags
+from keyless.recording import (INJECTED_TAG, SANITIZE_CONFIG, WIDGET_VIEW, compared_cells, exclusion_reason, ignored,
+                               tags)
 from secretscan import assert_no_secret, emulator_secrets, pod_logs, text_findings
 
 
@@ -27,7 +30,6 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 BOOKS = sorted(NOTEBOOKS.glob("*.ipynb"))          # file order: 00 ... 05, 99
-SANITIZE = HERE / "sanitize.cfg"
 MIN_COMPARED = 0.80
 
 
@@ -57,9 +59,11 @@ def replay_emulator(tmp_path: Path) -> Iterator[InProcessEmulator]:
 def nbval(home: Path, *books: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KEYLESS_")}
     env.update(KEYLESS_HOME=str(home), KEYLESS_HEADLESS="1")
-    return subprocess.run([sys.executable, "-m", "pytest", "--nbval", "--nbval-current-env", "--nbval-sanitize-with",
-                           str(SANITIZE), "-v", "-p", "no:cacheprovider", *map(str, books)],
-                          env=env, cwd=ROOT, capture_output=True, text=True, timeout=900)
+    with as_file(SANITIZE_CONFIG) as sanitize:
+        return subprocess.run([sys.executable, "-m", "pytest", "--nbval", "--nbval-current-env",
+                               "--nbval-sanitize-with", str(sanitize), "-v", "-p", "no:cacheprovider",
+                               *map(str, books)],
+                              env=env, cwd=ROOT, capture_output=True, text=True, timeout=900)
 
 
 @pytest.mark.slow
@@ -195,8 +199,9 @@ def test_a_cell_excluded_from_comparison_says_why():
 def test_every_sanitizer_is_explained_and_matches_a_recorded_output():
     """The sanitize file only covers what truly varies, so each entry must be in use and commented."""
     config = configparser.ConfigParser()
-    config.read(SANITIZE)
-    lines = SANITIZE.read_text().splitlines()
+    text = SANITIZE_CONFIG.read_text()
+    config.read_string(text)
+    lines = text.splitlines()
     recorded = "\n".join(str(o.get("text", "")) + "\n".join(map(str, o.get("data", {}).values()))
                          for b in BOOKS for c in read(b).cells if c.cell_type == "code" for o in c.outputs)
     assert config.sections()
