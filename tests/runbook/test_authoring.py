@@ -129,3 +129,12 @@ def test_a_notebook_without_a_text_source_is_refused_before_anything_is_written(
     with pytest.raises(AuthoringError, match=r"^no text source \(\.md\) for 05-test-the-application.ipynb in "):
         write_notebooks(folder)
     assert {p.name: p.read_bytes() for p in folder.glob("*.ipynb")} == before
+
+
+def test_the_command_exits_1_and_says_why_when_a_text_source_is_refused(tmp_path, capsys):
+    from keyless.authoring import main
+
+    folder = copy_notebooks(tmp_path / "notebooks")
+    (folder / "99-clean-up.md").unlink()
+    assert main(["--notebooks", str(folder)]) == 1
+    assert capsys.readouterr().err == f"error: no text source (.md) for 99-clean-up.ipynb in {folder}\n"
