@@ -66,7 +66,11 @@ _AADSTS_ADVICE: dict[str, str] = {
     "700024": "the service account token is outside its validity window; the pod's projected token may be stale",
     "700211": "no federated credential names this token's issuer; the credential's issuer must equal the cluster's "
               "OIDC issuer URL exactly, including the trailing slash",
+    "700212": "no federated credential of this issuer and subject lists the token's audience; the audience must be "
+              "api://AzureADTokenExchange",
     "700213": "no federated credential names this token's subject; check the namespace and ServiceAccount name",
+    "7002138": "the token's subject matches a federated credential only when case is ignored; Entra compares it "
+               "exactly: fix the case of the credential's subject",
     "50034": "the user or application does not exist in this tenant",
 }
 

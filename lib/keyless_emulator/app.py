@@ -110,19 +110,26 @@ class EmulatorApp:
         ctx = RequestContext(request=request, backend=self.backend, route=match.route, params=match.params,
                              request_id=request_id)
         fault = self.backend.faults.check(method, path)
-        if fault is not None:
+        if fault is not None and not fault.applied:
             return ctx, surfaces.fault_response(surface, fault)
+        response = await self._serve(ctx, match.route, surface, request_id)
+        if fault is not None:  # applied first, then the answer is lost or replaced
+            return ctx, surfaces.fault_response(surface, fault, handled=response)
+        return ctx, response
+
+    async def _serve(self, ctx: RequestContext, route: Route, surface: str, request_id: str) -> Response:
+        """Authentication as the route demands, then its handler; errors in the surface's own shape."""
         try:
-            if match.route.auth not in (AUTH_NONE, AUTH_OWN):
-                await self.authenticators[match.route.auth](ctx)
-            return ctx, await match.route.endpoint(ctx)
+            if route.auth not in (AUTH_NONE, AUTH_OWN):
+                await self.authenticators[route.auth](ctx)
+            return await route.endpoint(ctx)
         except EmulatorError as e:
-            return ctx, e.response()
+            return e.response()
         except BodyError as e:
-            return ctx, surfaces.bad_body(surface, str(e))
+            return surfaces.bad_body(surface, str(e))
         except Exception:  # noqa: BLE001 — any bug becomes a 500 in the surface's shape, logged
-            log.exception("unhandled error in %s %s (request id %s)", method, path, request_id)
-            return ctx, surfaces.internal_error(surface, request_id)
+            log.exception("unhandled error in %s %s (request id %s)", ctx.method, ctx.path, request_id)
+            return surfaces.internal_error(surface, request_id)
 
     def _log(self, request: Request, response: Response, ctx: RequestContext | None, surface: str,
              started: float) -> None:
@@ -130,9 +137,11 @@ class EmulatorApp:
 
         duration_ms = round((time.perf_counter() - started) * 1000, 2)
         principal = ctx.principal_label if ctx else "anonymous"
+        dropped = isinstance(response, surfaces.DroppedResponse)
         self.backend.log.add(
             time=self.backend.clock.iso(), method=request.method, path=request.url.path,
-            query=clean_query(request.url.query), status=response.status_code, surface=surface,
+            query=clean_query(request.url.query), status=response.handled_status if dropped else response.status_code,
+            dropped=dropped, surface=surface,
             operation=ctx.route.name if ctx else "", principal=principal,
             principal_id=ctx.principal.object_id if ctx and ctx.principal else None, duration_ms=duration_ms)
         access_log.info("%s %s %s %s %.1fms", request.method, request.url.path, response.status_code, principal,

@@ -4,6 +4,11 @@ A fault names a route pattern (a case-insensitive regular expression searched in
 optionally a method, and what to do: answer `status` (with an error `code`, and `Retry-After`
 for 429/503), or `drop` the connection mid-response. It fires for every match, for a
 `rate` fraction of matches (deterministically spread), or for the first `count` matches.
+
+By default a fault hits before the request reaches its service: nothing changes. With
+`applied: true` the service handles the request first — the change is committed — and only
+then is its answer replaced by the fault: the "applied, but the response was lost" case every
+client of a real cloud must survive by reading back before it acts again.
 """
 from __future__ import annotations
 
@@ -28,6 +33,7 @@ class Fault:
     rate: float | None = None
     count: int | None = None
     drop: bool = False
+    applied: bool = False
     fired: int = 0
     seen: int = 0
     regex: re.Pattern[str] = field(init=False, repr=False)
@@ -63,7 +69,8 @@ class Fault:
                   ("rate", self.rate is None or number(self.rate), "a number"),
                   ("count", self.count is None or (isinstance(self.count, int) and not isinstance(self.count, bool)),
                    "an integer"),
-                  ("drop", isinstance(self.drop, bool), "true or false")]
+                  ("drop", isinstance(self.drop, bool), "true or false"),
+                  ("applied", isinstance(self.applied, bool), "true or false")]
         for name, ok, kind in checks:
             if not ok:
                 raise FaultSpecError(f"faults[].{name} must be {kind}; got {getattr(self, name)!r}")
@@ -91,7 +98,7 @@ class Fault:
         return d
 
 
-_ALLOWED = {"route", "method", "status", "code", "message", "retry_after", "rate", "count", "drop"}
+_ALLOWED = {"route", "method", "status", "code", "message", "retry_after", "rate", "count", "drop", "applied"}
 
 
 def parse_faults(body: Any) -> list[Fault]:

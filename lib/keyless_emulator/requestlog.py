@@ -39,7 +39,8 @@ class LoggedRequest:
     method: str
     path: str
     query: str
-    status: int
+    status: int | None   # None: the connection was dropped before any service answered
+    dropped: bool        # the client never received the answer (an injected drop)
     surface: str
     operation: str
     principal: str
@@ -85,7 +86,9 @@ class RequestLog:
                 "mutating": sum(e.mutating for e in entries),
                 "by_method": dict(sorted(Counter(e.method for e in entries).items())),
                 "by_surface": dict(sorted(Counter(e.surface for e in entries).items())),
-                "by_status": {str(k): v for k, v in sorted(Counter(e.status for e in entries).items())},
+                "by_status": {str(k): v for k, v in sorted(Counter(e.status for e in entries).items(),
+                                                            key=lambda kv: (kv[0] is None, kv[0] or 0))},
+                "dropped": sum(e.dropped for e in entries),
             },
             "last_seq": self.last_seq,
         }

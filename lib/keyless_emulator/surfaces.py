@@ -81,10 +81,12 @@ def internal_error(surface: str, request_id: str) -> Response:
 
 
 class DroppedResponse(Response):
-    """Headers promising a body that never fully arrives: the client sees a dropped connection."""
+    """Headers promising a body that never fully arrives: the client sees a dropped connection.
+    `handled_status` is what the service answered before the answer was lost (None: it never ran)."""
 
-    def __init__(self) -> None:
+    def __init__(self, handled_status: int | None = None) -> None:
         super().__init__(content=b"", status_code=200)
+        self.handled_status = handled_status
 
     async def __call__(self, scope, receive, send) -> None:  # type: ignore[override]
         await send({"type": "http.response.start", "status": 200,
@@ -92,9 +94,10 @@ class DroppedResponse(Response):
         await send({"type": "http.response.body", "body": b'{"partial": ', "more_body": False})
 
 
-def fault_response(surface: str, fault: Fault) -> Response:
+def fault_response(surface: str, fault: Fault, handled: Response | None = None) -> Response:
+    """The fault's answer; `handled` is the service's own answer when the fault hits after it ran."""
     if fault.drop:
-        return DroppedResponse()
+        return DroppedResponse(handled.status_code if handled is not None else None)
     headers: dict[str, str] = {}
     if fault.retry_after is not None:
         headers["Retry-After"] = str(max(0, int(round(fault.retry_after))))

@@ -202,12 +202,12 @@ def test_token_minted_by_the_clusters_api_server_is_accepted(workload):
     assert workload.credential(minted.token).get_token(AOAI_SCOPE).token
 
 
-def test_wrong_subject_is_aadsts70021(workload):
-    message = _fails_with(workload.credential(workload.assertion(sub="system:serviceaccount:default:other")), 70021)
+def test_wrong_subject_is_aadsts700213_naming_the_subject(workload):
+    message = _fails_with(workload.credential(workload.assertion(sub="system:serviceaccount:default:other")), 700213)
     assert "(invalid_client)" in message
-    assert "Assertion Subject: 'system:serviceaccount:default:other'" in message
-    assert f"Assertion Issuer: '{workload.issuer}'" in message
-    assert f"Assertion Audience: '{SA_AUDIENCE}'" in message
+    assert ("AADSTS700213: No matching federated identity record found for presented assertion subject "
+            "'system:serviceaccount:default:other'. Check your federated identity credential Subject, Audience and "
+            "Issuer against the presented assertion.") in message
 
 
 def test_subject_matching_only_case_insensitively_is_aadsts7002138(workload):
@@ -215,9 +215,11 @@ def test_subject_matching_only_case_insensitively_is_aadsts7002138(workload):
     assert "case-insensitive comparison" in message
 
 
-def test_wrong_audience_is_aadsts70021(workload):
-    message = _fails_with(workload.credential(workload.assertion(aud=["api://SomethingElse"])), 70021)
-    assert "Assertion Audience: 'api://SomethingElse'" in message
+def test_wrong_audience_is_aadsts700212_naming_the_audience(workload):
+    message = _fails_with(workload.credential(workload.assertion(aud=["api://SomethingElse"])), 700212)
+    assert ("AADSTS700212: No matching federated identity record found for presented assertion audience "
+            "'api://SomethingElse'. Please check your federated identity credential Subject, Audience and Issuer "
+            "against the presented assertion.") in message
 
 
 def test_audience_as_a_plain_string_matches(workload):
@@ -249,12 +251,14 @@ def test_assertion_signed_by_another_clusters_key_is_aadsts7000272(workload):
            f"the metadata of identity provider {workload.issuer}." in message
 
 
-def test_assertion_issued_by_another_cluster_is_aadsts70021(workload):
+def test_assertion_issued_by_another_cluster_is_aadsts700211(workload):
     create_cluster(workload.clients, "other", oidc=True)
     other = workload.clients.aks().managed_clusters.get(RG, "other").properties.oidc_issuer_profile.issuer_url
     other_id = other.rstrip("/").rsplit("/", 1)[-1]
-    message = _fails_with(workload.credential(workload.assertion(iss=other, key_of=other_id)), 70021)
-    assert f"Assertion Issuer: '{other}'" in message
+    message = _fails_with(workload.credential(workload.assertion(iss=other, key_of=other_id)), 700211)
+    assert ("AADSTS700211: No matching federated identity record found for presented assertion issuer "
+            f"'{other}'. Please check your federated identity credential Subject, Audience and Issuer against the "
+            "presented assertion.") in message
 
 
 def test_tampered_assertion_is_aadsts700027(workload):
@@ -284,12 +288,12 @@ def test_assertion_without_a_kid_is_aadsts7000272(workload):
     _fails_with(workload.credential(unnamed), 7000272)
 
 
-def test_assertion_without_a_subject_is_aadsts70021(workload):
+def test_assertion_without_a_subject_is_aadsts700213(workload):
     claims = _claims(workload.assertion())
     del claims["sub"]
     key = workload.emulator.backend.keys.key(clusters.issuer_key_name(workload.issuer_id))
-    message = _fails_with(workload.credential(key.sign(claims)), 70021)
-    assert "Assertion Subject: ''" in message
+    message = _fails_with(workload.credential(key.sign(claims)), 700213)
+    assert "presented assertion subject ''." in message
 
 
 def test_issuer_of_a_cluster_with_oidc_disabled_is_aadsts50166(workload):
@@ -308,21 +312,23 @@ def test_issuer_outside_the_emulator_is_aadsts50166(workload):
     _fails_with(workload.credential(workload.assertion(iss=issuer)), 50166)
 
 
-def test_issuer_without_its_trailing_slash_is_aadsts70021(workload):
-    message = _fails_with(workload.credential(workload.assertion(iss=workload.issuer.rstrip("/"))), 70021)
-    assert f"Assertion Issuer: '{workload.issuer.rstrip('/')}'" in message
+def test_issuer_without_its_trailing_slash_is_aadsts700211(workload):
+    message = _fails_with(workload.credential(workload.assertion(iss=workload.issuer.rstrip("/"))), 700211)
+    assert f"presented assertion issuer '{workload.issuer.rstrip('/')}'." in message
 
 
 def test_assertion_of_a_cluster_without_oidc_uses_the_default_issuer_and_fails(workload):
     """What a pod sees when the OIDC issuer was never enabled: kube-apiserver's default issuer."""
     message = _fails_with(workload.credential(
-        workload.assertion(iss="https://kubernetes.default.svc.cluster.local")), 70021)
-    assert "Assertion Issuer: 'https://kubernetes.default.svc.cluster.local'" in message
+        workload.assertion(iss="https://kubernetes.default.svc.cluster.local")), 700211)
+    assert "presented assertion issuer 'https://kubernetes.default.svc.cluster.local'." in message
 
 
-def test_deleted_federated_credential_no_longer_matches(workload):
+def test_deleted_federated_credential_no_longer_matches_and_nothing_federated_is_aadsts70021(workload):
     workload.clients.msi().federated_identity_credentials.delete(RG, IDENTITY, FIC)
-    _fails_with(workload.credential(workload.assertion()), 70021)
+    message = _fails_with(workload.credential(workload.assertion()), 70021)
+    assert ("AADSTS70021: No matching federated identity record found for presented assertion. Assertion Issuer: "
+            f"'{workload.issuer}'. Assertion Subject: '{SUBJECT}'. Assertion Audience: '{SA_AUDIENCE}'.") in message
 
 
 def test_deleted_identity_is_an_unknown_client(workload):
@@ -352,11 +358,12 @@ def test_malformed_assertion_is_aadsts50027(workload):
 
 def test_federation_statuses_on_the_wire(workload):
     now = int(time.time())
-    cases = {70021: workload.assertion(sub="x"), 700024: workload.assertion(exp=now - 60, nbf=now - 120, iat=now - 120)}
+    cases = {700211: workload.assertion(iss=workload.issuer + "x/"), 700212: workload.assertion(aud=["api://x"]),
+             700213: workload.assertion(sub="x"), 700024: workload.assertion(exp=now - 60, nbf=now - 120, iat=now - 120)}
     for code, assertion in cases.items():
         r = workload.token_post(client_assertion=assertion)
         assert r.json()["error_codes"] == [code]
-        assert (r.status_code, r.json()["error"]) == ({70021: 400, 700024: 401}[code], "invalid_client")
+        assert (r.status_code, r.json()["error"]) == ({700024: 401}.get(code, 400), "invalid_client")
 
 
 def test_new_federated_credential_is_honoured_only_after_propagation(workload, tmp_path):
@@ -371,7 +378,7 @@ def test_new_federated_credential_is_honoured_only_after_propagation(workload, t
     cred = WorkloadIdentityCredential(tenant_id=workload.clients.info.tenant_id, client_id=workload.client_id,
                                       token_file_path=str(token_file), authority=workload.clients.info.url,
                                       connection_verify=workload.clients.verify)
-    message = _fails_with(cred, 70021)
+    message = _fails_with(cred, 70021)  # nothing federated has propagated yet
     assert f"Assertion Subject: '{subject}'" in message
     time.sleep(max(0.0, delay - (time.monotonic() - written)) + 0.2)
     assert _claims(cred.get_token(AOAI_SCOPE).token)["oid"] == workload.principal_id

@@ -221,7 +221,7 @@ def test_client_id_annotation_missing_is_reported_in_the_pod_log(chain):
     assert f"ValueError: {message}" in chain.log(pod, f"ValueError: {message}")
 
 
-def test_subject_mismatch_is_aadsts70021_in_the_pod_log(chain):
+def test_subject_mismatch_is_aadsts700213_in_the_pod_log(chain):
     issuer = chain.enable_workload_identity()
     identity = chain.create_identity()
     chain.grant_openai_user(identity.principal_id)
@@ -230,9 +230,9 @@ def test_subject_mismatch_is_aadsts70021_in_the_pod_log(chain):
     chain.redeploy_ai_service()
     pod = chain.rolled_out_pod()
     status, body = chain.describe()
-    assert status == 500 and "AADSTS70021" in body["detail"]
-    expected = ("AADSTS70021: No matching federated identity record found for presented assertion.",
-                f"system:serviceaccount:{NAMESPACE}:{SA}")
+    assert status == 500 and "AADSTS700213" in body["detail"]
+    expected = ("AADSTS700213: No matching federated identity record found for presented assertion subject "
+                f"'system:serviceaccount:{NAMESPACE}:{SA}'.",)
     log = chain.log(pod, *expected)
     assert all(e in log for e in expected)
 

@@ -127,8 +127,17 @@ def diagnose(last: str, checks: list[Check]) -> str:
     failing = [c for c in checks if not c.ok]
     if failing:
         return f"first failing link: {failing[0].name} — {failing[0].hint}"
-    if "AADSTS70021" in last or "AADSTS700211" in last or "AADSTS700213" in last:
-        return "Entra found no federated credential matching the pod's token: compare issuer and subject (notebook 03)"
+    if "AADSTS700211" in last:
+        return ("Entra knows no federated credential for the pod token's issuer: the credential's issuer must equal "
+                "the cluster's OIDC issuer URL exactly, trailing slash included (notebook 03)")
+    if "AADSTS700213" in last or "AADSTS7002138" in last:
+        return ("Entra found no federated credential for the pod token's subject: it must be "
+                "system:serviceaccount:<namespace>:<service account>, case included (notebook 03)")
+    if "AADSTS700212" in last:
+        return "the federated credential's audience must be api://AzureADTokenExchange (notebook 03)"
+    if "AADSTS70021" in last:
+        return ("Entra found no federated credential for the identity yet: it may still be propagating, or compare "
+                "issuer and subject (notebook 03)")
     if "PermissionDenied" in last or "401" in last:
         return ("Azure OpenAI refused the identity: the role assignment may still be propagating (up to 10 minutes "
                 "on Azure) or is missing (notebook 03)")

@@ -6,15 +6,18 @@ What Entra does with `client_assertion` (the Kubernetes service-account token), 
    stripped of surrounding whitespace (WorkloadIdentityCredential sends the token file
    verbatim, trailing newline included) and must be a JWT (else AADSTS50027).
 2. The identity's federated identity credentials that have propagated (older than the
-   `federation_propagation_seconds` setting) are the only ones Entra knows. One of them must
-   name the assertion's issuer, exactly (case- and slash-sensitive) — Entra never contacts an
-   issuer it does not trust — else AADSTS70021.
+   `federation_propagation_seconds` setting) are the only ones Entra knows. With none at all
+   the answer is the generic AADSTS70021 (what a fresh credential gives while it propagates).
+   One of them must name the assertion's issuer, exactly (case- and slash-sensitive) — Entra
+   never contacts an issuer it does not trust — else AADSTS700211, naming the issuer.
 3. The issuer's discovery document and JWKS are fetched: here, the issuer must be a cluster
    this emulator serves with its OIDC issuer enabled, else AADSTS50166.
 4. The signature is checked against that JWKS: unknown `kid` -> AADSTS7000272, bad signature
    -> AADSTS700027; then the validity window -> AADSTS700024.
-5. Issuer + subject + audience must match one credential exactly -> else AADSTS70021
-   (AADSTS7002138 when the subject matches only case-insensitively).
+5. Among the credentials of that issuer, the subject must match exactly -> else AADSTS700213
+   naming the subject (AADSTS7002138 when it matches only case-insensitively); then the
+   audience -> else AADSTS700212 naming the audience. Entra has named the field that did not
+   match since 2024 (domain.md §2.6); 70021 remains its answer when nothing is federated.
 
 On success the token is issued for the identity's service principal, valid 24 hours,
 `appidacr` "2" (assertion). Rules only; no HTTP here.
@@ -85,6 +88,27 @@ def no_matching_record(assertion: Assertion) -> EntraError:
                       "No matching federated identity record found for presented assertion. "
                       f"Assertion Issuer: '{assertion.issuer}'. Assertion Subject: '{assertion.subject}'. "
                       f"Assertion Audience: '{','.join(assertion.audiences)}'. {WORKLOAD_IDENTITY_DOCS}")
+
+
+def unknown_issuer(assertion: Assertion) -> EntraError:
+    return EntraError(400, "invalid_client", 700211,
+                      "No matching federated identity record found for presented assertion issuer "
+                      f"'{assertion.issuer}'. Please check your federated identity credential Subject, Audience "
+                      f"and Issuer against the presented assertion. {WORKLOAD_IDENTITY_DOCS}")
+
+
+def unknown_audience(assertion: Assertion) -> EntraError:
+    return EntraError(400, "invalid_client", 700212,
+                      "No matching federated identity record found for presented assertion audience "
+                      f"'{','.join(assertion.audiences)}'. Please check your federated identity credential Subject, "
+                      f"Audience and Issuer against the presented assertion. {WORKLOAD_IDENTITY_DOCS}")
+
+
+def unknown_subject(assertion: Assertion) -> EntraError:
+    return EntraError(400, "invalid_client", 700213,
+                      "No matching federated identity record found for presented assertion subject "
+                      f"'{assertion.subject}'. Check your federated identity credential Subject, Audience and "
+                      f"Issuer against the presented assertion. {WORKLOAD_IDENTITY_DOCS}")
 
 
 def subject_case_mismatch(assertion: Assertion) -> EntraError:
@@ -208,24 +232,28 @@ def verify_assertion(backend: Backend, assertion: Assertion, jwks: list[dict[str
 
 
 def matching_credential(assertion: Assertion, credentials: list[FederatedCredential]) -> FederatedCredential:
-    """Issuer, subject and audience compared exactly, as Entra has done since 2024-08."""
-    for fic in credentials:
-        if (fic.issuer == assertion.issuer and fic.subject == assertion.subject
-                and any(a in assertion.audiences for a in fic.audiences)):
+    """Subject, then audience, compared exactly among the credentials naming the assertion's issuer
+    (exact matching since 2024-08); the first field that matches nothing is the one Entra names."""
+    same_subject = [fic for fic in credentials if fic.subject == assertion.subject]
+    if not same_subject:
+        if any(fic.subject.lower() == assertion.subject.lower() for fic in credentials):
+            raise subject_case_mismatch(assertion)
+        raise unknown_subject(assertion)
+    for fic in same_subject:
+        if any(a in assertion.audiences for a in fic.audiences):
             return fic
-    if any(fic.issuer == assertion.issuer and fic.subject != assertion.subject
-           and fic.subject.lower() == assertion.subject.lower()
-           and any(a in assertion.audiences for a in fic.audiences) for fic in credentials):
-        raise subject_case_mismatch(assertion)
-    raise no_matching_record(assertion)
+    raise unknown_audience(assertion)
 
 
 def exchange(backend: Backend, principal: Principal, form: dict[str, str], resource: str) -> IssuedToken:
     """Validate a federated client assertion for `principal` and issue its access token."""
     assertion = parse_assertion(form)
-    credentials = [c for c in propagated_credentials(backend, principal) if c.issuer == assertion.issuer]
-    if not credentials:
+    known = propagated_credentials(backend, principal)
+    if not known:
         raise no_matching_record(assertion)
+    credentials = [c for c in known if c.issuer == assertion.issuer]
+    if not credentials:
+        raise unknown_issuer(assertion)
     jwks = issuer_jwks(backend, assertion.issuer)
     verify_assertion(backend, assertion, jwks)
     matching_credential(assertion, credentials)

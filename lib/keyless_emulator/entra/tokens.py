@@ -67,6 +67,9 @@ def verify_access_token(backend: Backend, token: str, audiences: tuple[str, ...]
                     leeway=0)
     if not str(claims.get("iss", "")).startswith("https://sts.windows.net/"):
         raise InvalidToken("issuer", f"The issuer {claims.get('iss')!r} is not trusted.", claims)
+    if claims.get("iss") != issuer_for(str(claims.get("tid", ""))):  # the issuing tenant is the token's tenant
+        raise InvalidToken("issuer", f"The issuer {claims.get('iss')!r} is not the tenant {claims.get('tid')!r}.",
+                           claims)
     return claims
 
 

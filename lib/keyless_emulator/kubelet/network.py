@@ -122,7 +122,11 @@ class Network:
         for port in sorted(ports):
             key = (api.key, namespace, name, port)
             if key not in self._forwarders:
-                self._forwarders[key] = await self._serve(key, ports[port].get("nodePort"))
+                forwarder = await self._serve(key, ports[port].get("nodePort"))
+                if key in self._forwarders:  # a concurrent sync of the same Service (attach + watch) won the race
+                    forwarder.server.close()
+                else:
+                    self._forwarders[key] = forwarder
         wanted = set(ports)
         self._write_map(api.key)
         if event != "DELETED" and spec.get("type") == "LoadBalancer" and wanted:
