@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
+# JupyterLab refuses to run as root (containers, Codespaces) unless told: tell it when we are root.
+LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 
 .PHONY: help venv lint test test-fast run lab emulator-start emulator-stop notebooks record bench clean
 
@@ -38,7 +40,7 @@ run: venv
 
 lab: venv
 	$(PY) -m keyless_emulator start
-	$(PY) -m jupyter lab notebooks/
+	$(PY) -m jupyter lab $(LAB_ARGS) notebooks/
 
 emulator-start: venv
 	$(PY) -m keyless_emulator start
