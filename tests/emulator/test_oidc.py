@@ -10,6 +10,7 @@ import pytest
 import requests
 
 from keyless_emulator import clusters
+from kit import enable_workload_identity
 
 RG, CLUSTER = "myResourceGroup", "myAKSCluster"
 SA_AUDIENCE = "api://AzureADTokenExchange"
@@ -17,15 +18,7 @@ SA_AUDIENCE = "api://AzureADTokenExchange"
 
 def enable_oidc(clients, name: str = CLUSTER) -> str:
     """`az aks update --enable-oidc-issuer --enable-workload-identity`; answers the issuer URL."""
-    from azure.mgmt.containerservice.models import (ManagedClusterOIDCIssuerProfile, ManagedClusterSecurityProfile,
-                                                    ManagedClusterSecurityProfileWorkloadIdentity)
-
-    aks = clients.aks()
-    mc = aks.managed_clusters.get(RG, name)
-    mc.properties.oidc_issuer_profile = ManagedClusterOIDCIssuerProfile(enabled=True)
-    mc.properties.security_profile = mc.properties.security_profile or ManagedClusterSecurityProfile()
-    mc.properties.security_profile.workload_identity = ManagedClusterSecurityProfileWorkloadIdentity(enabled=True)
-    return aks.managed_clusters.begin_create_or_update(RG, name, mc).result().properties.oidc_issuer_profile.issuer_url
+    return enable_workload_identity(clients.aks(), RG, name)
 
 
 def create_cluster(clients, name: str, *, oidc: bool) -> None:
@@ -154,7 +147,7 @@ def test_issuer_key_survives_a_restart_of_the_same_data_folder(tmp_path):
 def test_issuer_routes_appear_in_the_request_log_as_anonymous(clients):
     issuer = enable_oidc(clients)
     _get(clients, issuer + "openid/v1/jwks")
-    entries = clients.admin("GET", "/_emulator/requests").json()["requests"]
+    entries = clients.control.request_log()
     oidc = [e for e in entries if e["surface"] == "oidc"]
     assert [(e["method"], e["status"], e["principal"]) for e in oidc] == [("GET", 200, "anonymous")]
     assert "eyJ" not in json.dumps(entries)
