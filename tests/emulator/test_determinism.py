@@ -10,8 +10,7 @@ import pytest
 
 from keyless_emulator import ControlClient, EmulatorConfig, InProcessEmulator, runtime, start_in_thread
 from kit import wait_for
-
-from .test_cli import _kill_if_alive, cli
+from kit.processes import cli, kill_if_alive
 
 
 # What the cluster's live runtime writes after a scenario has loaded, on its own threads and at
@@ -121,4 +120,4 @@ def test_random_flag_gives_other_ids_on_every_start(tmp_path):
         for home in (one, two):
             cli(home, "stop")
         for pid in pids:
-            _kill_if_alive(pid)
+            kill_if_alive(pid)
