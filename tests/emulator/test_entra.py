@@ -18,9 +18,8 @@ from azure.core.exceptions import ClientAuthenticationError
 from azure.identity import ClientAssertionCredential, WorkloadIdentityCredential
 
 from keyless_emulator import clusters
-from kit import wait_for
-
-from .test_oidc import RG, create_cluster, disabled_issuer_url, enable_oidc
+from kit import enable_workload_identity, wait_for
+from kit.clusters import GROUP as RG, create_cluster, issuer_url_while_disabled
 
 ARM_SCOPE = "https://management.azure.com/.default"
 AOAI_SCOPE = "https://cognitiveservices.azure.com/.default"
@@ -73,7 +72,7 @@ def add_federated_credential(clients, name: str, issuer: str, subject: str = SUB
 
 @pytest.fixture
 def workload(fresh, clients) -> Workload:
-    issuer = enable_oidc(clients)
+    issuer = enable_workload_identity(clients.aks())
     identity = clients.msi().user_assigned_identities.create_or_update(RG, IDENTITY, {"location": "eastus"})
     add_federated_credential(clients, FIC, issuer)
     return Workload(fresh, clients, issuer, identity.client_id, identity.principal_id, identity.id)
@@ -240,7 +239,7 @@ def test_assertion_not_yet_valid_is_aadsts700024(workload):
 
 
 def test_assertion_signed_by_another_clusters_key_is_aadsts7000272(workload):
-    create_cluster(workload.clients, "other", oidc=True)
+    create_cluster(workload.clients.aks(), "other", oidc=True)
     other = workload.clients.aks().managed_clusters.get(RG, "other").properties.oidc_issuer_profile.issuer_url
     other_id = other.rstrip("/").rsplit("/", 1)[-1]
     forged = workload.assertion(key_of=other_id)  # claims our issuer, signed with the other cluster's key
@@ -251,7 +250,7 @@ def test_assertion_signed_by_another_clusters_key_is_aadsts7000272(workload):
 
 
 def test_assertion_issued_by_another_cluster_is_aadsts70021(workload):
-    create_cluster(workload.clients, "other", oidc=True)
+    create_cluster(workload.clients.aks(), "other", oidc=True)
     other = workload.clients.aks().managed_clusters.get(RG, "other").properties.oidc_issuer_profile.issuer_url
     other_id = other.rstrip("/").rsplit("/", 1)[-1]
     message = _fails_with(workload.credential(workload.assertion(iss=other, key_of=other_id)), 70021)
@@ -294,8 +293,8 @@ def test_assertion_without_a_subject_is_aadsts70021(workload):
 
 
 def test_issuer_of_a_cluster_with_oidc_disabled_is_aadsts50166(workload):
-    create_cluster(workload.clients, "dark", oidc=False)
-    issuer = disabled_issuer_url(workload.emulator, workload.clients, "dark")
+    create_cluster(workload.clients.aks(), "dark", oidc=False)
+    issuer = issuer_url_while_disabled(workload.emulator, "dark")
     add_federated_credential(workload.clients, "darkFed", issuer)
     message = _fails_with(workload.credential(workload.assertion(iss=issuer, key_of=issuer.rstrip("/").rsplit("/", 1)[-1])),
                           50166)

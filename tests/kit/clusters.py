@@ -26,3 +26,22 @@ def enable_workload_identity(aks: Any, group: str = GROUP, cluster: str = CLUSTE
     """The same update, waited for; answers the cluster's OIDC issuer URL."""
     updated = begin_enable_workload_identity(aks, group, cluster).result()
     return str(updated.properties.oidc_issuer_profile.issuer_url)
+
+
+def create_cluster(aks: Any, name: str, *, oidc: bool, group: str = GROUP) -> None:
+    """A new one-node managed cluster `name` in eastus, its OIDC issuer on or off."""
+    body = {"location": "eastus", "properties": {
+        "dnsPrefix": name, "agentPoolProfiles": [{"name": "nodepool1", "count": 1, "mode": "System"}],
+        "oidcIssuerProfile": {"enabled": oidc}}}
+    aks.managed_clusters.begin_create_or_update(group, name, body).result()
+
+
+def issuer_url_while_disabled(emulator: Any, name: str = CLUSTER, group: str = GROUP) -> str:
+    """The URL cluster `name`'s OIDC issuer will have once enabled: Resource Manager does not show it
+    while the issuer is off, so it is read from the in-process emulator's state."""
+    from keyless_emulator import clusters
+
+    group_id = f"/subscriptions/{emulator.info.subscription_id}/resourceGroups/{group}"
+    doc = emulator.backend.state.resources.get(f"{group_id}/providers/{clusters.CLUSTER_TYPE}/{name}")
+    assert doc is not None, f"no cluster {name} in {group}"
+    return str(clusters.issuer_url(emulator.backend, doc))
