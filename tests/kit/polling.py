@@ -17,16 +17,17 @@ def wait_for(check: Callable[[], T], timeout: float = 30.0, what: str = "the con
     zero timeout, and once more at the deadline, so a slow machine only ever costs time, never a verdict.
     """
     deadline = time.monotonic() + timeout
+    last: object = None
     while True:
         last_call = time.monotonic() >= deadline
         try:
             answer = check()
         except ignoring as e:
-            answer, last = None, e
+            last = e
         else:
+            if answer:
+                return answer
             last = answer
-        if answer:
-            return answer
         if last_call:
             raise AssertionError(f"timed out after {timeout:g}s waiting for {what}; last answer: {last!r}")
         time.sleep(min(interval, max(0.0, deadline - time.monotonic())))
