@@ -3,7 +3,8 @@
 What it measures, for the emulator and for the baseline:
 
 - startup: process start -> first healthy HTTPS answer (the emulator from a fresh data folder,
-  so it also makes its CA, server certificate and signing keys);
+  so it also makes its CA, server certificate and signing keys), with its ratio to the baseline's:
+  this row, not a timed test assertion, is where start-up time is watched;
 - Resource Manager GET: `ResourceManagementClient.resource_groups.get` (azure-mgmt-resource,
   the same client, the same bearer token) — median and p95 over N calls;
 - token request: a raw client-credentials POST to `/{tenant}/oauth2/v2.0/token` — median and p95;

@@ -1,9 +1,12 @@
-"""Test-wide guards: loopback only, no ambient Azure configuration, one emulator per session."""
+"""Test-wide guards (loopback only, no ambient Azure configuration) and the kit's shared fixtures."""
 from __future__ import annotations
 
 import os
 
 import pytest
+
+# The shared emulator fixtures (emulator, node_emulator, control, fresh): tests/kit/fixtures.py.
+pytest_plugins = ("kit.fixtures",)
 
 # Nothing in the suite may use ambient Azure settings or fall back to a cloud endpoint.
 for _name in list(os.environ):

@@ -4,10 +4,9 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Any
 
-import requests
 from azure.identity import ClientSecretCredential
 
-from keyless_emulator import EmulatorInfo
+from keyless_emulator import ControlClient, EmulatorInfo
 
 
 class Clients:
@@ -50,9 +49,10 @@ class Clients:
         from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
         return self._mgmt(CognitiveServicesManagementClient, **kw)
 
-    def admin(self, method: str, path: str, **kw: Any) -> requests.Response:
-        headers = {"x-emulator-admin-key": self.info.admin_key}
-        return requests.request(method, self.info.url + path, headers=headers, verify=self.verify, **kw)
+    @cached_property
+    def control(self) -> ControlClient:
+        """The emulator's control API (`/_emulator/...`), through its one client."""
+        return ControlClient.of(self.info)
 
     def group_id(self, group: str = "myResourceGroup") -> str:
         return f"/subscriptions/{self.sub}/resourceGroups/{group}"

@@ -120,7 +120,7 @@ def test_re_put_of_the_same_assignment_is_idempotent(clients, principal, fresh):
     first = assign(auth, scope, principal.object_id, OPENAI_USER, clients, name=name)
     again = assign(auth, scope, principal.object_id, OPENAI_USER, clients, name=name)
     assert (again.id, again.created_on) == (first.id, first.created_on)
-    statuses = [r["status"] for r in clients.admin("GET", "/_emulator/requests").json()["requests"]
+    statuses = [r["status"] for r in clients.control.request_log()
                 if r["method"] == "PUT" and name in r["path"]]
     assert statuses == [201, 200]
 

@@ -94,7 +94,7 @@ def test_create_and_delete_an_account_with_the_real_poller(clients):
     assert created.properties.provisioning_state == "Succeeded"
     assert created.properties.endpoint == f"{clients.info.url}/aoai/acct2-sub/"
     assert created.properties.disable_local_auth is True
-    statuses = [(r["method"], r["status"]) for r in clients.admin("GET", "/_emulator/requests").json()["requests"]
+    statuses = [(r["method"], r["status"]) for r in clients.control.request_log()
                 if r["path"].endswith("/accounts/acct2")]
     assert statuses[0] == ("PUT", 201)
     cs.accounts.begin_delete(GROUP, "acct2").result()
@@ -103,8 +103,8 @@ def test_create_and_delete_an_account_with_the_real_poller(clients):
 
 
 def test_account_shows_creating_until_the_operation_settles(clients):
-    clients.admin("PUT", "/_emulator/latency",
-                  json={"profile": "instant", "overrides": {"microsoft.cognitiveservices/accounts:put": 60}})
+    clients.control.call("PUT", "/latency",
+                         {"profile": "instant", "overrides": {"microsoft.cognitiveservices/accounts:put": 60}})
     poller = clients.cognitive().accounts.begin_create(GROUP, "slow", new_account_body("slow-sub"))
     assert clients.cognitive().accounts.get(GROUP, "slow").properties.provisioning_state == "Creating"
     assert poller.status() == "InProgress"
@@ -316,14 +316,14 @@ def test_put_again_updates_and_answers_200(clients):
     body["tags"] = {"team": "store"}
     updated = cs.accounts.begin_create(GROUP, ACCOUNT, body).result()
     assert updated.tags == {"team": "store"} and updated.properties.internal_id
-    statuses = [(r["method"], r["status"]) for r in clients.admin("GET", "/_emulator/requests").json()["requests"]
+    statuses = [(r["method"], r["status"]) for r in clients.control.request_log()
                 if r["path"].endswith(f"/accounts/{ACCOUNT}") and r["method"] == "PUT"]
     assert statuses == [("PUT", 200)]
 
 
 def test_changing_an_account_while_it_is_provisioning_is_a_conflict(clients):
-    clients.admin("PUT", "/_emulator/latency",
-                  json={"profile": "instant", "overrides": {"microsoft.cognitiveservices/accounts:put": 60}})
+    clients.control.call("PUT", "/latency",
+                         {"profile": "instant", "overrides": {"microsoft.cognitiveservices/accounts:put": 60}})
     cs = clients.cognitive()
     cs.accounts.begin_create(GROUP, "busy", new_account_body("busy-sub"))
     with pytest.raises(ResourceExistsError) as e:

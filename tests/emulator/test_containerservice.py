@@ -13,6 +13,7 @@ import yaml
 from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
 
 from keyless_emulator.arm.authorization.models import seed_assignment
+from kit import begin_enable_workload_identity
 
 RG, CLUSTER = "myResourceGroup", "myAKSCluster"
 CLUSTER_TYPE = "Microsoft.ContainerService/managedClusters"
@@ -24,18 +25,6 @@ def _raw(pipeline_response, deserialized, headers):
     return pipeline_response.http_response.json()
 
 
-def _enable_workload_identity(aks, name=CLUSTER):
-    """What `az aks update --enable-oidc-issuer --enable-workload-identity` does: GET, modify, PUT it all back."""
-    from azure.mgmt.containerservice.models import ManagedClusterOIDCIssuerProfile, ManagedClusterSecurityProfile
-    from azure.mgmt.containerservice.models import ManagedClusterSecurityProfileWorkloadIdentity
-
-    mc = aks.managed_clusters.get(RG, name)
-    mc.properties.oidc_issuer_profile = ManagedClusterOIDCIssuerProfile(enabled=True)
-    mc.properties.security_profile = mc.properties.security_profile or ManagedClusterSecurityProfile()
-    mc.properties.security_profile.workload_identity = ManagedClusterSecurityProfileWorkloadIdentity(enabled=True)
-    return aks.managed_clusters.begin_create_or_update(RG, name, mc)
-
-
 def _new_cluster_body(**properties):
     return {"location": "eastus", "properties": {
         "dnsPrefix": "demo", "agentPoolProfiles": [{"name": "nodepool1", "count": 1, "mode": "System"}], **properties}}
@@ -43,11 +32,11 @@ def _new_cluster_body(**properties):
 
 def _requests(clients):
     """Resource Manager requests the emulator logged since the test began (the control API's own are left out)."""
-    return [r for r in clients.admin("GET", "/_emulator/requests").json()["requests"] if r["surface"] == "arm"]
+    return [r for r in clients.control.request_log() if r["surface"] == "arm"]
 
 
 def _set_realistic(clients, factor=0.005):
-    clients.admin("PUT", "/_emulator/latency", json={"profile": "realistic", "factor": factor}).raise_for_status()
+    clients.control.latency("realistic", factor)
 
 
 # -- reads -------------------------------------------------------------------------------------
@@ -183,7 +172,7 @@ def test_enable_oidc_and_workload_identity_round_trip_with_the_real_poller(clien
     aks = clients.aks()
     assert aks._config.polling_interval == 30
     started = time.monotonic()
-    mc = _enable_workload_identity(aks).result()
+    mc = begin_enable_workload_identity(aks).result()
     assert time.monotonic() - started < NO_30S_WAIT, "the poller must never fall into its 30 s default"
     assert mc.properties.provisioning_state == "Succeeded"
     assert mc.properties.oidc_issuer_profile.enabled is True
@@ -202,7 +191,7 @@ def test_enable_oidc_and_workload_identity_round_trip_with_the_real_poller(clien
 def test_round_trip_keeps_server_owned_fields(clients):
     aks = clients.aks()
     before = aks.managed_clusters.get(RG, CLUSTER, cls=_raw)
-    _enable_workload_identity(aks).result()
+    begin_enable_workload_identity(aks).result()
     after = aks.managed_clusters.get(RG, CLUSTER, cls=_raw)
     for key in ("fqdn", "azurePortalFQDN", "nodeResourceGroup", "dnsPrefix", "resourceUID", "identityProfile"):
         assert after["properties"][key] == before["properties"][key], key
@@ -215,7 +204,7 @@ def test_realistic_latency_shows_updating_then_succeeded(clients):
     aks = clients.aks()
     _set_realistic(clients)
     started = time.monotonic()
-    poller = _enable_workload_identity(aks)
+    poller = begin_enable_workload_identity(aks)
     during = aks.managed_clusters.get(RG, CLUSTER)
     assert during.properties.provisioning_state == "Updating"
     assert during.properties.oidc_issuer_profile.enabled is False, "the old document until the operation settles"
@@ -228,7 +217,7 @@ def test_realistic_latency_shows_updating_then_succeeded(clients):
 def test_second_write_during_an_operation_is_operation_not_allowed(clients):
     aks = clients.aks()
     _set_realistic(clients)
-    poller = _enable_workload_identity(aks)
+    poller = begin_enable_workload_identity(aks)
     with pytest.raises(ResourceExistsError) as e:
         aks.managed_clusters.begin_update_tags(RG, CLUSTER, {"tags": {"a": "b"}})
     assert e.value.status_code == 409 and e.value.error.code == "OperationNotAllowed"
@@ -243,7 +232,7 @@ def test_second_write_during_an_operation_is_operation_not_allowed(clients):
 
 def test_oidc_cannot_be_disabled_once_enabled(clients):
     aks = clients.aks()
-    _enable_workload_identity(aks).result()
+    begin_enable_workload_identity(aks).result()
     mc = aks.managed_clusters.get(RG, CLUSTER)
     mc.properties.oidc_issuer_profile.enabled = False
     with pytest.raises(HttpResponseError) as e:
@@ -254,7 +243,7 @@ def test_oidc_cannot_be_disabled_once_enabled(clients):
 
 def test_a_put_without_the_oidc_profile_keeps_it_enabled(clients):
     aks = clients.aks()
-    _enable_workload_identity(aks).result()
+    begin_enable_workload_identity(aks).result()
     body = aks.managed_clusters.get(RG, CLUSTER, cls=_raw)
     del body["properties"]["oidcIssuerProfile"]
     mc = aks.managed_clusters.begin_create_or_update(RG, CLUSTER, body).result()
@@ -331,13 +320,13 @@ def test_update_tags_is_a_long_running_patch(clients):
 def test_delete_removes_the_cluster_and_its_private_meta(clients):
     aks = clients.aks()
     cluster_id = clients.group_id() + f"/providers/{CLUSTER_TYPE}/{CLUSTER}"
-    assert cluster_id.lower() in clients.admin("GET", "/_emulator/snapshot").json()["resources"]["meta"]
+    assert cluster_id.lower() in clients.control.snapshot()["resources"]["meta"]
     started = time.monotonic()
     aks.managed_clusters.begin_delete(RG, CLUSTER).result()
     assert time.monotonic() - started < NO_30S_WAIT
     with pytest.raises(ResourceNotFoundError):
         aks.managed_clusters.get(RG, CLUSTER)
-    assert cluster_id.lower() not in clients.admin("GET", "/_emulator/snapshot").json()["resources"]["meta"]
+    assert cluster_id.lower() not in clients.control.snapshot()["resources"]["meta"]
     assert next(r for r in _requests(clients) if r["method"] == "DELETE")["status"] == 202
 
 
@@ -478,7 +467,7 @@ def reader(principal_with):
 
 def test_contributor_may_write_and_get_credentials(principal_with):
     aks, principal = principal_with("Contributor")
-    mc = _enable_workload_identity(aks).result()
+    mc = begin_enable_workload_identity(aks).result()
     assert mc.properties.security_profile.workload_identity.enabled is True
     assert mc.system_data.last_modified_by == principal.app_id
     assert aks.managed_clusters.list_cluster_user_credentials(RG, CLUSTER).kubeconfigs[0].value
@@ -488,7 +477,7 @@ def test_reader_may_read_but_not_write(clients, reader):
     aks, principal = reader
     assert aks.managed_clusters.get(RG, CLUSTER).name == CLUSTER
     with pytest.raises(HttpResponseError) as e:
-        _enable_workload_identity(aks)
+        begin_enable_workload_identity(aks)
     assert e.value.status_code == 403 and e.value.error.code == "AuthorizationFailed"
     assert "Microsoft.ContainerService/managedClusters/write" in e.value.error.message
     assert principal.object_id in e.value.error.message

@@ -9,6 +9,7 @@ import requests
 from azure.core.exceptions import HttpResponseError, IncompleteReadError
 from azure.mgmt.resource.resources import ResourceManagementClient
 
+from keyless_emulator import ControlError
 from keyless_emulator.control.routes import ROUTES as CONTROL_ROUTES
 from keyless_emulator.routing import AUTH_NONE
 from keyless_emulator.scenarios import SCENARIOS
@@ -19,6 +20,20 @@ PROTECTED = [(r.method, r.path) for r in CONTROL_ROUTES if r.auth != AUTH_NONE]
 
 def _url(clients, path: str) -> str:
     return clients.info.url + path
+
+
+def _wire(clients, method: str, path: str, **kw) -> requests.Response:
+    """One admin-key request as it goes over the wire: only where the status code or the raw body is
+    what a test checks (everything else goes through `clients.control`, the ControlClient)."""
+    return requests.request(method, _url(clients, path), headers={"x-emulator-admin-key": clients.info.admin_key},
+                            verify=clients.verify, **kw)
+
+
+def _refusal(clients, method: str, path: str, body) -> tuple[int, dict]:
+    """The control API's refusal of `body` at `path`: (status, error)."""
+    with pytest.raises(ControlError) as e:
+        clients.control.call(method, path, body)
+    return e.value.status, json.loads(e.value.body)["error"]
 
 
 def _bearer(clients, scope: str = ARM_SCOPE) -> dict[str, str]:
@@ -78,7 +93,7 @@ def test_operator_bearer_token_is_accepted(clients):
 
 
 def test_admin_key_is_accepted(clients):
-    assert clients.admin("GET", "/_emulator/settings").status_code == 200
+    assert _wire(clients, "GET", "/_emulator/settings").status_code == 200
 
 
 def test_token_for_another_audience_is_refused(clients):
@@ -98,9 +113,9 @@ def test_garbage_bearer_token_is_refused(clients):
 
 @pytest.mark.parametrize("scenario", sorted(SCENARIOS))
 def test_reset_to_each_scenario(clients, scenario):
-    r = clients.admin("POST", "/_emulator/reset", json={"scenario": scenario})
+    r = _wire(clients, "POST", "/_emulator/reset", json={"scenario": scenario})
     assert r.status_code == 200 and r.json() == {"scenario": scenario, "status": "reset"}
-    assert clients.admin("GET", "/_emulator/health").json()["scenario"] == scenario
+    assert clients.control.health()["scenario"] == scenario
     groups = {g.name for g in clients.resources().resource_groups.list()}
     assert groups == ({"myResourceGroup"} if scenario == "before-you-begin" else set())
 
@@ -108,39 +123,39 @@ def test_reset_to_each_scenario(clients, scenario):
 def test_reset_restores_what_was_deleted(clients):
     rm = clients.resources()
     rm.resource_groups.begin_delete("myResourceGroup").result()
-    assert clients.admin("POST", "/_emulator/reset", json={"scenario": "before-you-begin"}).status_code == 200
+    assert clients.control.reset("before-you-begin") == {"scenario": "before-you-begin", "status": "reset"}
     assert rm.resource_groups.get("myResourceGroup").name == "myResourceGroup"
 
 
 def test_reset_to_unknown_scenario_is_refused(clients):
-    r = clients.admin("POST", "/_emulator/reset", json={"scenario": "nope"})
-    assert r.status_code == 400
-    assert r.json()["error"]["code"] == "UnknownScenario"
-    assert "'nope'" in r.json()["error"]["message"] and "before-you-begin" in r.json()["error"]["message"]
+    status, error = _refusal(clients, "POST", "/reset", {"scenario": "nope"})
+    assert status == 400
+    assert error["code"] == "UnknownScenario"
+    assert "'nope'" in error["message"] and "before-you-begin" in error["message"]
 
 
 def test_reset_with_a_body_that_is_not_an_object_is_refused(clients):
-    r = clients.admin("POST", "/_emulator/reset", data="[1]")
-    assert r.status_code == 400 and r.json()["error"]["code"] == "InvalidBody"
+    status, error = _refusal(clients, "POST", "/reset", [1])
+    assert status == 400 and error["code"] == "InvalidBody"
 
 
 def test_reset_clears_faults(clients):
-    clients.admin("PUT", "/_emulator/faults", json={"faults": [{"route": "resourcegroups", "status": 500}]})
-    clients.admin("POST", "/_emulator/reset", json={})
-    assert clients.admin("GET", "/_emulator/faults").json() == {"faults": []}
+    clients.control.faults({"route": "resourcegroups", "status": 500})
+    clients.control.call("POST", "/reset", {})
+    assert clients.control.call("GET", "/faults") == {"faults": []}
 
 
 # -- snapshot ------------------------------------------------------------------------------
 
 def test_snapshot_round_trip_restores_deleted_state(clients):
-    snapshot = clients.admin("GET", "/_emulator/snapshot").json()
+    snapshot = clients.control.snapshot()
     rm = clients.resources()
     rm.resource_groups.begin_delete("myResourceGroup").result()
     assert not rm.resource_groups.check_existence("myResourceGroup")
-    r = clients.admin("PUT", "/_emulator/snapshot", json=snapshot)
+    r = _wire(clients, "PUT", "/_emulator/snapshot", json=snapshot)
     assert r.status_code == 200 and r.json()["status"] == "restored"
     assert rm.resource_groups.get("myResourceGroup").location == "eastus"
-    again = clients.admin("GET", "/_emulator/snapshot").json()
+    again = clients.control.snapshot()
     # The Kubernetes section keeps living (controllers, events) after a restore, and takes new ids
     # as it does; the rest is exact, and no id counter goes back (no id is handed out twice).
     live = ("sections", "ids")
@@ -150,18 +165,18 @@ def test_snapshot_round_trip_restores_deleted_state(clients):
 
 
 def test_snapshot_holds_no_url_of_this_instance(clients):
-    text = clients.admin("GET", "/_emulator/snapshot").text
+    text = _wire(clients, "GET", "/_emulator/snapshot").text
     assert clients.info.url not in text and f"127.0.0.1:{clients.info.port}" not in text
 
 
 def test_snapshot_with_wrong_version_is_refused(clients):
-    r = clients.admin("PUT", "/_emulator/snapshot", json={"version": 99})
-    assert r.status_code == 400 and r.json()["error"]["code"] == "InvalidSnapshot"
-    assert "version" in r.json()["error"]["message"]
+    status, error = _refusal(clients, "PUT", "/snapshot", {"version": 99})
+    assert status == 400 and error["code"] == "InvalidSnapshot"
+    assert "version" in error["message"]
 
 
 def test_snapshot_that_is_not_json_is_refused(clients):
-    r = clients.admin("PUT", "/_emulator/snapshot", data="{nope")
+    r = _wire(clients, "PUT", "/_emulator/snapshot", data="{nope")  # not JSON: ControlClient cannot send it
     assert r.status_code == 400 and r.json()["error"]["code"] == "InvalidSnapshot"
 
 
@@ -178,7 +193,7 @@ def test_request_log_records_calls_without_credentials(clients):
     with pytest.raises(HttpResponseError):
         rm.resource_groups.get("missing")
     account_keys = _account_keys(clients)  # a POST whose answer holds both keys
-    report = clients.admin("GET", "/_emulator/requests").json()
+    report = clients.control.call("GET", "/requests")
     entries = report["requests"]
     token_calls = [e for e in entries if e["path"].endswith("/oauth2/v2.0/token")]
     assert [(e["method"], e["status"], e["surface"]) for e in token_calls] == [("POST", 200, "entra")]
@@ -209,7 +224,7 @@ def test_request_log_names_the_api_key_used_never_its_value(clients):
                                 default_query={"api-key": key},
                                 http_client=httpx.Client(verify=ssl.create_default_context(cafile=clients.verify)))
     client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
-    report = clients.admin("GET", "/_emulator/requests").json()
+    report = clients.control.call("GET", "/requests")
     chat = [e for e in report["requests"] if e["surface"] == "openai"]
     assert [(e["method"], e["status"]) for e in chat] == [("POST", 200)]
     assert "key1" in chat[0]["principal"]
@@ -218,7 +233,7 @@ def test_request_log_names_the_api_key_used_never_its_value(clients):
 
 def test_request_log_counts_mutating_requests(clients):
     clients.resources().resource_groups.create_or_update("rg-log", {"location": "eastus"})
-    report = clients.admin("GET", "/_emulator/requests").json()
+    report = clients.control.call("GET", "/requests")
     mutating = [(e["method"], e["surface"]) for e in report["requests"] if e["mutating"]]
     assert mutating == [("DELETE", "control"), ("PUT", "arm")]  # the fixture's log reset, then the group
     assert report["counts"]["mutating"] == 2 and report["counts"]["by_method"]["PUT"] == 1
@@ -226,21 +241,22 @@ def test_request_log_counts_mutating_requests(clients):
 
 def test_request_log_since(clients):
     clients.resources().resource_groups.get("myResourceGroup")
-    last = clients.admin("GET", "/_emulator/requests").json()["last_seq"]
+    last = clients.control.call("GET", "/requests")["last_seq"]
     clients.resources().resource_groups.get("myResourceGroup")
-    later = clients.admin("GET", "/_emulator/requests", params={"since": last}).json()["requests"]
+    later = clients.control.request_log(since=last)
     assert all(e["seq"] > last for e in later) and any(e["operation"] == "resource_groups_get" for e in later)
 
 
 def test_request_log_since_must_be_an_integer(clients):
-    r = clients.admin("GET", "/_emulator/requests", params={"since": "x"})
-    assert r.status_code == 400 and r.json()["error"]["code"] == "InvalidQuery"
+    with pytest.raises(ControlError) as e:
+        clients.control.request_log(since="x")
+    assert e.value.status == 400 and json.loads(e.value.body)["error"]["code"] == "InvalidQuery"
 
 
 def test_deleting_the_request_log_clears_it(clients):
     clients.resources().resource_groups.get("myResourceGroup")
-    assert clients.admin("DELETE", "/_emulator/requests").status_code == 204
-    entries = clients.admin("GET", "/_emulator/requests").json()["requests"]
+    assert _wire(clients, "DELETE", "/_emulator/requests").status_code == 204
+    entries = clients.control.request_log()
     assert [(e["method"], e["path"]) for e in entries] == [("DELETE", "/_emulator/requests")]
 
 
@@ -249,12 +265,9 @@ def test_deleting_the_request_log_clears_it(clients):
 GROUP_ROUTE = "/resourcegroups/myResourceGroup$"
 
 
-def _set_faults(clients, *faults: dict) -> requests.Response:
-    return clients.admin("PUT", "/_emulator/faults", json={"faults": list(faults)})
-
-
 def test_fault_429_with_retry_after_for_count_requests_then_normal(clients):
-    assert _set_faults(clients, {"route": GROUP_ROUTE, "status": 429, "retry_after": 2, "count": 2}).status_code == 200
+    fault = {"route": GROUP_ROUTE, "status": 429, "retry_after": 2, "count": 2}
+    assert _wire(clients, "PUT", "/_emulator/faults", json={"faults": [fault]}).status_code == 200
     headers = _bearer(clients)
     path = clients.group_id()
     answers = [_arm_get(clients, path, headers) for _ in range(3)]
@@ -262,12 +275,12 @@ def test_fault_429_with_retry_after_for_count_requests_then_normal(clients):
     assert answers[0].headers["Retry-After"] == "2"
     assert answers[0].headers["retry-after-ms"] == "2000"
     assert answers[0].json()["error"]["code"] == "TooManyRequests"
-    described = clients.admin("GET", "/_emulator/faults").json()["faults"][0]
+    described = clients.control.get_faults()[0]
     assert (described["fired"], described["seen"]) == (2, 3)
 
 
 def test_fault_is_seen_by_the_sdk_as_the_status_it_injects(clients):
-    _set_faults(clients, {"route": GROUP_ROUTE, "status": 503, "code": "ServerBusy", "message": "try later"})
+    clients.control.faults({"route": GROUP_ROUTE, "status": 503, "code": "ServerBusy", "message": "try later"})
     rm = ResourceManagementClient(clients.cred, clients.sub, base_url=clients.info.url,
                                   connection_verify=clients.verify, retry_total=0)
     with pytest.raises(HttpResponseError) as e:
@@ -276,14 +289,14 @@ def test_fault_is_seen_by_the_sdk_as_the_status_it_injects(clients):
 
 
 def test_fault_rate_fails_that_fraction_deterministically(clients):
-    _set_faults(clients, {"route": GROUP_ROUTE, "status": 500, "rate": 0.5})
+    clients.control.faults({"route": GROUP_ROUTE, "status": 500, "rate": 0.5})
     headers = _bearer(clients)
     statuses = [_arm_get(clients, clients.group_id(), headers).status_code for _ in range(6)]
     assert statuses == [200, 500, 200, 500, 200, 500]
 
 
 def test_fault_drop_breaks_the_connection(clients):
-    _set_faults(clients, {"route": GROUP_ROUTE, "drop": True})
+    clients.control.faults({"route": GROUP_ROUTE, "drop": True})
     rm = ResourceManagementClient(clients.cred, clients.sub, base_url=clients.info.url,
                                   connection_verify=clients.verify, retry_total=0)
     with pytest.raises(IncompleteReadError) as e:
@@ -292,7 +305,7 @@ def test_fault_drop_breaks_the_connection(clients):
 
 
 def test_fault_method_filter(clients):
-    _set_faults(clients, {"route": GROUP_ROUTE, "method": "put", "status": 409, "code": "Conflict"})
+    clients.control.faults({"route": GROUP_ROUTE, "method": "put", "status": 409, "code": "Conflict"})
     headers = _bearer(clients)
     assert _arm_get(clients, clients.group_id(), headers).status_code == 200
     r = _arm_put(clients, clients.group_id(), headers, {"location": "eastus"})
@@ -300,15 +313,15 @@ def test_fault_method_filter(clients):
 
 
 def test_fault_on_the_token_endpoint_speaks_entra(clients):
-    _set_faults(clients, {"route": "/oauth2/v2.0/token$", "status": 400, "code": "invalid_request", "count": 1})
+    clients.control.faults({"route": "/oauth2/v2.0/token$", "status": 400, "code": "invalid_request", "count": 1})
     r = requests.post(_url(clients, f"/{clients.info.tenant_id}/oauth2/v2.0/token"),
                       data={"grant_type": "client_credentials"}, verify=clients.verify)
     assert r.status_code == 400 and r.json()["error"] == "invalid_request"
 
 
 def test_deleting_faults_restores_normal_answers(clients):
-    _set_faults(clients, {"route": GROUP_ROUTE, "status": 500})
-    assert clients.admin("DELETE", "/_emulator/faults").status_code == 204
+    clients.control.faults({"route": GROUP_ROUTE, "status": 500})
+    assert _wire(clients, "DELETE", "/_emulator/faults").status_code == 204
     assert clients.resources().resource_groups.get("myResourceGroup").name == "myResourceGroup"
 
 
@@ -327,29 +340,29 @@ def test_deleting_faults_restores_normal_answers(clients):
     ({"status": 500}, "'route'"),
 ])
 def test_bad_fault_spec_is_refused_naming_the_field(clients, spec, named):
-    r = _set_faults(clients, spec)
-    assert r.status_code == 400 and r.json()["error"]["code"] == "InvalidFaults"
-    assert named in r.json()["error"]["message"]
-    assert clients.admin("GET", "/_emulator/faults").json() == {"faults": []}
+    status, error = _refusal(clients, "PUT", "/faults", {"faults": [spec]})
+    assert status == 400 and error["code"] == "InvalidFaults"
+    assert named in error["message"]
+    assert clients.control.call("GET", "/faults") == {"faults": []}
 
 
 def test_fault_body_must_hold_a_list(clients):
-    r = clients.admin("PUT", "/_emulator/faults", json={"route": "x"})
-    assert r.status_code == 400 and '"faults"' in r.json()["error"]["message"]
+    status, error = _refusal(clients, "PUT", "/faults", {"route": "x"})
+    assert status == 400 and '"faults"' in error["message"]
 
 
 # -- latency -------------------------------------------------------------------------------
 
 def test_latency_profile_round_trip(clients):
     body = {"profile": "realistic", "factor": 0.5, "overrides": {"microsoft.resources/resourcegroups:delete": 1.0}}
-    r = clients.admin("PUT", "/_emulator/latency", json=body)
+    r = _wire(clients, "PUT", "/_emulator/latency", json=body)
     assert r.status_code == 200 and r.json() == body
-    assert clients.admin("GET", "/_emulator/latency").json() == body
+    assert clients.control.latency() == body
 
 
 def test_latency_override_delays_the_operation(clients):
-    clients.admin("PUT", "/_emulator/latency",
-                  json={"profile": "instant", "overrides": {"microsoft.resources/resourcegroups:delete": 30}})
+    clients.control.call("PUT", "/latency",
+                         {"profile": "instant", "overrides": {"microsoft.resources/resourcegroups:delete": 30}})
     rm = clients.resources()
     poller = rm.resource_groups.begin_delete("myResourceGroup")
     assert poller.status() == "InProgress" and not poller.done()
@@ -365,23 +378,23 @@ def test_latency_override_delays_the_operation(clients):
     ([], "body"),
 ])
 def test_bad_latency_is_refused_naming_the_field(clients, body, named):
-    r = clients.admin("PUT", "/_emulator/latency", json=body)
-    assert r.status_code == 400 and r.json()["error"]["code"] == "InvalidLatency"
-    assert named in r.json()["error"]["message"]
-    assert clients.admin("GET", "/_emulator/latency").json()["profile"] == "instant"
+    status, error = _refusal(clients, "PUT", "/latency", body)
+    assert status == 400 and error["code"] == "InvalidLatency"
+    assert named in error["message"]
+    assert clients.control.latency()["profile"] == "instant"
 
 
 # -- settings ------------------------------------------------------------------------------
 
 def test_settings_round_trip(clients):
-    r = clients.admin("PUT", "/_emulator/settings", json={"federation_propagation_seconds": 5})
+    r = _wire(clients, "PUT", "/_emulator/settings", json={"federation_propagation_seconds": 5})
     assert r.status_code == 200 and r.json()["federation_propagation_seconds"] == 5.0
-    assert clients.admin("GET", "/_emulator/settings").json()["federation_propagation_seconds"] == 5.0
+    assert clients.control.settings()["federation_propagation_seconds"] == 5.0
 
 
 def test_settings_travel_in_the_snapshot(clients):
-    clients.admin("PUT", "/_emulator/settings", json={"role_propagation_seconds": 3})
-    assert clients.admin("GET", "/_emulator/snapshot").json()["settings"]["role_propagation_seconds"] == 3.0
+    clients.control.settings(role_propagation_seconds=3)
+    assert clients.control.snapshot()["settings"]["role_propagation_seconds"] == 3.0
 
 
 @pytest.mark.parametrize("body,named", [
@@ -393,7 +406,7 @@ def test_settings_travel_in_the_snapshot(clients):
     ([1], "JSON object"),
 ])
 def test_bad_settings_are_refused_naming_the_setting(clients, body, named):
-    r = clients.admin("PUT", "/_emulator/settings", json=body)
-    assert r.status_code == 400 and r.json()["error"]["code"] == "InvalidSettings"
-    assert named in r.json()["error"]["message"]
-    assert clients.admin("GET", "/_emulator/settings").json()["federation_propagation_seconds"] == 0.0
+    status, error = _refusal(clients, "PUT", "/settings", body)
+    assert status == 400 and error["code"] == "InvalidSettings"
+    assert named in error["message"]
+    assert clients.control.settings()["federation_propagation_seconds"] == 0.0

@@ -3,16 +3,14 @@ another seed, or --random, gives other ids. Secrets never derive from the seed a
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Iterator
 
 import pytest
-import requests
 
-from keyless_emulator import EmulatorConfig, InProcessEmulator, runtime, start_in_thread
-
-from .test_cli import _kill_if_alive, cli
+from keyless_emulator import ControlClient, EmulatorConfig, InProcessEmulator, runtime, start_in_thread
+from kit import wait_for
+from kit.processes import cli, kill_if_alive
 
 
 # What the cluster's live runtime writes after a scenario has loaded, on its own threads and at
@@ -42,24 +40,16 @@ def _declared(snapshot: dict) -> dict:
     return snapshot
 
 
-def _raw_snapshot(emu: InProcessEmulator) -> dict:
-    r = requests.get(emu.info.url + "/_emulator/snapshot", headers={"x-emulator-admin-key": emu.info.admin_key},
-                     verify=emu.info.ca_cert)
-    r.raise_for_status()
-    return r.json()
-
-
 def _snapshot(emu: InProcessEmulator, timeout: float = 20.0) -> dict:
     """The declared state once the seeded workload has settled (two equal reads in a row)."""
-    deadline = time.monotonic() + timeout
-    previous = _raw_snapshot(emu)
-    while time.monotonic() < deadline:
-        time.sleep(0.25)
-        current = _raw_snapshot(emu)
-        if current == previous:
-            return _declared(current)
-        previous = current
-    raise AssertionError(f"the emulator's state did not settle within {timeout:.0f}s")
+    control = ControlClient.of(emu.info)
+    reads = [control.snapshot()]
+
+    def settled() -> bool:
+        reads.append(control.snapshot())
+        return reads[-1] == reads[-2]
+    wait_for(settled, timeout, "the emulator's state to settle (two equal reads in a row)", interval=0.25)
+    return _declared(reads[-1])
 
 
 @pytest.fixture(scope="module")
@@ -96,8 +86,7 @@ def test_secrets_differ_between_data_folders_even_with_the_same_seed(pair):
 
 def test_same_seed_still_same_after_a_reset(pair):
     first, second = pair
-    admin = {"x-emulator-admin-key": first.info.admin_key}
-    requests.post(first.info.url + "/_emulator/reset", json={}, headers=admin, verify=first.info.ca_cert)
+    ControlClient.of(first.info).call("POST", "/reset", {})  # no scenario named: the default one
     assert _snapshot(first) == _snapshot(second)
 
 
@@ -131,4 +120,4 @@ def test_random_flag_gives_other_ids_on_every_start(tmp_path):
         for home in (one, two):
             cli(home, "stop")
         for pid in pids:
-            _kill_if_alive(pid)
+            kill_if_alive(pid)

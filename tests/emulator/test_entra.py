@@ -18,8 +18,8 @@ from azure.core.exceptions import ClientAuthenticationError
 from azure.identity import ClientAssertionCredential, WorkloadIdentityCredential
 
 from keyless_emulator import clusters
-
-from .test_oidc import RG, create_cluster, disabled_issuer_url, enable_oidc
+from kit import enable_workload_identity, wait_for
+from kit.clusters import GROUP as RG, create_cluster, issuer_url_while_disabled
 
 ARM_SCOPE = "https://management.azure.com/.default"
 AOAI_SCOPE = "https://cognitiveservices.azure.com/.default"
@@ -72,7 +72,7 @@ def add_federated_credential(clients, name: str, issuer: str, subject: str = SUB
 
 @pytest.fixture
 def workload(fresh, clients) -> Workload:
-    issuer = enable_oidc(clients)
+    issuer = enable_workload_identity(clients.aks())
     identity = clients.msi().user_assigned_identities.create_or_update(RG, IDENTITY, {"location": "eastus"})
     add_federated_credential(clients, FIC, issuer)
     return Workload(fresh, clients, issuer, identity.client_id, identity.principal_id, identity.id)
@@ -241,7 +241,7 @@ def test_assertion_not_yet_valid_is_aadsts700024(workload):
 
 
 def test_assertion_signed_by_another_clusters_key_is_aadsts7000272(workload):
-    create_cluster(workload.clients, "other", oidc=True)
+    create_cluster(workload.clients.aks(), "other", oidc=True)
     other = workload.clients.aks().managed_clusters.get(RG, "other").properties.oidc_issuer_profile.issuer_url
     other_id = other.rstrip("/").rsplit("/", 1)[-1]
     forged = workload.assertion(key_of=other_id)  # claims our issuer, signed with the other cluster's key
@@ -252,7 +252,7 @@ def test_assertion_signed_by_another_clusters_key_is_aadsts7000272(workload):
 
 
 def test_assertion_issued_by_another_cluster_is_aadsts700211(workload):
-    create_cluster(workload.clients, "other", oidc=True)
+    create_cluster(workload.clients.aks(), "other", oidc=True)
     other = workload.clients.aks().managed_clusters.get(RG, "other").properties.oidc_issuer_profile.issuer_url
     other_id = other.rstrip("/").rsplit("/", 1)[-1]
     message = _fails_with(workload.credential(workload.assertion(iss=other, key_of=other_id)), 700211)
@@ -297,8 +297,8 @@ def test_assertion_without_a_subject_is_aadsts700213(workload):
 
 
 def test_issuer_of_a_cluster_with_oidc_disabled_is_aadsts50166(workload):
-    create_cluster(workload.clients, "dark", oidc=False)
-    issuer = disabled_issuer_url(workload.emulator, workload.clients, "dark")
+    create_cluster(workload.clients.aks(), "dark", oidc=False)
+    issuer = issuer_url_while_disabled(workload.emulator, "dark")
     add_federated_credential(workload.clients, "darkFed", issuer)
     message = _fails_with(workload.credential(workload.assertion(iss=issuer, key_of=issuer.rstrip("/").rsplit("/", 1)[-1])),
                           50166)
@@ -368,11 +368,10 @@ def test_federation_statuses_on_the_wire(workload):
 
 def test_new_federated_credential_is_honoured_only_after_propagation(workload, tmp_path):
     delay = 1.5
-    r = workload.clients.admin("PUT", "/_emulator/settings", json={"federation_propagation_seconds": delay})
-    assert r.status_code == 200
+    assert workload.clients.control.settings(federation_propagation_seconds=delay)["federation_propagation_seconds"] \
+        == delay
     subject = "system:serviceaccount:store:late-account"
     add_federated_credential(workload.clients, "lateFed", workload.issuer, subject=subject)
-    written = time.monotonic()
     token_file = tmp_path / "token"
     token_file.write_text(workload.assertion(sub=subject) + "\n")
     cred = WorkloadIdentityCredential(tenant_id=workload.clients.info.tenant_id, client_id=workload.client_id,
@@ -380,14 +379,15 @@ def test_new_federated_credential_is_honoured_only_after_propagation(workload, t
                                       connection_verify=workload.clients.verify)
     message = _fails_with(cred, 70021)  # nothing federated has propagated yet
     assert f"Assertion Subject: '{subject}'" in message
-    time.sleep(max(0.0, delay - (time.monotonic() - written)) + 0.2)
-    assert _claims(cred.get_token(AOAI_SCOPE).token)["oid"] == workload.principal_id
+    token = wait_for(lambda: cred.get_token(AOAI_SCOPE), delay + 10, "the credential to propagate", interval=0.2,
+                     ignoring=(ClientAuthenticationError,))
+    assert _claims(token.token)["oid"] == workload.principal_id
 
 
 def test_request_log_never_holds_the_assertion_or_the_token(workload):
     assertion = workload.assertion()
     token = workload.credential(assertion).get_token(AOAI_SCOPE).token
-    text = workload.clients.admin("GET", "/_emulator/requests").text
+    text = json.dumps(workload.clients.control.request_log())
     assert assertion not in text and token not in text and "eyJ" not in text
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
 
+from keyless_emulator import ControlError
 from keyless_emulator.arm.authorization.models import seed_assignment
 
 RG, IDENTITY = "myResourceGroup", "myIdentity"
@@ -33,11 +34,11 @@ def _fic(subject="system:serviceaccount:default:workload", issuer=ISSUER, audien
 
 
 def _arm_requests(clients):
-    return [r for r in clients.admin("GET", "/_emulator/requests").json()["requests"] if r["surface"] == "arm"]
+    return [r for r in clients.control.request_log() if r["surface"] == "arm"]
 
 
 def _meta(clients, resource_id):
-    return clients.admin("GET", "/_emulator/snapshot").json()["resources"]["meta"].get(resource_id.lower())
+    return clients.control.snapshot()["resources"]["meta"].get(resource_id.lower())
 
 
 @pytest.fixture
@@ -296,7 +297,7 @@ def test_issuer_and_subject_pair_is_unique_per_identity(msi, identity):
 
 
 def test_at_most_twenty_credentials_per_identity(clients, msi, identity):
-    clients.admin("PUT", "/_emulator/settings", json={"federation_write_seconds": 0}).raise_for_status()
+    clients.control.settings(federation_write_seconds=0)
     fics = msi.federated_identity_credentials
     for i in range(20):
         fics.create_or_update(RG, IDENTITY, f"fic{i:02d}", _fic(subject=f"system:sa:{i}"))
@@ -348,7 +349,7 @@ def _concurrently(*calls):
 
 
 def test_concurrent_credential_writes_under_one_identity_conflict(clients, identity):
-    clients.admin("PUT", "/_emulator/settings", json={"federation_write_seconds": 1.0}).raise_for_status()
+    clients.control.settings(federation_write_seconds=1.0)
     first, second = clients.msi(), clients.msi()
     for c in (first, second):  # token and connection ready, so both writes leave together
         c.user_assigned_identities.get(RG, IDENTITY)
@@ -368,7 +369,7 @@ def test_concurrent_credential_writes_under_one_identity_conflict(clients, ident
 
 
 def test_sequential_writes_and_writes_under_different_identities_succeed(clients, msi, identity):
-    clients.admin("PUT", "/_emulator/settings", json={"federation_write_seconds": 0.5}).raise_for_status()
+    clients.control.settings(federation_write_seconds=0.5)
     msi.user_assigned_identities.create_or_update(RG, "other", {"location": "eastus"})
     first, second = clients.msi(), clients.msi()
     for c in (first, second):
@@ -383,12 +384,13 @@ def test_sequential_writes_and_writes_under_different_identities_succeed(clients
 
 @pytest.mark.parametrize("value", [-1, 61, "1", True])
 def test_write_window_setting_is_validated(clients, value):
-    r = clients.admin("PUT", "/_emulator/settings", json={"federation_write_seconds": value})
-    assert r.status_code == 400 and "federation_write_seconds" in r.text
+    with pytest.raises(ControlError) as e:
+        clients.control.settings(federation_write_seconds=value)
+    assert e.value.status == 400 and "federation_write_seconds" in e.value.body
 
 
 def test_a_write_after_the_window_has_passed_is_accepted(clients, msi, identity):
-    clients.admin("PUT", "/_emulator/settings", json={"federation_write_seconds": 0.3}).raise_for_status()
+    clients.control.settings(federation_write_seconds=0.3)
     started = time.monotonic()
     msi.federated_identity_credentials.create_or_update(RG, IDENTITY, "fic1", _fic(subject="system:sa:1"))
     assert time.monotonic() - started >= 0.3, "a write holds its identity for the configured window"

@@ -10,36 +10,11 @@ import pytest
 import requests
 
 from keyless_emulator import clusters
+from kit import enable_workload_identity
+from kit.clusters import create_cluster, issuer_url_while_disabled
 
 RG, CLUSTER = "myResourceGroup", "myAKSCluster"
 SA_AUDIENCE = "api://AzureADTokenExchange"
-
-
-def enable_oidc(clients, name: str = CLUSTER) -> str:
-    """`az aks update --enable-oidc-issuer --enable-workload-identity`; answers the issuer URL."""
-    from azure.mgmt.containerservice.models import (ManagedClusterOIDCIssuerProfile, ManagedClusterSecurityProfile,
-                                                    ManagedClusterSecurityProfileWorkloadIdentity)
-
-    aks = clients.aks()
-    mc = aks.managed_clusters.get(RG, name)
-    mc.properties.oidc_issuer_profile = ManagedClusterOIDCIssuerProfile(enabled=True)
-    mc.properties.security_profile = mc.properties.security_profile or ManagedClusterSecurityProfile()
-    mc.properties.security_profile.workload_identity = ManagedClusterSecurityProfileWorkloadIdentity(enabled=True)
-    return aks.managed_clusters.begin_create_or_update(RG, name, mc).result().properties.oidc_issuer_profile.issuer_url
-
-
-def create_cluster(clients, name: str, *, oidc: bool) -> None:
-    body = {"location": "eastus", "properties": {
-        "dnsPrefix": name, "agentPoolProfiles": [{"name": "nodepool1", "count": 1, "mode": "System"}],
-        "oidcIssuerProfile": {"enabled": oidc}}}
-    clients.aks().managed_clusters.begin_create_or_update(RG, name, body).result()
-
-
-def disabled_issuer_url(emulator, clients, name: str = CLUSTER) -> str:
-    """The URL a cluster's issuer will have (Resource Manager does not show it while disabled)."""
-    doc = emulator.backend.state.resources.get(f"{clients.group_id()}/providers/{clusters.CLUSTER_TYPE}/{name}")
-    assert doc is not None
-    return clusters.issuer_url(emulator.backend, doc)
 
 
 def _get(clients, url: str) -> requests.Response:
@@ -47,7 +22,7 @@ def _get(clients, url: str) -> requests.Response:
 
 
 def test_discovery_document_of_an_enabled_issuer(clients):
-    issuer = enable_oidc(clients)
+    issuer = enable_workload_identity(clients.aks())
     r = _get(clients, issuer + ".well-known/openid-configuration")
     assert r.status_code == 200
     assert r.json() == {
@@ -61,7 +36,7 @@ def test_discovery_document_of_an_enabled_issuer(clients):
 
 
 def test_jwks_of_an_enabled_issuer(clients):
-    issuer = enable_oidc(clients)
+    issuer = enable_workload_identity(clients.aks())
     jwks_uri = _get(clients, issuer + ".well-known/openid-configuration").json()["jwks_uri"]
     r = _get(clients, jwks_uri)
     assert r.status_code == 200
@@ -73,7 +48,7 @@ def test_jwks_of_an_enabled_issuer(clients):
 
 
 def test_jwks_verifies_a_service_account_token_of_that_cluster(emulator, clients):
-    issuer = enable_oidc(clients)
+    issuer = enable_workload_identity(clients.aks())
     issuer_id = issuer.rstrip("/").rsplit("/", 1)[-1]
     now = int(time.time())
     token = emulator.backend.keys.key(clusters.issuer_key_name(issuer_id)).sign(
@@ -86,7 +61,7 @@ def test_jwks_verifies_a_service_account_token_of_that_cluster(emulator, clients
 
 
 def test_issuer_of_a_cluster_with_oidc_disabled_is_not_found(fresh, clients):
-    issuer = disabled_issuer_url(fresh, clients)
+    issuer = issuer_url_while_disabled(fresh)
     for suffix in (".well-known/openid-configuration", "openid/v1/jwks"):
         r = _get(clients, issuer + suffix)
         assert r.status_code == 404, suffix
@@ -94,14 +69,14 @@ def test_issuer_of_a_cluster_with_oidc_disabled_is_not_found(fresh, clients):
 
 
 def test_issuer_answers_once_enabled(fresh, clients):
-    before = disabled_issuer_url(fresh, clients)
+    before = issuer_url_while_disabled(fresh)
     assert _get(clients, before + "openid/v1/jwks").status_code == 404
-    assert enable_oidc(clients) == before
+    assert enable_workload_identity(clients.aks()) == before
     assert _get(clients, before + "openid/v1/jwks").status_code == 200
 
 
 def test_issuer_of_a_deleted_cluster_is_not_found(clients):
-    issuer = enable_oidc(clients)
+    issuer = enable_workload_identity(clients.aks())
     clients.aks().managed_clusters.begin_delete(RG, CLUSTER).result()
     assert _get(clients, issuer + ".well-known/openid-configuration").status_code == 404
     assert _get(clients, issuer + "openid/v1/jwks").status_code == 404
@@ -109,7 +84,7 @@ def test_issuer_of_a_deleted_cluster_is_not_found(clients):
 
 @pytest.mark.parametrize("part", ["location", "tenant", "issuer"])
 def test_issuer_path_must_name_the_clusters_location_tenant_and_id(clients, part):
-    issuer = enable_oidc(clients)
+    issuer = enable_workload_identity(clients.aks())
     base, location, tenant, issuer_id = issuer.rstrip("/").rsplit("/", 3)
     replaced = {"location": "westus", "tenant": "00000000-0000-0000-0000-000000000000",
                 "issuer": "11111111-1111-1111-1111-111111111111"}[part]
@@ -119,8 +94,8 @@ def test_issuer_path_must_name_the_clusters_location_tenant_and_id(clients, part
 
 
 def test_each_cluster_has_its_own_issuer_and_key(clients):
-    create_cluster(clients, "second", oidc=True)
-    first = enable_oidc(clients)
+    create_cluster(clients.aks(), "second", oidc=True)
+    first = enable_workload_identity(clients.aks())
     second = clients.aks().managed_clusters.get(RG, "second").properties.oidc_issuer_profile.issuer_url
     assert first != second
     kid_first = _get(clients, first + "openid/v1/jwks").json()["keys"][0]["kid"]
@@ -129,7 +104,7 @@ def test_each_cluster_has_its_own_issuer_and_key(clients):
 
 
 def test_issuer_documents_are_only_read(clients):
-    issuer = enable_oidc(clients)
+    issuer = enable_workload_identity(clients.aks())
     r = requests.post(issuer + ".well-known/openid-configuration", verify=clients.verify)
     assert r.status_code == 405 and r.headers["Allow"] == "GET"
 
@@ -142,7 +117,7 @@ def test_issuer_key_survives_a_restart_of_the_same_data_folder(tmp_path):
         from .clients import Clients
 
         with start_in_thread(EmulatorConfig(home=tmp_path, kubelet=False)) as emu:
-            issuer = enable_oidc(Clients(emu.info))
+            issuer = enable_workload_identity(Clients(emu.info).aks())
             path = issuer.split("/oidc/", 1)[1]
             return path, _get(Clients(emu.info), issuer + "openid/v1/jwks").json()["keys"][0]["kid"]
 
@@ -152,9 +127,9 @@ def test_issuer_key_survives_a_restart_of_the_same_data_folder(tmp_path):
 
 
 def test_issuer_routes_appear_in_the_request_log_as_anonymous(clients):
-    issuer = enable_oidc(clients)
+    issuer = enable_workload_identity(clients.aks())
     _get(clients, issuer + "openid/v1/jwks")
-    entries = clients.admin("GET", "/_emulator/requests").json()["requests"]
+    entries = clients.control.request_log()
     oidc = [e for e in entries if e["surface"] == "oidc"]
     assert [(e["method"], e["status"], e["principal"]) for e in oidc] == [("GET", 200, "anonymous")]
     assert "eyJ" not in json.dumps(entries)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import ssl
-import time
 import uuid
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from azure.identity import get_bearer_token_provider
 
 from keyless_emulator.entra.tokens import issue
 from keyless_emulator.scenarios import add_tenant
+from kit import enable_workload_identity, wait_for
 
 GROUP, ACCOUNT, DEPLOYMENT = "myResourceGroup", "myOpenAIAccount", "gpt-4o-mini"
 OPENAI_USER = "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd"
@@ -155,14 +155,15 @@ def test_role_inherited_from_the_resource_group_works(clients, endpoint, princip
 
 
 def test_new_assignment_counts_only_after_propagation(clients, endpoint, principal, credential_of):
-    clients.admin("PUT", "/_emulator/settings", json={"role_propagation_seconds": 1.5}).raise_for_status()
+    clients.control.settings(role_propagation_seconds=1.5)
     grant_openai_user(clients, principal.object_id)
     client = entra_client(clients, endpoint, credential_of(principal))
     with pytest.raises(openai.AuthenticationError) as e:
         ask(client)
     assert e.value.body["code"] == "PermissionDenied"
-    time.sleep(1.6)
-    assert ask(client).choices[0].finish_reason == "stop"
+    answer = wait_for(lambda: ask(client), 10, "the assignment to propagate", interval=0.2,
+                      ignoring=(openai.AuthenticationError,))
+    assert answer.choices[0].finish_reason == "stop"
 
 
 def test_token_for_resource_manager_is_refused(clients, endpoint, principal, credential_of):
@@ -200,8 +201,8 @@ def test_ai_foundry_audience_is_accepted(clients, endpoint, principal, credentia
 def test_api_key_works_while_local_auth_is_enabled(clients, endpoint):
     key = api_key(clients)
     assert ask(aoai(clients, endpoint, api_key=key)).choices[0].message.content
-    log = clients.admin("GET", "/_emulator/requests").json()
-    call = [r for r in log["requests"] if r["path"].endswith("/chat/completions")][-1]
+    log = clients.control.request_log()
+    call = [r for r in log if r["path"].endswith("/chat/completions")][-1]
     assert (call["status"], call["principal"]) == (200, "api-key key1 of myOpenAIAccount")
     assert key not in json.dumps(log)
 
@@ -263,7 +264,7 @@ def test_unknown_deployment_is_404_deployment_not_found(clients, endpoint, princ
 
 
 def test_deployment_still_being_created_is_not_found_yet(clients, endpoint):
-    clients.admin("PUT", "/_emulator/latency", json={
+    clients.control.call("PUT", "/latency", {
         "profile": "instant", "overrides": {"microsoft.cognitiveservices/accounts/deployments:put": 60}})
     body = {"sku": {"name": "Standard", "capacity": 1},
             "properties": {"model": {"format": "OpenAI", "name": "gpt-4o", "version": "2024-11-20"}}}
@@ -335,7 +336,7 @@ def test_streaming_yields_the_same_answer(clients, endpoint):
 def test_request_log_names_the_principal_never_the_token(clients, endpoint, principal, credential_of):
     grant_openai_user(clients, principal.object_id)
     ask(entra_client(clients, endpoint, credential_of(principal)))
-    log = clients.admin("GET", "/_emulator/requests").json()["requests"]
+    log = clients.control.request_log()
     call = [r for r in log if r["path"].endswith("/chat/completions")][-1]
     assert (call["principal"], call["principal_id"], call["surface"]) == (principal.display_name, principal.object_id,
                                                                           "openai")
@@ -351,15 +352,14 @@ def test_workload_identity_of_the_article_reaches_the_model(clients, endpoint, f
 
     from keyless_emulator.kubernetes.tokens import mint
 
-    from .test_oidc import CLUSTER, RG, enable_oidc
-
-    issuer = enable_oidc(clients)
-    identity = clients.msi().user_assigned_identities.create_or_update(RG, "myIdentity", {"location": "eastus"})
+    issuer = enable_workload_identity(clients.aks())
+    identity = clients.msi().user_assigned_identities.create_or_update(GROUP, "myIdentity", {"location": "eastus"})
     clients.msi().federated_identity_credentials.create_or_update(
-        RG, "myIdentity", "myFedIdentity", {"issuer": issuer, "subject": "system:serviceaccount:default:ai-service-account",
-                                            "audiences": ["api://AzureADTokenExchange"]})
+        GROUP, "myIdentity", "myFedIdentity", {"issuer": issuer,
+                                               "subject": "system:serviceaccount:default:ai-service-account",
+                                               "audiences": ["api://AzureADTokenExchange"]})
     cluster = fresh.backend.state.resources.get(f"{clients.group_id()}/providers/Microsoft.ContainerService/"
-                                                f"managedClusters/{CLUSTER}")
+                                                "managedClusters/myAKSCluster")
     sa = {"metadata": {"name": "ai-service-account", "uid": str(uuid.uuid4())}}
     token_file = tmp_path / "azure-identity-token"
     token_file.write_text(mint(fresh.backend, cluster, namespace="default", service_account=sa,

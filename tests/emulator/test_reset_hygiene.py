@@ -6,6 +6,7 @@ import time
 
 import psutil
 import pytest
+from kit import wait_for
 
 from keyless_emulator import ControlClient, EmulatorConfig, start_in_thread
 
@@ -13,23 +14,22 @@ RESETS = 100
 
 
 def _footprint(me: psutil.Process) -> tuple[int, int]:
+    """(listening TCP sockets of this process, processes under it)."""
     listening = [c for c in me.net_connections(kind="tcp") if c.status == psutil.CONN_LISTEN]
     return len(listening), len(me.children(recursive=True))
 
 
-def _settled(me: psutil.Process, wanted: tuple[int, int] | None, timeout: float) -> tuple[int, int]:
-    """The footprint once it equals `wanted` (or, with None, once the store's three processes run and
-    the figures hold still for a second), or the last one seen when `timeout` runs out."""
-    deadline = time.monotonic() + timeout
-    seen, steady_since = _footprint(me), time.monotonic()
-    while time.monotonic() < deadline:
-        if seen == wanted or (wanted is None and seen[1] == 3 and time.monotonic() - steady_since >= 1.0):
-            return seen
-        time.sleep(0.2)
-        now = _footprint(me)
-        if now != seen:
-            seen, steady_since = now, time.monotonic()
-    return seen
+class Steady:
+    """True once the store's three processes run and the footprint held still for a second."""
+
+    def __init__(self, me: psutil.Process):
+        self.me, self.seen, self.since = me, (-1, -1), time.monotonic()
+
+    def __call__(self) -> tuple[int, int] | None:
+        now = _footprint(self.me)
+        if now != self.seen:
+            self.seen, self.since = now, time.monotonic()
+        return now if now[1] == 3 and time.monotonic() - self.since >= 1.0 else None
 
 
 @pytest.mark.slow
@@ -39,10 +39,9 @@ def test_a_hundred_resets_leave_as_many_sockets_and_processes_as_one(tmp_path):
         control = ControlClient.of(emu.info, timeout=60)
         me = psutil.Process()
         control.reset("before-you-begin")
-        baseline = _settled(me, None, timeout=30)  # what one loaded scenario holds, once it settles
+        baseline = wait_for(Steady(me), 30, "the store's three processes, settled", interval=0.2)
         for _ in range(RESETS):
             control.reset("before-you-begin")
-        assert _settled(me, baseline, timeout=30) == baseline
-        assert baseline[1] == 3  # the store's three apps, one process each
+        wait_for(lambda: _footprint(me) == baseline, 30, f"the footprint of one reset, {baseline}", interval=0.2)
     finally:
         emu.stop()

@@ -4,7 +4,10 @@ from __future__ import annotations
 import time
 
 import pytest
+import requests
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+
+from kit import wait_for
 
 CLUSTER_TYPE = "Microsoft.ContainerService/managedClusters"
 
@@ -81,7 +84,8 @@ def test_deleting_a_group_deletes_its_resources(clients):
 
 
 def test_every_response_carries_a_request_id(clients):
-    r = clients.admin("GET", f"/subscriptions/{clients.sub}/resourcegroups/nope?api-version=2025-04-01")
+    r = requests.get(f"{clients.info.url}/subscriptions/{clients.sub}/resourcegroups/nope?api-version=2025-04-01",
+                     headers={"x-emulator-admin-key": clients.info.admin_key}, verify=clients.verify)
     assert r.status_code == 401  # the admin key is not a Resource Manager credential
     assert r.headers["x-ms-request-id"]
     assert "WWW-Authenticate" in r.headers
@@ -90,12 +94,15 @@ def test_every_response_carries_a_request_id(clients):
 def test_group_delete_cancels_pending_operations_beneath_it(clients, fresh):
     """A cluster update still running when its group's deletion settles must not bring the cluster back."""
     aks, rm = clients.aks(), clients.resources()
-    clients.admin("PUT", "/_emulator/latency", json={"profile": "realistic", "factor": 0.002}).raise_for_status()
+    clients.control.latency("realistic", 0.002)
     cluster = aks.managed_clusters.get("myResourceGroup", "myAKSCluster")
     cluster.oidc_issuer_profile = {"enabled": True}
     aks.managed_clusters.begin_create_or_update("myResourceGroup", "myAKSCluster", cluster, polling=False)
-    clients.admin("PUT", "/_emulator/latency", json={"profile": "instant"}).raise_for_status()
+    clients.control.latency("instant")
+    (update,) = [o for o in clients.control.snapshot()["operations"] if o["kind"] == "put"]  # still in progress
     rm.resource_groups.begin_delete("myResourceGroup").result()
-    time.sleep(0.7)  # past the update's realistic duration (300 s x 0.002)
+    assert clients.control.snapshot()["operations"] == []  # the deletion ended the update too
+    # past the update's realistic duration (300 s x 0.002), when it would have settled
+    wait_for(lambda: time.time() > update["settle_after"], 10, "the update's settle time")
     assert list(rm.resources.list()) == []
     assert not rm.resource_groups.check_existence("myResourceGroup")

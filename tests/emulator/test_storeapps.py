@@ -5,13 +5,13 @@ import json
 import socket
 import subprocess
 import sys
-import time
 
 import pytest
 import requests
 
 from keyless_emulator.storeapps import app_for_image
 from keyless_emulator.storeapps.pod_runtime import resolve_url
+from kit import wait_for
 
 
 def free_port() -> int:
@@ -26,17 +26,22 @@ def start_app(app: str, env: dict[str, str], tmp_path) -> tuple[subprocess.Popen
     proc = subprocess.Popen([sys.executable, "-m", f"keyless_emulator.storeapps.{app}", "--port", str(port)],
                             env={"PATH": "", "HOME": str(tmp_path), "PYTHONUNBUFFERED": "1", **env},
                             stdout=out, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return proc, f"http://127.0.0.1:{port}"
-        except OSError:
-            if proc.poll() is not None:
-                raise RuntimeError((tmp_path / f"{app}.log").read_text())
-            time.sleep(0.05)
-    proc.kill()
-    raise RuntimeError(f"{app} did not listen")
+
+    def listening() -> bool:
+        if proc.poll() is not None:
+            raise RuntimeError((tmp_path / f"{app}.log").read_text())
+        return _accepts(port)
+    try:
+        wait_for(listening, 20, f"{app} to listen", ignoring=(OSError,))
+    except AssertionError:
+        proc.kill()
+        raise
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def _accepts(port: int) -> bool:
+    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+    return True
 
 
 @pytest.fixture
@@ -122,8 +127,8 @@ def test_ai_service_configuration_errors_are_500_with_the_text(apps, tmp_path, e
     url = apps("ai_service", **env)
     r = requests.post(url + "/generate/description", json={"name": "Rope toy", "tags": ["dog"]})
     assert (r.status_code, r.json()) == (500, {"detail": detail})
-    time.sleep(0.2)
-    assert detail.removeprefix("Error generating description: ") in (tmp_path / "ai_service.log").read_text()
+    logged = detail.removeprefix("Error generating description: ")
+    wait_for(lambda: logged in (tmp_path / "ai_service.log").read_text(), 10, "the error in the app's log")
 
 
 def test_product_service_catalogue(apps):
@@ -195,20 +200,11 @@ def test_an_app_ends_when_its_kubelet_dies(tmp_path):
     parent = subprocess.Popen([sys.executable, "-c", launcher], stdout=subprocess.PIPE, text=True)
     child = int(parent.stdout.readline())
     try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:  # wait until it serves
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.05)
+        wait_for(lambda: _accepts(port), 20, "the app to serve", ignoring=(OSError,))
         parent.kill()
         parent.wait(5)
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline and psutil.pid_exists(child) and \
-                psutil.Process(child).status() != psutil.STATUS_ZOMBIE:
-            time.sleep(0.1)
-        assert not psutil.pid_exists(child) or psutil.Process(child).status() == psutil.STATUS_ZOMBIE
+        wait_for(lambda: not psutil.pid_exists(child) or psutil.Process(child).status() == psutil.STATUS_ZOMBIE, 15,
+                 "the app to end after its kubelet died", ignoring=(psutil.NoSuchProcess,))
     finally:
         if psutil.pid_exists(child):
             try:

@@ -13,20 +13,23 @@ import pytest
 import requests
 from azure.core.exceptions import ClientAuthenticationError, HttpResponseError
 
+from keyless_emulator import ControlError
+
 from .clients import Clients
 
 ARM_SCOPE = "https://management.azure.com/.default"
 
 
-def _add(clients: Clients, name: str) -> requests.Response:
-    return clients.admin("POST", "/_emulator/tenants", json={"name": name})
+def _refusal(clients: Clients, body: object) -> tuple[int, dict]:
+    """The control API's refusal of `POST /tenants` with `body`: (status, error)."""
+    with pytest.raises(ControlError) as e:
+        clients.control.call("POST", "/tenants", body)
+    return e.value.status, json.loads(e.value.body)["error"]
 
 
 @pytest.fixture
 def tenant_b(clients: Clients) -> dict:
-    r = _add(clients, "fabrikam")
-    assert r.status_code == 201, r.text
-    return r.json()
+    return clients.control.add_tenant("fabrikam")
 
 
 def _b_clients(clients: Clients, tenant_b: dict) -> Clients:
@@ -54,32 +57,30 @@ def test_new_tenant_is_seeded_like_before_you_begin(clients, tenant_b):
 
 
 def test_tenant_listing_holds_no_secret(clients, tenant_b):
-    r = clients.admin("GET", "/_emulator/tenants")
-    assert r.status_code == 200
-    names = [t["name"] for t in r.json()["tenants"]]
-    assert names == ["contoso", "fabrikam"]
-    assert tenant_b["client_secret"] not in r.text and clients.info.client_secret not in r.text
+    tenants = clients.control.tenants()
+    assert [t["name"] for t in tenants] == ["contoso", "fabrikam"]
+    text = json.dumps(tenants)
+    assert tenant_b["client_secret"] not in text and clients.info.client_secret not in text
 
 
 def test_request_log_never_holds_the_new_tenants_secret(clients, tenant_b):
-    text = clients.admin("GET", "/_emulator/requests").text
-    assert tenant_b["client_secret"] not in text
-    assert any(e["path"] == "/_emulator/tenants" and e["status"] == 201
-               for e in json.loads(text)["requests"])
+    entries = clients.control.request_log()
+    assert tenant_b["client_secret"] not in json.dumps(entries)
+    assert any(e["path"] == "/_emulator/tenants" and e["status"] == 201 for e in entries)
 
 
 def test_duplicate_tenant_name_is_refused(clients, tenant_b):
-    r = _add(clients, "fabrikam")
-    assert r.status_code == 409 and r.json()["error"]["code"] == "TenantExists"
-    assert _add(clients, "contoso").status_code == 409
+    status, error = _refusal(clients, {"name": "fabrikam"})
+    assert status == 409 and error["code"] == "TenantExists"
+    assert _refusal(clients, {"name": "contoso"})[0] == 409
 
 
 @pytest.mark.parametrize("body", [{"name": "Fabrikam"}, {"name": "a"}, {"name": "-ab"}, {"name": "ab-"},
                                   {"name": "a b"}, {"name": "x" * 41}, {"name": 5}, {}, {"name": "ok", "x": 1}])
 def test_bad_tenant_name_is_refused_naming_the_rule(clients, body):
-    r = clients.admin("POST", "/_emulator/tenants", json=body)
-    assert r.status_code == 400 and r.json()["error"]["code"] == "InvalidTenant"
-    message = r.json()["error"]["message"]
+    status, error = _refusal(clients, body)
+    assert status == 400 and error["code"] == "InvalidTenant"
+    message = error["message"]
     assert ("name must be" in message) or ("unknown fields: x" in message)
 
 
@@ -188,8 +189,8 @@ def test_client_of_tenant_a_is_unknown_in_tenant_b(clients, tenant_b):
 
 
 def test_reset_removes_added_tenants(clients, tenant_b):
-    assert clients.admin("POST", "/_emulator/reset", json={}).status_code == 200
+    clients.control.call("POST", "/reset", {})  # no scenario named: the default one
     cred = clients.credential(tenant_b["tenant_id"], tenant_b["client_id"], tenant_b["client_secret"])
     with pytest.raises(ClientAuthenticationError):
         cred.get_token(ARM_SCOPE)
-    assert [t["name"] for t in clients.admin("GET", "/_emulator/tenants").json()["tenants"]] == ["contoso"]
+    assert [t["name"] for t in clients.control.tenants()] == ["contoso"]

@@ -7,6 +7,7 @@ import pytest
 
 from keyless_emulator.kubernetes.webhook import (AdmissionDenied, WebhookConfig, WorkloadIdentityWebhook, mutate_pod,
                                                  selects)
+from kit import enable_workload_identity, wait_for
 
 TENANT = "11111111-1111-1111-1111-111111111111"
 CLIENT = "22222222-2222-2222-2222-222222222222"
@@ -219,17 +220,6 @@ def test_service_account_is_looked_up_in_the_pod_namespace():
 RG, CLUSTER = "myResourceGroup", "myAKSCluster"
 
 
-def _enable_workload_identity(clients):
-    from azure.mgmt.containerservice.models import (ManagedClusterOIDCIssuerProfile, ManagedClusterSecurityProfile,
-                                                    ManagedClusterSecurityProfileWorkloadIdentity)
-    aks = clients.aks()
-    mc = aks.managed_clusters.get(RG, CLUSTER)
-    mc.properties.oidc_issuer_profile = ManagedClusterOIDCIssuerProfile(enabled=True)
-    mc.properties.security_profile = mc.properties.security_profile or ManagedClusterSecurityProfile()
-    mc.properties.security_profile.workload_identity = ManagedClusterSecurityProfileWorkloadIdentity(enabled=True)
-    aks.managed_clusters.begin_create_or_update(RG, CLUSTER, mc, polling_interval=0.05).result()
-
-
 @pytest.fixture
 def core(clients):
     import yaml
@@ -254,7 +244,7 @@ def _create_sa(core, client_id=CLIENT):
 
 
 def test_api_server_mutates_a_labelled_pod_when_workload_identity_is_on(clients, core):
-    _enable_workload_identity(clients)
+    enable_workload_identity(clients.aks(), RG, CLUSTER)
     _create_sa(core)
     pod = core.create_namespaced_pod("default", _labelled_pod("wi-pod"))
     env = {e.name: e.value for e in pod.spec.containers[0].env}
@@ -279,7 +269,7 @@ def test_api_server_leaves_pods_alone_while_workload_identity_is_off(core):
 def test_api_server_refuses_an_out_of_range_expiration_with_the_webhook_text(clients, core):
     from kubernetes.client.exceptions import ApiException
 
-    _enable_workload_identity(clients)
+    enable_workload_identity(clients.aks(), RG, CLUSTER)
     _create_sa(core)
     with pytest.raises(ApiException) as e:
         core.create_namespaced_pod("default", _labelled_pod("bad-exp", {
@@ -291,12 +281,10 @@ def test_api_server_refuses_an_out_of_range_expiration_with_the_webhook_text(cli
 
 
 def test_a_deployment_whose_pods_are_refused_shows_failed_create(clients, core):
-    import time
-
     import yaml
     from kubernetes import client, config
 
-    _enable_workload_identity(clients)
+    enable_workload_identity(clients.aks(), RG, CLUSTER)
     _create_sa(core)
     value = clients.aks().managed_clusters.list_cluster_user_credentials(RG, CLUSTER).kubeconfigs[0].value
     apps = client.AppsV1Api(config.new_client_from_config_dict(yaml.safe_load(value.decode())))
@@ -307,12 +295,9 @@ def test_a_deployment_whose_pods_are_refused_shows_failed_create(clients, core):
     template["metadata"]["labels"]["app"] = "refused"
     apps.create_namespaced_deployment("default", {"metadata": {"name": "refused"}, "spec": {
         "replicas": 1, "selector": {"matchLabels": {"app": "refused"}}, "template": template}})
-    deadline = time.monotonic() + 10
-    messages: list[str] = []
-    while time.monotonic() < deadline and not messages:
-        messages = [ev.message for ev in core.list_namespaced_event("default").items if ev.reason == "FailedCreate"]
-        time.sleep(0.1)
-    assert messages and messages[0] == (
+    messages = wait_for(lambda: [ev.message for ev in core.list_namespaced_event("default").items
+                                 if ev.reason == "FailedCreate"], 10, "a FailedCreate event")
+    assert messages[0] == (
         'Error creating: admission webhook "mutation.azure-workload-identity.io" denied the request: '
         "token expiration 90000 not valid. Expected value to be between 3600 and 86400")
     assert core.list_namespaced_pod("default", label_selector="app=refused").items == []

@@ -1,21 +1,19 @@
-"""One in-process emulator for the runbook tests (with the kubelet, so ai-service really runs),
+"""The runbook tests run on the kit's `node_emulator` (with the kubelet, so ai-service really runs),
 reset to `before-you-begin` before each test; a fresh data folder (state file) per test."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import keyless
-from keyless_emulator import ControlClient, EmulatorConfig, InProcessEmulator, start_in_thread
+from keyless_emulator import ControlClient, InProcessEmulator
 
 
 @pytest.fixture(scope="session")
-def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessEmulator]:
-    home: Path = tmp_path_factory.mktemp("runbook-emulator")
-    emu = start_in_thread(EmulatorConfig(home=home, kubelet=True), write_runtime=True)
-    yield emu
-    emu.stop()
+def emulator(node_emulator: InProcessEmulator) -> InProcessEmulator:
+    """Every runbook test needs running pods: the kit's `control` and `fresh` follow this override."""
+    return node_emulator
 
 
 class Admin(ControlClient):
@@ -31,14 +29,7 @@ class Admin(ControlClient):
 
 @pytest.fixture
 def admin(emulator: InProcessEmulator) -> Admin:
-    info = emulator.info
-    return Admin(info.url, info.ca_cert, info.admin_key)
-
-
-@pytest.fixture
-def fresh(emulator: InProcessEmulator, admin: Admin) -> InProcessEmulator:
-    admin.quiet()
-    return emulator
+    return Admin.of(emulator.info)
 
 
 @pytest.fixture

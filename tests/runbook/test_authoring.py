@@ -138,3 +138,16 @@ def test_the_command_exits_1_and_says_why_when_a_text_source_is_refused(tmp_path
     (folder / "99-clean-up.md").unlink()
     assert main(["--notebooks", str(folder)]) == 1
     assert capsys.readouterr().err == f"error: no text source (.md) for 99-clean-up.ipynb in {folder}\n"
+
+
+@pytest.mark.parametrize("stem", EXPECTED)
+def test_each_notebook_has_one_parameters_cell_stable_ids_and_python3(stem):
+    nb = nbformat.read(NOTEBOOKS / f"{stem}.ipynb", as_version=4)
+    nbformat.validate(nb)
+    assert nb.metadata.kernelspec.name == "python3"
+    tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1
+    names = {line.split(" = ")[0] for line in tagged[0].source.splitlines() if " = " in line}
+    assert names == set(keyless.params.NAMES)
+    assert all(c.id.startswith(f"nb{stem[:2]}-") for c in nb.cells)
+    assert "keyless.init(globals())" in "".join(c.source for c in nb.cells)

@@ -96,7 +96,7 @@ def test_the_article_end_to_end_then_a_rerun_sends_no_mutating_request(rb, admin
     shown = "\n".join(repr(r) + r._repr_html_() for r in rb.results)
     assert not text_findings("the step results", shown, secrets)
     assert not text_findings("the request log", json.dumps(admin.call("GET", "/requests")), secrets)
-    assert_no_secret([rb.params.home / "state", *pod_logs(Path(rb.clients.emulator.home))], secrets) >= 1
+    assert assert_no_secret([rb.params.home / "state", *pod_logs(Path(rb.clients.emulator.home))], secrets) >= 1
 
     admin.clear_requests()
     again = run_main(keyless.init(rb.params, emulator=rb.clients.emulator))  # a fresh kernel, same data folder

@@ -1,45 +1,14 @@
-"""An emulator whose kubelet runs processes, and helpers to wait on a cluster's pods."""
+"""The seeded cluster of the kit's `node_emulator` (whose kubelet runs pods as processes), and
+helpers to wait on its pods."""
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
-import requests
+from keyless_emulator import ControlClient, InProcessEmulator
 
-from keyless_emulator import EmulatorConfig, InProcessEmulator, start_in_thread
-
-
-_shared: dict[str, InProcessEmulator] = {}
-
-
-@pytest.fixture(scope="session")
-def node_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessEmulator]:
-    """One emulator with a process-running kubelet for the session, also when another test module
-    imports this fixture (pytest then sees a second definition; both share the instance)."""
-    if "node" in _shared:
-        yield _shared["node"]
-        return
-    home: Path = tmp_path_factory.mktemp("node-home")
-    emu = _shared["node"] = start_in_thread(EmulatorConfig(home=home, kubelet=True))
-    try:
-        yield emu
-    finally:
-        _shared.pop("node", None)
-        emu.stop()
-
-
-def wait_for(check: Callable[[], Any], timeout: float = 30.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}; last value: {last!r}")
+from kit import wait_for
 
 
 @dataclass
@@ -87,10 +56,9 @@ class Cluster:
 
 @pytest.fixture
 def cluster(node_emulator: InProcessEmulator) -> Cluster:
-    """The node emulator reset to `before-you-begin`, its store's seeded pods all ready."""
-    info = node_emulator.info
-    requests.post(f"{info.url}/_emulator/reset", json={"scenario": "before-you-begin"},
-                  headers={"x-emulator-admin-key": info.admin_key}, verify=info.ca_cert).raise_for_status()
+    """The node emulator reset to `before-you-begin` (quiet: no faults, no delays), its store's seeded
+    pods all ready."""
+    ControlClient.of(node_emulator.info).quiet()
     backend = node_emulator.backend
     section = backend.state.sections["kubernetes"]
     doc = backend.state.resources.of_type("Microsoft.ContainerService/managedClusters")[0]

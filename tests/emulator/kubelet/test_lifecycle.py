@@ -6,7 +6,9 @@ import pytest
 
 from keyless_emulator import EmulatorConfig, start_in_thread
 
-from .conftest import Cluster, wait_for
+from kit import wait_for
+
+from .conftest import Cluster
 
 
 def _cluster(emu) -> Cluster:
@@ -42,13 +44,8 @@ def test_shutdown_stops_every_process_and_cleans_the_pod_folders(tmp_path):
     assert pod_folders == []
 
 
-def test_a_workshop_tenants_cluster_gets_its_own_store_workload(fresh):
-    import requests
-
-    info = fresh.info
-    r = requests.post(f"{info.url}/_emulator/tenants", json={"name": "fabrikam"},
-                      headers={"x-emulator-admin-key": info.admin_key}, verify=info.ca_cert)
-    assert r.status_code in (200, 201), r.text
+def test_a_workshop_tenants_cluster_gets_its_own_store_workload(fresh, control):
+    control.add_tenant("fabrikam")
     section = fresh.backend.state.sections["kubernetes"]
     docs = fresh.backend.state.resources.of_type("Microsoft.ContainerService/managedClusters")
     assert len(docs) == 2

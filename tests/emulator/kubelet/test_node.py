@@ -10,7 +10,7 @@ import psutil
 import pytest
 import requests
 
-from .conftest import wait_for
+from kit import wait_for
 
 pytestmark = pytest.mark.slow
 

@@ -3,7 +3,6 @@ selectors, the three patch types, watch, logs, and every error in its exact Stat
 from __future__ import annotations
 
 import json
-import threading
 import time
 
 import pytest
@@ -12,6 +11,7 @@ from kubernetes import client, watch
 from kubernetes.client.rest import ApiException
 
 from keyless_emulator import clusters
+from kit import wait_for
 
 NS = "default"
 
@@ -40,8 +40,7 @@ def test_no_token_is_401_status(server, fresh):
 
 
 def test_another_clusters_token_is_401(server, fresh, clients):
-    created = clients.admin("POST", "/_emulator/tenants", json={"name": "fabrikam"})
-    assert created.status_code == 201, created.text
+    clients.control.add_tenant("fabrikam")
     docs = fresh.backend.state.resources.of_type(clusters.CLUSTER_TYPE)
     assert len(docs) == 2
     other = next(d for d in docs if clusters.api_server_url(fresh.backend, d) != server)
@@ -307,16 +306,14 @@ def test_server_side_apply_needs_a_field_manager(server, token, fresh):
 # -- watch --------------------------------------------------------------------------------
 def test_watch_sends_current_objects_then_changes_until_timeout(core):
     core.create_namespaced_config_map(NS, _configmap("w-1", {"watched": "yes"}))
-
-    def later():
-        time.sleep(0.5)
-        core.create_namespaced_config_map(NS, _configmap("w-2", {"watched": "yes"}))
-        core.delete_namespaced_config_map("w-1", NS)
-
-    threading.Thread(target=later, daemon=True).start()
     started = time.monotonic()
-    events = [(e["type"], e["object"].metadata.name) for e in watch.Watch().stream(
-        core.list_namespaced_config_map, NS, label_selector="watched=yes", timeout_seconds=2)]
+    events = []
+    for e in watch.Watch().stream(core.list_namespaced_config_map, NS, label_selector="watched=yes",
+                                  timeout_seconds=2):
+        events.append((e["type"], e["object"].metadata.name))
+        if len(events) == 1:  # the watch is open and has sent the current objects: now the changes
+            core.create_namespaced_config_map(NS, _configmap("w-2", {"watched": "yes"}))
+            core.delete_namespaced_config_map("w-1", NS)
     assert events == [("ADDED", "w-1"), ("ADDED", "w-2"), ("DELETED", "w-1")]
     assert 1.5 < time.monotonic() - started < 10
 
@@ -347,18 +344,14 @@ def test_watch_bookmarks_carry_the_resource_version(server, token, fresh, sectio
     assert int(bookmarks[-1]["object"]["metadata"]["resourceVersion"]) >= 1
 
 
-def test_watch_path_form_and_an_object_leaving_the_selector_is_deleted(server, token, fresh, core):
+def test_watch_path_form_and_an_object_leaving_the_selector_is_deleted(server, token, fresh, core, store):
     core.create_namespaced_config_map(NS, _configmap("leaver", {"in": "yes"}))
     rv = core.read_namespaced_config_map("leaver", NS).metadata.resource_version
-
-    def later():
-        time.sleep(0.3)
-        core.patch_namespaced_config_map("leaver", NS, {"metadata": {"labels": {"in": "no"}}})
-
-    threading.Thread(target=later, daemon=True).start()
     r = _raw(server, token, fresh.info.ca_cert, "GET",
              f"/api/v1/watch/namespaces/default/configmaps?labelSelector=in%3Dyes&resourceVersion={rv}"
              "&timeoutSeconds=1", stream=True)
+    wait_for(lambda: store._subscriptions, 10, "the watch to subscribe to the store")  # then the change is live
+    core.patch_namespaced_config_map("leaver", NS, {"metadata": {"labels": {"in": "no"}}})
     events = [json.loads(line) for line in r.iter_lines() if line]
     assert [(e["type"], e["object"]["metadata"]["name"]) for e in events] == [("DELETED", "leaver")]
 
@@ -392,19 +385,15 @@ def test_follow_streams_lines_appended_to_the_log(server, token, fresh, core, se
     log = tmp_path / "follow.log"
     log.write_text("2026-01-01T09:00:00Z stdout F started\n")
     monkeypatch.setattr(section, "log_provider", lambda *args: log)
-
-    def append():
-        time.sleep(0.5)
-        with log.open("a") as f:
-            f.write("2026-01-01T09:00:01Z stdout F appended\n")
-
-    threading.Thread(target=append, daemon=True).start()
     r = _raw(server, token, fresh.info.ca_cert, "GET",
              f"/api/v1/namespaces/default/pods/{pod.metadata.name}/log?follow=true&container="
              f"{pod.spec.containers[0].name}", stream=True, timeout=10)
     got = []
     for line in r.iter_lines():
         got.append(line.decode())
+        if len(got) == 1:  # the stream is open and has sent what was there: now a line is appended
+            with log.open("a") as f:
+                f.write("2026-01-01T09:00:01Z stdout F appended\n")
         if len(got) == 2:
             break
     r.close()
@@ -446,9 +435,11 @@ def test_a_followed_log_ends_when_the_pod_is_deleted(server, token, fresh, core,
     log = tmp_path / "short.log"
     log.write_text("2026-01-01T09:00:00Z stdout F hello\n")
     monkeypatch.setattr(section, "log_provider", lambda *args: log)
-    threading.Timer(0.5, lambda: core.delete_namespaced_pod("short", NS)).start()
-    started = time.monotonic()
     r = _raw(server, token, fresh.info.ca_cert, "GET", "/api/v1/namespaces/default/pods/short/log?follow=true",
              stream=True, timeout=10)
-    assert r.text == "hello\n"
+    chunks = r.iter_content(chunk_size=None)
+    assert next(chunks) == b"hello\n"
+    started = time.monotonic()
+    core.delete_namespaced_pod("short", NS)  # while the log is followed
+    assert b"".join(chunks) == b""
     assert time.monotonic() - started < 5

@@ -248,7 +248,7 @@ def _bootstrap_objects(section) -> list[dict]:
 
 def test_cluster_bootstrap_is_identical_after_every_reset_with_frozen_timestamps(clients, section):
     first = _bootstrap_objects(section)
-    assert clients.admin("POST", "/_emulator/reset", json={"scenario": "before-you-begin"}).status_code == 200
+    assert clients.control.reset("before-you-begin")["status"] == "reset"
     assert _bootstrap_objects(section) == first
     assert first and all(o["object"]["metadata"]["creationTimestamp"] == "2026-01-01T09:00:00Z" for o in first)
     keys = [(o["resource"], o["object"]["metadata"].get("namespace", ""), o["object"]["metadata"]["name"])

@@ -10,6 +10,8 @@ import time
 
 import pytest
 
+from kit import wait_for
+
 from .conftest import AI_SERVICE_ACCOUNT, AI_SERVICE_DEPLOYMENT
 
 NS = "article"
@@ -129,12 +131,12 @@ def test_get_namespaces_prints_status(kubectl):
     assert re.search(r"^default\s+Active\s+", out, re.MULTILINE)
 
 
-def test_get_pods_watch_is_bounded_by_request_timeout_and_sees_new_pods(applied, kubectl, apps):
+def test_get_pods_watch_is_bounded_by_request_timeout_and_sees_new_pods(applied, kubectl, apps, store):
     import subprocess
     import threading
 
     def scale_soon():
-        time.sleep(1.5)
+        wait_for(lambda: store._subscriptions, 10, "kubectl's watch to subscribe to the store")
         apps.patch_namespaced_deployment_scale("ai-service", NS, {"spec": {"replicas": 2}})
 
     threading.Thread(target=scale_soon, daemon=True).start()
@@ -195,13 +197,12 @@ def test_server_side_apply_creates_then_merges(kubectl):
 def test_logs_by_label_print_the_text_of_the_kubelets_log_file(applied, kubectl, section, store):
     kubectl("wait", "--for=condition=Ready", "pod", "-l", "app=ai-service", "-n", NS, "--timeout=20s")
     pod = store.list("pods", NS)[0][0]
-    path = None
-    for _ in range(100):  # the kubelet writes the file on its own thread
+
+    def written():  # the kubelet writes the file on its own thread
         path = section.log_file(store.cluster_key, NS, pod["metadata"]["name"], "ai-service", False)
-        if path is not None and path.exists() and path.read_text():
-            break
-        time.sleep(0.1)
-    expected = "".join(line.split(" ", 3)[3] + "\n" for line in path.read_text().splitlines()) if path else ""
+        return path if path is not None and path.exists() and path.read_text() else None
+    path = wait_for(written, 10, "the kubelet's log file")
+    expected = "".join(line.split(" ", 3)[3] + "\n" for line in path.read_text().splitlines())
     assert kubectl("logs", "-n", NS, "-l", "app=ai-service").stdout == expected
 
 
@@ -246,12 +247,8 @@ def test_exec_is_refused_with_a_clear_message(kubectl, store):
 
 def test_logs_follow_streams_the_log_and_is_bounded_by_request_timeout(applied, kubectl):
     kubectl("wait", "--for=condition=Ready", "pod", "-l", "app=ai-service", "-n", NS, "--timeout=20s")
-    plain = ""
-    for _ in range(100):  # the kubelet writes the log on its own thread
-        plain = kubectl("logs", "-n", NS, "-l", "app=ai-service").stdout
-        if plain:
-            break
-        time.sleep(0.1)
+    # the kubelet writes the log on its own thread
+    plain = wait_for(lambda: kubectl("logs", "-n", NS, "-l", "app=ai-service").stdout, 10, "a log to print")
     started = time.monotonic()
     followed = kubectl("logs", "-f", "-n", NS, "-l", "app=ai-service", "--request-timeout=3s", check=False, timeout=30)
     assert time.monotonic() - started < 20, "a followed log must end when its request times out"
