@@ -142,10 +142,18 @@ def test_unsupported_kind_and_missing_sku_are_refused(clients):
     assert "sku.name" in e.value.error.message
 
 
-def test_invalid_account_name_is_refused(clients):
+@pytest.mark.parametrize("name", ["bad name", "a", "my.account", "my_account", "account-"])
+def test_invalid_account_name_is_refused(clients, name):
     with pytest.raises(HttpResponseError) as e:
-        clients.cognitive().accounts.begin_create(GROUP, "bad name", new_account_body("okname"))
+        clients.cognitive().accounts.begin_create(GROUP, name, new_account_body("okname"))
     assert (e.value.status_code, e.value.error.code) == (400, "InvalidResourceName")
+    assert e.value.error.message.startswith(f"Resource name '{name}' is invalid for type "
+                                            "'Microsoft.CognitiveServices/accounts'.")
+
+
+def test_account_name_of_letters_digits_and_inner_hyphens_is_accepted(clients):
+    created = clients.cognitive().accounts.begin_create(GROUP, "a-1", new_account_body("a-1-sub")).result()
+    assert (created.name, created.properties.provisioning_state) == ("a-1", "Succeeded")
 
 
 def test_moving_an_existing_account_is_refused(clients):

@@ -9,14 +9,16 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import resource_names
+
 from . import errors
 from .errors import Cause
 from .kinds import Kind
 from .selectors import match_label_selector
 
-_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-_DNS1035 = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+_LABEL = resource_names.DNS1123_LABEL
+_SUBDOMAIN = resource_names.DNS1123_SUBDOMAIN
+_DNS1035 = resource_names.DNS1035_LABEL
 _CONFIG_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
 _ENV_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
 
@@ -37,16 +39,16 @@ def name_causes(kind: Kind, name: Any, field: str = "metadata.name") -> list[Cau
     if not isinstance(name, str):
         return [errors.invalid_value(field, name, "must be a string")]
     if kind.resource == "namespaces":
-        if len(name) > 63:
+        if len(name) > _LABEL.max_length:
             return [errors.invalid_value(field, name, "must be no more than 63 characters")]
-        return [] if _LABEL.match(name) else [errors.invalid_value(field, name, LABEL_MSG)]
+        return [] if _LABEL.has_valid_shape(name) else [errors.invalid_value(field, name, LABEL_MSG)]
     if kind.resource == "services":
-        if len(name) > 63:
+        if len(name) > _DNS1035.max_length:
             return [errors.invalid_value(field, name, "must be no more than 63 characters")]
-        return [] if _DNS1035.match(name) else [errors.invalid_value(field, name, DNS1035_MSG)]
-    if len(name) > 253:
+        return [] if _DNS1035.has_valid_shape(name) else [errors.invalid_value(field, name, DNS1035_MSG)]
+    if len(name) > _SUBDOMAIN.max_length:
         return [errors.invalid_value(field, name, "must be no more than 253 characters")]
-    return [] if _SUBDOMAIN.match(name) else [errors.invalid_value(field, name, SUBDOMAIN_MSG)]
+    return [] if _SUBDOMAIN.has_valid_shape(name) else [errors.invalid_value(field, name, SUBDOMAIN_MSG)]
 
 
 def _containers(spec: dict[str, Any], path: str) -> list[Cause]:
@@ -61,7 +63,7 @@ def _containers(spec: dict[str, Any], path: str) -> list[Cause]:
             name = c.get("name")
             if not name:
                 causes.append(errors.required(f"{p}.name"))
-            elif not _LABEL.match(name) or len(name) > 63:
+            elif not _LABEL.matches(name):
                 causes.append(errors.invalid_value(f"{p}.name", name, LABEL_MSG))
             elif name in seen:
                 causes.append(errors.duplicate(f"{p}.name", name))
@@ -175,7 +177,7 @@ NAME_PART_MSG = ("name part must consist of alphanumeric characters, '-', '_' or
 def _qualified_name(field: str, key: str) -> list[Cause]:
     """A label or annotation key: [DNS-1123 subdomain prefix/]name (63 characters at most)."""
     prefix, _, name = key.rpartition("/")
-    if "/" in key and (not prefix or len(prefix) > 253 or not _SUBDOMAIN.match(prefix)):
+    if "/" in key and (not prefix or not _SUBDOMAIN.matches(prefix)):
         return [errors.invalid_value(field, key, "prefix part " + SUBDOMAIN_MSG)]
     if not name or len(name) > 63 or not _NAME_PART.match(name):
         detail = "name part must be no more than 63 characters" if len(name) > 63 else NAME_PART_MSG

@@ -15,9 +15,10 @@ uses it to model the propagation delay before the credential is honoured.
 """
 from __future__ import annotations
 
-import re
 from typing import Any
 from urllib.parse import urlparse
+
+import resource_names
 
 from ...state import EmulatorState
 from ..errors import resource_not_found
@@ -27,7 +28,6 @@ from .models import IDENTITY_TYPE, identity_id
 
 FIC_TYPE = IDENTITY_TYPE + "/federatedIdentityCredentials"
 CHILD_TYPE = "userAssignedIdentities/federatedIdentityCredentials"
-_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_-]{2,119}$")
 MAX_PER_IDENTITY = 20
 MAX_FIELD_LENGTH = 600
 DEFAULT_WRITE_SECONDS = 0.1
@@ -67,7 +67,7 @@ def get_credential(state: EmulatorState, subscription: str, group: str, identity
 
 # -- validation --------------------------------------------------------------------------
 def validate_name(name: str) -> None:
-    if not _NAME.match(name):
+    if not resource_names.FEDERATED_IDENTITY_CREDENTIAL.matches(name):
         raise errors.invalid_fic_name(name)
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import resource_names
+
 from ...state import EmulatorState
 from ..errors import ArmError, bad_request, invalid_resource_name, missing_property, resource_group_not_found
 
 GROUP_TYPE = "Microsoft.Resources/resourceGroups"
-_GROUP_NAME = re.compile(r"^[-\w._()]{1,90}$", re.UNICODE)
 _GROUP_RULE = ("Resource group names are 1-90 characters of letters, digits, underscores, parentheses, "
                "hyphens and periods, and cannot end in a period.")
 
@@ -18,7 +19,7 @@ def group_id(subscription: str, group: str) -> str:
 
 
 def validate_group_name(name: str) -> None:
-    if not _GROUP_NAME.match(name) or name.endswith("."):
+    if not resource_names.RESOURCE_GROUP.matches(name):
         raise invalid_resource_name(name, GROUP_TYPE, _GROUP_RULE)
 
 
