@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed-stamp
 help:
 	@echo "make run    - set up, start the offline emulator and run the whole runbook against it"
 	@echo "make test   - set up, check the layers, and run the whole test suite (unit, emulator, kubectl, notebooks)"
-	@echo "make lint   - check the layers declared in pyproject.toml (import-linter)"
+	@echo "make lint   - check the layers (import-linter) and the code (ruff)"
 	@echo "make lab    - start the emulator and JupyterLab on notebooks/"
 	@echo "make record - re-record the notebooks' outputs from the deterministic emulator"
 	@echo "make bench  - run the benchmark scripts under benchmarks/"
@@ -25,6 +25,7 @@ venv: $(STAMP)
 
 lint: venv
 	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/ruff check lib tests benchmarks notebooks
 
 test: venv lint
 	$(PY) -m pytest $(PYTEST_ARGS)

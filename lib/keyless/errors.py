@@ -114,7 +114,8 @@ def explain(exc: BaseException) -> KeylessError:
         reason = body.get("reason") or getattr(exc, "reason", "") or ""
         message = body.get("message") or str(getattr(exc, "reason", exc))
         return KeylessError(f"Kubernetes answered {status} {reason}: {message}",
-                            _K8S_ADVICE.get(status, "check the cluster and retry"), code=f"Kubernetes{reason or status}",
+                            _K8S_ADVICE.get(status, "check the cluster and retry"),
+                            code=f"Kubernetes{reason or status}",
                             status=status)
     # openai
     if module.startswith("openai"):

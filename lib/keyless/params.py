@@ -113,7 +113,7 @@ class Parameters:
         self.validate()
 
     # ---- validation ---------------------------------------------------------------------
-    def validate(self) -> "Parameters":
+    def validate(self) -> Parameters:
         if self.target not in TARGETS:
             raise ParameterError("target", self.target, f"must be one of {', '.join(TARGETS)}")
         if self.cloud not in CLOUDS:
@@ -158,7 +158,7 @@ class Parameters:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
-    def replace(self, **changes: Any) -> "Parameters":
+    def replace(self, **changes: Any) -> Parameters:
         return from_mapping({**self.to_dict(), **changes})
 
 

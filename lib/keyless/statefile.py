@@ -39,7 +39,7 @@ class StateFile:
                 self.data = loaded
 
     @classmethod
-    def for_environment(cls, home: Path, target: str, subscription: str, resource_group: str) -> "StateFile":
+    def for_environment(cls, home: Path, target: str, subscription: str, resource_group: str) -> StateFile:
         return cls(Path(home) / "state" / f"{environment_name(target, subscription, resource_group)}.json")
 
     # ---- sections ---------------------------------------------------------------------------

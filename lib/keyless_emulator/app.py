@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -120,7 +120,7 @@ class EmulatorApp:
             return ctx, e.response()
         except BodyError as e:
             return ctx, surfaces.bad_body(surface, str(e))
-        except Exception:  # noqa: BLE001 — any bug becomes a 500 in the surface's shape, logged
+        except Exception:  # any bug becomes a 500 in the surface's shape, logged
             log.exception("unhandled error in %s %s (request id %s)", method, path, request_id)
             return ctx, surfaces.internal_error(surface, request_id)
 

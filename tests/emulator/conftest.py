@@ -1,10 +1,11 @@
 """An in-process emulator for the emulator tests, and factories for the real SDK clients."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
+
 from keyless_emulator import ControlClient, EmulatorConfig, InProcessEmulator, start_in_thread
 
 from .clients import Clients

@@ -37,7 +37,8 @@ def cognitive_as(fresh, clients):
         p = state.add_principal(fresh.info.tenant_id, f"cs-{uuid.uuid4().hex[:8]}", has_secret=True)
         if role:
             seed_assignment(state, scope, p.object_id, role)
-        return clients.cognitive(credential=clients.credential(client_id=p.app_id, client_secret=state.client_secret(p)))
+        return clients.cognitive(credential=clients.credential(client_id=p.app_id,
+                                                               client_secret=state.client_secret(p)))
     return make
 
 
@@ -79,7 +80,8 @@ def test_missing_account_is_resource_not_found(clients):
         clients.cognitive().accounts.get(GROUP, "nope")
     assert e.value.error.code == "ResourceNotFound"
     assert e.value.error.message.startswith(
-        "The Resource 'Microsoft.CognitiveServices/accounts/nope' under resource group 'myResourceGroup' was not found.")
+        "The Resource 'Microsoft.CognitiveServices/accounts/nope' under resource group 'myResourceGroup' was not "
+        "found.")
 
 
 def test_account_in_a_missing_group(clients):
@@ -288,7 +290,8 @@ def test_deployment_sku_and_capacity_are_validated(clients):
     cs = clients.cognitive()
     model = {"format": "OpenAI", "name": "gpt-4o-mini", "version": "2024-07-18"}
     with pytest.raises(HttpResponseError) as e:
-        cs.deployments.begin_create_or_update(GROUP, ACCOUNT, "d", {"sku": {"name": "Premium"}, "properties": {"model": model}})
+        cs.deployments.begin_create_or_update(GROUP, ACCOUNT, "d",
+                                              {"sku": {"name": "Premium"}, "properties": {"model": model}})
     assert (e.value.status_code, e.value.error.code) == (400, "InvalidResourceProperties")
     with pytest.raises(HttpResponseError) as e:
         cs.deployments.begin_create_or_update(GROUP, ACCOUNT, "d", {"sku": {"name": "Standard", "capacity": 0},
@@ -343,7 +346,8 @@ def test_put_replaces_what_patch_would_keep(clients):
     cs = clients.cognitive()
     sub = cs.accounts.get(GROUP, ACCOUNT).properties.custom_sub_domain_name
     cs.accounts.begin_update(GROUP, ACCOUNT, {"properties": {"disableLocalAuth": True}}).result()
-    replaced = cs.accounts.begin_create(GROUP, ACCOUNT, {"location": "eastus", "kind": "OpenAI", "sku": {"name": "S0"}}).result()
+    replaced = cs.accounts.begin_create(GROUP, ACCOUNT,
+                                        {"location": "eastus", "kind": "OpenAI", "sku": {"name": "S0"}}).result()
     assert replaced.properties.disable_local_auth is False
     assert replaced.properties.custom_sub_domain_name == sub
 

@@ -26,8 +26,11 @@ def _raw(pipeline_response, deserialized, headers):
 
 def _enable_workload_identity(aks, name=CLUSTER):
     """What `az aks update --enable-oidc-issuer --enable-workload-identity` does: GET, modify, PUT it all back."""
-    from azure.mgmt.containerservice.models import ManagedClusterOIDCIssuerProfile, ManagedClusterSecurityProfile
-    from azure.mgmt.containerservice.models import ManagedClusterSecurityProfileWorkloadIdentity
+    from azure.mgmt.containerservice.models import (
+        ManagedClusterOIDCIssuerProfile,
+        ManagedClusterSecurityProfile,
+        ManagedClusterSecurityProfileWorkloadIdentity,
+    )
 
     mc = aks.managed_clusters.get(RG, name)
     mc.properties.oidc_issuer_profile = ManagedClusterOIDCIssuerProfile(enabled=True)
@@ -101,7 +104,8 @@ def test_write_bodies_carry_the_keys_of_the_official_examples(clients):
     assert status == 201
     example = create["responses"]["201"]["body"]
     # the example's answer shows a disk encryption set its request never asked for; AKS shows one only when set
-    assert set(example) <= set(first) and set(example["properties"]) - {"diskEncryptionSetID"} <= set(first["properties"])
+    assert set(example) <= set(first)
+    assert set(example["properties"]) - {"diskEncryptionSetID"} <= set(first["properties"])
     assert set(example["properties"]["agentPoolProfiles"][0]) <= set(first["properties"]["agentPoolProfiles"][0])
     assert first["properties"]["securityProfile"]["defender"] == request["properties"]["securityProfile"]["defender"]
     tags = json.loads((EXAMPLES / "ManagedClustersUpdateTags.json").read_text())
@@ -189,7 +193,8 @@ def test_enable_oidc_and_workload_identity_round_trip_with_the_real_poller(clien
     assert mc.properties.oidc_issuer_profile.enabled is True
     assert mc.properties.security_profile.workload_identity.enabled is True
     issuer = mc.properties.oidc_issuer_profile.issuer_url
-    assert re.fullmatch(re.escape(clients.info.url) + rf"/oidc/eastus/{clients.info.tenant_id}/[0-9a-f-]{{36}}/", issuer)
+    assert re.fullmatch(re.escape(clients.info.url) + rf"/oidc/eastus/{clients.info.tenant_id}/[0-9a-f-]{{36}}/",
+                        issuer)
     assert aks.managed_clusters.get(RG, CLUSTER).properties.oidc_issuer_profile.issuer_url == issuer
     # the update answered 200 with an Azure-AsyncOperation the poller followed, then a final GET
     log = [(r["method"], r["status"], r["path"]) for r in _requests(clients)]
@@ -262,8 +267,10 @@ def test_a_put_without_the_oidc_profile_keeps_it_enabled(clients):
 
 
 def test_workload_identity_without_oidc_is_refused(clients):
-    from azure.mgmt.containerservice.models import ManagedClusterSecurityProfile
-    from azure.mgmt.containerservice.models import ManagedClusterSecurityProfileWorkloadIdentity
+    from azure.mgmt.containerservice.models import (
+        ManagedClusterSecurityProfile,
+        ManagedClusterSecurityProfileWorkloadIdentity,
+    )
 
     aks = clients.aks()
     mc = aks.managed_clusters.get(RG, CLUSTER)
@@ -409,7 +416,8 @@ def test_if_none_match_star_refuses_to_overwrite(clients):
     aks = clients.aks()
     mc = aks.managed_clusters.get(RG, CLUSTER)
     with pytest.raises(HttpResponseError) as e:
-        aks.managed_clusters.begin_create_or_update(RG, CLUSTER, mc, etag="*", match_condition=MatchConditions.IfMissing)
+        aks.managed_clusters.begin_create_or_update(RG, CLUSTER, mc, etag="*",
+                                                    match_condition=MatchConditions.IfMissing)
     assert e.value.status_code == 412 and e.value.error.code == "PreconditionFailed"
 
 

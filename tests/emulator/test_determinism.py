@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 import requests
@@ -13,7 +13,6 @@ import requests
 from keyless_emulator import EmulatorConfig, InProcessEmulator, runtime, start_in_thread
 
 from .test_cli import _kill_if_alive, cli
-
 
 # What the cluster's live runtime writes after a scenario has loaded, on its own threads and at
 # its own pace: object status, events, resource versions, the local address of load balancers.

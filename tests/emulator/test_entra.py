@@ -117,7 +117,8 @@ def test_unknown_client_id_is_aadsts700016(clients):
 
 
 def test_unknown_tenant_is_aadsts90002(clients):
-    r = requests.post(f"{clients.info.url}/00000000-0000-0000-0000-0000000000aa/oauth2/v2.0/token", verify=clients.verify,
+    r = requests.post(f"{clients.info.url}/00000000-0000-0000-0000-0000000000aa/oauth2/v2.0/token",
+                      verify=clients.verify,
                       data={"grant_type": "client_credentials", "client_id": clients.info.client_id,
                             "client_secret": clients.info.client_secret, "scope": ARM_SCOPE})
     assert r.status_code == 400 and r.json()["error_codes"] == [90002]
@@ -132,8 +133,8 @@ def test_entra_error_body_has_entras_shape_and_the_emulator_clock(clients):
     assert set(body) == {"error", "error_description", "error_codes", "timestamp", "trace_id", "correlation_id",
                          "error_uri"}
     assert (body["error"], body["error_codes"]) == ("invalid_client", [7000215])
-    stamp = dt.datetime.strptime(body["timestamp"], "%Y-%m-%d %H:%M:%SZ").replace(tzinfo=dt.timezone.utc)
-    assert abs((stamp - dt.datetime.now(dt.timezone.utc)).total_seconds()) < 5
+    stamp = dt.datetime.strptime(body["timestamp"], "%Y-%m-%d %H:%M:%SZ").replace(tzinfo=dt.UTC)
+    assert abs((stamp - dt.datetime.now(dt.UTC)).total_seconds()) < 5
     assert body["error_description"].startswith("AADSTS7000215: ")
     assert f"Timestamp: {body['timestamp']}" in body["error_description"]
     assert body["error_uri"].endswith("?code=7000215")
@@ -229,7 +230,7 @@ def test_expired_assertion_is_aadsts700024(workload):
     message = _fails_with(workload.credential(workload.assertion(iat=now - 7200, nbf=now - 7200, exp=now - 3600)),
                           700024)
     assert "Client assertion is not within its valid time range. Current time: " in message
-    assert "expiry time of assertion " + dt.datetime.fromtimestamp(now - 3600, dt.timezone.utc).strftime(
+    assert "expiry time of assertion " + dt.datetime.fromtimestamp(now - 3600, dt.UTC).strftime(
         "%Y-%m-%dT%H:%M:%S") in message
 
 
@@ -296,7 +297,8 @@ def test_issuer_of_a_cluster_with_oidc_disabled_is_aadsts50166(workload):
     create_cluster(workload.clients, "dark", oidc=False)
     issuer = disabled_issuer_url(workload.emulator, workload.clients, "dark")
     add_federated_credential(workload.clients, "darkFed", issuer)
-    message = _fails_with(workload.credential(workload.assertion(iss=issuer, key_of=issuer.rstrip("/").rsplit("/", 1)[-1])),
+    message = _fails_with(workload.credential(workload.assertion(iss=issuer,
+                                                                 key_of=issuer.rstrip("/").rsplit("/", 1)[-1])),
                           50166)
     assert "Request to External OIDC endpoint failed." in message
 

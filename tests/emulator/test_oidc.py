@@ -17,8 +17,11 @@ SA_AUDIENCE = "api://AzureADTokenExchange"
 
 def enable_oidc(clients, name: str = CLUSTER) -> str:
     """`az aks update --enable-oidc-issuer --enable-workload-identity`; answers the issuer URL."""
-    from azure.mgmt.containerservice.models import (ManagedClusterOIDCIssuerProfile, ManagedClusterSecurityProfile,
-                                                    ManagedClusterSecurityProfileWorkloadIdentity)
+    from azure.mgmt.containerservice.models import (
+        ManagedClusterOIDCIssuerProfile,
+        ManagedClusterSecurityProfile,
+        ManagedClusterSecurityProfileWorkloadIdentity,
+    )
 
     aks = clients.aks()
     mc = aks.managed_clusters.get(RG, name)

@@ -33,7 +33,7 @@ def start_app(app: str, env: dict[str, str], tmp_path) -> tuple[subprocess.Popen
             return proc, f"http://127.0.0.1:{port}"
         except OSError:
             if proc.poll() is not None:
-                raise RuntimeError((tmp_path / f"{app}.log").read_text())
+                raise RuntimeError((tmp_path / f"{app}.log").read_text()) from None
             time.sleep(0.05)
     proc.kill()
     raise RuntimeError(f"{app} did not listen")
@@ -188,10 +188,9 @@ def test_an_app_ends_when_its_kubelet_dies(tmp_path):
     import psutil
 
     port = free_port()
-    launcher = ("import subprocess, sys, time\n"
-                f"p = subprocess.Popen([sys.executable, '-m', 'keyless_emulator.storeapps.ai_service', '--port', '{port}'],"
-                " stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
-                "print(p.pid, flush=True)\ntime.sleep(120)\n")
+    launcher = ("import subprocess, sys, time\np = subprocess.Popen([sys.executable, '-m', "
+                f"'keyless_emulator.storeapps.ai_service', '--port', '{port}'], stdout=subprocess.DEVNULL, "
+                "stderr=subprocess.DEVNULL)\nprint(p.pid, flush=True)\ntime.sleep(120)\n")
     parent = subprocess.Popen([sys.executable, "-c", launcher], stdout=subprocess.PIPE, text=True)
     child = int(parent.stdout.readline())
     try:

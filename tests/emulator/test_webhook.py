@@ -5,8 +5,13 @@ import json
 
 import pytest
 
-from keyless_emulator.kubernetes.webhook import (AdmissionDenied, WebhookConfig, WorkloadIdentityWebhook, mutate_pod,
-                                                 selects)
+from keyless_emulator.kubernetes.webhook import (
+    AdmissionDenied,
+    WebhookConfig,
+    WorkloadIdentityWebhook,
+    mutate_pod,
+    selects,
+)
 
 TENANT = "11111111-1111-1111-1111-111111111111"
 CLIENT = "22222222-2222-2222-2222-222222222222"
@@ -143,7 +148,8 @@ def test_expiration_out_of_range_on_the_pod_is_an_admission_error(value):
     assert e.value.status == 400
     assert e.value.message == f"token expiration {int(value)} not valid. Expected value to be between 3600 and 86400"
     assert e.value.api_message == ('admission webhook "mutation.azure-workload-identity.io" denied the request: '
-                                   f"token expiration {int(value)} not valid. Expected value to be between 3600 and 86400")
+                                   f"token expiration {int(value)} not valid. Expected value to be between 3600 and "
+                                   "86400")
 
 
 def test_expiration_out_of_range_on_the_service_account_is_an_admission_error():
@@ -220,8 +226,11 @@ RG, CLUSTER = "myResourceGroup", "myAKSCluster"
 
 
 def _enable_workload_identity(clients):
-    from azure.mgmt.containerservice.models import (ManagedClusterOIDCIssuerProfile, ManagedClusterSecurityProfile,
-                                                    ManagedClusterSecurityProfileWorkloadIdentity)
+    from azure.mgmt.containerservice.models import (
+        ManagedClusterOIDCIssuerProfile,
+        ManagedClusterSecurityProfile,
+        ManagedClusterSecurityProfileWorkloadIdentity,
+    )
     aks = clients.aks()
     mc = aks.managed_clusters.get(RG, CLUSTER)
     mc.properties.oidc_issuer_profile = ManagedClusterOIDCIssuerProfile(enabled=True)

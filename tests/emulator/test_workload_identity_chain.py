@@ -38,8 +38,11 @@ class Chain:
 
     # -- Azure side ------------------------------------------------------------------------
     def enable_workload_identity(self) -> str:
-        from azure.mgmt.containerservice.models import (ManagedClusterOIDCIssuerProfile, ManagedClusterSecurityProfile,
-                                                        ManagedClusterSecurityProfileWorkloadIdentity)
+        from azure.mgmt.containerservice.models import (
+            ManagedClusterOIDCIssuerProfile,
+            ManagedClusterSecurityProfile,
+            ManagedClusterSecurityProfileWorkloadIdentity,
+        )
         aks = self.clients.aks()
         mc = aks.managed_clusters.get(RG, CLUSTER)
         mc.properties.oidc_issuer_profile = ManagedClusterOIDCIssuerProfile(enabled=True)

@@ -2,10 +2,12 @@
 reset to `before-you-begin` before each test; a fresh data folder (state file) per test."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
+
 import keyless
 from keyless_emulator import ControlClient, EmulatorConfig, InProcessEmulator, start_in_thread
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from secretscan import jwt_shaped
 
 import keyless
 from keyless.errors import KeylessError, explain, scrub
@@ -17,7 +18,6 @@ from keyless.results import Check, StepResult
 from keyless.statefile import StateFile
 from keyless.steps.deploy import KEY_VARIABLES, RESTORE_MARKER, differences, rollout_complete, without_secrets
 from keyless.targets import CLOUDS, choose_subscription
-from secretscan import jwt_shaped
 
 ROOT = Path(__file__).resolve().parents[2]
 LIB = ROOT / "lib" / "keyless"

@@ -79,7 +79,8 @@ def _containers(spec: dict[str, Any], path: str) -> list[Cause]:
                     causes.append(errors.invalid_value(
                         f"{p}.env[{j}].name", en, "a valid environment variable name must consist of alphabetic "
                         "characters, digits, '_', '-', or '.', and must not start with a digit (e.g. 'my.env-name',  "
-                        "or 'MY_ENV.NAME',  or 'MyEnvName1', regex used for validation is '[-._a-zA-Z][-._a-zA-Z0-9]*')"))
+                        "or 'MY_ENV.NAME',  or 'MyEnvName1', regex used for validation is "
+                        "'[-._a-zA-Z][-._a-zA-Z0-9]*')"))
             for j, port in enumerate(c.get("ports") or []):
                 cp = port.get("containerPort")
                 if cp is None:
@@ -133,7 +134,8 @@ def _service(obj: dict[str, Any]) -> list[Cause]:
     causes: list[Cause] = []
     stype = spec.get("type", "ClusterIP")
     if stype not in ("ClusterIP", "NodePort", "LoadBalancer", "ExternalName"):
-        causes.append(errors.not_supported("spec.type", stype, ["ClusterIP", "ExternalName", "LoadBalancer", "NodePort"]))
+        causes.append(errors.not_supported("spec.type", stype,
+                                           ["ClusterIP", "ExternalName", "LoadBalancer", "NodePort"]))
     ports = spec.get("ports") or []
     if not ports and stype != "ExternalName" and spec.get("clusterIP") != "None":
         causes.append(errors.required("spec.ports"))
@@ -191,12 +193,13 @@ def _labels(meta: dict[str, Any]) -> list[Cause]:
         causes += _qualified_name("metadata.labels", key)
     for key in (meta.get("annotations") or {}):
         causes += _qualified_name("metadata.annotations", key.lower())
-    for key, value in (meta.get("labels") or {}).items():
-        if not isinstance(value, str) or len(value) > 63 or not re.match(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$", value):
-            causes.append(errors.invalid_value(f"metadata.labels", value, "a valid label must be an empty string or "
-                                               "consist of alphanumeric characters, '-', '_' or '.', and must start and "
-                                               "end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or "
-                                               "'12345', regex used for validation is "
+    for value in (meta.get("labels") or {}).values():
+        if (not isinstance(value, str) or len(value) > 63
+                or not re.match(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$", value)):
+            causes.append(errors.invalid_value("metadata.labels", value, "a valid label must be an empty string or "
+                                               "consist of alphanumeric characters, '-', '_' or '.', and must start "
+                                               "and end with an alphanumeric character (e.g. 'MyValue',  or "
+                                               "'my_value',  or '12345', regex used for validation is "
                                                "'(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')"))
     return causes
 

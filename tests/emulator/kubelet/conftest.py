@@ -2,15 +2,15 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
 import requests
 
 from keyless_emulator import EmulatorConfig, InProcessEmulator, start_in_thread
-
 
 _shared: dict[str, InProcessEmulator] = {}
 
@@ -78,7 +78,8 @@ class Cluster:
         return path.read_text() if path else ""
 
     def events(self, pod: dict[str, Any]) -> list[tuple[str, str, str]]:
-        return [(e["type"], e["reason"], e["message"]) for e in self.store.list("events", pod["metadata"]["namespace"])[0]
+        events = self.store.list("events", pod["metadata"]["namespace"])[0]
+        return [(e["type"], e["reason"], e["message"]) for e in events
                 if e["involvedObject"].get("uid") == pod["metadata"]["uid"]]
 
     def worker(self, pod: dict[str, Any]) -> Any:

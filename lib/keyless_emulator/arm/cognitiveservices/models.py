@@ -15,7 +15,14 @@ from typing import Any
 import resource_names
 
 from ...state import EmulatorState
-from ..errors import ArmError, bad_request, invalid_resource_name, missing_property, parent_not_found, resource_not_found
+from ..errors import (
+    ArmError,
+    bad_request,
+    invalid_resource_name,
+    missing_property,
+    parent_not_found,
+    resource_not_found,
+)
 from ..resources.models import require_group
 from . import catalog, errors
 
@@ -31,7 +38,8 @@ _DEPLOYMENT_RULE = ("Deployment names are 1-64 characters of letters, digits, pe
 KEY_NAMES = ("key1", "key2")
 DATA_API_NAMES = ("OpenAI Language Model Instance API", "OpenAI Dall-E API", "OpenAI Whisper API",
                   "OpenAI Realtime API", "OpenAI Model Scaleset API")
-_CAPABILITIES = ({"name": "VirtualNetworks"}, {"name": "CustomerManagedKey"}, {"name": "MaxFineTuneCount", "value": "500"},
+_CAPABILITIES = ({"name": "VirtualNetworks"}, {"name": "CustomerManagedKey"},
+                 {"name": "MaxFineTuneCount", "value": "500"},
                  {"name": "MaxRunningFineTuneCount", "value": "3"}, {"name": "MaxUserFileCount", "value": "100"},
                  {"name": "TrustedServices",
                   "value": "Microsoft.CognitiveServices,Microsoft.MachineLearningServices,Microsoft.Search"})
@@ -78,7 +86,7 @@ def render_account(doc: dict[str, Any], base_url: str) -> dict[str, Any]:
     out = copy.deepcopy(doc)
     endpoint = endpoint_of(doc, base_url)
     out["properties"]["endpoint"] = endpoint
-    out["properties"]["endpoints"] = {name: endpoint for name in DATA_API_NAMES}
+    out["properties"]["endpoints"] = dict.fromkeys(DATA_API_NAMES, endpoint)
     return out
 
 
@@ -122,7 +130,8 @@ def _check_kind_and_sku(body: dict[str, Any]) -> tuple[str, str]:
     if not kind:
         raise missing_property("kind")
     if kind not in catalog.ACCOUNT_KINDS:
-        raise errors.invalid_property("kind", f"the emulator serves kinds {', '.join(catalog.ACCOUNT_KINDS)}; got {kind!r}")
+        raise errors.invalid_property("kind",
+                                      f"the emulator serves kinds {', '.join(catalog.ACCOUNT_KINDS)}; got {kind!r}")
     if not isinstance(sku, dict) or not sku.get("name"):
         raise missing_property("sku.name")
     if sku["name"] not in catalog.ACCOUNT_KINDS[kind]:

@@ -55,5 +55,6 @@ def parent_missing(operation: str, child_type: str, parent_id: str) -> ArmError:
 
 
 def invalid_paging(parameter: str, value: str) -> ArmError:
-    return bad_request(f"The value '{value}' of query parameter '{parameter}' is invalid; it must be a positive integer.",
+    return bad_request(f"The value '{value}' of query parameter '{parameter}' is invalid; it must be a positive "
+                       "integer.",
                        target=parameter)

@@ -107,7 +107,8 @@ def check_rules(state: EmulatorState, parent_id: str, name: str, properties: dic
     """The per-identity rules: at most 20 credentials, each issuer+subject pair once."""
     others = [d for d in credentials_of(state, parent_id) if d["name"].lower() != name.lower()]
     for other in others:
-        if other["properties"]["issuer"] == properties["issuer"] and other["properties"]["subject"] == properties["subject"]:
+        theirs = other["properties"]
+        if theirs["issuer"] == properties["issuer"] and theirs["subject"] == properties["subject"]:
             raise errors.duplicate_issuer_subject()
     if not state.resources.exists(credential_id(parent_id, name)) and len(others) >= MAX_PER_IDENTITY:
         raise errors.too_many(MAX_PER_IDENTITY)
@@ -130,7 +131,8 @@ def release(state: EmulatorState, parent_id: str) -> None:
 
 
 # -- writes ------------------------------------------------------------------------------
-def store(state: EmulatorState, parent_doc: dict[str, Any], name: str, properties: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+def store(state: EmulatorState, parent_doc: dict[str, Any], name: str,
+          properties: dict[str, Any]) -> tuple[dict[str, Any], bool]:
     """Write the credential (after the hold); True when it was created."""
     if not state.resources.exists(parent_doc["id"]):
         raise errors.parent_missing("write", CHILD_TYPE, parent_doc["id"])

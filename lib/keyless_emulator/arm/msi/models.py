@@ -13,8 +13,13 @@ from typing import Any
 import resource_names
 
 from ...state import EmulatorState, Principal
-from ..errors import (invalid_request_content, invalid_resource_name, location_change, missing_property,
-                      resource_not_found)
+from ..errors import (
+    invalid_request_content,
+    invalid_resource_name,
+    location_change,
+    missing_property,
+    resource_not_found,
+)
 from ..resources import models as resource_models
 from ..resources.models import require_group
 from . import errors
@@ -34,7 +39,8 @@ def validate_name(name: str) -> None:
         raise invalid_resource_name(name, IDENTITY_TYPE, NAME_RULE)
 
 
-def find_identity(state: EmulatorState, subscription: str, group: str, name: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
+def find_identity(state: EmulatorState, subscription: str, group: str,
+                  name: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """(the resource group, the identity or None); 404 ResourceGroupNotFound when the group is missing."""
     group_doc = require_group(state, subscription, group)
     return group_doc, state.resources.get(identity_id(subscription, group_doc["name"], name))
