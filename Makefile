@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed-stamp
 help:
 	@echo "make run    - set up, start the offline emulator and run the whole runbook against it"
 	@echo "make test   - set up, check the layers, and run the whole test suite (unit, emulator, kubectl, notebooks)"
-	@echo "make lint   - check the layers (import-linter) and the code (ruff)"
+	@echo "make lint   - check the layers (import-linter), the code (ruff) and the runbook's types (mypy --strict)"
 	@echo "make lab    - start the emulator and JupyterLab on notebooks/"
 	@echo "make record - re-record the notebooks' outputs from the deterministic emulator"
 	@echo "make bench  - run the benchmark scripts under benchmarks/"
@@ -26,6 +26,7 @@ venv: $(STAMP)
 lint: venv
 	$(VENV)/bin/lint-imports --no-cache
 	$(VENV)/bin/ruff check lib tests benchmarks notebooks
+	$(VENV)/bin/mypy --strict lib/keyless lib/resource_names
 
 test: venv lint
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -120,8 +120,8 @@ def explain(exc: BaseException) -> KeylessError:
     # openai
     if module.startswith("openai"):
         status = getattr(exc, "status_code", None)
-        body = getattr(exc, "body", None)
-        code = (body or {}).get("code") if isinstance(body, dict) else None
+        api_body: Any = getattr(exc, "body", None)
+        code = (api_body or {}).get("code") if isinstance(api_body, dict) else None
         if name == "APIConnectionError":
             cause = exc.__cause__
             return KeylessError(f"cannot reach Azure OpenAI ({cause or exc})",

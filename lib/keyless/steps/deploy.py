@@ -100,7 +100,8 @@ def read_deployment(kube: Any, params: Parameters) -> dict[str, Any]:
                                "deploy the store app with ai-service first (the prerequisite article)",
                                code="DeploymentNotFound") from None
         raise
-    return kube.api_client.sanitize_for_serialization(dep)
+    doc: dict[str, Any] = kube.api_client.sanitize_for_serialization(dep)
+    return doc
 
 
 def rollout_complete(dep: dict[str, Any]) -> tuple[bool, str]:

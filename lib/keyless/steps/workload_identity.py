@@ -85,7 +85,7 @@ def enable_workload_identity(clients: Any, params: Parameters, state: StateFile,
 def issuer_url(clients: Any, params: Parameters, state: StateFile) -> str:
     """The cluster's issuer URL from the state file, else from the cluster (read only)."""
     if state.discovered.get("issuer_url"):
-        return state.discovered["issuer_url"]
+        return str(state.discovered["issuer_url"])
     found = discovered(clients, params, state)
     mc = clients.aks.managed_clusters.get(params.resource_group, found["cluster"])
     url = mc.oidc_issuer_profile.issuer_url if mc.oidc_issuer_profile else None
