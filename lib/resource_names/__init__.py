@@ -12,7 +12,7 @@ Sources:
   (learn.microsoft.com/azure/azure-resource-manager/management/resource-name-rules,
   learn.microsoft.com/azure/templates/microsoft.cognitiveservices/accounts); the federated
   identity credential pattern is the REST spec's path pattern (Microsoft.ManagedIdentity
-  2024-11-30). See also the reference notes' domain facts (§1.4, §1.5).
+  2024-11-30).
 - Kubernetes: apimachinery's `IsDNS1123Label`, `IsDNS1123Subdomain` and `IsDNS1035Label`
   (object names; namespaces are DNS-1123 labels, Services DNS-1035 labels).
 

@@ -5,9 +5,9 @@ runs (the old document marked "Updating", or the new one marked "Creating"), wha
 the operation settles, and the body of the first answer. The handler hands `final` to
 arm/lro.py, which stores it when the operation settles.
 
-Rules enforced here (domain.md §1.2): cluster names, the group must exist (checked first, as
-Resource Manager does), If-Match/If-None-Match, and one mutating operation at a time (409
-OperationNotAllowed). The rules on the document's properties live in documents.py.
+Rules enforced here (the managedClusters REST spec; names: lib/resource_names): cluster names, the
+group must exist (checked first, as Resource Manager does), If-Match/If-None-Match, and one mutating
+operation at a time (409 OperationNotAllowed). The rules on the document's properties live in documents.py.
 """
 from __future__ import annotations
 

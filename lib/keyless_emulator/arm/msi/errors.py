@@ -1,4 +1,5 @@
-"""The errors Microsoft.ManagedIdentity answers with (domain.md §1.4, §1.5, §1.8).
+"""The errors Microsoft.ManagedIdentity answers with (its REST spec 2024-11-30, the federated credential limits
+documented by Microsoft Entra, and error bodies observed in issues).
 
 Messages are the documented or observed ones where known; where the real code is not confirmed,
 MSI's usual `BadRequest` is used and the `target` names the offending property.

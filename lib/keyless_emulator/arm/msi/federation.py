@@ -1,6 +1,7 @@
 """Federated identity credentials of a user-assigned identity — the rules, with no HTTP in sight.
 
-Rules (domain.md §1.5): the name pattern; issuer, subject and audiences all required; exactly one
+Rules (the REST spec 2024-11-30 and Microsoft Entra's "workload identity federation considerations"
+page): the name pattern (lib/resource_names); issuer, subject and audiences all required; exactly one
 audience; issuer, subject and audience at most 600 characters, the issuer an absolute https URL;
 at most 20 credentials per identity; an issuer+subject pair at most once per identity (matched
 case-sensitively, as Entra matches it); the parent identity must exist.
