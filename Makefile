@@ -12,7 +12,7 @@ LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 help:
 	@echo "make run    - set up, start the offline emulator and run the whole runbook against it"
 	@echo "make test   - set up, check the layers, and run the whole test suite (unit, emulator, kubectl, notebooks)"
-	@echo "make lint   - check the layers declared in pyproject.toml (import-linter)"
+	@echo "make lint   - check the layers (import-linter), the code (ruff) and the runbook's types (mypy --strict)"
 	@echo "make lab    - start the emulator and JupyterLab on notebooks/"
 	@echo "make notebooks - write notebooks/*.ipynb from their text sources notebooks/*.md (keeps recorded outputs)"
 	@echo "make record - write the notebooks from their text sources, then re-record their outputs"
@@ -28,6 +28,8 @@ venv: $(STAMP)
 
 lint: venv
 	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/ruff check lib tests benchmarks notebooks
+	$(VENV)/bin/mypy --strict lib/keyless lib/resource_names
 
 test: venv lint
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -72,7 +72,7 @@ spec:
 
 def summary(samples: list[float]) -> dict[str, float]:
     ordered = sorted(samples)
-    p95 = ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
     return {"n": len(ordered), "median_ms": round(statistics.median(ordered) * 1000, 1),
             "p95_ms": round(p95 * 1000, 1), "max_ms": round(ordered[-1] * 1000, 1)}
 
@@ -156,7 +156,7 @@ class Bench:
                         seen.put((event["object"].metadata.name, time.perf_counter()))
                     if stop.is_set():
                         break
-            except Exception:  # noqa: BLE001 — the stream ends when the emulator stops; only a live one matters
+            except Exception:  # the stream ends when the emulator stops; only a live one matters
                 if not stop.is_set():
                     raise
 

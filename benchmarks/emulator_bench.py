@@ -38,9 +38,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import psutil
 import requests
@@ -62,15 +63,15 @@ def serve_baseline(spec_file: str) -> None:
     spec = json.loads(Path(spec_file).read_text())
     group_body, token_body = spec["group_body"].encode(), spec["token_body"].encode()
 
-    async def health(request):  # noqa: ANN001
+    async def health(request):
         return JSONResponse({"status": "ok"})
 
-    async def group(request):  # noqa: ANN001 — Resource Manager paths are case-insensitive; SDKs vary the case
+    async def group(request):  # Resource Manager paths are case-insensitive; SDKs vary the case
         if request.url.path.lower() != spec["group_path"].lower():
             return JSONResponse({"error": {"code": "NotFound"}}, status_code=404)
         return Response(group_body, media_type="application/json")
 
-    async def token(request):  # noqa: ANN001
+    async def token(request):
         await request.body()
         return Response(token_body, media_type="application/json")
 
@@ -120,7 +121,7 @@ def _wait_until(check: Callable[[], Any], process: subprocess.Popen, started: fl
     raise RuntimeError(f"{what} did not become healthy within {timeout:.0f}s")
 
 
-def start_emulator(home: Path, log) -> tuple[Server, Any]:  # noqa: ANN001
+def start_emulator(home: Path, log) -> tuple[Server, Any]:
     from keyless_emulator import runtime
 
     started = time.monotonic()
@@ -142,7 +143,7 @@ def start_emulator(home: Path, log) -> tuple[Server, Any]:  # noqa: ANN001
     return Server(process, info.url, time.monotonic() - started), info
 
 
-def start_baseline(spec: dict[str, Any], workdir: Path, ca: str, log) -> Server:  # noqa: ANN001
+def start_baseline(spec: dict[str, Any], workdir: Path, ca: str, log) -> Server:
     spec_file = workdir / "baseline.json"
     spec_file.write_text(json.dumps(spec))
     started = time.monotonic()
@@ -180,7 +181,7 @@ def timed(fn: Callable[[], Any], iterations: int) -> list[float]:
 
 def summary(samples: list[float]) -> dict[str, float]:
     ordered = sorted(samples)
-    p95 = ordered[min(len(ordered) - 1, max(0, int(round(0.95 * len(ordered))) - 1))]
+    p95 = ordered[min(len(ordered) - 1, max(0, round(0.95 * len(ordered)) - 1))]
     return {"median_ms": round(statistics.median(ordered), 3), "p95_ms": round(p95, 3), "n": len(ordered)}
 
 
@@ -192,11 +193,11 @@ class StaticToken:
 
         self._token = AccessToken(token, expires_on)
 
-    def get_token(self, *scopes: str, **kwargs: Any):  # noqa: ANN201
+    def get_token(self, *scopes: str, **kwargs: Any):
         return self._token
 
 
-def group_client(url: str, token: StaticToken, subscription: str, ca: str):  # noqa: ANN201
+def group_client(url: str, token: StaticToken, subscription: str, ca: str):
     from azure.mgmt.resource.resources import ResourceManagementClient
 
     return ResourceManagementClient(token, subscription, base_url=url, connection_verify=ca, retry_total=0)
@@ -250,7 +251,8 @@ def run(iterations: int) -> dict[str, Any]:
             }
 
             tls_dir = home / "tls"
-            spec = {"group_path": group_path, "group_body": group_body, "token_path": f"/{info.tenant_id}/oauth2/v2.0/token",
+            spec = {"group_path": group_path, "group_body": group_body,
+                    "token_path": f"/{info.tenant_id}/oauth2/v2.0/token",
                     "token_body": token_response.text, "cert": str(tls_dir / "server.pem"),
                     "key": str(tls_dir / "server-key.pem"), "port_file": str(workdir / "baseline.port")}
             baseline = start_baseline(spec, workdir, ca, log)

@@ -65,10 +65,10 @@ def main() -> int:
     instant, realistic = runs
     print(f"{'step':<28} {'instant s':>9} {'realistic s':>11} {'ratio':>6}  {'ARM':>4} {'Entra':>5} {'K8s':>4} "
           f"{'AOAI':>4} {'mut':>4}  status")
-    for a, b in zip(instant["steps"], realistic["steps"]):
+    for a, b in zip(instant["steps"], realistic["steps"], strict=True):
         ratio = b["seconds"] / a["seconds"] if a["seconds"] else float("nan")
-        print(f"{a['step']:<28} {a['seconds']:>9.3f} {b['seconds']:>11.3f} {ratio:>6.1f}  {a['arm']:>4} {a['entra']:>5} "
-              f"{a['kubernetes']:>4} {a['openai']:>4} {a['mutating']:>4}  {a['status']}/{b['status']}")
+        print(f"{a['step']:<28} {a['seconds']:>9.3f} {b['seconds']:>11.3f} {ratio:>6.1f}  {a['arm']:>4} "
+              f"{a['entra']:>5} {a['kubernetes']:>4} {a['openai']:>4} {a['mutating']:>4}  {a['status']}/{b['status']}")
     ratio = realistic["main_job_seconds"] / instant["main_job_seconds"] if instant["main_job_seconds"] else float("nan")
     print(f"{'main job (without clean-up)':<28} {instant['main_job_seconds']:>9.3f} "
           f"{realistic['main_job_seconds']:>11.3f} {ratio:>6.1f}")

@@ -13,8 +13,9 @@ from __future__ import annotations
 import base64
 import json
 import re
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]{2,}\.eyJ[A-Za-z0-9_-]{2,}")
 CLIENT_SECRET = re.compile(r"[A-Za-z0-9_.~-]{3}8Q~[A-Za-z0-9_.~-]{31,34}")

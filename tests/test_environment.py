@@ -22,8 +22,8 @@ def test_environment_uses_conda_forge_and_the_project_python():
     env = _environment()
     assert env["channels"] == ["conda-forge"]
     python = next(d for d in env["dependencies"] if isinstance(d, str) and d.startswith("python"))
-    version = python.split("=", 1)[1]
-    assert _pyproject()["project"]["requires-python"] == f">={version},<3.{int(version.split('.')[1]) + 1}"
+    # the conda match spec and requires-python are the same range in the same syntax
+    assert python == "python" + _pyproject()["project"]["requires-python"]
 
 
 def test_environment_installs_this_project_with_existing_extras():

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import pytest
-
 from secretscan import assert_no_secret, findings, jwt_shaped, pod_logs, text_findings
 
 JWT = jwt_shaped({"sub": "system:sa"})
@@ -23,7 +22,7 @@ def test_known_values_are_found_without_being_repeated(tmp_path):
     found = findings([tmp_path], ["k3y-value-123", "other"])
     assert found == [f"{tmp_path / 'sub' / 'report.json'}: a known secret (#1 of 2)"]
     assert "k3y-value-123" not in " ".join(found)
-    with pytest.raises(AssertionError, match="report.json: a known secret"):
+    with pytest.raises(AssertionError, match=r"report\.json: a known secret"):
         assert_no_secret([tmp_path], ["k3y-value-123"])
 
 

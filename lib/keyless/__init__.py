@@ -12,9 +12,18 @@ from .params import ParameterError, Parameters
 from .params import load as load_parameters
 from .results import Check, StepResult
 from .statefile import StateFile
-from .steps import (assign_openai_role, clean_up, create_federated_credential, create_managed_identity,
-                    create_service_account, discover, enable_workload_identity, redeploy_app, remove_pod_label,
-                    verify)
+from .steps import (
+    assign_openai_role,
+    clean_up,
+    create_federated_credential,
+    create_managed_identity,
+    create_service_account,
+    discover,
+    enable_workload_identity,
+    redeploy_app,
+    remove_pod_label,
+    verify,
+)
 from .targets import Clients, connect
 
 __all__ = [

@@ -85,7 +85,7 @@ def notebook_from_text(text: Any, stem: str) -> Any:
 
     kernelspec = dict(text.metadata["kernelspec"])
     metadata = {"kernelspec": kernelspec, "language_info": {"name": kernelspec["language"]}}
-    nb = new_notebook(metadata=metadata)  # type: ignore[no-untyped-call]
+    nb = new_notebook(metadata=metadata)
     prefix = stem.split("-", 1)[0]
     for i, cell in enumerate(text.cells):
         made = copy.deepcopy(cell)
@@ -115,7 +115,7 @@ def write_notebooks(folder: Path, clear_outputs: bool = False, echo: Any = print
         if path.exists() and not clear_outputs:
             import nbformat
 
-            nb = keep_outputs(nb, nbformat.read(path, as_version=4))  # type: ignore[no-untyped-call]
+            nb = keep_outputs(nb, nbformat.read(path, as_version=4))
         if write(nb, path):
             changed.append(path)
             echo(f"wrote {path.name}")

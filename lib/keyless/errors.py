@@ -118,13 +118,14 @@ def explain(exc: BaseException) -> KeylessError:
         reason = body.get("reason") or getattr(exc, "reason", "") or ""
         message = body.get("message") or str(getattr(exc, "reason", exc))
         return KeylessError(f"Kubernetes answered {status} {reason}: {message}",
-                            _K8S_ADVICE.get(status, "check the cluster and retry"), code=f"Kubernetes{reason or status}",
+                            _K8S_ADVICE.get(status, "check the cluster and retry"),
+                            code=f"Kubernetes{reason or status}",
                             status=status)
     # openai
     if module.startswith("openai"):
         status = getattr(exc, "status_code", None)
-        body = getattr(exc, "body", None)
-        code = (body or {}).get("code") if isinstance(body, dict) else None
+        api_body: Any = getattr(exc, "body", None)
+        code = (api_body or {}).get("code") if isinstance(api_body, dict) else None
         if name == "APIConnectionError":
             cause = exc.__cause__
             return KeylessError(f"cannot reach Azure OpenAI ({cause or exc})",

@@ -57,7 +57,8 @@ def connect(clients: Any, resource_group: str, cluster: str, home: Path) -> Kube
     """A Kubernetes client for the cluster (cached on `clients`)."""
     key = f"{resource_group}/{cluster}".lower()
     if key in clients._kube:
-        return clients._kube[key]
+        cached: Kube = clients._kube[key]
+        return cached
     from kubernetes import config
 
     try:

@@ -14,8 +14,9 @@ from __future__ import annotations
 import logging
 import sys
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from . import steps
 from .errors import KeylessError, explain
@@ -160,7 +161,7 @@ class Runbook:
         display(form.widget)
         return form
 
-    def apply(self, form: Any) -> "Runbook":
+    def apply(self, form: Any) -> Runbook:
         """Take the form's current values (no click needed); headless this keeps the parameters."""
         if form is None:
             return self

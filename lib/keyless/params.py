@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
+
+import resource_names
 
 TARGETS = ("emulator", "azure")
 CLOUDS = ("AzureCloud", "AzureUSGovernment", "AzureChinaCloud")
@@ -30,7 +33,9 @@ class ParameterError(ValueError):
 
 @dataclass(frozen=True)
 class Rule:
-    pattern: str
+    """How one text parameter is checked, and the rule a refusal quotes."""
+
+    matches: Callable[[str], bool]
     text: str
     allow_empty: bool = False
 
@@ -39,47 +44,38 @@ class Rule:
             raise ParameterError(name, value, f"must be text; {self.text}")
         if value == "" and self.allow_empty:
             return
-        if not re.fullmatch(self.pattern, value):
+        if not self.matches(value):
             raise ParameterError(name, value, self.text)
 
 
-_DNS_LABEL = r"(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?"
-_DNS_SUBDOMAIN = r"(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*"
+def _named(rule: resource_names.NameRule, text: str = "", empty: str = "") -> Rule:
+    """A parameter that names a resource: checked by the shared naming table (the emulator checks the same
+    table), worded as `text` + the table's rule, `empty` saying what an empty value means."""
+    words = f"{text}{rule.text}" + (f" (empty: {empty})" if empty else "")
+    return Rule(rule.matches, words, allow_empty=bool(empty))
+
+
+def _pattern(regex: str, text: str, allow_empty: bool = False) -> Rule:
+    compiled = re.compile(regex)
+    return Rule(lambda value: compiled.fullmatch(value) is not None, text, allow_empty)
+
 
 RULES: dict[str, Rule] = {
-    "resource_group": Rule(r"(?=.{1,90}$)[-\w.()]*[-\w()]",
-                           "a resource group name is 1-90 letters, digits, '_', '-', '.', '(' or ')' and does not "
-                           "end with '.'"),
-    "cluster": Rule(r"[a-zA-Z0-9]|[a-zA-Z0-9][-_a-zA-Z0-9]{0,61}[a-zA-Z0-9]",
-                    "an AKS cluster name is 1-63 letters, digits, '-' or '_', starting and ending with a letter or "
-                    "digit (empty: discover the only cluster of the resource group)", allow_empty=True),
-    "openai_account": Rule(r"[a-zA-Z0-9]|[a-zA-Z0-9][-a-zA-Z0-9]{0,62}[a-zA-Z0-9]",
-                           "an Azure OpenAI (Cognitive Services) account name is 2-64 letters, digits or '-', "
-                           "starting and ending with a letter or digit (empty: discover the only one)",
-                           allow_empty=True),
-    "openai_deployment": Rule(r"[a-zA-Z0-9][-_.a-zA-Z0-9]{0,63}",
-                              "an Azure OpenAI deployment name is 1-64 letters, digits, '-', '_' or '.', starting "
-                              "with a letter or digit (empty: discover the only one)", allow_empty=True),
-    "identity": Rule(r"[a-zA-Z0-9][-_a-zA-Z0-9]{2,127}",
-                     "a user-assigned managed identity name is 3-128 letters, digits, '-' or '_', starting with a "
-                     "letter or digit"),
-    "federated_credential": Rule(r"[a-zA-Z0-9][-_a-zA-Z0-9]{2,119}",
-                                 "a federated identity credential name matches ^[a-zA-Z0-9][a-zA-Z0-9-_]{2,119}$ "
-                                 "(3-120 characters)"),
-    "namespace": Rule(_DNS_LABEL, "a Kubernetes namespace is a DNS-1123 label: 1-63 lower-case letters, digits or "
-                                  "'-', starting and ending with a letter or digit"),
-    "service_account": Rule(_DNS_SUBDOMAIN, "a Kubernetes ServiceAccount name is a DNS-1123 subdomain: at most 253 "
-                                            "lower-case letters, digits, '-' or '.', each part starting and ending "
-                                            "with a letter or digit"),
-    "app": Rule(_DNS_SUBDOMAIN, "a Kubernetes Deployment name is a DNS-1123 subdomain (lower-case letters, digits, "
-                                "'-', '.')"),
-    "store_admin_service": Rule(_DNS_LABEL, "a Kubernetes Service name is a DNS-1123 label (lower-case letters, "
-                                            "digits, '-', at most 63)"),
-    "location": Rule(r"[a-z0-9]{2,40}", "an Azure location is a short lower-case name such as 'eastus' (empty: the "
-                                        "resource group's location)", allow_empty=True),
-    "subscription": Rule(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}",
-                         "a subscription id is a GUID such as 00000000-0000-0000-0000-000000000000 (empty: the only "
-                         "or default subscription of the signed-in identity)", allow_empty=True),
+    "resource_group": _named(resource_names.RESOURCE_GROUP),
+    "cluster": _named(resource_names.MANAGED_CLUSTER, empty="discover the only cluster of the resource group"),
+    "openai_account": _named(resource_names.COGNITIVE_SERVICES_ACCOUNT, empty="discover the only one"),
+    "openai_deployment": _named(resource_names.COGNITIVE_SERVICES_DEPLOYMENT, empty="discover the only one"),
+    "identity": _named(resource_names.USER_ASSIGNED_IDENTITY),
+    "federated_credential": _named(resource_names.FEDERATED_IDENTITY_CREDENTIAL),
+    "namespace": _named(resource_names.DNS1123_LABEL, "a Kubernetes namespace is "),
+    "service_account": _named(resource_names.DNS1123_SUBDOMAIN, "a Kubernetes ServiceAccount name is "),
+    "app": _named(resource_names.DNS1123_SUBDOMAIN, "a Kubernetes Deployment name is "),
+    "store_admin_service": _named(resource_names.DNS1035_LABEL, "a Kubernetes Service name is "),
+    "location": _pattern(r"[a-z0-9]{2,40}", "an Azure location is a short lower-case name such as 'eastus' (empty: "
+                                            "the resource group's location)", allow_empty=True),
+    "subscription": _pattern(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}",
+                             "a subscription id is a GUID such as 00000000-0000-0000-0000-000000000000 (empty: the "
+                             "only or default subscription of the signed-in identity)", allow_empty=True),
 }
 
 # name -> (minimum, maximum, meaning) for numeric parameters
@@ -117,7 +113,7 @@ class Parameters:
         self.validate()
 
     # ---- validation ---------------------------------------------------------------------
-    def validate(self) -> "Parameters":
+    def validate(self) -> Parameters:
         if self.target not in TARGETS:
             raise ParameterError("target", self.target, f"must be one of {', '.join(TARGETS)}")
         if self.cloud not in CLOUDS:
@@ -162,7 +158,7 @@ class Parameters:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
-    def replace(self, **changes: Any) -> "Parameters":
+    def replace(self, **changes: Any) -> Parameters:
         return from_mapping({**self.to_dict(), **changes})
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import configparser
 import copy
 import re
+from collections.abc import Sequence
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -46,7 +47,7 @@ def sanitize(text: str, subs: list[tuple[re.Pattern[str], str]]) -> str:
     return text
 
 
-def write(nb: Any, path: Path, subs: list[tuple[re.Pattern[str], str]] = ()) -> bool:
+def write(nb: Any, path: Path, subs: Sequence[tuple[re.Pattern[str], str]] = ()) -> bool:
     """Write the notebook the one way keyless.authoring and record do (stable bytes); True if it changed.
     A notebook that differs from the file only where `subs` (nbval's sanitizers) apply is not
     rewritten, so re-recording does not churn ports into the diff."""

@@ -39,21 +39,27 @@ class StateFile:
                 self.data = loaded
 
     @classmethod
-    def for_environment(cls, home: Path, target: str, subscription: str, resource_group: str) -> "StateFile":
+    def for_environment(cls, home: Path, target: str, subscription: str, resource_group: str) -> StateFile:
         return cls(Path(home) / "state" / f"{environment_name(target, subscription, resource_group)}.json")
 
     # ---- sections ---------------------------------------------------------------------------
+    def _section(self, name: str) -> dict[str, Any]:
+        section = self.data[name]
+        if not isinstance(section, dict):  # a hand-edited file; __init__ adds missing sections
+            raise TypeError(f"the state file {self.path} has a {name!r} that is not a mapping")
+        return section
+
     @property
     def discovered(self) -> dict[str, Any]:
-        return self.data["discovered"]
+        return self._section("discovered")
 
     @property
     def created(self) -> dict[str, Any]:
-        return self.data["created"]
+        return self._section("created")
 
     @property
     def original(self) -> dict[str, Any]:
-        return self.data["original"]
+        return self._section("original")
 
     def remember(self, **values: Any) -> None:
         self.discovered.update(values)

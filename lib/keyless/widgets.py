@@ -8,7 +8,8 @@ Checked text never goes through an Output widget or clear_output.
 from __future__ import annotations
 
 import html
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .params import Parameters
 

@@ -21,5 +21,6 @@ from .process import attach, start_background, stop
 from .runtime import EmulatorInfo, EmulatorNotRunning
 from .server import InProcessEmulator, start_in_thread
 
-__all__ = ["ControlClient", "ControlError", "EmulatorConfig", "EmulatorInfo", "EmulatorNotRunning", "InProcessEmulator", "attach", "default_home",
+__all__ = ["ControlClient", "ControlError", "EmulatorConfig", "EmulatorInfo", "EmulatorNotRunning", "InProcessEmulator",
+           "attach", "default_home",
            "start_background", "start_in_thread", "stop"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -127,7 +127,7 @@ class EmulatorApp:
             return e.response()
         except BodyError as e:
             return surfaces.bad_body(surface, str(e))
-        except Exception:  # noqa: BLE001 — any bug becomes a 500 in the surface's shape, logged
+        except Exception:  # any bug becomes a 500 in the surface's shape, logged
             log.exception("unhandled error in %s %s (request id %s)", ctx.method, ctx.path, request_id)
             return surfaces.internal_error(surface, request_id)
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import os
 import secrets as _secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from .clock import Clock
 from .config import EmulatorConfig
@@ -42,12 +42,12 @@ class Backend:
     admin_key: str = ""
     # Hooks of other layers (the Kubernetes side): after a scenario loads fn(backend, name);
     # after a tenant is added fn(backend, subscription_id); at shutdown fn(backend).
-    after_load: list[Callable[["Backend", str], None]] = field(default_factory=list)
-    after_tenant: list[Callable[["Backend", str], None]] = field(default_factory=list)
-    on_shutdown: list[Callable[["Backend"], None]] = field(default_factory=list)
+    after_load: list[Callable[[Backend, str], None]] = field(default_factory=list)
+    after_tenant: list[Callable[[Backend, str], None]] = field(default_factory=list)
+    on_shutdown: list[Callable[[Backend], None]] = field(default_factory=list)
 
     @classmethod
-    def create(cls, config: EmulatorConfig) -> "Backend":
+    def create(cls, config: EmulatorConfig) -> Backend:
         clock = Clock()
         ids = IdFactory(config.seed, config.deterministic)
         state = EmulatorState(ids, SecretFactory(_instance_key(config.home)), clock)

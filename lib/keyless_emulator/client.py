@@ -41,7 +41,7 @@ class ControlClient:
     timeout: float = 30.0
 
     @classmethod
-    def of(cls, info: Any, timeout: float = 30.0) -> "ControlClient":
+    def of(cls, info: Any, timeout: float = 30.0) -> ControlClient:
         """From an EmulatorInfo (or anything with `url`, `ca_cert` and `admin_key`)."""
         return cls(info.url, info.ca_cert, info.admin_key, timeout)
 

@@ -10,7 +10,7 @@ import datetime as _dt
 import threading
 import time
 
-SEED_INSTANT = _dt.datetime(2026, 1, 1, 9, 0, 0, tzinfo=_dt.timezone.utc)
+SEED_INSTANT = _dt.datetime(2026, 1, 1, 9, 0, 0, tzinfo=_dt.UTC)
 
 
 class Clock:
@@ -19,7 +19,7 @@ class Clock:
 
     def now(self) -> _dt.datetime:
         frozen = getattr(self._frozen, "at", None)
-        return frozen if frozen is not None else _dt.datetime.now(_dt.timezone.utc)
+        return frozen if frozen is not None else _dt.datetime.now(_dt.UTC)
 
     def time(self) -> float:
         return self.now().timestamp()

@@ -42,7 +42,7 @@ class RequestContext:
 
     @property
     def query(self) -> dict[str, str]:
-        return {k: v for k, v in self.request.query_params.items()}
+        return dict(self.request.query_params.items())
 
     @property
     def api_version(self) -> str:

@@ -7,12 +7,13 @@ A placeholder `{name}` matches one path segment; `{name:path}` matches one or mo
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Iterable
+from typing import Any
 
 _PLACEHOLDER = re.compile(r"\{([a-zA-Z_][a-zA-Z0-9_]*)(?::(path))?\}")
 
-# Which authentication a route demands; the chain (see chain.py) enforces it.
+# Which authentication a route demands; the handler chain (app.py) enforces it.
 AUTH_NONE = "none"          # public: discovery documents, token endpoint, health
 AUTH_ARM = "arm"            # Entra token for Resource Manager, then RBAC on `action`
 AUTH_OPENAI = "openai"      # Entra token for Cognitive Services, or an api-key

@@ -8,8 +8,8 @@ fresh start yields the same snapshot.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from .backend import Backend
 from .state import Principal, Subscription, Tenant

@@ -31,7 +31,7 @@ def _install_sections(backend: Backend) -> None:
     install(backend)
 
 
-def build(config: EmulatorConfig) -> tuple[Backend, EmulatorApp, "object"]:
+def build(config: EmulatorConfig) -> tuple[Backend, EmulatorApp, object]:
     backend = Backend.create(config)
     backend.tls = ensure_tls(config.tls_dir)
     sock = runtime.choose_port(config.host, config.port, config.home)
@@ -81,7 +81,7 @@ class InProcessEmulator:
         if self.write_runtime:
             runtime.remove(self.backend.config.home, self.info.pid)
 
-    def __enter__(self) -> "InProcessEmulator":
+    def __enter__(self) -> InProcessEmulator:
         return self
 
     def __exit__(self, *exc: object) -> None:

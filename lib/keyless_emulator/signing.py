@@ -108,7 +108,8 @@ def verify(token: str, jwks: list[dict[str, str]], *, now: float, audiences: tup
         raise InvalidToken("signature", f"Unsupported signing algorithm {header.get('alg')!r}.", claims)
     keys = [k for k in jwks if k.get("kid") == header.get("kid")]
     if not keys:
-        raise InvalidToken("signature", f"No key with identifier {header.get('kid')!r} is published by the issuer.", claims)
+        raise InvalidToken("signature", f"No key with identifier {header.get('kid')!r} is published by the issuer.",
+                           claims)
     public_key = jwt.algorithms.RSAAlgorithm.from_jwk(json.dumps(keys[0]))
     try:
         jwt.decode(token, public_key, algorithms=["RS256"],  # type: ignore[arg-type]

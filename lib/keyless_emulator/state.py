@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import copy
 import threading
-from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Protocol
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any, Protocol
 
 from .clock import Clock
 from .ids import IdFactory, SecretFactory
@@ -156,9 +157,9 @@ class EmulatorState:
         self.sections: dict[str, StateSection] = {}
         self.scenario: str | None = None
         # Callbacks run (under the lock) when an operation settles: fn(state, operation).
-        self.on_settle: list[Callable[["EmulatorState", Operation], None]] = []
+        self.on_settle: list[Callable[[EmulatorState, Operation], None]] = []
         # Callbacks run after a resource is deleted: fn(state, removed_documents).
-        self.on_delete: list[Callable[["EmulatorState", list[dict[str, Any]]], None]] = []
+        self.on_delete: list[Callable[[EmulatorState, list[dict[str, Any]]], None]] = []
 
     # -- directory ---------------------------------------------------------------------
     def add_tenant(self, name: str, domain: str | None = None) -> Tenant:
@@ -230,9 +231,11 @@ class EmulatorState:
         prefix = resource_id.lower().rstrip("/")
         for other in self.operations.values():
             rid = other.resource_id.lower()
-            if other.id != except_id and other.status == "InProgress" and (rid == prefix or rid.startswith(prefix + "/")):
+            under = rid == prefix or rid.startswith(prefix + "/")
+            if other.id != except_id and other.status == "InProgress" and under:
                 other.status = "Canceled"
-                other.error = {"code": "Canceled", "message": f"The operation was canceled because '{resource_id}' was deleted."}
+                other.error = {"code": "Canceled",
+                               "message": f"The operation was canceled because '{resource_id}' was deleted."}
                 other.end_time = self.clock.iso()
 
     def pending_operation(self, resource_id: str) -> Operation | None:

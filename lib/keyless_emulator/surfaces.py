@@ -14,7 +14,8 @@ from starlette.responses import JSONResponse, Response
 from .faults import Fault
 
 CONTROL, ARM, ENTRA, OIDC, OPENAI, KUBERNETES = "control", "arm", "entra", "oidc", "openai", "kubernetes"
-_ENTRA = re.compile(r"^/[^/]+/(oauth2/|v2\.0/\.well-known/|\.well-known/|discovery/)|^/common/discovery/", re.IGNORECASE)
+_ENTRA = re.compile(r"^/[^/]+/(oauth2/|v2\.0/\.well-known/|\.well-known/|discovery/)|^/common/discovery/",
+                    re.IGNORECASE)
 OPENAI_PREFIX = "/aoai/"
 KUBERNETES_PREFIX = "/k8s/"
 OIDC_PREFIX = "/oidc/"
@@ -100,7 +101,7 @@ def fault_response(surface: str, fault: Fault, handled: Response | None = None) 
         return DroppedResponse(handled.status_code if handled is not None else None)
     headers: dict[str, str] = {}
     if fault.retry_after is not None:
-        headers["Retry-After"] = str(max(0, int(round(fault.retry_after))))
+        headers["Retry-After"] = str(max(0, round(fault.retry_after)))
         headers["retry-after-ms"] = str(int(fault.retry_after * 1000))
         headers["x-ms-retry-after-ms"] = str(int(fault.retry_after * 1000))
     default_codes = {429: "TooManyRequests", 500: "InternalServerError", 502: "BadGateway",

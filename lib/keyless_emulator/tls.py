@@ -47,7 +47,7 @@ def _make_ca(folder: Path) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "keyless emulator"),
                       x509.NameAttribute(NameOID.COMMON_NAME, "keyless emulator local CA")])
-    now = _dt.datetime.now(_dt.timezone.utc)
+    now = _dt.datetime.now(_dt.UTC)
     ski = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
             .public_key(key.public_key()).serial_number(x509.random_serial_number())
@@ -69,7 +69,7 @@ def _load_or_make_ca(folder: Path) -> tuple[x509.Certificate, ec.EllipticCurvePr
     if cert_path.exists() and key_path.exists():
         cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
         key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
-        if cert.not_valid_after_utc > _dt.datetime.now(_dt.timezone.utc) + _dt.timedelta(days=30):
+        if cert.not_valid_after_utc > _dt.datetime.now(_dt.UTC) + _dt.timedelta(days=30):
             return cert, key  # type: ignore[return-value]
     return _make_ca(folder)
 
@@ -79,7 +79,7 @@ def ensure_tls(folder: Path, extra_names: tuple[str, ...] = ()) -> TlsFiles:
     folder.mkdir(parents=True, exist_ok=True)
     ca_cert, ca_key = _load_or_make_ca(folder)
     key = ec.generate_private_key(ec.SECP256R1())
-    now = _dt.datetime.now(_dt.timezone.utc)
+    now = _dt.datetime.now(_dt.UTC)
     sans: list[x509.GeneralName] = [x509.DNSName(n) for n in (*SERVER_NAMES, *extra_names)]
     sans += [x509.IPAddress(ipaddress.ip_address(a)) for a in SERVER_ADDRESSES]
     cert = (x509.CertificateBuilder()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+
 from keyless_emulator import InProcessEmulator
 
 from .clients import Clients

@@ -15,6 +15,7 @@ from keyless_emulator.arm.authorization.models import seed_assignment
 OPENAI_USER = "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd"
 CONTRIBUTOR = "b24988ac-6180-42a0-ab88-20f7382dd24c"
 READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
+CHAT_ACTION = "Microsoft.CognitiveServices/accounts/OpenAI/deployments/chat/completions/action"
 ACCOUNT_PATH = "/resourceGroups/myResourceGroup/providers/Microsoft.CognitiveServices/accounts/myOpenAIAccount"
 
 
@@ -60,7 +61,7 @@ def test_role_definition_found_by_name_the_way_az_looks_it_up(clients):
     assert d.id == role_id(clients, OPENAI_USER) and d.name == OPENAI_USER
     assert d.type == "Microsoft.Authorization/roleDefinitions" and d.role_type == "BuiltInRole"
     assert d.assignable_scopes == ["/"]
-    assert "Microsoft.CognitiveServices/accounts/OpenAI/deployments/chat/completions/action" in d.permissions[0].data_actions
+    assert CHAT_ACTION in d.permissions[0].data_actions
 
 
 def test_role_definitions_without_filter_are_the_seven_built_ins(clients):
@@ -96,7 +97,8 @@ def test_unsupported_role_definition_filter_is_refused(clients):
 def test_assignment_lifecycle_at_the_account_scope(clients, principal, fresh):
     auth, scope = clients.auth(), account_scope(clients)
     name = str(uuid.uuid4())
-    created = assign(auth, scope, principal.object_id, OPENAI_USER, clients, name=name, principalType="ServicePrincipal")
+    created = assign(auth, scope, principal.object_id, OPENAI_USER, clients, name=name,
+                     principalType="ServicePrincipal")
     assert created.id == f"{scope}/providers/Microsoft.Authorization/roleAssignments/{name}"
     assert (created.name, created.scope, created.principal_type) == (name, scope, "ServicePrincipal")
     assert created.role_definition_id == role_id(clients, OPENAI_USER)
@@ -189,7 +191,8 @@ def test_principal_id_is_required(clients):
 
 def test_assignment_in_a_missing_group_is_resource_group_not_found(clients, principal):
     with pytest.raises(ResourceNotFoundError) as e:
-        assign(clients.auth(), f"/subscriptions/{clients.sub}/resourceGroups/nope", principal.object_id, READER, clients)
+        assign(clients.auth(), f"/subscriptions/{clients.sub}/resourceGroups/nope", principal.object_id, READER,
+               clients)
     assert e.value.error.code == "ResourceGroupNotFound"
 
 
@@ -205,7 +208,8 @@ def test_list_for_scope_filters(clients, principal):
     auth, scope = clients.auth(), account_scope(clients)
     at_account = assign(auth, scope, principal.object_id, OPENAI_USER, clients)
     at_group = assign(auth, clients.group_id(), principal.object_id, READER, clients)
-    mine = {a.name for a in auth.role_assignments.list_for_scope(scope, filter=f"principalId eq '{principal.object_id}'")}
+    mine = {a.name for a in auth.role_assignments.list_for_scope(scope,
+                                                                 filter=f"principalId eq '{principal.object_id}'")}
     assert mine == {at_account.name, at_group.name}
     # Seen from the group: the account-level one is below the group, so atScope() leaves it out.
     at_or_above_group = {a.name for a in auth.role_assignments.list_for_scope(clients.group_id(), filter="atScope()")}
@@ -237,7 +241,7 @@ def test_deleting_a_missing_assignment_is_a_quiet_no_content(clients):
 
 # -- who may assign roles ----------------------------------------------------------------------
 def test_contributor_may_not_assign_roles(clients, auth_client_as, principal):
-    auth, contributor = auth_client_as("Contributor", f"/subscriptions/{clients.sub}")
+    auth, _ = auth_client_as("Contributor", f"/subscriptions/{clients.sub}")
     with pytest.raises(HttpResponseError) as e:
         assign(auth, account_scope(clients), principal.object_id, OPENAI_USER, clients)
     assert (e.value.status_code, e.value.error.code) == (403, "AuthorizationFailed")
@@ -247,7 +251,8 @@ def test_contributor_may_not_assign_roles(clients, auth_client_as, principal):
 
 def test_user_access_administrator_at_the_group_may_assign_roles(clients, auth_client_as, principal):
     auth, _ = auth_client_as("User Access Administrator", clients.group_id())
-    assert assign(auth, account_scope(clients), principal.object_id, OPENAI_USER, clients).principal_id == principal.object_id
+    assert assign(auth, account_scope(clients), principal.object_id, OPENAI_USER,
+                  clients).principal_id == principal.object_id
 
 
 def test_owner_of_the_account_may_assign_roles_there_only(clients, auth_client_as, principal):
@@ -280,7 +285,7 @@ def test_permissions_follow_the_scope(clients, auth_client_as):
                                                          "accounts", "myOpenAIAccount"))
     assert len(at_account) == 1
     assert "Microsoft.Authorization/roleAssignments/write" not in at_account[0].actions
-    assert "Microsoft.CognitiveServices/accounts/OpenAI/deployments/chat/completions/action" in at_account[0].data_actions
+    assert CHAT_ACTION in at_account[0].data_actions
     assert list(auth.permissions.list_for_resource_group("myResourceGroup")) == []
 
 
@@ -295,14 +300,16 @@ def test_role_definitions_filtered_by_type_and_name_together(clients):
     built_in = list(auth.role_definitions.list(f"/subscriptions/{clients.sub}", filter="type eq 'BuiltInRole'"))
     assert len(built_in) == 7
     assert list(auth.role_definitions.list(f"/subscriptions/{clients.sub}", filter="type eq 'CustomRole'")) == []
-    both = list(auth.role_definitions.list(account_scope(clients), filter="roleName eq 'Reader' and type eq 'BuiltInRole'"))
+    both = list(auth.role_definitions.list(account_scope(clients),
+                                           filter="roleName eq 'Reader' and type eq 'BuiltInRole'"))
     assert [d.id for d in both] == [role_id(clients, READER)]
 
 
 def test_assigned_to_filter_at_the_account(clients, principal):
     auth, scope = clients.auth(), account_scope(clients)
     created = assign(auth, scope, principal.object_id, OPENAI_USER, clients)
-    listed = list(auth.role_assignments.list_for_scope(scope, filter=f"atScope() and assignedTo('{principal.object_id}')"))
+    listed = list(auth.role_assignments.list_for_scope(scope,
+                                                       filter=f"atScope() and assignedTo('{principal.object_id}')"))
     assert [a.id for a in listed] == [created.id]
 
 

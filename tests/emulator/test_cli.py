@@ -8,14 +8,14 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
-
-from keyless_emulator import runtime
 from kit import wait_for
 from kit.processes import cli, cli_env, kill_if_alive
+
+from keyless_emulator import runtime
 
 EXPORTED = ["REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET",
             "AZURE_AUTHORITY_HOST", "AZURE_SUBSCRIPTION_ID", "AZURE_RESOURCE_MANAGER_URL"]

@@ -37,7 +37,8 @@ def cognitive_as(fresh, clients):
         p = state.add_principal(fresh.info.tenant_id, f"cs-{uuid.uuid4().hex[:8]}", has_secret=True)
         if role:
             seed_assignment(state, scope, p.object_id, role)
-        return clients.cognitive(credential=clients.credential(client_id=p.app_id, client_secret=state.client_secret(p)))
+        return clients.cognitive(credential=clients.credential(client_id=p.app_id,
+                                                               client_secret=state.client_secret(p)))
     return make
 
 
@@ -79,7 +80,8 @@ def test_missing_account_is_resource_not_found(clients):
         clients.cognitive().accounts.get(GROUP, "nope")
     assert e.value.error.code == "ResourceNotFound"
     assert e.value.error.message.startswith(
-        "The Resource 'Microsoft.CognitiveServices/accounts/nope' under resource group 'myResourceGroup' was not found.")
+        "The Resource 'Microsoft.CognitiveServices/accounts/nope' under resource group 'myResourceGroup' was not "
+        "found.")
 
 
 def test_account_in_a_missing_group(clients):
@@ -142,10 +144,18 @@ def test_unsupported_kind_and_missing_sku_are_refused(clients):
     assert "sku.name" in e.value.error.message
 
 
-def test_invalid_account_name_is_refused(clients):
+@pytest.mark.parametrize("name", ["bad name", "a", "my.account", "my_account", "account-"])
+def test_invalid_account_name_is_refused(clients, name):
     with pytest.raises(HttpResponseError) as e:
-        clients.cognitive().accounts.begin_create(GROUP, "bad name", new_account_body("okname"))
+        clients.cognitive().accounts.begin_create(GROUP, name, new_account_body("okname"))
     assert (e.value.status_code, e.value.error.code) == (400, "InvalidResourceName")
+    assert e.value.error.message.startswith(f"Resource name '{name}' is invalid for type "
+                                            "'Microsoft.CognitiveServices/accounts'.")
+
+
+def test_account_name_of_letters_digits_and_inner_hyphens_is_accepted(clients):
+    created = clients.cognitive().accounts.begin_create(GROUP, "a-1", new_account_body("a-1-sub")).result()
+    assert (created.name, created.properties.provisioning_state) == ("a-1", "Succeeded")
 
 
 def test_moving_an_existing_account_is_refused(clients):
@@ -280,7 +290,8 @@ def test_deployment_sku_and_capacity_are_validated(clients):
     cs = clients.cognitive()
     model = {"format": "OpenAI", "name": "gpt-4o-mini", "version": "2024-07-18"}
     with pytest.raises(HttpResponseError) as e:
-        cs.deployments.begin_create_or_update(GROUP, ACCOUNT, "d", {"sku": {"name": "Premium"}, "properties": {"model": model}})
+        cs.deployments.begin_create_or_update(GROUP, ACCOUNT, "d",
+                                              {"sku": {"name": "Premium"}, "properties": {"model": model}})
     assert (e.value.status_code, e.value.error.code) == (400, "InvalidResourceProperties")
     with pytest.raises(HttpResponseError) as e:
         cs.deployments.begin_create_or_update(GROUP, ACCOUNT, "d", {"sku": {"name": "Standard", "capacity": 0},
@@ -335,7 +346,8 @@ def test_put_replaces_what_patch_would_keep(clients):
     cs = clients.cognitive()
     sub = cs.accounts.get(GROUP, ACCOUNT).properties.custom_sub_domain_name
     cs.accounts.begin_update(GROUP, ACCOUNT, {"properties": {"disableLocalAuth": True}}).result()
-    replaced = cs.accounts.begin_create(GROUP, ACCOUNT, {"location": "eastus", "kind": "OpenAI", "sku": {"name": "S0"}}).result()
+    replaced = cs.accounts.begin_create(GROUP, ACCOUNT,
+                                        {"location": "eastus", "kind": "OpenAI", "sku": {"name": "S0"}}).result()
     assert replaced.properties.disable_local_auth is False
     assert replaced.properties.custom_sub_domain_name == sub
 

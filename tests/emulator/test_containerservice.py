@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 import yaml
 from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
+from kit import begin_enable_workload_identity
 
 from keyless_emulator.arm.authorization.models import seed_assignment
-from kit import begin_enable_workload_identity
 
 RG, CLUSTER = "myResourceGroup", "myAKSCluster"
 CLUSTER_TYPE = "Microsoft.ContainerService/managedClusters"
@@ -90,7 +90,8 @@ def test_write_bodies_carry_the_keys_of_the_official_examples(clients):
     assert status == 201
     example = create["responses"]["201"]["body"]
     # the example's answer shows a disk encryption set its request never asked for; AKS shows one only when set
-    assert set(example) <= set(first) and set(example["properties"]) - {"diskEncryptionSetID"} <= set(first["properties"])
+    assert set(example) <= set(first)
+    assert set(example["properties"]) - {"diskEncryptionSetID"} <= set(first["properties"])
     assert set(example["properties"]["agentPoolProfiles"][0]) <= set(first["properties"]["agentPoolProfiles"][0])
     assert first["properties"]["securityProfile"]["defender"] == request["properties"]["securityProfile"]["defender"]
     tags = json.loads((EXAMPLES / "ManagedClustersUpdateTags.json").read_text())
@@ -178,7 +179,8 @@ def test_enable_oidc_and_workload_identity_round_trip_with_the_real_poller(clien
     assert mc.properties.oidc_issuer_profile.enabled is True
     assert mc.properties.security_profile.workload_identity.enabled is True
     issuer = mc.properties.oidc_issuer_profile.issuer_url
-    assert re.fullmatch(re.escape(clients.info.url) + rf"/oidc/eastus/{clients.info.tenant_id}/[0-9a-f-]{{36}}/", issuer)
+    pattern = re.escape(clients.info.url) + rf"/oidc/eastus/{clients.info.tenant_id}/[0-9a-f-]{{36}}/"
+    assert re.fullmatch(pattern, issuer)
     assert aks.managed_clusters.get(RG, CLUSTER).properties.oidc_issuer_profile.issuer_url == issuer
     # the update answered 200 with an Azure-AsyncOperation the poller followed, then a final GET
     log = [(r["method"], r["status"], r["path"]) for r in _requests(clients)]
@@ -251,8 +253,10 @@ def test_a_put_without_the_oidc_profile_keeps_it_enabled(clients):
 
 
 def test_workload_identity_without_oidc_is_refused(clients):
-    from azure.mgmt.containerservice.models import ManagedClusterSecurityProfile
-    from azure.mgmt.containerservice.models import ManagedClusterSecurityProfileWorkloadIdentity
+    from azure.mgmt.containerservice.models import (
+        ManagedClusterSecurityProfile,
+        ManagedClusterSecurityProfileWorkloadIdentity,
+    )
 
     aks = clients.aks()
     mc = aks.managed_clusters.get(RG, CLUSTER)
@@ -398,7 +402,8 @@ def test_if_none_match_star_refuses_to_overwrite(clients):
     aks = clients.aks()
     mc = aks.managed_clusters.get(RG, CLUSTER)
     with pytest.raises(HttpResponseError) as e:
-        aks.managed_clusters.begin_create_or_update(RG, CLUSTER, mc, etag="*", match_condition=MatchConditions.IfMissing)
+        aks.managed_clusters.begin_create_or_update(RG, CLUSTER, mc, etag="*",
+                                                    match_condition=MatchConditions.IfMissing)
     assert e.value.status_code == 412 and e.value.error.code == "PreconditionFailed"
 
 

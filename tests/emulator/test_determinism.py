@@ -3,15 +3,14 @@ another seed, or --random, gives other ids. Secrets never derive from the seed a
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
-
-from keyless_emulator import ControlClient, EmulatorConfig, InProcessEmulator, runtime, start_in_thread
 from kit import wait_for
 from kit.processes import cli, kill_if_alive
 
+from keyless_emulator import ControlClient, EmulatorConfig, InProcessEmulator, runtime, start_in_thread
 
 # What the cluster's live runtime writes after a scenario has loaded, on its own threads and at
 # its own pace: object status, events, resource versions, the local address of load balancers.

@@ -16,10 +16,11 @@ import pytest
 import requests
 from azure.core.exceptions import ClientAuthenticationError
 from azure.identity import ClientAssertionCredential, WorkloadIdentityCredential
+from kit import enable_workload_identity, wait_for
+from kit.clusters import GROUP as RG
+from kit.clusters import create_cluster, issuer_url_while_disabled
 
 from keyless_emulator import clusters
-from kit import enable_workload_identity, wait_for
-from kit.clusters import GROUP as RG, create_cluster, issuer_url_while_disabled
 
 ARM_SCOPE = "https://management.azure.com/.default"
 AOAI_SCOPE = "https://cognitiveservices.azure.com/.default"
@@ -117,7 +118,8 @@ def test_unknown_client_id_is_aadsts700016(clients):
 
 
 def test_unknown_tenant_is_aadsts90002(clients):
-    r = requests.post(f"{clients.info.url}/00000000-0000-0000-0000-0000000000aa/oauth2/v2.0/token", verify=clients.verify,
+    r = requests.post(f"{clients.info.url}/00000000-0000-0000-0000-0000000000aa/oauth2/v2.0/token",
+                      verify=clients.verify,
                       data={"grant_type": "client_credentials", "client_id": clients.info.client_id,
                             "client_secret": clients.info.client_secret, "scope": ARM_SCOPE})
     assert r.status_code == 400 and r.json()["error_codes"] == [90002]
@@ -132,8 +134,8 @@ def test_entra_error_body_has_entras_shape_and_the_emulator_clock(clients):
     assert set(body) == {"error", "error_description", "error_codes", "timestamp", "trace_id", "correlation_id",
                          "error_uri"}
     assert (body["error"], body["error_codes"]) == ("invalid_client", [7000215])
-    stamp = dt.datetime.strptime(body["timestamp"], "%Y-%m-%d %H:%M:%SZ").replace(tzinfo=dt.timezone.utc)
-    assert abs((stamp - dt.datetime.now(dt.timezone.utc)).total_seconds()) < 5
+    stamp = dt.datetime.strptime(body["timestamp"], "%Y-%m-%d %H:%M:%SZ").replace(tzinfo=dt.UTC)
+    assert abs((stamp - dt.datetime.now(dt.UTC)).total_seconds()) < 5
     assert body["error_description"].startswith("AADSTS7000215: ")
     assert f"Timestamp: {body['timestamp']}" in body["error_description"]
     assert body["error_uri"].endswith("?code=7000215")
@@ -231,7 +233,7 @@ def test_expired_assertion_is_aadsts700024(workload):
     message = _fails_with(workload.credential(workload.assertion(iat=now - 7200, nbf=now - 7200, exp=now - 3600)),
                           700024)
     assert "Client assertion is not within its valid time range. Current time: " in message
-    assert "expiry time of assertion " + dt.datetime.fromtimestamp(now - 3600, dt.timezone.utc).strftime(
+    assert "expiry time of assertion " + dt.datetime.fromtimestamp(now - 3600, dt.UTC).strftime(
         "%Y-%m-%dT%H:%M:%S") in message
 
 
@@ -300,7 +302,8 @@ def test_issuer_of_a_cluster_with_oidc_disabled_is_aadsts50166(workload):
     create_cluster(workload.clients.aks(), "dark", oidc=False)
     issuer = issuer_url_while_disabled(workload.emulator, "dark")
     add_federated_credential(workload.clients, "darkFed", issuer)
-    message = _fails_with(workload.credential(workload.assertion(iss=issuer, key_of=issuer.rstrip("/").rsplit("/", 1)[-1])),
+    message = _fails_with(workload.credential(workload.assertion(iss=issuer,
+                                                                 key_of=issuer.rstrip("/").rsplit("/", 1)[-1])),
                           50166)
     assert "Request to External OIDC endpoint failed." in message
 
@@ -359,7 +362,8 @@ def test_malformed_assertion_is_aadsts50027(workload):
 def test_federation_statuses_on_the_wire(workload):
     now = int(time.time())
     cases = {700211: workload.assertion(iss=workload.issuer + "x/"), 700212: workload.assertion(aud=["api://x"]),
-             700213: workload.assertion(sub="x"), 700024: workload.assertion(exp=now - 60, nbf=now - 120, iat=now - 120)}
+             700213: workload.assertion(sub="x"),
+             700024: workload.assertion(exp=now - 60, nbf=now - 120, iat=now - 120)}
     for code, assertion in cases.items():
         r = workload.token_post(client_assertion=assertion)
         assert r.json()["error_codes"] == [code]

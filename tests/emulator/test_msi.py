@@ -54,7 +54,8 @@ def identity(msi):
 # -- user-assigned identities ------------------------------------------------------------------
 def test_create_registers_a_service_principal_whose_ids_the_identity_carries(fresh, clients, msi):
     created = msi.user_assigned_identities.create_or_update(RG, IDENTITY, {"location": "East US", "tags": {"a": "b"}})
-    assert (created.name, created.type, created.location, created.tags) == (IDENTITY, IDENTITY_TYPE, "eastus", {"a": "b"})
+    assert (created.name, created.type, created.location, created.tags) == (IDENTITY, IDENTITY_TYPE, "eastus",
+                                                                            {"a": "b"})
     assert created.id == f"/subscriptions/{clients.sub}/resourcegroups/{RG}/providers/{IDENTITY_TYPE}/{IDENTITY}"
     assert created.tenant_id == clients.info.tenant_id and created.isolation_scope == "None"
     principal = fresh.backend.state.principals[created.principal_id]
@@ -220,7 +221,8 @@ def test_credentials_page_with_top_and_next_link(clients, msi, identity):
         msi.federated_identity_credentials.create_or_update(RG, IDENTITY, f"fic{i}", _fic(subject=f"system:sa:{i}"))
     names = [f.name for f in msi.federated_identity_credentials.list(RG, IDENTITY, top=2)]
     assert names == [f"fic{i}" for i in range(5)]
-    lists = [r for r in _arm_requests(clients) if r["method"] == "GET" and r["path"].endswith("federatedIdentityCredentials")]
+    lists = [r for r in _arm_requests(clients)
+             if r["method"] == "GET" and r["path"].endswith("federatedIdentityCredentials")]
     assert len(lists) == 3, "three pages of at most two"
     assert "skiptoken=4" in lists[-1]["query"]
 
@@ -313,8 +315,8 @@ def test_credential_under_a_missing_identity(clients, msi):
     assert e.value.status_code == 404 and e.value.error.code == "ParentResourceNotFound"
     assert e.value.error.message == (
         "Failed to perform 'write' on resource(s) of type 'userAssignedIdentities/federatedIdentityCredentials', "
-        f"because the parent resource '/subscriptions/{clients.sub}/resourcegroups/{RG}/providers/{IDENTITY_TYPE}/ghost' "
-        "could not be found.")
+        "because the parent resource "
+        f"'/subscriptions/{clients.sub}/resourcegroups/{RG}/providers/{IDENTITY_TYPE}/ghost' could not be found.")
     with pytest.raises(ResourceNotFoundError) as e:
         list(msi.federated_identity_credentials.list(RG, "ghost"))
     assert e.value.error.code == "ParentResourceNotFound"
@@ -354,8 +356,10 @@ def test_concurrent_credential_writes_under_one_identity_conflict(clients, ident
     for c in (first, second):  # token and connection ready, so both writes leave together
         c.user_assigned_identities.get(RG, IDENTITY)
     outcomes = _concurrently(
-        lambda: first.federated_identity_credentials.create_or_update(RG, IDENTITY, "fic1", _fic(subject="system:sa:1")),
-        lambda: second.federated_identity_credentials.create_or_update(RG, IDENTITY, "fic2", _fic(subject="system:sa:2")))
+        lambda: first.federated_identity_credentials.create_or_update(RG, IDENTITY, "fic1",
+                                                                      _fic(subject="system:sa:1")),
+        lambda: second.federated_identity_credentials.create_or_update(RG, IDENTITY, "fic2",
+                                                                       _fic(subject="system:sa:2")))
     errors = [o for o in outcomes if isinstance(o, Exception)]
     assert len(errors) == 1, outcomes
     error = errors[0]

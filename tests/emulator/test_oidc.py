@@ -8,10 +8,10 @@ import time
 import jwt
 import pytest
 import requests
-
-from keyless_emulator import clusters
 from kit import enable_workload_identity
 from kit.clusters import create_cluster, issuer_url_while_disabled
+
+from keyless_emulator import clusters
 
 RG, CLUSTER = "myResourceGroup", "myAKSCluster"
 SA_AUDIENCE = "api://AzureADTokenExchange"

@@ -11,10 +11,10 @@ import httpx
 import openai
 import pytest
 from azure.identity import get_bearer_token_provider
+from kit import enable_workload_identity, wait_for
 
 from keyless_emulator.entra.tokens import issue
 from keyless_emulator.scenarios import add_tenant
-from kit import enable_workload_identity, wait_for
 
 GROUP, ACCOUNT, DEPLOYMENT = "myResourceGroup", "myOpenAIAccount", "gpt-4o-mini"
 OPENAI_USER = "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd"
@@ -75,7 +75,8 @@ def grant_openai_user(clients, principal_id: str, scope: str | None = None):
 
 
 def ask(client, deployment: str = DEPLOYMENT, messages=None, **kw):
-    return client.chat.completions.create(model=deployment, messages=PRODUCT_PROMPT if messages is None else messages, **kw)
+    return client.chat.completions.create(model=deployment, messages=PRODUCT_PROMPT if messages is None else messages,
+                                          **kw)
 
 
 def api_key(clients) -> str:
@@ -96,7 +97,8 @@ def test_token_works_after_granting_openai_user_on_the_account(clients, endpoint
     assert reply.model.startswith("gpt-4o-mini") and reply.choices[0].finish_reason == "stop"
     assert reply.usage.total_tokens == reply.usage.prompt_tokens + reply.usage.completion_tokens > 0
     body = raw.http_response.json()
-    assert body["prompt_filter_results"][0]["content_filter_results"]["jailbreak"] == {"filtered": False, "detected": False}
+    jailbreak = body["prompt_filter_results"][0]["content_filter_results"]["jailbreak"]
+    assert jailbreak == {"filtered": False, "detected": False}
     assert body["choices"][0]["content_filter_results"]["violence"] == {"filtered": False, "severity": "safe"}
 
 
@@ -235,7 +237,8 @@ def test_regenerated_key_stops_working(clients, endpoint):
 def test_no_credentials_at_all_is_401(clients, endpoint):
     r = httpx.post(f"{endpoint}openai/deployments/{DEPLOYMENT}/chat/completions?api-version={API_VERSION}",
                    json={"messages": PRODUCT_PROMPT}, verify=ssl.create_default_context(cafile=clients.info.ca_cert))
-    assert r.status_code == 401 and r.json()["error"]["message"].startswith("Access denied due to missing subscription key")
+    assert r.status_code == 401
+    assert r.json()["error"]["message"].startswith("Access denied due to missing subscription key")
 
 
 def test_regional_endpoint_takes_keys_but_not_tokens(clients, principal, credential_of):
@@ -292,7 +295,8 @@ def test_embedding_deployment_cannot_chat(clients, endpoint):
 
 def test_api_version_is_required(clients, endpoint):
     r = httpx.post(f"{endpoint}openai/deployments/{DEPLOYMENT}/chat/completions", json={"messages": PRODUCT_PROMPT},
-                   headers={"api-key": api_key(clients)}, verify=ssl.create_default_context(cafile=clients.info.ca_cert))
+                   headers={"api-key": api_key(clients)},
+                   verify=ssl.create_default_context(cafile=clients.info.ca_cert))
     assert r.status_code == 400 and "api-version" in r.json()["error"]["message"]
 
 

@@ -6,7 +6,6 @@ import time
 import pytest
 import requests
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
-
 from kit import wait_for
 
 CLUSTER_TYPE = "Microsoft.ContainerService/managedClusters"

@@ -8,10 +8,10 @@ import sys
 
 import pytest
 import requests
+from kit import wait_for
 
 from keyless_emulator.storeapps import app_for_image
 from keyless_emulator.storeapps.pod_runtime import resolve_url
-from kit import wait_for
 
 
 def free_port() -> int:
@@ -194,7 +194,8 @@ def test_an_app_ends_when_its_kubelet_dies(tmp_path):
 
     port = free_port()
     launcher = ("import subprocess, sys, time\n"
-                f"p = subprocess.Popen([sys.executable, '-m', 'keyless_emulator.storeapps.ai_service', '--port', '{port}'],"
+                "p = subprocess.Popen([sys.executable, '-m', 'keyless_emulator.storeapps.ai_service', "
+                f"'--port', '{port}'],"
                 " stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
                 "print(p.pid, flush=True)\ntime.sleep(120)\n")
     parent = subprocess.Popen([sys.executable, "-c", launcher], stdout=subprocess.PIPE, text=True)

@@ -4,10 +4,15 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from keyless_emulator.kubernetes.webhook import (AdmissionDenied, WebhookConfig, WorkloadIdentityWebhook, mutate_pod,
-                                                 selects)
 from kit import enable_workload_identity, wait_for
+
+from keyless_emulator.kubernetes.webhook import (
+    AdmissionDenied,
+    WebhookConfig,
+    WorkloadIdentityWebhook,
+    mutate_pod,
+    selects,
+)
 
 TENANT = "11111111-1111-1111-1111-111111111111"
 CLIENT = "22222222-2222-2222-2222-222222222222"
@@ -144,7 +149,8 @@ def test_expiration_out_of_range_on_the_pod_is_an_admission_error(value):
     assert e.value.status == 400
     assert e.value.message == f"token expiration {int(value)} not valid. Expected value to be between 3600 and 86400"
     assert e.value.api_message == ('admission webhook "mutation.azure-workload-identity.io" denied the request: '
-                                   f"token expiration {int(value)} not valid. Expected value to be between 3600 and 86400")
+                                   f"token expiration {int(value)} not valid. Expected value to be between 3600 and "
+                                   "86400")
 
 
 def test_expiration_out_of_range_on_the_service_account_is_an_admission_error():

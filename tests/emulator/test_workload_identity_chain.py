@@ -17,7 +17,6 @@ from typing import Any
 
 import pytest
 import yaml
-
 from kit import enable_workload_identity, wait_for
 
 from .clients import Clients

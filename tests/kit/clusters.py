@@ -12,8 +12,11 @@ def begin_enable_workload_identity(aks: Any, group: str = GROUP, cluster: str = 
     turn both on, PUT it all back. Answers the poller of the long-running update (`aks` is a
     ContainerServiceClient). The poller keeps the client's own polling interval: the emulator's
     answers must never make it wait that long, and tests check it."""
-    from azure.mgmt.containerservice.models import (ManagedClusterOIDCIssuerProfile, ManagedClusterSecurityProfile,
-                                                    ManagedClusterSecurityProfileWorkloadIdentity)
+    from azure.mgmt.containerservice.models import (
+        ManagedClusterOIDCIssuerProfile,
+        ManagedClusterSecurityProfile,
+        ManagedClusterSecurityProfileWorkloadIdentity,
+    )
 
     mc = aks.managed_clusters.get(group, cluster)
     mc.properties.oidc_issuer_profile = ManagedClusterOIDCIssuerProfile(enabled=True)

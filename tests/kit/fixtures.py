@@ -8,9 +8,10 @@ and `control` and `fresh` follow.
 """
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
+
 from keyless_emulator import ControlClient, EmulatorConfig, InProcessEmulator, start_in_thread
 
 

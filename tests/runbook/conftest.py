@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 import keyless
 from keyless_emulator import ControlClient, InProcessEmulator
 

@@ -15,8 +15,16 @@ import nbformat
 import pytest
 
 import keyless
-from keyless.authoring import (PARAMETERS_TAG, PLACEHOLDER, AuthoringError, check_text, generated,
-                               parameters_source, text_sources, write_notebooks)
+from keyless.authoring import (
+    PARAMETERS_TAG,
+    PLACEHOLDER,
+    AuthoringError,
+    check_text,
+    generated,
+    parameters_source,
+    text_sources,
+    write_notebooks,
+)
 from keyless.params import MEANINGS, Parameters
 
 ROOT = Path(__file__).resolve().parents[2]

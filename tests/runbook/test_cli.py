@@ -8,14 +8,13 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
-
+from secretscan import assert_no_secret, emulator_secrets, pod_logs
 
 from keyless_emulator import ControlClient, attach, stop
-from secretscan import assert_no_secret, emulator_secrets, pod_logs
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -5,8 +5,14 @@ from __future__ import annotations
 import json
 
 import keyless
-from keyless.steps.deploy import (KEY_VARIABLES, LAST_APPLIED, RESTORE_MARKER, differences, rollout_complete,
-                                  without_secrets)
+from keyless.steps.deploy import (
+    KEY_VARIABLES,
+    LAST_APPLIED,
+    RESTORE_MARKER,
+    differences,
+    rollout_complete,
+    without_secrets,
+)
 
 
 def test_recorded_deployment_holds_no_key_and_differences_are_named():

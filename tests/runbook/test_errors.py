@@ -4,10 +4,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from secretscan import jwt_shaped
 
 import keyless
 from keyless.errors import KeylessError, explain, scrub
-from secretscan import jwt_shaped
 
 
 def test_tokens_are_scrubbed_from_messages():

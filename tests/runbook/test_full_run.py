@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from secretscan import assert_no_secret, emulator_secrets, pod_logs, text_findings
 
 import keyless
-from secretscan import assert_no_secret, emulator_secrets, pod_logs, text_findings
 
 MAIN = ("discover", "enable_workload_identity", "create_managed_identity", "assign_openai_role",
         "create_federated_credential", "create_service_account", "redeploy_app")
@@ -130,7 +130,7 @@ def test_wrong_subject_is_diagnosed_by_verify(rb, admin):
             audiences=["api://AzureADTokenExchange"]))
     check = rb.verify(timeout=5)
     assert not check.ok
-    assert [c.name for c in check.checks if not c.ok][0] == "federated credential subject is the pod's service account"
+    assert next(c.name for c in check.checks if not c.ok) == "federated credential subject is the pod's service account"
 
 
 @pytest.mark.slow
@@ -175,7 +175,8 @@ def test_clean_up_after_a_failed_run_removes_what_was_made(rb, admin):
     done = rb.clean_up()
     assert done.ok, repr(done)
     # ARM answers a DELETE of something already gone with 204, so it counts as removed either way
-    assert [(c.name, c.detail in ("deleted", "absent")) for c in done.checks][0] == ("managed identity myIdentity", True)
+    first = done.checks[0]
+    assert (first.name, first.detail in ("deleted", "absent")) == ("managed identity myIdentity", True)
     assert normalise(admin.snapshot()) == normalise(start)
 
 

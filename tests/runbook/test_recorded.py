@@ -12,19 +12,24 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from importlib.resources import as_file
 from pathlib import Path
-from typing import Iterator
 
 import nbformat
 import pytest
-
-from keyless_emulator import ControlClient, EmulatorConfig, InProcessEmulator, start_in_thread
-from keyless.recording import (INJECTED_TAG, SANITIZE_CONFIG, WIDGET_VIEW, compared_cells, exclusion_reason, ignored,
-                               tags)
 from secretscan import assert_no_secret, emulator_secrets, pod_logs, text_findings
 
-
+from keyless.recording import (
+    INJECTED_TAG,
+    SANITIZE_CONFIG,
+    WIDGET_VIEW,
+    compared_cells,
+    exclusion_reason,
+    ignored,
+    tags,
+)
+from keyless_emulator import ControlClient, EmulatorConfig, InProcessEmulator, start_in_thread
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]

@@ -1,1 +1,4 @@
-from keyless_emulator.cli import run; run()  # noqa: E702 - the alias: `python -m keyless.emulator` runs keyless_emulator
+"""`python -m keyless.emulator`: a one-line alias of `python -m keyless_emulator`."""
+from keyless_emulator.cli import run
+
+run()

@@ -11,5 +11,5 @@ from .verify import verify
 from .workload_identity import enable_workload_identity
 
 __all__ = ["assign_openai_role", "clean_up", "create_federated_credential", "create_managed_identity",
-           "create_service_account", "discover", "plan_clean_up", "enable_workload_identity", "redeploy_app", "remove_pod_label",
-           "verify"]
+           "create_service_account", "discover", "enable_workload_identity", "plan_clean_up", "redeploy_app",
+           "remove_pod_label", "verify"]

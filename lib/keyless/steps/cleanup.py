@@ -8,7 +8,8 @@ so it stays; workload identity is turned off again only if the runbook turned it
 from __future__ import annotations
 
 import copy
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from azure.core.exceptions import ResourceNotFoundError
 
@@ -56,7 +57,7 @@ def _gone(fn: Callable[[], Any]) -> str:
         return DELETED
     except ResourceNotFoundError:
         return ABSENT
-    except Exception as e:  # noqa: BLE001
+    except Exception as e:
         if not_found(e):
             return ABSENT
         raise
@@ -145,7 +146,8 @@ def clean_up(clients: Any, params: Parameters, state: StateFile, progress: Progr
         state.forget_created("federated_credential")
     if "role_assignment" in created:
         ra_id = created["role_assignment"]
-        record(f"role assignment {_name(ra_id)}", _gone(lambda: clients.authorization.role_assignments.delete_by_id(ra_id)))
+        record(f"role assignment {_name(ra_id)}",
+               _gone(lambda: clients.authorization.role_assignments.delete_by_id(ra_id)))
         touched.append(ra_id)
         state.forget_created("role_assignment")
     if "identity" in created:

@@ -100,7 +100,8 @@ def read_deployment(kube: Any, params: Parameters) -> dict[str, Any]:
                                "deploy the store app with ai-service first (the prerequisite article)",
                                code="DeploymentNotFound") from None
         raise
-    return kube.api_client.sanitize_for_serialization(dep)
+    doc: dict[str, Any] = kube.api_client.sanitize_for_serialization(dep)
+    return doc
 
 
 def rollout_complete(dep: dict[str, Any]) -> tuple[bool, str]:
@@ -188,7 +189,8 @@ def redeploy_app(clients: Any, params: Parameters, state: StateFile, progress: P
 
 
 @explained
-def remove_pod_label(clients: Any, params: Parameters, state: StateFile, progress: Progress | None = None) -> StepResult:
+def remove_pod_label(clients: Any, params: Parameters, state: StateFile,
+                     progress: Progress | None = None) -> StepResult:
     """The learner exercise: take the webhook's label off the pod template (breaks the link)."""
     found = discovered(clients, params, state)
     kube = kube_for(clients, params, state)
@@ -198,6 +200,7 @@ def remove_pod_label(clients: Any, params: Parameters, state: StateFile, progres
                           progress, [f"deployment/{params.app}"])
     result.step = "remove-pod-label"
     result.command = (f"kubectl patch deployment {params.app} -n {params.namespace} --type json "
-                      f"-p '[{{\"op\":\"remove\",\"path\":\"/spec/template/metadata/labels/azure.workload.identity~1use\"}}]'")
+                      "-p '[{\"op\":\"remove\","
+                      "\"path\":\"/spec/template/metadata/labels/azure.workload.identity~1use\"}]'")
     result.checks.append(Check("label removed from the pod template", True))
     return result

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
+from azure.core.exceptions import ResourceExistsError
 
 from ..errors import KeylessError
 from ..params import Parameters
@@ -35,7 +35,7 @@ def role_definition_id(clients: Any, scope: str) -> str:
         raise KeylessError(f"the built-in role {ROLE_NAME!r} was {'not found' if not found else 'found twice'} at "
                            f"{scope}", "check the cloud parameter; the role exists in every Azure cloud",
                            code="RoleNotFound")
-    return found[0].id
+    return str(found[0].id)
 
 
 def _command(scope: str, principal_id: str) -> str:
@@ -76,7 +76,8 @@ def assign_openai_role(clients: Any, params: Parameters, state: StateFile) -> St
                           hint="nothing was changed; get the permission, then run this cell again")
     name = assignment_name(scope, principal, role_id)
     try:
-        from azure.mgmt.authorization.models import RoleAssignmentCreateParameters
+        # the API version the client uses for role assignments (the package's default models are 2015-07-01's)
+        from azure.mgmt.authorization.v2022_04_01.models import RoleAssignmentCreateParameters
 
         created = clients.authorization.role_assignments.create(scope, name, RoleAssignmentCreateParameters(
             role_definition_id=role_id, principal_id=principal, principal_type="ServicePrincipal"))

@@ -66,7 +66,8 @@ def enable_workload_identity(clients: Any, params: Parameters, state: StateFile,
                               hint="the update continues in Azure; run this cell again later to check")
         poller.wait(5)
         if not poller.done():
-            say(progress, f"  still updating {name} ({poller.status()}, {time.monotonic() - started:.0f}s)", detail=True)
+            say(progress, f"  still updating {name} ({poller.status()}, {time.monotonic() - started:.0f}s)",
+                detail=True)
     result = poller.result()
     issuer = result.oidc_issuer_profile.issuer_url if result.oidc_issuer_profile else None
     if not issuer:  # some versions return the body before the issuer is filled: read it back
@@ -84,7 +85,7 @@ def enable_workload_identity(clients: Any, params: Parameters, state: StateFile,
 def issuer_url(clients: Any, params: Parameters, state: StateFile) -> str:
     """The cluster's issuer URL from the state file, else from the cluster (read only)."""
     if state.discovered.get("issuer_url"):
-        return state.discovered["issuer_url"]
+        return str(state.discovered["issuer_url"])
     found = discovered(clients, params, state)
     mc = clients.aks.managed_clusters.get(params.resource_group, found["cluster"])
     url = mc.oidc_issuer_profile.issuer_url if mc.oidc_issuer_profile else None

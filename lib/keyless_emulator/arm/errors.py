@@ -59,7 +59,8 @@ def invalid_request_content(message: str) -> ArmError:
 
 def missing_property(path: str) -> ArmError:
     return ArmError(400, "InvalidRequestContent",
-                    f"The request content was invalid and could not be deserialized: Required property '{path}' not found in JSON.",
+                    f"The request content was invalid and could not be deserialized: Required property '{path}' not "
+                    "found in JSON.",
                     target=path)
 
 

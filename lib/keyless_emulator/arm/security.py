@@ -22,7 +22,8 @@ _REASONS = {
     "signature": ("InvalidAuthenticationToken", "The access token is invalid: its signature could not be verified."),
     "expired": ("ExpiredAuthenticationToken", "The access token expiry UTC time is earlier than current UTC time."),
     "not_yet_valid": ("InvalidAuthenticationToken", "The access token is not yet valid."),
-    "audience": ("InvalidAuthenticationTokenAudience", "The access token has been obtained for wrong audience or resource. "
+    "audience": ("InvalidAuthenticationTokenAudience",
+                 "The access token has been obtained for wrong audience or resource. "
                  "It should exactly match with one of the allowed audiences 'https://management.core.windows.net/',"
                  "'https://management.core.windows.net','https://management.azure.com/','https://management.azure.com'."),
     "issuer": ("InvalidAuthenticationTokenTenant", "The access token is from the wrong issuer."),
@@ -48,7 +49,8 @@ async def authenticate(ctx: RequestContext) -> None:
     principal = principal_of(ctx.backend, claims)
     if principal is None:
         raise unauthorized(ctx, "InvalidAuthenticationToken",
-                           f"The principal '{claims.get('oid')}' of the access token no longer exists in tenant '{claims.get('tid')}'.")
+                           f"The principal '{claims.get('oid')}' of the access token no longer exists in tenant "
+                           f"'{claims.get('tid')}'.")
     ctx.principal, ctx.claims = principal, claims
     ctx.principal_label = principal.display_name
     _check_subscription(ctx)
@@ -56,7 +58,8 @@ async def authenticate(ctx: RequestContext) -> None:
 
 
 def _check_subscription(ctx: RequestContext) -> None:
-    m = _SUBSCRIPTION_IN_PATH.match("/" + ctx.params.get("scope", "").lstrip("/")) or _SUBSCRIPTION_IN_PATH.match(ctx.path)
+    scope = "/" + ctx.params.get("scope", "").lstrip("/")
+    m = _SUBSCRIPTION_IN_PATH.match(scope) or _SUBSCRIPTION_IN_PATH.match(ctx.path)
     if not m:
         return
     sub = ctx.state.subscription(m.group(1))
@@ -65,7 +68,8 @@ def _check_subscription(ctx: RequestContext) -> None:
     assert ctx.principal is not None
     if sub.tenant_id != ctx.principal.tenant_id:
         raise unauthorized(ctx, "InvalidAuthenticationTokenTenant",
-                           f"The access token is from the wrong issuer 'https://sts.windows.net/{ctx.principal.tenant_id}/'. "
+                           "The access token is from the wrong issuer "
+                           f"'https://sts.windows.net/{ctx.principal.tenant_id}/'. "
                            f"It must match the tenant 'https://sts.windows.net/{sub.tenant_id}/' associated with this "
                            "subscription. Please use the authority (URL) 'https://login.windows.net/"
                            f"{sub.tenant_id}' to get the token.")

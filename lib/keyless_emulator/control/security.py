@@ -18,7 +18,8 @@ async def authenticate(ctx: RequestContext) -> None:
         if hmac.compare_digest(key, ctx.backend.admin_key):
             ctx.principal_label = "admin-key"
             return
-        raise ControlError(401, "InvalidAdminKey", f"The {ADMIN_KEY_HEADER} header does not match the runtime file's admin_key.")
+        raise ControlError(401, "InvalidAdminKey",
+                           f"The {ADMIN_KEY_HEADER} header does not match the runtime file's admin_key.")
     token = ctx.bearer_token
     if token is None:
         raise ControlError(401, "Unauthenticated",

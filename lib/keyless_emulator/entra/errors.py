@@ -51,18 +51,20 @@ def tenant_not_found(tenant: str) -> EntraError:
 def application_not_found(client_id: str, tenant: str) -> EntraError:
     return EntraError(400, "unauthorized_client", 700016,
                       f"Application with identifier '{client_id}' was not found in the directory '{tenant}'. This can "
-                      "happen if the application has not been installed by the administrator of the tenant or consented "
-                      "to by any user in the tenant. You may have sent your authentication request to the wrong tenant.")
+                      "happen if the application has not been installed by the administrator of the tenant or "
+                      "consented to by any user in the tenant. You may have sent your authentication request to the "
+                      "wrong tenant.")
 
 
 def invalid_secret(client_id: str) -> EntraError:
     return EntraError(401, "invalid_client", 7000215,
-                      f"Invalid client secret provided. Ensure the secret being sent in the request is the client secret "
-                      f"value, not the client secret ID, for a secret added to app '{client_id}'.")
+                      "Invalid client secret provided. Ensure the secret being sent in the request is the client "
+                      f"secret value, not the client secret ID, for a secret added to app '{client_id}'.")
 
 
 def resource_not_found(resource: str, tenant: str) -> EntraError:
     return EntraError(400, "invalid_resource", 500011,
                       f"The resource principal named {resource} was not found in the tenant named {tenant}. This can "
-                      "happen if the application has not been installed by the administrator of the tenant or consented "
-                      "to by any user in the tenant. You might have sent your authentication request to the wrong tenant.")
+                      "happen if the application has not been installed by the administrator of the tenant or "
+                      "consented to by any user in the tenant. You might have sent your authentication request to the "
+                      "wrong tenant.")

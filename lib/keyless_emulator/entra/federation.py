@@ -146,9 +146,9 @@ def outside_valid_time_range(now: float, claims: dict[str, Any]) -> EntraError:
 
 def _entra_time(value: Any) -> str:
     try:
-        moment = _dt.datetime.fromtimestamp(float(value), _dt.timezone.utc)
+        moment = _dt.datetime.fromtimestamp(float(value), _dt.UTC)
     except (TypeError, ValueError, OverflowError, OSError):
-        moment = _dt.datetime.fromtimestamp(0, _dt.timezone.utc)
+        moment = _dt.datetime.fromtimestamp(0, _dt.UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond:06d}0Z"
 
 
@@ -181,7 +181,7 @@ def _written_at(value: Any) -> float | None:
         except ValueError:
             return None
         if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=_dt.timezone.utc)
+            moment = moment.replace(tzinfo=_dt.UTC)
         return moment.timestamp()
     return None
 

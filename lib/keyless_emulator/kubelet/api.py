@@ -6,7 +6,8 @@ through `watch`. Every call is thread-safe on the store's side.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Protocol
+from collections.abc import Callable
+from typing import Any, Protocol
 
 Listener = Callable[[str, dict[str, Any]], None]  # (event type ADDED/MODIFIED/DELETED, object)
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import base64
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 Lookup = Callable[[str, str], dict[str, Any] | None]  # (namespace, name) -> object or None
 

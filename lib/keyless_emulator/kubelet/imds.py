@@ -24,6 +24,7 @@ async def get_managed_identity_token(ctx: RequestContext) -> Response:
         return JSONResponse({"error": "invalid_request", "error_description": "Required metadata header not specified"},
                             status_code=400)
     if not ctx.query.get("resource"):
-        return JSONResponse({"error": "invalid_request", "error_description": "Required audience parameter not specified"},
+        return JSONResponse({"error": "invalid_request",
+                             "error_description": "Required audience parameter not specified"},
                             status_code=400)
     return JSONResponse({"error": "invalid_request", "error_description": "Identity not found"}, status_code=400)

@@ -11,7 +11,8 @@ import asyncio
 import copy
 import logging
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .api import ClusterAPI
 from .logs import ContainerLogs
@@ -194,7 +195,7 @@ class Kubelet:
             await asyncio.wait([pending])
         try:
             await worker.run()
-        except Exception:  # noqa: BLE001 — a bug in one pod must not stop the node
+        except Exception:  # a bug in one pod must not stop the node
             log.exception("kubelet: pod %s/%s failed to start", worker.namespace, worker.name)
 
     def _on_service(self, api: ClusterAPI, type_: str, svc: dict[str, Any]) -> None:
@@ -203,7 +204,7 @@ class Kubelet:
     async def _sync_service(self, api: ClusterAPI, type_: str, svc: dict[str, Any]) -> None:
         try:
             await self.network.sync_service(api, type_, svc)
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("kubelet: service %s failed to sync", (svc.get("metadata") or {}).get("name"))
 
     # -- shutdown ----------------------------------------------------------------------

@@ -5,7 +5,8 @@
   server's service proxy and our forwarders use it.
 - Every Service port gets a small asyncio TCP forwarder on 127.0.0.1, choosing a ready endpoint
   per connection: on the port's nodePort (NodePort and LoadBalancer Services) when it is free on
-  this machine, as a node would listen, else on any free port. The per-cluster service map (`<pods_dir>/<cluster>/services.json`,
+  this machine, as a node would listen, else on any free port. The per-cluster service map
+  (`<pods_dir>/<cluster>/services.json`,
   `{"<ns>/<service>/<port>": "127.0.0.1:<local port>"}`) lets the store apps resolve in-cluster
   names (`http://ai-service:5001/`) without any change to the pod spec.
 - A LoadBalancer Service gets `status.loadBalancer.ingress: [{"ip": "127.0.0.1", "ipMode": "VIP"}]`
@@ -57,7 +58,7 @@ class Forwarder:
 
 
 class Network:
-    def __init__(self, kubelet: "Kubelet"):
+    def __init__(self, kubelet: Kubelet):
         self.kubelet = kubelet
         self._forwarders: dict[tuple[str, str, str, int], Forwarder] = {}
         self._next: dict[tuple[str, str, str, int], int] = {}

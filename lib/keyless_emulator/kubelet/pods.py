@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..storeapps import app_for_image
-from . import probes, status as st
+from . import probes
+from . import status as st
 from .api import ClusterAPI
 from .env import ContainerConfigError, resolve_env
 from .processes import ContainerProcess
@@ -65,7 +66,7 @@ class ContainerRun:
 
 @dataclass
 class PodWorker:
-    kubelet: "Kubelet"
+    kubelet: Kubelet
     api: ClusterAPI
     pod: dict[str, Any]
     pod_ip: str
@@ -168,7 +169,7 @@ class PodWorker:
     async def _sleep(self, seconds: float) -> None:
         try:
             await asyncio.wait_for(self.stopped.wait(), timeout=seconds)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
 
     def _pulled(self, state: st.ContainerState) -> None:
@@ -319,7 +320,7 @@ class PodWorker:
             if container_port is None:
                 return f"127.0.0.1:{run.local_port}"
             for port in run.spec.get("ports") or []:
-                if port.get("containerPort") == container_port or (port.get("name") and port.get("name") == container_port):
+                if container_port in (port.get("containerPort"), port.get("name") or None):
                     return f"127.0.0.1:{run.local_port}"
             if not run.spec.get("ports") and len(self.runs) == 1:
                 return f"127.0.0.1:{run.local_port}"

@@ -13,7 +13,7 @@ async def ready(port: int | None, http_get: dict[str, Any] | None) -> bool:
         return False
     try:
         reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), timeout=TIMEOUT)
-    except (OSError, asyncio.TimeoutError):
+    except (TimeoutError, OSError):
         return False
     try:
         if not http_get:
@@ -24,7 +24,7 @@ async def ready(port: int | None, http_get: dict[str, Any] | None) -> bool:
         line = await asyncio.wait_for(reader.readline(), timeout=TIMEOUT)
         parts = line.decode("latin-1").split()
         return len(parts) >= 2 and parts[1].isdigit() and 200 <= int(parts[1]) < 400
-    except (OSError, asyncio.TimeoutError):
+    except (TimeoutError, OSError):
         return False
     finally:
         writer.close()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-from typing import Callable
+from collections.abc import Callable
 
 
 class ContainerProcess:
@@ -68,7 +68,7 @@ class ContainerProcess:
             self._signal(signal.SIGTERM)
             try:
                 await asyncio.wait_for(self.proc.wait(), timeout=grace)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 self._signal(signal.SIGKILL)
                 await self.proc.wait()
         for task in self._readers:

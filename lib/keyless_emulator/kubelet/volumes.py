@@ -15,9 +15,10 @@ from __future__ import annotations
 import base64
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 REFRESH_AT = 0.8
 

@@ -26,11 +26,11 @@ if TYPE_CHECKING:
 log = logging.getLogger("keyless_emulator.kubernetes")
 
 
-def section_of(backend: "Backend") -> KubernetesSection:
+def section_of(backend: Backend) -> KubernetesSection:
     return backend.state.sections["kubernetes"]  # type: ignore[return-value]
 
 
-def _account_keys(backend: "Backend"):
+def _account_keys(backend: Backend):
     """Azure OpenAI account keys (an HMAC of this data folder's instance key) as placeholders, so
     a deployment holding one (the prerequisite article's OPENAI_API_KEY) snapshots the same way
     on every installation."""
@@ -47,7 +47,7 @@ def _account_keys(backend: "Backend"):
     return provider
 
 
-def install(backend: "Backend") -> KubernetesSection:
+def install(backend: Backend) -> KubernetesSection:
     """Attach the Kubernetes side to a backend (state section and hooks)."""
     section = KubernetesSection(backend)
     backend.state.sections[section.name] = section

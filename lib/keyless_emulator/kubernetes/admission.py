@@ -11,8 +11,9 @@ where the mutating webhooks sit.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from .. import clusters
 from . import defaults, errors
@@ -28,7 +29,7 @@ SERVICE_ACCOUNT_MOUNT = "/var/run/secrets/kubernetes.io/serviceaccount"
 class ClusterContext:
     """One cluster as admission plugins and the kubelet see it (read live from the ARM document)."""
 
-    backend: "Backend"
+    backend: Backend
     cluster_key: str
 
     @property
@@ -66,7 +67,7 @@ class AdmissionRequest:
     resource: str  # "pods"
     namespace: str
     object: dict[str, Any]
-    store: "ClusterStore"
+    store: ClusterStore
     cluster: ClusterContext
     dry_run: bool = False
 
@@ -74,7 +75,7 @@ class AdmissionRequest:
 AdmissionPlugin = Callable[[AdmissionRequest], dict[str, Any]]
 
 
-def _suffix(store: "ClusterStore", *names: str) -> str:
+def _suffix(store: ClusterStore, *names: str) -> str:
     return store.random_suffix("kube-api-access", *names)
 
 
@@ -98,7 +99,8 @@ def service_account(request: AdmissionRequest) -> dict[str, Any]:
     if any(m.get("mountPath") == SERVICE_ACCOUNT_MOUNT for c in spec.get("containers") or []
            for m in c.get("volumeMounts") or []):
         return pod
-    volume_name = "kube-api-access-" + _suffix(request.store, request.namespace, (pod.get("metadata") or {}).get("name") or "")
+    volume_name = "kube-api-access-" + _suffix(request.store, request.namespace,
+                                               (pod.get("metadata") or {}).get("name") or "")
     volumes.append({"name": volume_name, "projected": {"defaultMode": 420, "sources": [
         {"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}},
         {"configMap": {"name": "kube-root-ca.crt", "items": [{"key": "ca.crt", "path": "ca.crt"}]}},
@@ -132,7 +134,7 @@ def run(request: AdmissionRequest, plugins: list[AdmissionPlugin]) -> dict[str, 
             obj = plugin(request)
         except errors.KubeError:
             raise
-        except Exception as e:  # noqa: BLE001 — a plugin's own denial type (api_message + status)
+        except Exception as e:  # a plugin's own denial type (api_message + status)
             message = getattr(e, "api_message", None)
             if message is None:
                 raise

@@ -81,13 +81,13 @@ def _without_hash(template: dict[str, Any]) -> dict[str, Any]:
     return t
 
 
-def node_name(store: "ClusterStore") -> str:
+def node_name(store: ClusterStore) -> str:
     digits = str(int(hashlib.sha256(store.cluster_key.encode()).hexdigest(), 16))[-8:]
     return f"aks-nodepool1-{digits}-vmss000000"
 
 
 class ControllerManager:
-    def __init__(self, store: "ClusterStore"):
+    def __init__(self, store: ClusterStore):
         self.store = store
 
     # -- dispatch ------------------------------------------------------------------------
@@ -171,7 +171,8 @@ class ControllerManager:
                 "kubernetes.io/os": "linux", "kubernetes.io/role": "agent",
                 "node.kubernetes.io/instance-type": "Standard_DS2_v2", "topology.kubernetes.io/region": location,
                 "topology.kubernetes.io/zone": "0"}},
-            "spec": {"podCIDR": "10.244.0.0/24", "podCIDRs": ["10.244.0.0/24"], "providerID": self._provider_id(doc, name)},
+            "spec": {"podCIDR": "10.244.0.0/24", "podCIDRs": ["10.244.0.0/24"],
+                     "providerID": self._provider_id(doc, name)},
             "status": {
                 "addresses": [{"type": "InternalIP", "address": "10.224.0.4"}, {"type": "Hostname", "address": name}],
                 "allocatable": {"cpu": "1900m", "ephemeral-storage": "119703055367", "memory": "4652236Ki",
@@ -387,8 +388,8 @@ class ControllerManager:
         replicas = int(spec.get("replicas", 1))
         template = spec.get("template") or {}
         all_rs = self._replicasets_of(d)
-        new_rs = next((rs for rs in all_rs if _without_hash(rs["spec"].get("template") or {}) == _without_hash(template)),
-                      None)
+        wanted = _without_hash(template)
+        new_rs = next((rs for rs in all_rs if _without_hash(rs["spec"].get("template") or {}) == wanted), None)
         old_rs = [rs for rs in all_rs if new_rs is None or rs["metadata"]["uid"] != new_rs["metadata"]["uid"]]
         max_revision = max((self._revision(rs) for rs in all_rs), default=0)
         surge, unavailable = defaults.surge_and_unavailable(d)

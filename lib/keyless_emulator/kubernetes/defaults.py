@@ -7,7 +7,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import ipaddress
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 SERVICE_CIDR = ipaddress.ip_network("10.0.0.0/16")
 KUBERNETES_SERVICE_IP = "10.0.0.1"
@@ -70,7 +71,7 @@ def qos_class(spec: dict[str, Any]) -> str:
     guaranteed = all(
         lim.get("cpu") and lim.get("memory") and (not req or (req.get("cpu", lim["cpu"]) == lim["cpu"]
                                                               and req.get("memory", lim["memory"]) == lim["memory"]))
-        for req, lim in zip(requests, limits))
+        for req, lim in zip(requests, limits, strict=False))
     return "Guaranteed" if guaranteed else "Burstable"
 
 

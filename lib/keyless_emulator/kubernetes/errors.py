@@ -49,7 +49,8 @@ def _details(name: str, resource: str, group: str) -> dict[str, Any]:
 
 
 def not_found(resource: str, name: str, group: str = "") -> KubeError:
-    return KubeError(404, "NotFound", f'{qualified(resource, group)} "{name}" not found', _details(name, resource, group))
+    return KubeError(404, "NotFound", f'{qualified(resource, group)} "{name}" not found',
+                     _details(name, resource, group))
 
 
 def already_exists(resource: str, name: str, group: str = "") -> KubeError:
@@ -59,7 +60,8 @@ def already_exists(resource: str, name: str, group: str = "") -> KubeError:
 
 def conflict(resource: str, name: str, group: str = "", detail: str | None = None) -> KubeError:
     detail = detail or "the object has been modified; please apply your changes to the latest version and try again"
-    return KubeError(409, "Conflict", f'Operation cannot be fulfilled on {qualified(resource, group)} "{name}": {detail}',
+    return KubeError(409, "Conflict",
+                     f'Operation cannot be fulfilled on {qualified(resource, group)} "{name}": {detail}',
                      _details(name, resource, group))
 
 
@@ -77,7 +79,8 @@ def unauthorized() -> KubeError:
 
 
 def method_not_supported(resource: str, verb: str, group: str = "") -> KubeError:
-    return KubeError(405, "MethodNotAllowed", f"{verb} is not supported on resources of kind \"{qualified(resource, group)}\"",
+    return KubeError(405, "MethodNotAllowed",
+                     f"{verb} is not supported on resources of kind \"{qualified(resource, group)}\"",
                      {"group": group, "kind": resource} if group else {"kind": resource})
 
 

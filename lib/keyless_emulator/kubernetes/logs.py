@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 import datetime as _dt
 import re
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 

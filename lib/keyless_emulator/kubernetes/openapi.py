@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 from . import schemas
@@ -99,7 +99,7 @@ def _paths(kind: Kind) -> dict[str, Any]:
     return {f"{base}{ns}/{kind.resource}": collection, f"{base}{ns}/{kind.resource}/{{name}}": item}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _document(group: str, version: str) -> str:
     paths: dict[str, Any] = {}
     kinds_here = [k for k in KINDS if k.group == group and k.version == version]

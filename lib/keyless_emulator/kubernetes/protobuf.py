@@ -20,7 +20,7 @@ CONTENT_TYPE = "application/vnd.kubernetes.protobuf"
 
 # message -> {field number: (json name, type, repeated)}; types: string, bytes, int, bool,
 # map:string, map:bytes, map:quantity, time, intstr, or a message name.
-S, B, I, BOOL = "string", "bytes", "int", "bool"
+S, B, I, BOOL = "string", "bytes", "int", "bool"  # noqa: E741 - short names keep the message table readable
 MESSAGES: dict[str, dict[int, tuple[str, str, bool]]] = {
     "Ignored": {},  # status on create: the server sets it
     "ObjectMeta": {1: ("name", S, False), 2: ("generateName", S, False), 3: ("namespace", S, False),
@@ -32,7 +32,8 @@ MESSAGES: dict[str, dict[int, tuple[str, str, bool]]] = {
     "OwnerReference": {1: ("kind", S, False), 3: ("name", S, False), 4: ("uid", S, False),
                        5: ("apiVersion", S, False), 6: ("controller", BOOL, False),
                        7: ("blockOwnerDeletion", BOOL, False)},
-    "LabelSelector": {1: ("matchLabels", "map:string", False), 2: ("matchExpressions", "LabelSelectorRequirement", True)},
+    "LabelSelector": {1: ("matchLabels", "map:string", False),
+                      2: ("matchExpressions", "LabelSelectorRequirement", True)},
     "LabelSelectorRequirement": {1: ("key", S, False), 2: ("operator", S, False), 3: ("values", S, True)},
     "LocalObjectReference": {1: ("name", S, False)},
     "ObjectReference": {1: ("kind", S, False), 2: ("namespace", S, False), 3: ("name", S, False),
@@ -162,22 +163,22 @@ def _scalar(kind: str, wire: int, value: Any, where: str) -> Any:
     if kind == BOOL:
         return bool(value)
     if kind == "time":
-        parts = dict((n, v) for n, _, v in fields(value))
+        parts = {n: v for n, _, v in fields(value)}
         if not parts:
             return None
-        when = _dt.datetime.fromtimestamp(_signed(parts.get(1, 0)), _dt.timezone.utc)
+        when = _dt.datetime.fromtimestamp(_signed(parts.get(1, 0)), _dt.UTC)
         return when.strftime("%Y-%m-%dT%H:%M:%SZ")
     if kind == "intstr":
-        parts = dict((n, v) for n, _, v in fields(value))
+        parts = {n: v for n, _, v in fields(value)}
         return parts.get(3, b"").decode() if parts.get(1, 0) == 1 else _signed(parts.get(2, 0))
     if kind.startswith("map:"):
-        entry = dict((n, v) for n, _, v in fields(value))
+        entry = {n: v for n, _, v in fields(value)}
         key = entry.get(1, b"").decode()
         raw = entry.get(2, b"")
         if kind == "map:bytes":
             return key, base64.b64encode(raw).decode()
         if kind == "map:quantity":
-            return key, dict((n, v) for n, _, v in fields(raw)).get(1, b"").decode()
+            return key, {n: v for n, _, v in fields(raw)}.get(1, b"").decode()
         return key, raw.decode()
     raise ProtobufError(f"{where}: unknown type {kind}")
 
@@ -213,8 +214,8 @@ def decode(body: bytes) -> dict[str, Any]:
     """A protobuf-encoded object as its JSON dict (apiVersion and kind from the envelope)."""
     if not body.startswith(MAGIC):
         raise ProtobufError("the body does not start with the Kubernetes protobuf magic number")
-    envelope = dict((n, v) for n, _, v in fields(body[len(MAGIC):]))
-    type_meta = dict((n, v) for n, _, v in fields(envelope.get(1, b"")))
+    envelope = {n: v for n, _, v in fields(body[len(MAGIC):])}
+    type_meta = {n: v for n, _, v in fields(envelope.get(1, b""))}
     api_version, kind = type_meta.get(1, b"").decode(), type_meta.get(2, b"").decode()
     if envelope.get(3):
         raise ProtobufError("compressed protobuf bodies are not supported")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 import h11
 from starlette.responses import Response, StreamingResponse
@@ -101,7 +101,7 @@ async def _proxy(ctx: RequestContext, address: str | None, unreachable_what: str
     headers = [(k, v) for k, v in ctx.request.headers.items() if k.lower() not in HOP_BY_HOP]
     try:
         status, out_headers, chunks = await _forward(address, ctx.method, target, headers, await ctx.body())
-    except (OSError, asyncio.TimeoutError, ConnectionError, h11.ProtocolError) as e:
+    except (TimeoutError, OSError, ConnectionError, h11.ProtocolError) as e:
         raise errors.service_unavailable(f"error trying to reach {unreachable_what}: dial tcp {address}: "
                                          f"{getattr(e, 'strerror', None) or e}") from None
     media = next((v for k, v in out_headers if k.lower() == "content-type"), None)

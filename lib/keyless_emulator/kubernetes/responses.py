@@ -6,7 +6,8 @@ from typing import Any
 from starlette.responses import Response, StreamingResponse
 
 from ..context import RequestContext
-from . import discovery, errors, kinds, openapi, watch as watching, wire
+from . import discovery, errors, kinds, openapi, wire
+from . import watch as watching
 from .selectors import parse_fields, parse_labels, selector_string
 from .store import APPLY_PATCH, PATCH_TYPES
 
@@ -38,7 +39,8 @@ async def get_core_api(ctx: RequestContext) -> Response:
 
 async def get_api_groups(ctx: RequestContext) -> Response:
     if discovery.wants_aggregated(ctx.request.headers.get("accept", "")):
-        return wire.json_response(discovery.aggregated(legacy=False), headers={"Content-Type": discovery.AGGREGATED_TYPE,
+        return wire.json_response(discovery.aggregated(legacy=False),
+                                  headers={"Content-Type": discovery.AGGREGATED_TYPE,
                                                                                "Vary": "Accept"})
     return wire.json_response(discovery.api_group_list(), headers={"Vary": "Accept"})
 
@@ -68,8 +70,8 @@ async def get_openapi_document(ctx: RequestContext) -> Response:
     doc = openapi.document(group, version)
     if doc is None:
         raise errors.KubeError(404, "NotFound", wire.NOT_FOUND_MESSAGE)
-    return Response(doc, media_type="application/json", headers={"Cache-Control": "public, immutable",
-                                                                 "Etag": '"' + openapi.document_hash(group, version) + '"'})
+    etag = '"' + openapi.document_hash(group, version) + '"'
+    return Response(doc, media_type="application/json", headers={"Cache-Control": "public, immutable", "Etag": etag})
 
 
 # -- collections --------------------------------------------------------------------------
@@ -202,7 +204,8 @@ async def delete_object(ctx: RequestContext) -> Response:
 # -- subresources: status and scale -------------------------------------------------------
 def _subresource(ctx: RequestContext, t: wire.Target) -> str:
     sub = ctx.params["subresource"]
-    if t.kind.resource == "namespaces" and kinds.lookup(ctx.params.get("group", ""), ctx.params.get("version", ""), sub):
+    group, version = ctx.params.get("group", ""), ctx.params.get("version", "")
+    if t.kind.resource == "namespaces" and kinds.lookup(group, version, sub):
         # a collection under a namespace with a verb collections do not take (PUT/PATCH)
         raise errors.KubeError(405, "MethodNotAllowed", "the server does not allow this method on the requested "
                                "resource")
@@ -327,16 +330,18 @@ async def create_token(ctx: RequestContext) -> Response:
                          expiration_seconds=expiration, pod=pod)
     import datetime as _dt
 
-    expires = _dt.datetime.fromtimestamp(minted.expires_at, _dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    expires = _dt.datetime.fromtimestamp(minted.expires_at, _dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     out = {"kind": "TokenRequest", "apiVersion": "authentication.k8s.io/v1",
            "metadata": {"name": t.name, "namespace": t.namespace, "creationTimestamp": None},
-           "spec": {"audiences": audiences, "expirationSeconds": expiration, "boundObjectRef": spec.get("boundObjectRef")},
+           "spec": {"audiences": audiences, "expirationSeconds": expiration,
+                    "boundObjectRef": spec.get("boundObjectRef")},
            "status": {"token": minted.token, "expirationTimestamp": expires}}
     return wire.json_response(out, 201)
 
 
 async def stream_not_supported(ctx: RequestContext) -> Response:
     """pods/exec, pods/attach, pods/portforward: streaming protocols this API server does not run."""
-    raise errors.KubeError(405, "MethodNotAllowed", f"{ctx.path.rstrip('/').rsplit('/', 1)[1]} is not supported by the emulated "
+    raise errors.KubeError(405, "MethodNotAllowed",
+                           f"{ctx.path.rstrip('/').rsplit('/', 1)[1]} is not supported by the emulated "
                            "API server: its containers are local processes; use kubectl logs, or the service proxy "
                            f"/api/v1/namespaces/{ctx.params['namespace']}/services/<name>/proxy/")

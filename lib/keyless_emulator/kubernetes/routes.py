@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from ..routing import AUTH_KUBERNETES, AUTH_OWN, Route
-from . import logs, proxy, responses as r, reviews
+from . import logs, proxy, reviews
+from . import responses as r
 
 K = "/k8s/{cluster}"
 CORE = K + "/api/{version}"

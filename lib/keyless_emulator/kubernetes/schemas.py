@@ -170,13 +170,14 @@ def _check(spec: str, value: Any, path: str, owner: str, unknown: list[str], bad
         if kind != "object":
             mismatch("map[string]string")
         elif spec == "map":
-            for k, v in value.items():
+            for v in value.values():
                 if not isinstance(v, str):
-                    bad.append(f"json: cannot unmarshal {_json_kind(v)} into Go struct field {owner}.{path} of type string")
+                    bad.append(f"json: cannot unmarshal {_json_kind(v)} into Go struct field {owner}.{path} of type "
+                               "string")
         else:
-            for k, v in value.items():
+            for v in value.values():
                 if not isinstance(v, (str, int, float)) or isinstance(v, bool):
-                    bad.append(f"quantities must match the regular expression "
+                    bad.append("quantities must match the regular expression "
                                "'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'")
     elif spec in TYPES:
         if kind != "object":
@@ -186,7 +187,8 @@ def _check(spec: str, value: Any, path: str, owner: str, unknown: list[str], bad
     return value
 
 
-def _check_type(name: str, obj: dict[str, Any], path: str, unknown: list[str], bad: list[str], prune: bool) -> dict[str, Any]:
+def _check_type(name: str, obj: dict[str, Any], path: str, unknown: list[str], bad: list[str],
+                prune: bool) -> dict[str, Any]:
     fields = TYPES[name]
     out = {}
     for key, value in obj.items():

@@ -28,8 +28,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from .. import clusters
 from .admission import AdmissionPlugin
@@ -49,12 +50,12 @@ LogProvider = Callable[[str, str, str, str, bool], "Path | None"]
 class KubernetesSection:
     name = "kubernetes"
 
-    def __init__(self, backend: "Backend"):
+    def __init__(self, backend: Backend):
         self.backend = backend
         self.stores: dict[str, ClusterStore] = {}
         self.admission_plugins: list[AdmissionPlugin] = []
         self.on_store_created: list[Callable[[ClusterStore], None]] = []
-        self.seeders: list[Callable[["Backend", ClusterStore, str], None]] = []
+        self.seeders: list[Callable[[Backend, ClusterStore, str], None]] = []
         self.endpoint_resolver: Resolver | None = None
         self.pod_resolver: Resolver | None = None
         self.log_provider: LogProvider | None = None
@@ -76,7 +77,7 @@ class KubernetesSection:
         for hook in list(self.on_store_created):
             try:
                 hook(store)
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.exception("store-created hook %r failed", hook)
         return store
 
@@ -131,11 +132,11 @@ class KubernetesSection:
                 for fn in list(store.listeners):
                     try:
                         fn("DELETED", "pods", pod)
-                    except Exception:  # noqa: BLE001
+                    except Exception:
                         log.exception("listener failed while dropping cluster %s", cluster_key)
             store.close()
 
-    def on_resources_deleted(self, state: "EmulatorState", removed: list[dict[str, Any]]) -> None:
+    def on_resources_deleted(self, state: EmulatorState, removed: list[dict[str, Any]]) -> None:
         if not any(doc.get("type", "").lower() == clusters.CLUSTER_TYPE.lower() for doc in removed):
             return
         for key, store in list(self.stores.items()):

@@ -3,8 +3,8 @@
 Accepted bearer tokens: the cluster user's token from the kubeconfig (compared in constant
 time with `clusters.user_token` of the cluster the path names), or a service-account token of
 that cluster (signed by its issuer key, issued by the cluster's issuer or the default one,
-audience the API server, the account still existing with the same uid). Anything else, including another cluster's token or no
-token: 401 Status `Unauthorized`. A path naming no cluster: 404.
+audience the API server, the account still existing with the same uid). Anything else, including another
+cluster's token or no token: 401 Status `Unauthorized`. A path naming no cluster: 404.
 """
 from __future__ import annotations
 

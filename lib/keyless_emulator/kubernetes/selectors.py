@@ -7,7 +7,8 @@ structured `LabelSelector` of a Deployment or ReplicaSet (matchLabels + matchExp
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from . import errors
 
@@ -44,7 +45,8 @@ def _check_key(key: str, text: str) -> str:
 def _check_value(value: str) -> str:
     if not _VALUE.match(value) or len(value) > 63:
         raise errors.bad_request(f'unable to parse requirement: values[0][{value}]: Invalid value: "{value}": a valid '
-                                 "label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', "
+                                 "label must be an empty string or consist of alphanumeric characters, '-', '_' or "
+                                 "'.', "
                                  "and must start and end with an alphanumeric character")
     return value
 
@@ -133,9 +135,9 @@ def parse_fields(resource: str, text: str | None) -> Predicate:
         if label not in allowed:
             raise errors.bad_request(f"field label not supported: {label}")
         if op == "!=":
-            checks.append(lambda obj, l=label, v=value: _field_value(obj, l) != v)
+            checks.append(lambda obj, f=label, v=value: _field_value(obj, f) != v)
         else:
-            checks.append(lambda obj, l=label, v=value: _field_value(obj, l) == v)
+            checks.append(lambda obj, f=label, v=value: _field_value(obj, f) == v)
     return lambda obj: all(c(obj) for c in checks)
 
 

@@ -30,10 +30,12 @@ import hashlib
 import logging
 import threading
 from collections import deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
-from . import admission, defaults, errors, kinds, patch as patching, validation
+from . import admission, defaults, errors, kinds, validation
+from . import patch as patching
 from .admission import AdmissionRequest, ClusterContext
 
 if TYPE_CHECKING:
@@ -119,7 +121,7 @@ def _meta(obj: dict[str, Any]) -> dict[str, Any]:
 
 
 class ClusterStore:
-    def __init__(self, section: "KubernetesSection", cluster_key: str):
+    def __init__(self, section: KubernetesSection, cluster_key: str):
         self.section = section
         self.backend = section.backend
         self.cluster_key = cluster_key
@@ -177,7 +179,7 @@ class ClusterStore:
                     item[0](*item[1:])
                 except errors.KubeError as e:
                     log.warning("controller work %s%r: %s", getattr(item[0], "__name__", item[0]), item[1:], e.message)
-                except Exception:  # noqa: BLE001 — a controller bug must not break the writer
+                except Exception:  # a controller bug must not break the writer
                     log.exception("controller work %r failed", item)
                 finally:
                     self._depth -= 1
@@ -212,7 +214,7 @@ class ClusterStore:
         for fn in list(self.listeners):
             try:
                 fn(type_, resource, copy.deepcopy(obj))
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.exception("change listener %r failed on %s %s", fn, type_, resource)
         if self.controllers is not None:
             self.controllers.observe(type_, resource, change.obj, change.prev)
@@ -423,7 +425,8 @@ class ClusterStore:
             old_sel, new_sel = (current.get("spec") or {}).get("selector"), (new.get("spec") or {}).get("selector")
             if old_sel != new_sel:
                 raise errors.invalid(kind.kind, new["metadata"]["name"], [errors.Cause(
-                    "spec.selector", "FieldValueInvalid", f"Invalid value: {_go_selector(new_sel)}: field is immutable")],
+                    "spec.selector", "FieldValueInvalid",
+                    f"Invalid value: {_go_selector(new_sel)}: field is immutable")],
                     kind.group)
         if kind.resource == "services":
             old_ip, new_ip = (current.get("spec") or {}).get("clusterIP"), (new.get("spec") or {}).get("clusterIP")
@@ -535,7 +538,8 @@ class ClusterStore:
             if propagation == "Orphan":
                 if self.controllers is not None:
                     self.controllers.orphan(current)
-            if propagation == "Foreground" and self.controllers is not None and self.controllers.has_dependents(current):
+            if (propagation == "Foreground" and self.controllers is not None
+                    and self.controllers.has_dependents(current)):
                 new = copy.deepcopy(current)
                 new["metadata"]["deletionTimestamp"] = self.now()
                 new["metadata"]["deletionGracePeriodSeconds"] = 0
@@ -588,7 +592,9 @@ class ClusterStore:
                     new["count"] = int(new.get("count", 1)) + 1
                     new["lastTimestamp"] = self.now()
                     return self._commit("MODIFIED", "events", new, existing)
-            name = f"{meta.get('name')}.{self.backend.state.ids.hex('kubernetes-event', self.cluster_key, namespace, meta.get('name') or '', length=16)}"
+            suffix = self.backend.state.ids.hex("kubernetes-event", self.cluster_key, namespace, meta.get("name") or "",
+                                                length=16)
+            name = f"{meta.get('name')}.{suffix}"
             now = self.now()
             event = {"apiVersion": "v1", "kind": "Event",
                      "metadata": {"name": name, "namespace": namespace,

@@ -7,7 +7,8 @@ follow kube's printers (pods: NAME READY STATUS RESTARTS AGE [IP NODE ...], ...)
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .controllers import is_ready
 from .kinds import Kind
@@ -51,7 +52,7 @@ def human_duration(seconds: float) -> str:
 def _age(ts: str | None, now: _dt.datetime) -> str:
     if not ts:
         return "<unknown>"
-    when = _dt.datetime.strptime(ts, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=_dt.timezone.utc)
+    when = _dt.datetime.strptime(ts, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=_dt.UTC)
     return human_duration((now - when).total_seconds())
 
 
@@ -171,7 +172,8 @@ def _event_row(ev: dict[str, Any], now: _dt.datetime) -> list[Any]:
     last = _age(ev.get("lastTimestamp") or ev["metadata"].get("creationTimestamp"), now)
     first = _age(ev.get("firstTimestamp") or ev["metadata"].get("creationTimestamp"), now)
     last_seen = f"{last} (x{count} over {first})" if count > 1 else last
-    return [last_seen, ev.get("type", ""), ev.get("reason", ""), f"{(inv.get('kind') or '').lower()}/{inv.get('name', '')}",
+    return [last_seen, ev.get("type", ""), ev.get("reason", ""),
+            f"{(inv.get('kind') or '').lower()}/{inv.get('name', '')}",
             inv.get("fieldPath", ""), src, ev.get("message", ""), first, count, ev["metadata"]["name"]]
 
 

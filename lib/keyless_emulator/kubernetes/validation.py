@@ -9,14 +9,16 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import resource_names
+
 from . import errors
 from .errors import Cause
 from .kinds import Kind
 from .selectors import match_label_selector
 
-_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-_DNS1035 = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+_LABEL = resource_names.DNS1123_LABEL
+_SUBDOMAIN = resource_names.DNS1123_SUBDOMAIN
+_DNS1035 = resource_names.DNS1035_LABEL
 _CONFIG_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
 _ENV_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
 
@@ -37,16 +39,16 @@ def name_causes(kind: Kind, name: Any, field: str = "metadata.name") -> list[Cau
     if not isinstance(name, str):
         return [errors.invalid_value(field, name, "must be a string")]
     if kind.resource == "namespaces":
-        if len(name) > 63:
+        if len(name) > _LABEL.max_length:
             return [errors.invalid_value(field, name, "must be no more than 63 characters")]
-        return [] if _LABEL.match(name) else [errors.invalid_value(field, name, LABEL_MSG)]
+        return [] if _LABEL.has_valid_shape(name) else [errors.invalid_value(field, name, LABEL_MSG)]
     if kind.resource == "services":
-        if len(name) > 63:
+        if len(name) > _DNS1035.max_length:
             return [errors.invalid_value(field, name, "must be no more than 63 characters")]
-        return [] if _DNS1035.match(name) else [errors.invalid_value(field, name, DNS1035_MSG)]
-    if len(name) > 253:
+        return [] if _DNS1035.has_valid_shape(name) else [errors.invalid_value(field, name, DNS1035_MSG)]
+    if len(name) > _SUBDOMAIN.max_length:
         return [errors.invalid_value(field, name, "must be no more than 253 characters")]
-    return [] if _SUBDOMAIN.match(name) else [errors.invalid_value(field, name, SUBDOMAIN_MSG)]
+    return [] if _SUBDOMAIN.has_valid_shape(name) else [errors.invalid_value(field, name, SUBDOMAIN_MSG)]
 
 
 def _containers(spec: dict[str, Any], path: str) -> list[Cause]:
@@ -61,7 +63,7 @@ def _containers(spec: dict[str, Any], path: str) -> list[Cause]:
             name = c.get("name")
             if not name:
                 causes.append(errors.required(f"{p}.name"))
-            elif not _LABEL.match(name) or len(name) > 63:
+            elif not _LABEL.matches(name):
                 causes.append(errors.invalid_value(f"{p}.name", name, LABEL_MSG))
             elif name in seen:
                 causes.append(errors.duplicate(f"{p}.name", name))
@@ -77,7 +79,8 @@ def _containers(spec: dict[str, Any], path: str) -> list[Cause]:
                     causes.append(errors.invalid_value(
                         f"{p}.env[{j}].name", en, "a valid environment variable name must consist of alphabetic "
                         "characters, digits, '_', '-', or '.', and must not start with a digit (e.g. 'my.env-name',  "
-                        "or 'MY_ENV.NAME',  or 'MyEnvName1', regex used for validation is '[-._a-zA-Z][-._a-zA-Z0-9]*')"))
+                        "or 'MY_ENV.NAME',  or 'MyEnvName1', regex used for validation is "
+                        "'[-._a-zA-Z][-._a-zA-Z0-9]*')"))
             for j, port in enumerate(c.get("ports") or []):
                 cp = port.get("containerPort")
                 if cp is None:
@@ -131,7 +134,8 @@ def _service(obj: dict[str, Any]) -> list[Cause]:
     causes: list[Cause] = []
     stype = spec.get("type", "ClusterIP")
     if stype not in ("ClusterIP", "NodePort", "LoadBalancer", "ExternalName"):
-        causes.append(errors.not_supported("spec.type", stype, ["ClusterIP", "ExternalName", "LoadBalancer", "NodePort"]))
+        causes.append(errors.not_supported("spec.type", stype,
+                                           ["ClusterIP", "ExternalName", "LoadBalancer", "NodePort"]))
     ports = spec.get("ports") or []
     if not ports and stype != "ExternalName" and spec.get("clusterIP") != "None":
         causes.append(errors.required("spec.ports"))
@@ -175,7 +179,7 @@ NAME_PART_MSG = ("name part must consist of alphanumeric characters, '-', '_' or
 def _qualified_name(field: str, key: str) -> list[Cause]:
     """A label or annotation key: [DNS-1123 subdomain prefix/]name (63 characters at most)."""
     prefix, _, name = key.rpartition("/")
-    if "/" in key and (not prefix or len(prefix) > 253 or not _SUBDOMAIN.match(prefix)):
+    if "/" in key and (not prefix or not _SUBDOMAIN.matches(prefix)):
         return [errors.invalid_value(field, key, "prefix part " + SUBDOMAIN_MSG)]
     if not name or len(name) > 63 or not _NAME_PART.match(name):
         detail = "name part must be no more than 63 characters" if len(name) > 63 else NAME_PART_MSG
@@ -189,12 +193,13 @@ def _labels(meta: dict[str, Any]) -> list[Cause]:
         causes += _qualified_name("metadata.labels", key)
     for key in (meta.get("annotations") or {}):
         causes += _qualified_name("metadata.annotations", key.lower())
-    for key, value in (meta.get("labels") or {}).items():
-        if not isinstance(value, str) or len(value) > 63 or not re.match(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$", value):
-            causes.append(errors.invalid_value(f"metadata.labels", value, "a valid label must be an empty string or "
-                                               "consist of alphanumeric characters, '-', '_' or '.', and must start and "
-                                               "end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or "
-                                               "'12345', regex used for validation is "
+    for value in (meta.get("labels") or {}).values():
+        if (not isinstance(value, str) or len(value) > 63
+                or not re.match(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$", value)):
+            causes.append(errors.invalid_value("metadata.labels", value, "a valid label must be an empty string or "
+                                               "consist of alphanumeric characters, '-', '_' or '.', and must start "
+                                               "and end with an alphanumeric character (e.g. 'MyValue',  or "
+                                               "'my_value',  or '12345', regex used for validation is "
                                                "'(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')"))
     return causes
 

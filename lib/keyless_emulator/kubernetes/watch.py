@@ -15,7 +15,8 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from typing import Any, AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 from . import errors
 from .kinds import Kind
@@ -113,7 +114,7 @@ async def stream(store: ClusterStore, kind: Kind, *, namespace: str | None, pred
             wait = min(remaining, next_bookmark - now) if bookmarks else remaining
             try:
                 await asyncio.wait_for(sub.event.wait(), timeout=max(0.0, wait))
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
     finally:
         store.unsubscribe(sub)

@@ -1,7 +1,8 @@
 """Request parsing and response rendering for the API server: which store and kind a path
 names, body decoding (JSON whatever the Content-Type; YAML for apply patches), field
-validation (Strict / Warn / Ignore), protobuf bodies from kubectl's typed clients (protobuf.py), content negotiation (JSON, Table, PartialObjectMetadata;
-protobuf offered first is answered with JSON), lists with limit/continue.
+validation (Strict / Warn / Ignore), protobuf bodies from kubectl's typed clients (protobuf.py), content
+negotiation (JSON, Table, PartialObjectMetadata; protobuf offered first is answered with JSON), lists with
+limit/continue.
 """
 from __future__ import annotations
 
@@ -130,7 +131,8 @@ def check_fields(kind: Kind, obj: Any, mode: str, type_name: str | None = None) 
     if bad:
         raise errors.bad_request(prefix + bad[0])
     if unknown and mode == "Strict":
-        raise errors.bad_request(prefix + "strict decoding error: " + ", ".join(f'unknown field "{u}"' for u in unknown))
+        fields = ", ".join(f'unknown field "{u}"' for u in unknown)
+        raise errors.bad_request(prefix + "strict decoding error: " + fields)
     warnings = [f'unknown field "{u}"' for u in unknown] if mode == "Warn" else []
     return checked, warnings
 

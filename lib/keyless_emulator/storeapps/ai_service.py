@@ -79,7 +79,8 @@ def _azure_client():
         from azure.identity import DefaultAzureCredential, get_bearer_token_provider
 
         provider = get_bearer_token_provider(DefaultAzureCredential(), COGNITIVE_SCOPE)
-        return AzureOpenAI(api_version=api_version, azure_endpoint=endpoint, azure_ad_token_provider=provider), deployment
+        return AzureOpenAI(api_version=api_version, azure_endpoint=endpoint,
+                           azure_ad_token_provider=provider), deployment
     key = os.environ.get("OPENAI_API_KEY") or os.environ.get("AZURE_OPENAI_API_KEY")
     if not key:
         raise ConfigurationError("OPENAI_API_KEY or AZURE_OPENAI_API_KEY must be provided")
@@ -114,7 +115,7 @@ def health() -> dict:
 def description(request: DescriptionRequest) -> dict:
     try:
         return {"description": generate_description(request.name, request.tags)}
-    except Exception as e:  # noqa: BLE001 — the published service answers every failure this way
+    except Exception as e:  # the published service answers every failure this way
         logger.exception("Error generating description")
         raise HTTPException(status_code=500, detail=f"Error generating description: {e}") from e
 

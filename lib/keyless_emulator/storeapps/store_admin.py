@@ -133,7 +133,9 @@ $("ask").onclick = async () => {
     const r = await fetch("api/ai/generate/description", {method: "POST",
       headers: {"Content-Type": "application/json"}, body: JSON.stringify({name, tags})});
     const text = await r.text(); let body = null; try { body = JSON.parse(text); } catch (e) {}
-    if (r.ok && body && typeof body.description === "string") { $("description").value = body.description; status("Description generated."); }
+    if (r.ok && body && typeof body.description === "string") {
+      $("description").value = body.description; status("Description generated.");
+    }
     else { status("The AI assistant failed (" + r.status + "): " + ((body && body.detail) || text), true); }
   } finally { $("ask").disabled = false; }
 };

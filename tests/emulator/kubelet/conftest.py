@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from keyless_emulator import ControlClient, InProcessEmulator
-
 from kit import wait_for
+
+from keyless_emulator import ControlClient, InProcessEmulator
 
 
 @dataclass
@@ -47,7 +47,8 @@ class Cluster:
         return path.read_text() if path else ""
 
     def events(self, pod: dict[str, Any]) -> list[tuple[str, str, str]]:
-        return [(e["type"], e["reason"], e["message"]) for e in self.store.list("events", pod["metadata"]["namespace"])[0]
+        events = self.store.list("events", pod["metadata"]["namespace"])[0]
+        return [(e["type"], e["reason"], e["message"]) for e in events
                 if e["involvedObject"].get("uid") == pod["metadata"]["uid"]]
 
     def worker(self, pod: dict[str, Any]) -> Any:

@@ -56,6 +56,7 @@ def test_missing_key_names_the_object():
 
 
 def test_optional_references_are_skipped():
-    env = resolve({"env": [{"name": "K", "valueFrom": {"secretKeyRef": {"name": "nope", "key": "k", "optional": True}}}],
+    env = resolve({"env": [{"name": "K",
+                            "valueFrom": {"secretKeyRef": {"name": "nope", "key": "k", "optional": True}}}],
                    "envFrom": [{"configMapRef": {"name": "nope", "optional": True}}]})
     assert env == {}

@@ -3,10 +3,9 @@ from __future__ import annotations
 
 import psutil
 import pytest
+from kit import wait_for
 
 from keyless_emulator import EmulatorConfig, start_in_thread
-
-from kit import wait_for
 
 from .conftest import Cluster
 

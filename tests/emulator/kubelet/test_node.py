@@ -9,7 +9,6 @@ from pathlib import Path
 import psutil
 import pytest
 import requests
-
 from kit import wait_for
 
 pytestmark = pytest.mark.slow
@@ -41,7 +40,8 @@ def test_seeded_store_pods_are_running_and_ready(cluster):
     (cs,) = status["containerStatuses"]
     assert cs["name"] == "ai-service" and cs["ready"] and cs["started"] and cs["restartCount"] == 0
     assert "startedAt" in cs["state"]["running"] and cs["containerID"].startswith("containerd://")
-    assert cs["image"] == AI_IMAGE and cs["imageID"].startswith("ghcr.io/azure-samples/aks-store-demo/ai-service@sha256:")
+    assert cs["image"] == AI_IMAGE
+    assert cs["imageID"].startswith("ghcr.io/azure-samples/aks-store-demo/ai-service@sha256:")
     reasons = [(t, r) for t, r, _ in cluster.events(pod)]
     for expected in (("Normal", "Scheduled"), ("Normal", "Pulling"), ("Normal", "Pulled"), ("Normal", "Created"),
                      ("Normal", "Started")):
@@ -200,7 +200,8 @@ def test_a_missing_secret_is_create_container_config_error(cluster):
     def waiting():
         pod = next(iter(cluster.pods("needs-secret")), None)
         cs = ((pod or {}).get("status") or {}).get("containerStatuses") or []
-        return pod if cs and (cs[0]["state"].get("waiting") or {}).get("reason") == "CreateContainerConfigError" else None
+        waiting = (cs[0]["state"].get("waiting") or {}) if cs else {}
+        return pod if waiting.get("reason") == "CreateContainerConfigError" else None
 
     pod = wait_for(waiting, 15, "CreateContainerConfigError")
     cs = pod["status"]["containerStatuses"][0]
@@ -297,7 +298,8 @@ def test_previous_log_through_the_api_server_after_a_restart(cluster):
              15, "the restart")
     previous = core.read_namespaced_pod_log(name, "default", previous=True)
     assert "INFO:     Shutting down" in previous and "INFO:     Finished server process" in previous
-    terminated = cluster.store.find("pods", "default", name)["status"]["containerStatuses"][0]["lastState"]["terminated"]
+    terminated = cluster.store.find("pods", "default",
+                                    name)["status"]["containerStatuses"][0]["lastState"]["terminated"]
     assert (terminated["exitCode"], terminated["reason"]) == (143, "Error")  # uvicorn re-raises SIGTERM
 
 

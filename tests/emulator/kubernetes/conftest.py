@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 from kubernetes import client, config
@@ -69,7 +70,8 @@ def kubectl(kubeconfig: Path, tmp_path: Path) -> Callable[..., subprocess.Comple
     env = {k: v for k, v in os.environ.items() if not k.startswith("KUBE")}
     env["HOME"] = str(tmp_path)
 
-    def run(*args: str, input: str | None = None, check: bool = True, timeout: float = 60) -> subprocess.CompletedProcess:
+    def run(*args: str, input: str | None = None, check: bool = True,
+            timeout: float = 60) -> subprocess.CompletedProcess:
         cmd = [str(KUBECTL), "--kubeconfig", str(kubeconfig), "--cache-dir", str(tmp_path / "kube-cache"), *args]
         done = subprocess.run(cmd, input=input, capture_output=True, text=True, env=env, timeout=timeout)
         if check and done.returncode != 0:

@@ -7,11 +7,11 @@ import time
 
 import pytest
 import requests
+from kit import wait_for
 from kubernetes import client, watch
 from kubernetes.client.rest import ApiException
 
 from keyless_emulator import clusters
-from kit import wait_for
 
 NS = "default"
 
@@ -247,7 +247,8 @@ def test_strategic_merge_patch_merges_env_by_name(apps, core):
                 {"name": "A", "value": "1"}, {"name": "B", "value": "2"}]}]}}}})
     patched = apps.patch_namespaced_deployment("smp", NS, {"spec": {"template": {"spec": {
         "$setElementOrder/containers": [{"name": "app"}],
-        "containers": [{"name": "app", "image": "x:2", "env": [{"name": "B", "value": "3"}, {"name": "C", "value": "4"}]}]}}}})
+        "containers": [{"name": "app", "image": "x:2",
+                        "env": [{"name": "B", "value": "3"}, {"name": "C", "value": "4"}]}]}}}})
     container = patched.spec.template.spec.containers[0]
     assert container.image == "x:2"
     assert [(e.name, e.value) for e in container.env] == [("A", "1"), ("B", "3"), ("C", "4")]

@@ -166,7 +166,8 @@ def test_deleting_a_namespace_is_terminating_then_gone_with_its_content(bare):
 def test_default_namespace_cannot_be_deleted(bare):
     with pytest.raises(errors.KubeError) as e:
         bare.delete("namespaces", None, "default")
-    assert e.value.status == 403 and e.value.message == 'namespaces "default" is forbidden: this namespace may not be deleted'
+    assert e.value.status == 403
+    assert e.value.message == 'namespaces "default" is forbidden: this namespace may not be deleted'
 
 
 def test_content_cannot_be_created_in_a_terminating_namespace(bare):

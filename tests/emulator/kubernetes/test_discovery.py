@@ -4,7 +4,8 @@ from __future__ import annotations
 import requests
 
 AGGREGATED = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
-TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json"
+TABLE = ("application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,"
+         "application/json")
 
 
 def _get(server, token, fresh, path, accept=None):
@@ -37,7 +38,9 @@ def test_aggregated_discovery_when_asked(server, token, fresh):
 def test_legacy_discovery_documents(server, token, fresh):
     assert _get(server, token, fresh, "/api").json()["versions"] == ["v1"]
     groups = _get(server, token, fresh, "/apis").json()
-    assert groups["kind"] == "APIGroupList" and [g["name"] for g in groups["groups"]] == ["apps", "authentication.k8s.io", "authorization.k8s.io", "discovery.k8s.io"]
+    assert groups["kind"] == "APIGroupList"
+    assert [g["name"] for g in groups["groups"]] == ["apps", "authentication.k8s.io", "authorization.k8s.io",
+                                                      "discovery.k8s.io"]
     v1 = _get(server, token, fresh, "/api/v1").json()
     by_name = {r["name"]: r for r in v1["resources"]}
     assert by_name["pods"]["shortNames"] == ["po"] and by_name["pods"]["singularName"] == "pod"

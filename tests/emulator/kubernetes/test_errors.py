@@ -70,7 +70,8 @@ def test_name_in_body_must_match_the_url_on_put(call):
 def test_namespace_in_body_must_match_the_url_on_post(call):
     r = call("POST", CM, json={"metadata": {"name": "n", "namespace": "kube-system"}})
     assert r.status_code == 400
-    assert r.json()["message"] == "the namespace of the provided object does not match the namespace sent on the request"
+    assert r.json()["message"] == ("the namespace of the provided object does not match the namespace sent on the "
+                                   "request")
 
 
 def test_malformed_json_body_is_400(call):
@@ -98,8 +99,8 @@ def test_scale_below_zero_is_422(call):
     r = call("PATCH", "/apis/apps/v1/namespaces/default/deployments/ai-service/scale",
              json={"spec": {"replicas": -1}}, headers={"Content-Type": "application/merge-patch+json"})
     assert r.status_code == 422
-    assert r.json()["message"] == 'Scale.autoscaling "ai-service" is invalid: spec.replicas: Invalid value: -1: must be ' \
-                                  "greater than or equal to 0"
+    assert r.json()["message"] == ('Scale.autoscaling "ai-service" is invalid: spec.replicas: Invalid value: -1: '
+                                   "must be greater than or equal to 0")
 
 
 def test_a_cluster_scoped_resource_under_a_namespace_is_404(call):
@@ -128,6 +129,7 @@ def test_label_keys_are_qualified_names(call):
     cause = r.json()["details"]["causes"][0]
     assert cause["field"] == "metadata.labels"
     assert cause["message"].startswith('Invalid value: "bad key!": name part must consist of alphanumeric characters')
+    annotations = {"kubectl.kubernetes.io/last-applied-configuration": "{}"}
     ok = call("POST", CM, json={"metadata": {"name": "lk", "labels": {"azure.workload.identity/use": "true"},
-                                             "annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{}"}}})
+                                             "annotations": annotations}})
     assert ok.status_code == 201

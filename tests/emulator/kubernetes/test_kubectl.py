@@ -9,7 +9,6 @@ import re
 import time
 
 import pytest
-
 from kit import wait_for
 
 from .conftest import AI_SERVICE_ACCOUNT, AI_SERVICE_DEPLOYMENT
@@ -72,7 +71,8 @@ def test_reapply_of_a_changed_manifest_merges_env_by_name_and_stores_no_directiv
     changed = AI_SERVICE_DEPLOYMENT.format(deployment="gpt-4o").replace(
         "ai-service:latest", "ai-service:2.2.0").replace(
         '        - name: USE_AZURE_AD\n          value: "True"\n',
-        '        - name: USE_AZURE_AD\n          value: "True"\n        - name: APP_VERSION\n          value: "2.2.0"\n')
+        '        - name: USE_AZURE_AD\n          value: "True"\n'
+        '        - name: APP_VERSION\n          value: "2.2.0"\n')
     done = kubectl("apply", "-n", NS, "-f", "-", input=changed)
     assert "deployment.apps/ai-service configured" in done.stdout
     raw = kubectl("get", "deploy", "ai-service", "-n", NS, "-o", "json").stdout

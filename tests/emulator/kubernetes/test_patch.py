@@ -9,7 +9,8 @@ from keyless_emulator.kubernetes.patch import PatchError, json_patch, merge_patc
 def test_set_element_order_reorders_and_is_not_stored():
     original = {"containers": [{"name": "b", "image": "1"}, {"name": "a", "image": "1"}]}
     patch = {"$setElementOrder/containers": [{"name": "a"}, {"name": "b"}], "containers": [{"name": "a", "image": "2"}]}
-    assert strategic_merge(original, patch) == {"containers": [{"name": "a", "image": "2"}, {"name": "b", "image": "1"}]}
+    assert strategic_merge(original,
+                           patch) == {"containers": [{"name": "a", "image": "2"}, {"name": "b", "image": "1"}]}
 
 
 def test_patch_replace_on_a_map_and_a_list():

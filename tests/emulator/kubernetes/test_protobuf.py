@@ -40,7 +40,8 @@ def test_a_namespace_decodes_without_empty_fields():
 
 
 def test_maps_repeated_fields_and_int_or_string():
-    port = _len(1, b"http") + _len(2, b"TCP") + _key(3, 0) + _varint(80) + _len(4, _key(1, 0) + _varint(1) + _len(3, b"web"))
+    port = (_len(1, b"http") + _len(2, b"TCP") + _key(3, 0) + _varint(80)
+            + _len(4, _key(1, 0) + _varint(1) + _len(3, b"web")))
     spec = _len(1, port) + _len(2, _len(1, b"app") + _len(2, b"x")) + _len(4, b"ClusterIP")
     body = _envelope("v1", "Service", _meta("svc") + _len(2, spec))
     assert protobuf.decode(body)["spec"] == {"ports": [{"name": "http", "protocol": "TCP", "port": 80,

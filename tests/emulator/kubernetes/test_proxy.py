@@ -40,7 +40,9 @@ def echo():
 
 @pytest.fixture
 def routed(section, core, echo, monkeypatch):
-    core.create_namespaced_service("default", client.V1Service(metadata=client.V1ObjectMeta(name="echo"), spec=client.V1ServiceSpec(
+    core.create_namespaced_service("default",
+                                   client.V1Service(metadata=client.V1ObjectMeta(name="echo"),
+                                                    spec=client.V1ServiceSpec(
         selector={"app": "echo"}, ports=[client.V1ServicePort(name="http", port=80, target_port=8080)])))
     calls = []
 
@@ -84,7 +86,8 @@ def test_service_proxy_to_a_closed_port_is_503(section, core, server, token, fre
                                                                spec=client.V1ServiceSpec(ports=[client.V1ServicePort(port=80)])))
     monkeypatch.setattr(section, "endpoint_resolver", lambda *a: "127.0.0.1:9")
     r = _call(server, token, fresh, "GET", "/api/v1/namespaces/default/services/down/proxy/health")
-    assert r.status_code == 503 and r.json()["message"].startswith("error trying to reach service: dial tcp 127.0.0.1:9")
+    assert r.status_code == 503
+    assert r.json()["message"].startswith("error trying to reach service: dial tcp 127.0.0.1:9")
 
 
 def test_python_client_service_proxy_call(routed, core):

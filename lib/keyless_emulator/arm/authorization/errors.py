@@ -34,11 +34,11 @@ def invalid_principal_type(value: object) -> ArmError:
 
 def principal_not_found(principal_id: str, tenant_id: str) -> ArmError:
     return ArmError(400, "PrincipalNotFound",
-                    f"Principal {principal_id.replace('-', '')} does not exist in the directory {tenant_id}. Check that "
-                    "you have the correct principal ID. If you are creating this principal and then immediately "
-                    "assigning a role, this error might be related to a replication delay. In this case, set the "
-                    "role assignment principalType property to a value, such as ServicePrincipal, User, or Group.  "
-                    "See https://aka.ms/docs-principaltype")
+                    f"Principal {principal_id.replace('-', '')} does not exist in the directory {tenant_id}. Check "
+                    "that you have the correct principal ID. If you are creating this principal and then immediately "
+                    "assigning a role, this error might be related to a replication delay. In this case, set the role "
+                    "assignment principalType property to a value, such as ServicePrincipal, User, or Group.  See "
+                    "https://aka.ms/docs-principaltype")
 
 
 def unmatched_principal_type(principal_id: str, actual: str, given: str) -> ArmError:

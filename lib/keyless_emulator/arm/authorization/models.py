@@ -152,7 +152,8 @@ def _tenant_of(state: EmulatorState, scope: str) -> str | None:
 
 
 def _assignments_in_tenant(state: EmulatorState, tenant_id: str | None) -> list[dict[str, Any]]:
-    return [d for d in state.resources.of_type(ASSIGNMENT_TYPE) if _tenant_of(state, d["properties"]["scope"]) == tenant_id]
+    return [d for d in state.resources.of_type(ASSIGNMENT_TYPE)
+            if _tenant_of(state, d["properties"]["scope"]) == tenant_id]
 
 
 def _principal_type(state: EmulatorState, scope: str, principal_id: str, given: Any) -> str:
@@ -187,7 +188,8 @@ def create_assignment(state: EmulatorState, scope: str, name: str, body: Any, *,
     principal_id = principal_id.lower()
     for key in ("description", "condition", "conditionVersion"):
         if props.get(key) is not None and not isinstance(props[key], str):
-            raise bad_request(f"properties.{key} must be a string.", code="InvalidRequestContent", target=f"properties.{key}")
+            raise bad_request(f"properties.{key} must be a string.", code="InvalidRequestContent",
+                              target=f"properties.{key}")
     with state.lock:
         scope = require_scope(state, scope)
         tenant_assignments = _assignments_in_tenant(state, _tenant_of(state, scope))
@@ -232,7 +234,8 @@ _ASSIGNMENT_TERMS = (
     (re.compile(r"^\s*assignedTo\('([^']*)'\)\s*$", re.IGNORECASE), "principal"),
     (re.compile(r"^\s*roleDefinitionId\s+eq\s+'([^']*)'\s*$", re.IGNORECASE), "role"),
 )
-_ASSIGNMENT_FILTER_HELP = "atScope(), principalId eq '<id>', assignedTo('<id>'), roleDefinitionId eq '<id>', joined by 'and'"
+_ASSIGNMENT_FILTER_HELP = ("atScope(), principalId eq '<id>', assignedTo('<id>'), roleDefinitionId eq '<id>', "
+                           "joined by 'and'")
 
 
 def _parse_assignment_filter(expression: str) -> dict[str, Any]:
@@ -262,7 +265,8 @@ def list_assignments(state: EmulatorState, scope: str, filter_expr: str) -> list
             continue
         if "principal" in terms and p["principalId"] != terms["principal"]:
             continue
-        if "role" in terms and role_id_from_definition_id(p["roleDefinitionId"]) != role_id_from_definition_id(terms["role"]):
+        if "role" in terms and (role_id_from_definition_id(p["roleDefinitionId"])
+                                != role_id_from_definition_id(terms["role"])):
             continue
         out.append(d)
     return out

@@ -12,26 +12,34 @@ import hmac
 import re
 from typing import Any
 
+import resource_names
+
 from ...state import EmulatorState
-from ..errors import ArmError, bad_request, invalid_resource_name, missing_property, parent_not_found, resource_not_found
+from ..errors import (
+    ArmError,
+    bad_request,
+    invalid_resource_name,
+    missing_property,
+    parent_not_found,
+    resource_not_found,
+)
 from ..resources.models import require_group
 from . import catalog, errors
 
 ACCOUNT_TYPE = "Microsoft.CognitiveServices/accounts"
 DEPLOYMENT_TYPE = "Microsoft.CognitiveServices/accounts/deployments"
-_ACCOUNT_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{1,63}$")
-_ACCOUNT_RULE = ("Account names are 2-64 characters of letters, digits, periods, underscores and hyphens, "
-                 "starting with a letter or digit.")
+_ACCOUNT_RULE = ("Account names are 2-64 characters of letters, digits and hyphens, starting and ending with a letter "
+                 "or digit.")
 _SUBDOMAIN = re.compile(r"^[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,62}[a-zA-Z0-9])$")
 _SUBDOMAIN_RULE = ("must be 2-64 characters of letters, digits and hyphens, starting and ending with a letter or "
                    "digit (it becomes the host name of the account's endpoint)")
-_DEPLOYMENT_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$")
 _DEPLOYMENT_RULE = ("Deployment names are 1-64 characters of letters, digits, periods, underscores and hyphens, "
                     "starting with a letter or digit.")
 KEY_NAMES = ("key1", "key2")
 DATA_API_NAMES = ("OpenAI Language Model Instance API", "OpenAI Dall-E API", "OpenAI Whisper API",
                   "OpenAI Realtime API", "OpenAI Model Scaleset API")
-_CAPABILITIES = ({"name": "VirtualNetworks"}, {"name": "CustomerManagedKey"}, {"name": "MaxFineTuneCount", "value": "500"},
+_CAPABILITIES = ({"name": "VirtualNetworks"}, {"name": "CustomerManagedKey"},
+                 {"name": "MaxFineTuneCount", "value": "500"},
                  {"name": "MaxRunningFineTuneCount", "value": "3"}, {"name": "MaxUserFileCount", "value": "100"},
                  {"name": "TrustedServices",
                   "value": "Microsoft.CognitiveServices,Microsoft.MachineLearningServices,Microsoft.Search"})
@@ -78,7 +86,7 @@ def render_account(doc: dict[str, Any], base_url: str) -> dict[str, Any]:
     out = copy.deepcopy(doc)
     endpoint = endpoint_of(doc, base_url)
     out["properties"]["endpoint"] = endpoint
-    out["properties"]["endpoints"] = {name: endpoint for name in DATA_API_NAMES}
+    out["properties"]["endpoints"] = dict.fromkeys(DATA_API_NAMES, endpoint)
     return out
 
 
@@ -122,7 +130,8 @@ def _check_kind_and_sku(body: dict[str, Any]) -> tuple[str, str]:
     if not kind:
         raise missing_property("kind")
     if kind not in catalog.ACCOUNT_KINDS:
-        raise errors.invalid_property("kind", f"the emulator serves kinds {', '.join(catalog.ACCOUNT_KINDS)}; got {kind!r}")
+        raise errors.invalid_property("kind",
+                                      f"the emulator serves kinds {', '.join(catalog.ACCOUNT_KINDS)}; got {kind!r}")
     if not isinstance(sku, dict) or not sku.get("name"):
         raise missing_property("sku.name")
     if sku["name"] not in catalog.ACCOUNT_KINDS[kind]:
@@ -164,7 +173,7 @@ def _refuse_while_busy(state: EmulatorState, resource_id: str) -> None:
 def put_account(state: EmulatorState, subscription: str, group: str, name: str, body: Any,
                 who: str | None) -> tuple[dict[str, Any], dict[str, Any], bool]:
     """Create or replace an account: (document while provisioning, final document, created)."""
-    if not _ACCOUNT_NAME.match(name):
+    if not resource_names.COGNITIVE_SERVICES_ACCOUNT.matches(name):
         raise invalid_resource_name(name, ACCOUNT_TYPE, _ACCOUNT_RULE)
     if not isinstance(body, dict):
         raise bad_request("The request content must be a JSON object.", code="InvalidRequestContent")
@@ -340,7 +349,7 @@ def _parse_deployment(body: Any) -> tuple[catalog.Model, str, str, int, dict[str
 def put_deployment(state: EmulatorState, subscription: str, group: str, account_name: str, name: str, body: Any,
                    who: str | None) -> tuple[dict[str, Any], dict[str, Any], bool]:
     """Create or update a deployment: (document while provisioning, final document, created)."""
-    if not _DEPLOYMENT_NAME.match(name):
+    if not resource_names.COGNITIVE_SERVICES_DEPLOYMENT.matches(name):
         raise invalid_resource_name(name, DEPLOYMENT_TYPE, _DEPLOYMENT_RULE)
     model, version, sku, capacity, props = _parse_deployment(body)
     with state.lock:

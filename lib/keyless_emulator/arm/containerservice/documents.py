@@ -69,7 +69,8 @@ def _oidc_profile(requested: Any, existing_props: dict[str, Any] | None) -> dict
 def _security_profile(props: dict[str, Any], requested: Any, oidc_on: bool) -> dict[str, Any]:
     current = props.get("securityProfile") or {}
     if requested is not None and not isinstance(requested, dict):
-        raise errors.invalid_parameter("properties.securityProfile", "The value of parameter securityProfile must be an object.")
+        raise errors.invalid_parameter("properties.securityProfile",
+                                       "The value of parameter securityProfile must be an object.")
     merged = _merged(current, requested) if requested is not None else copy.deepcopy(current)
     if "workloadIdentity" in merged:
         wi = _flag(merged["workloadIdentity"], "properties.securityProfile.workloadIdentity.enabled")
@@ -96,7 +97,8 @@ def _agent_pools(state: EmulatorState, cluster: str, requested: Any, existing_pr
             raise errors.invalid_parameter(*problem)
         if pool["name"].lower() in seen:
             raise errors.invalid_parameter("properties.agentPoolProfiles.name",
-                                           f"Agent pool name '{pool['name']}' appears more than once; names must be unique.")
+                                           f"Agent pool name '{pool['name']}' appears more than once; names must be "
+                                           "unique.")
         seen.add(pool["name"].lower())
         pools.append(shape.agent_pool(pool, existing_pools.get(pool["name"].lower()), version=version,
                                       etag=state.ids.guid("etag", cluster, pool["name"]), state=provisioning_state))
@@ -138,7 +140,8 @@ def _identity(state: EmulatorState, requested: Any, existing: dict[str, Any] | N
                                    "identity is 'SystemAssigned' or 'UserAssigned'.")
 
 
-def _kubelet_identity(state: EmulatorState, cluster: str, subscription: str, node_group: str, name: str) -> dict[str, Any]:
+def _kubelet_identity(state: EmulatorState, cluster: str, subscription: str, node_group: str,
+                      name: str) -> dict[str, Any]:
     return {"kubeletidentity": {
         "resourceId": (f"/subscriptions/{subscription}/resourcegroups/{node_group}/providers/"
                        f"Microsoft.ManagedIdentity/userAssignedIdentities/{name}-agentpool"),
@@ -181,8 +184,9 @@ def build(state: EmulatorState, *, subscription: str, group: str, name: str, bod
             props[key] = _merged(props.get(key), value)
     if not isinstance(props.get("dnsPrefix"), str) or not _DNS_PREFIX.match(props["dnsPrefix"]):
         raise errors.invalid_parameter("properties.dnsPrefix",
-                                       f"The value of parameter dnsPrefix '{props.get('dnsPrefix')}' is invalid. It must be "
-                                       "1-54 letters, digits and hyphens, starting and ending with a letter or digit.")
+                                       f"The value of parameter dnsPrefix '{props.get('dnsPrefix')}' is invalid. It "
+                                       "must be 1-54 letters, digits and hyphens, starting and ending with a letter "
+                                       "or digit.")
     version = shape.supported_version(props.get("kubernetesVersion"))
     if version is None:
         raise errors.version_not_supported(str(props.get("kubernetesVersion")), KUBERNETES_VERSION)
@@ -215,5 +219,7 @@ def build(state: EmulatorState, *, subscription: str, group: str, name: str, bod
     sku = _merged((existing or {}).get("sku") or {"name": "Base", "tier": "Free"}, body.get("sku") or {})
     return {"id": the_id, "location": location, "name": name, "type": CLUSTER_TYPE, "tags": tags or {},
             "eTag": state.ids.guid("etag", the_id),
-            "sku": sku, "identity": _identity(state, body.get("identity"), existing, tenant_of_subscription(state, subscription), the_id),
+            "sku": sku,
+            "identity": _identity(state, body.get("identity"), existing, tenant_of_subscription(state, subscription),
+                                  the_id),
             "properties": props, "systemData": system_data(state, existing, actor)}

@@ -1,8 +1,9 @@
 """The errors AKS answers with (beyond ARM's generic ones in arm/errors.py).
 
-Codes and messages follow what the real service was observed to return (domain.md §1.2, §1.8);
-where the real text is not confirmed the code is the one AKS uses for that class of error and
-the message names the property and the rule.
+Codes and messages follow what the real service was observed to return (the Microsoft.ContainerService
+REST spec and its examples, error bodies quoted in Azure SDK and CLI issues); where the real text is not
+confirmed the code is the one AKS uses for that class of error and the message names the property and
+the rule.
 """
 from __future__ import annotations
 

@@ -5,17 +5,18 @@ runs (the old document marked "Updating", or the new one marked "Creating"), wha
 the operation settles, and the body of the first answer. The handler hands `final` to
 arm/lro.py, which stores it when the operation settles.
 
-Rules enforced here (domain.md §1.2): cluster names, the group must exist (checked first, as
-Resource Manager does), If-Match/If-None-Match, and one mutating operation at a time (409
-OperationNotAllowed). The rules on the document's properties live in documents.py.
+Rules enforced here (the managedClusters REST spec; names: lib/resource_names): cluster names, the
+group must exist (checked first, as Resource Manager does), If-Match/If-None-Match, and one mutating
+operation at a time (409 OperationNotAllowed). The rules on the document's properties live in documents.py.
 """
 from __future__ import annotations
 
 import base64
 import copy
-import re
 from dataclasses import dataclass
 from typing import Any
+
+import resource_names
 
 from ...backend import Backend
 from ...clusters import CLUSTER_TYPE, cluster_meta, issuer_url, kubeconfig, oidc_enabled
@@ -26,7 +27,6 @@ from ..resources.models import require_group
 from . import errors, shape
 from .documents import build, cluster_id, system_data, tenant_of_subscription
 
-_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?$")
 NAME_RULE = ("Managed cluster names are 1-63 characters of letters, digits, underscores and hyphens, and must start "
              "and end with a letter or a digit.")
 USER_CREDENTIAL_NAME = "clusterUser"
@@ -42,7 +42,7 @@ class Write:
 
 # -- lookups -----------------------------------------------------------------------------
 def validate_name(name: str) -> None:
-    if not _NAME.match(name):
+    if not resource_names.MANAGED_CLUSTER.matches(name):
         raise invalid_resource_name(name, CLUSTER_TYPE, NAME_RULE)
 
 

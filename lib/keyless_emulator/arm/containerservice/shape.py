@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import copy
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ...clusters import KUBERNETES_VERSION
 
@@ -83,7 +84,8 @@ def pool_problem(pool: Any) -> tuple[str, str] | None:
     count = pool.get("count", 1)
     if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= 1000:
         return ("properties.agentPoolProfiles.count",
-                f"The value of parameter agentPoolProfile.count '{count}' is invalid. It must be an integer from 0 to 1000.")
+                f"The value of parameter agentPoolProfile.count '{count}' is invalid. It must be an integer from 0 to "
+                "1000.")
     return None
 
 
@@ -96,7 +98,8 @@ def network_profile(request: dict[str, Any] | None, existing: dict[str, Any] | N
         "outboundType": "loadBalancer", "loadBalancerSku": "standard",
         "loadBalancerProfile": {
             "managedOutboundIPs": {"count": 1},
-            "effectiveOutboundIPs": [{"id": f"{node_group_id}/providers/Microsoft.Network/publicIPAddresses/{outbound_ip}"}],
+            "effectiveOutboundIPs": [
+                {"id": f"{node_group_id}/providers/Microsoft.Network/publicIPAddresses/{outbound_ip}"}],
             "allocatedOutboundPorts": 0, "idleTimeoutInMinutes": 30, "backendPoolType": "nodeIPConfiguration"},
         "podCidrs": ["10.244.0.0/16"], "serviceCidrs": ["10.0.0.0/16"], "ipFamilies": ["IPv4"],
     }

@@ -1,4 +1,5 @@
-"""The errors Microsoft.ManagedIdentity answers with (domain.md §1.4, §1.5, §1.8).
+"""The errors Microsoft.ManagedIdentity answers with (its REST spec 2024-11-30, the federated credential limits
+documented by Microsoft Entra, and error bodies observed in issues).
 
 Messages are the documented or observed ones where known; where the real code is not confirmed,
 MSI's usual `BadRequest` is used and the `target` names the offending property.
@@ -55,5 +56,6 @@ def parent_missing(operation: str, child_type: str, parent_id: str) -> ArmError:
 
 
 def invalid_paging(parameter: str, value: str) -> ArmError:
-    return bad_request(f"The value '{value}' of query parameter '{parameter}' is invalid; it must be a positive integer.",
+    return bad_request(f"The value '{value}' of query parameter '{parameter}' is invalid; it must be a positive "
+                       "integer.",
                        target=parameter)

@@ -1,6 +1,7 @@
 """Federated identity credentials of a user-assigned identity — the rules, with no HTTP in sight.
 
-Rules (domain.md §1.5): the name pattern; issuer, subject and audiences all required; exactly one
+Rules (the REST spec 2024-11-30 and Microsoft Entra's "workload identity federation considerations"
+page): the name pattern (lib/resource_names); issuer, subject and audiences all required; exactly one
 audience; issuer, subject and audience at most 600 characters, the issuer an absolute https URL;
 at most 20 credentials per identity; an issuer+subject pair at most once per identity (matched
 case-sensitively, as Entra matches it); the parent identity must exist.
@@ -15,9 +16,10 @@ uses it to model the propagation delay before the credential is honoured.
 """
 from __future__ import annotations
 
-import re
 from typing import Any
 from urllib.parse import urlparse
+
+import resource_names
 
 from ...state import EmulatorState
 from ..errors import resource_not_found
@@ -27,7 +29,6 @@ from .models import IDENTITY_TYPE, identity_id
 
 FIC_TYPE = IDENTITY_TYPE + "/federatedIdentityCredentials"
 CHILD_TYPE = "userAssignedIdentities/federatedIdentityCredentials"
-_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_-]{2,119}$")
 MAX_PER_IDENTITY = 20
 MAX_FIELD_LENGTH = 600
 DEFAULT_WRITE_SECONDS = 0.1
@@ -67,7 +68,7 @@ def get_credential(state: EmulatorState, subscription: str, group: str, identity
 
 # -- validation --------------------------------------------------------------------------
 def validate_name(name: str) -> None:
-    if not _NAME.match(name):
+    if not resource_names.FEDERATED_IDENTITY_CREDENTIAL.matches(name):
         raise errors.invalid_fic_name(name)
 
 
@@ -107,7 +108,8 @@ def check_rules(state: EmulatorState, parent_id: str, name: str, properties: dic
     """The per-identity rules: at most 20 credentials, each issuer+subject pair once."""
     others = [d for d in credentials_of(state, parent_id) if d["name"].lower() != name.lower()]
     for other in others:
-        if other["properties"]["issuer"] == properties["issuer"] and other["properties"]["subject"] == properties["subject"]:
+        theirs = other["properties"]
+        if theirs["issuer"] == properties["issuer"] and theirs["subject"] == properties["subject"]:
             raise errors.duplicate_issuer_subject()
     if not state.resources.exists(credential_id(parent_id, name)) and len(others) >= MAX_PER_IDENTITY:
         raise errors.too_many(MAX_PER_IDENTITY)
@@ -130,7 +132,8 @@ def release(state: EmulatorState, parent_id: str) -> None:
 
 
 # -- writes ------------------------------------------------------------------------------
-def store(state: EmulatorState, parent_doc: dict[str, Any], name: str, properties: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+def store(state: EmulatorState, parent_doc: dict[str, Any], name: str,
+          properties: dict[str, Any]) -> tuple[dict[str, Any], bool]:
     """Write the credential (after the hold); True when it was created."""
     if not state.resources.exists(parent_doc["id"]):
         raise errors.parent_missing("write", CHILD_TYPE, parent_doc["id"])

@@ -8,19 +8,24 @@ Ids are spelled with lower-case `resourcegroups`, as MSI returns them.
 """
 from __future__ import annotations
 
-import re
 from typing import Any
 
+import resource_names
+
 from ...state import EmulatorState, Principal
-from ..errors import (invalid_request_content, invalid_resource_name, location_change, missing_property,
-                      resource_not_found)
+from ..errors import (
+    invalid_request_content,
+    invalid_resource_name,
+    location_change,
+    missing_property,
+    resource_not_found,
+)
 from ..resources import models as resource_models
 from ..resources.models import require_group
 from . import errors
 
 IDENTITY_TYPE = "Microsoft.ManagedIdentity/userAssignedIdentities"
 ISOLATION_SCOPES = ("None", "Regional")
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{2,127}$")
 NAME_RULE = ("User-assigned identity names are 3-128 characters of letters, digits, hyphens and underscores, "
              "and must start with a letter or a digit.")
 
@@ -30,11 +35,12 @@ def identity_id(subscription: str, group: str, name: str) -> str:
 
 
 def validate_name(name: str) -> None:
-    if not _NAME.match(name):
+    if not resource_names.USER_ASSIGNED_IDENTITY.matches(name):
         raise invalid_resource_name(name, IDENTITY_TYPE, NAME_RULE)
 
 
-def find_identity(state: EmulatorState, subscription: str, group: str, name: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
+def find_identity(state: EmulatorState, subscription: str, group: str,
+                  name: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """(the resource group, the identity or None); 404 ResourceGroupNotFound when the group is missing."""
     group_doc = require_group(state, subscription, group)
     return group_doc, state.resources.get(identity_id(subscription, group_doc["name"], name))

@@ -4,11 +4,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import resource_names
+
 from ...state import EmulatorState
 from ..errors import ArmError, bad_request, invalid_resource_name, missing_property, resource_group_not_found
 
 GROUP_TYPE = "Microsoft.Resources/resourceGroups"
-_GROUP_NAME = re.compile(r"^[-\w._()]{1,90}$", re.UNICODE)
 _GROUP_RULE = ("Resource group names are 1-90 characters of letters, digits, underscores, parentheses, "
                "hyphens and periods, and cannot end in a period.")
 
@@ -18,7 +19,7 @@ def group_id(subscription: str, group: str) -> str:
 
 
 def validate_group_name(name: str) -> None:
-    if not _GROUP_NAME.match(name) or name.endswith("."):
+    if not resource_names.RESOURCE_GROUP.matches(name):
         raise invalid_resource_name(name, GROUP_TYPE, _GROUP_RULE)
 
 
@@ -34,7 +35,8 @@ def require_group(state: EmulatorState, subscription: str, group: str) -> dict[s
     return get_group(state, subscription, group)
 
 
-def create_or_update_group(state: EmulatorState, subscription: str, group: str, body: Any) -> tuple[dict[str, Any], bool]:
+def create_or_update_group(state: EmulatorState, subscription: str, group: str,
+                           body: Any) -> tuple[dict[str, Any], bool]:
     validate_group_name(group)
     if not isinstance(body, dict):
         raise bad_request("The request content must be a JSON object.", code="InvalidRequestContent")
@@ -45,8 +47,8 @@ def create_or_update_group(state: EmulatorState, subscription: str, group: str, 
         if existing is not None:
             if body["location"].replace(" ", "").lower() != existing["location"]:
                 raise ArmError(409, "InvalidResourceGroupLocation",
-                               f"Invalid resource group location '{body['location']}'. The Resource group already exists "
-                               f"in location '{existing['location']}'.")
+                               f"Invalid resource group location '{body['location']}'. The Resource group already "
+                               f"exists in location '{existing['location']}'.")
             existing["tags"] = body.get("tags", existing.get("tags", {}))
             return state.resources.put(existing), False
         doc = {"id": group_id(subscription, group), "name": group, "type": GROUP_TYPE,
@@ -101,7 +103,8 @@ def parse_filter(expression: str) -> dict[str, str]:
     return terms
 
 
-def list_resources(state: EmulatorState, subscription: str, group: str | None, filter_expr: str) -> list[dict[str, Any]]:
+def list_resources(state: EmulatorState, subscription: str, group: str | None,
+                   filter_expr: str) -> list[dict[str, Any]]:
     terms = parse_filter(filter_expr)
     if group is not None:
         require_group(state, subscription, group)
