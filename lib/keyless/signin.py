@@ -43,7 +43,8 @@ class Leg:
 
 
 LEGS = {
-    SERVICE_PRINCIPAL: Leg(SERVICE_PRINCIPAL, "service principal (AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET)",
+    SERVICE_PRINCIPAL: Leg(SERVICE_PRINCIPAL,
+                           "service principal (AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET)",
                            "check the tenant id, client id and client secret in the environment (a new secret: "
                            "az ad app credential reset --id <client id>)"),
     WORKLOAD_IDENTITY: Leg(WORKLOAD_IDENTITY, "workload identity federation (AZURE_TENANT_ID, AZURE_CLIENT_ID, "
@@ -96,9 +97,12 @@ class SignIn:
     def _first(self, method: str, *args: Any, **kwargs: Any) -> Any:
         from azure.identity import CredentialUnavailableError
 
-        if self.used:
-            chosen = next(c for leg, c in self.legs if leg.name == self.used)
-            return getattr(chosen, method)(*args, **kwargs)
+        if self.used:  # later tokens (other scopes, refreshes) come from the credential that answered
+            leg, chosen = next((leg, c) for leg, c in self.legs if leg.name == self.used)
+            try:
+                return getattr(chosen, method)(*args, **kwargs)
+            except Exception as e:  # noqa: BLE001 - e.g. an expired federated token: named, with its fix
+                raise self._failure([(leg, "failed: " + _short(e))], failed=leg, skipped=False) from None
         tried: list[tuple[Leg, str]] = []
         for leg, credential in self.legs:
             try:
@@ -113,8 +117,8 @@ class SignIn:
             return token
         raise self._failure(tried)
 
-    def _failure(self, tried: list[tuple[Leg, str]], failed: Leg | None = None) -> KeylessError:
-        listed = "; ".join(f"{leg.label}: {outcome}" for leg, outcome in [*tried, *self.skipped])
+    def _failure(self, tried: list[tuple[Leg, str]], failed: Leg | None = None, skipped: bool = True) -> KeylessError:
+        listed = "; ".join(f"{leg.label}: {outcome}" for leg, outcome in [*tried, *(self.skipped if skipped else [])])
         return KeylessError(f"sign-in failed (authority {self.authority}); credentials tried: {listed}",
                             failed.fix if failed else HOW_TO_SIGN_IN, code="SignInFailed")
 

@@ -125,4 +125,5 @@ def test_a_metadata_url_without_api_version_asks_for_2022_09_01():
     assert (normalized_metadata_url("https://arm.example/metadata/endpoints")
             == "https://arm.example/metadata/endpoints?api-version=2022-09-01")
     assert normalized_metadata_url(STACK_URL) == STACK_URL
-    assert metadata_url_for("https://127.0.0.1:8443/") == "https://127.0.0.1:8443/metadata/endpoints?api-version=2022-09-01"
+    assert (metadata_url_for("https://127.0.0.1:8443/")
+            == "https://127.0.0.1:8443/metadata/endpoints?api-version=2022-09-01")

@@ -12,7 +12,7 @@ import pytest
 import keyless
 from keyless.clouds import fetch
 from keyless.kube import connect as kube_connect
-from keyless.signin import HOW_TO_SIGN_IN
+from keyless.signin import HOW_TO_SIGN_IN, LEGS, WORKLOAD_IDENTITY, SignIn
 from keyless.targets import emulator_metadata_url
 from secretscan import assert_no_secret, emulator_secrets, text_findings
 
@@ -143,6 +143,33 @@ def test_azure_token_credentials_names_the_one_credential_to_use(exported, monke
     with pytest.raises(keyless.KeylessError) as e:
         keyless.init(azure_params(exported, tmp_path))
     assert e.value.code == "SignInSettings"
+
+
+class ExpiresAfterOneToken:
+    """A credential whose second token request fails as an expired federated token does."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def get_token(self, *scopes, **kwargs):
+        from azure.core.credentials import AccessToken
+        from azure.core.exceptions import ClientAuthenticationError
+
+        self.calls += 1
+        if self.calls > 1:
+            raise ClientAuthenticationError("AADSTS700024: Client assertion is not within its valid time range.")
+        return AccessToken("first", 0)
+
+
+def test_a_credential_that_fails_after_answering_is_named_with_its_fix():
+    chain = SignIn([(LEGS[WORKLOAD_IDENTITY], ExpiresAfterOneToken())], "https://login.example")
+    assert chain.get_token("scope-a").token == "first" and chain.used == WORKLOAD_IDENTITY
+    with pytest.raises(keyless.KeylessError) as e:
+        chain.get_token("scope-b")
+    assert e.value.code == "SignInFailed" and e.value.hint == LEGS[WORKLOAD_IDENTITY].fix
+    assert e.value.message.endswith("credentials tried: workload identity federation (AZURE_TENANT_ID, "
+                                    "AZURE_CLIENT_ID, AZURE_FEDERATED_TOKEN_FILE): failed: AADSTS700024: Client "
+                                    "assertion is not within its valid time range.")
 
 
 # ---- workload identity federation, as a CI job signs in --------------------------------------
