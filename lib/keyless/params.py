@@ -208,7 +208,7 @@ def from_mapping(values: Mapping[str, Any]) -> Parameters:
             raise ParameterError(str(name), None, "parameter names are text")
         if _looks_secret(name):
             raise ParameterError(name, "", "secrets are never parameters: keys, secrets, tokens and passwords come "
-                                           "from the signed-in identity (az login / DefaultAzureCredential) or the "
+                                           "from the signed-in identity (az login, or AZURE_* variables) or the "
                                            "emulator, never from the runbook's parameters")
         if name not in NAMES:
             raise ParameterError(name, values[name], f"unknown parameter; known parameters: {', '.join(NAMES)}")
