@@ -76,6 +76,9 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         report = run(params, out, only=args.only.split(","), reset=not args.no_reset, folder=args.notebooks)
+    except ParameterError as e:  # e.g. a cloud whose metadata endpoint cannot be read
+        print(f"error: {e}\nnothing was changed.", file=sys.stderr)
+        return 2
     except KeylessError as e:
         print(f"error: {e.message}\nwhat to do: {e.hint}", file=sys.stderr)
         return 1

@@ -16,8 +16,10 @@ from typing import Any
 
 import resource_names
 
+from .clouds import PUBLIC_CLOUDS, cloud_problem
+
 TARGETS = ("emulator", "azure")
-CLOUDS = ("AzureCloud", "AzureUSGovernment", "AzureChinaCloud")
+CLOUDS = PUBLIC_CLOUDS                                # or the URL of a Resource Manager metadata endpoint
 HOME_ENV = "KEYLESS_HOME"
 _SECRET_WORDS = ("key", "secret", "token", "password", "passwd", "credential_value", "connection_string")
 
@@ -102,7 +104,7 @@ class Parameters:
     store_admin_service: str = "store-admin"
     location: str = ""                                # empty: the resource group's location
     subscription: str = ""                            # empty: the only or default subscription
-    cloud: str = "AzureCloud"                         # AzureCloud, AzureUSGovernment or AzureChinaCloud
+    cloud: str = "AzureCloud"                         # a public cloud's name or a Resource Manager metadata URL
     data_dir: str = ""                                # empty: $KEYLESS_HOME, else ./.keyless
     rollout_timeout: int = 180
     verify_timeout: int = 120
@@ -116,8 +118,9 @@ class Parameters:
     def validate(self) -> Parameters:
         if self.target not in TARGETS:
             raise ParameterError("target", self.target, f"must be one of {', '.join(TARGETS)}")
-        if self.cloud not in CLOUDS:
-            raise ParameterError("cloud", self.cloud, f"must be one of {', '.join(CLOUDS)}")
+        problem = cloud_problem(self.cloud)
+        if problem:
+            raise ParameterError("cloud", self.cloud, problem)
         for name, rule in RULES.items():
             rule.check(name, getattr(self, name))
         for name, (lo, hi, meaning) in LIMITS.items():
@@ -130,8 +133,9 @@ class Parameters:
         if not isinstance(self.data_dir, str):
             raise ParameterError("data_dir", self.data_dir, "must be a folder path as text (empty: default)")
         if self.target == "emulator" and self.cloud != "AzureCloud":
-            raise ParameterError("cloud", self.cloud, "the emulator plays the public cloud: use AzureCloud with "
-                                                      "target=emulator")
+            raise ParameterError("cloud", self.cloud, "the emulator target reads its cloud from the emulator's "
+                                                      "metadata endpoint: keep AzureCloud with target=emulator, or "
+                                                      "use target=azure to name a cloud")
         return self
 
     # ---- derived values -----------------------------------------------------------------
@@ -224,7 +228,7 @@ def from_mapping(values: Mapping[str, Any]) -> Parameters:
             raise ParameterError(str(name), None, "parameter names are text")
         if _looks_secret(name):
             raise ParameterError(name, "", "secrets are never parameters: keys, secrets, tokens and passwords come "
-                                           "from the signed-in identity (az login / DefaultAzureCredential) or the "
+                                           "from the signed-in identity (az login, or AZURE_* variables) or the "
                                            "emulator, never from the runbook's parameters")
         if name not in NAMES:
             raise ParameterError(name, values[name], f"unknown parameter; known parameters: {', '.join(NAMES)}")

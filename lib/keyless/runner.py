@@ -73,8 +73,12 @@ def _failed_cell(executed: Path, index: int | None) -> str | None:
 
 
 def prepare_target(params: Parameters, reset: bool = True) -> Any:
-    """Emulator: start or reuse it and reset it to the article's starting point. Azure: nothing."""
+    """Emulator: start or reuse it and reset it to the article's starting point. Azure: read the cloud's
+    metadata, so a bad or unreachable endpoint is refused (ParameterError) before any notebook runs."""
     if params.target != "emulator":
+        from .targets import check_cloud
+
+        check_cloud(params)
         return None
     from .targets import emulator_info, reset_emulator
 

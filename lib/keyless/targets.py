@@ -1,46 +1,32 @@
-"""The only module that knows whether the runbook talks to Azure or to the emulator.
+"""The only module that knows whether the runbook talks to Azure or to the emulator — and all it
+knows is where the cloud's metadata and the credentials come from.
 
-It decides endpoints, credentials and CA trust, and hands the steps a `Clients` object of real
-SDK clients. Steps never ask which target they run against.
+One code path for every cloud (`connect_cloud`): read the cloud from its Resource Manager metadata
+document (`keyless.clouds`), sign in with the credentials of an environment mapping
+(`keyless.signin`), list the subscriptions the identity sees and choose one, then hand the steps a
+`Clients` object of real SDK clients. Steps never ask which target they run against.
 
-- `azure`: `DefaultAzureCredential` (az login, environment, workload identity, ...), the
-  subscription from the parameter or the only/default one, sovereign clouds by `cloud`.
-  Nothing of the emulator is imported on this path. Outside Azure, DefaultAzureCredential
-  also probes the managed-identity endpoint before developer credentials; that is harmless
-  but slow when nothing answers — `az login` first, or set AZURE_TOKEN_CREDENTIALS=dev.
-- `emulator`: reuse the running background emulator of the data folder (or start one), a
-  `ClientSecretCredential` against its Entra endpoint, its CA trusted explicitly by every
-  client (azure-* `connection_verify`, openai `http_client`, kubeconfig CA data).
+- `azure`: the `cloud` parameter (a public cloud's name or a metadata URL) and the process
+  environment: `az login`, a service principal or workload identity federation through AZURE_*,
+  trust through REQUESTS_CA_BUNDLE when set. Nothing of the emulator is imported on this path.
+- `emulator`: start or reuse the background emulator of the data folder, then the same path with the
+  emulator's metadata endpoint and the environment `python -m keyless_emulator env` exports (its
+  operator's service principal, its CA bundle): what `make run` proves is what Azure users run.
 """
 from __future__ import annotations
 
+import os
 import ssl
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from . import signin
+from .clouds import Cloud, CloudError, is_known_authority, metadata_url_for, resolve
 from .errors import KeylessError, explain
-from .params import Parameters
-
-
-@dataclass(frozen=True)
-class Cloud:
-    name: str
-    resource_manager: str
-    authority_host: str
-
-    @property
-    def arm_scope(self) -> str:
-        return self.resource_manager.rstrip("/") + "/.default"
-
-
-CLOUDS: dict[str, Cloud] = {
-    "AzureCloud": Cloud("AzureCloud", "https://management.azure.com", "https://login.microsoftonline.com"),
-    "AzureUSGovernment": Cloud("AzureUSGovernment", "https://management.usgovcloudapi.net",
-                               "https://login.microsoftonline.us"),
-    "AzureChinaCloud": Cloud("AzureChinaCloud", "https://management.chinacloudapi.cn", "https://login.chinacloudapi.cn"),
-}
+from .params import ParameterError, Parameters
 
 SUBSCRIPTIONS_API = "2022-12-01"
 
@@ -55,7 +41,7 @@ class Clients:
     tenant_id: str
     arm_url: str
     arm_scope: str
-    verify: Any                              # CA file path (emulator) or True (system trust)
+    verify: Any                              # a CA bundle path (REQUESTS_CA_BUNDLE) or True (system trust)
     cloud: Cloud
     emulator: Any = None                     # EmulatorInfo on the emulator target
     _kube: dict[str, Any] = field(default_factory=dict, repr=False)
@@ -144,22 +130,63 @@ def choose_subscription(subscriptions: list[dict[str, Any]], wanted: str, defaul
                        "set the subscription parameter (-p subscription <id>)", code="AmbiguousSubscription")
 
 
-def connect_azure(params: Parameters) -> Clients:
-    import os
-
-    from azure.identity import DefaultAzureCredential
-
-    cloud = CLOUDS[params.cloud]
-    credential = DefaultAzureCredential(authority=cloud.authority_host)
+def resolve_cloud(value: str, environment: Mapping[str, str]) -> Cloud:
+    """The cloud the `cloud` parameter names, read before anything else is sent; refusals name the parameter."""
     try:
-        subs = _list_subscriptions(credential, cloud.resource_manager, cloud.arm_scope, True)
-        chosen = choose_subscription(subs, params.subscription, os.environ.get("AZURE_SUBSCRIPTION_ID", ""))
+        return resolve(value, trust(environment))
+    except CloudError as e:
+        raise ParameterError("cloud", value, str(e)) from None
+
+
+def trust(environment: Mapping[str, str]) -> Any:
+    """The CA bundle every client verifies with: REQUESTS_CA_BUNDLE when the environment sets it, else the
+    system's (True). azure-* clients read it themselves; here it also reaches openai and the metadata GET."""
+    return environment.get("REQUESTS_CA_BUNDLE") or True
+
+
+def authority(cloud: Cloud, environment: Mapping[str, str]) -> str:
+    """Where to sign in: AZURE_AUTHORITY_HOST if set (as azure-identity honours it), else the cloud's login
+    endpoint. The two must agree: a credential is never sent to one cloud for use in another."""
+    chosen = signin.authority_of(environment, cloud.authority_host)
+    if chosen.lower() != cloud.authority_host.rstrip("/").lower():
+        rm = environment.get("AZURE_RESOURCE_MANAGER_URL", "")
+        hint = (f"; to use that environment's cloud: -p cloud {metadata_url_for(rm)}" if rm else "")
+        raise ParameterError("cloud", cloud.source if cloud.source.startswith("https://") else cloud.name,
+                             f"the cloud {cloud.name} signs in at {cloud.authority_host}, but AZURE_AUTHORITY_HOST "
+                             f"is {chosen}: name the cloud that authority belongs to, or unset AZURE_AUTHORITY_HOST"
+                             + hint)
+    return chosen
+
+
+def check_cloud(params: Parameters, environment: Mapping[str, str] | None = None) -> Cloud:
+    """The azure target's cloud and authority, checked before anything else runs (nothing is signed in)."""
+    environment = os.environ if environment is None else environment
+    cloud = resolve_cloud(params.cloud, environment)
+    authority(cloud, environment)
+    return cloud
+
+
+def connect_cloud(target: str, params: Parameters, cloud_value: str, environment: Mapping[str, str],
+                  emulator: Any = None) -> Clients:
+    """The one path: the cloud from its metadata, the environment's credentials, the subscription."""
+    cloud = resolve_cloud(cloud_value, environment)
+    where = authority(cloud, environment)
+    verify = trust(environment)
+    credential = signin.credential(environment, where, verify, known_authority=is_known_authority(where))
+    try:
+        subs = _list_subscriptions(credential, cloud.resource_manager, cloud.arm_scope, verify)
+        chosen = choose_subscription(subs, params.subscription, environment.get("AZURE_SUBSCRIPTION_ID", ""))
     except KeylessError:
         raise
     except Exception as e:  # noqa: BLE001 - every SDK error becomes an explained one
         raise explain(e) from None
-    return Clients("azure", credential, chosen["subscriptionId"], chosen.get("tenantId", ""), cloud.resource_manager,
-                   cloud.arm_scope, True, cloud)
+    return Clients(target, credential, chosen["subscriptionId"], chosen.get("tenantId", ""), cloud.resource_manager,
+                   cloud.arm_scope, verify, cloud, emulator=emulator)
+
+
+def connect_azure(params: Parameters, environment: Mapping[str, str] | None = None) -> Clients:
+    """Azure (any cloud): the `cloud` parameter and the process environment (or the one given)."""
+    return connect_cloud("azure", params, params.cloud, os.environ if environment is None else environment)
 
 
 # ---- the emulator target (the only place the emulator's public API is used) ----------------------
@@ -195,16 +222,21 @@ def reset_emulator(info: Any, scenario: str = "before-you-begin") -> None:
     emulator_control(info).reset(scenario)
 
 
-def connect_emulator(params: Parameters, info: Any = None) -> Clients:
-    from azure.identity import ClientSecretCredential
+def emulator_environment(info: Any) -> dict[str, str]:
+    """What `python -m keyless_emulator env` exports (the operator's service principal, the authority,
+    the subscription), trusting the emulator's CA alone: everything the runbook reaches on this target is
+    the emulator, and loading the public roots' bundle for every client costs a quarter second each."""
+    return {**info.env(), "REQUESTS_CA_BUNDLE": info.ca_cert, "SSL_CERT_FILE": info.ca_cert}
 
+
+def emulator_metadata_url(info: Any) -> str:
+    return metadata_url_for(info.url)
+
+
+def connect_emulator(params: Parameters, info: Any = None) -> Clients:
+    """Start or reuse the emulator, then exactly the Azure path with its metadata endpoint and environment."""
     info = info or emulator_info(params.home)
-    credential = ClientSecretCredential(info.tenant_id, info.client_id, info.client_secret, authority=info.url,
-                                        disable_instance_discovery=True, connection_verify=info.ca_cert)
-    cloud = CLOUDS["AzureCloud"]
-    subscription = params.subscription or info.subscription_id
-    return Clients("emulator", credential, subscription, info.tenant_id, info.url, cloud.arm_scope, info.ca_cert,
-                   cloud, emulator=info)
+    return connect_cloud("emulator", params, emulator_metadata_url(info), emulator_environment(info), emulator=info)
 
 
 def connect(params: Parameters, emulator: Any = None) -> Clients:

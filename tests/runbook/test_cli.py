@@ -14,13 +14,14 @@ from pathlib import Path
 import pytest
 from secretscan import assert_no_secret, emulator_secrets, pod_logs
 
-from keyless_emulator import ControlClient, attach, stop
+from keyless_emulator import ControlClient, EmulatorConfig, attach, start_background, stop
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def keyless_run(*args: str, cwd: Path, timeout: int = 900) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KEYLESS_")}
+def keyless_run(*args: str, cwd: Path, timeout: int = 900,
+                extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("KEYLESS_")}, **(extra_env or {})}
     return subprocess.run([sys.executable, "-m", "keyless", "run", *args], cwd=cwd, env=env, capture_output=True,
                           text=True, timeout=timeout)
 
@@ -110,3 +111,32 @@ def test_each_notebook_runs_alone_once_the_earlier_ones_have_run(tmp_path, home)
     again = only("99")                                                   # safe twice
     assert again["clean-up"] == "ok" and again["clean-up-plan"] == "ok"
     scan_run(home, *(p for p in tmp_path.iterdir() if p.is_dir() and p != home))
+
+
+@pytest.mark.slow
+def test_the_azure_target_runs_the_whole_runbook_against_a_cloud_named_by_its_metadata_url(tmp_path, home):
+    """What an Azure user runs — `--target azure -p cloud <metadata URL>`, a service principal in the
+    environment — against a fresh emulator: every notebook passes on the one code path."""
+    info = start_background(EmulatorConfig(home=home))
+    env = {**info.env(), "AZURE_TOKEN_CREDENTIALS": "prod"}  # as `eval "$(python -m keyless_emulator env)"` leaves
+    out = tmp_path / "out"
+    done = keyless_run("--target", "azure", "-p", "cloud", f"{info.url}/metadata/endpoints?api-version=2022-09-01",
+                       "-p", "data_dir", str(tmp_path / "azure-data"), "--out", str(out), cwd=tmp_path, extra_env=env)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "keyless run on azure: PASSED" in done.stdout
+    report = json.loads((out / "report.json").read_text())
+    assert all(n["status"] == "passed" for n in report["notebooks"]) and len(report["notebooks"]) == 7
+    steps = {s["step"]: s for nb in report["notebooks"] for s in nb["steps"]}
+    assert steps["verify"]["status"] == "ok" and steps["clean-up"]["status"] == "ok"
+    assert [p.name.split("-")[0] for p in (tmp_path / "azure-data" / "state").glob("*.json")] == ["azure"]
+    scan_run(home, out, tmp_path / "azure-data")
+
+
+def test_an_unreachable_metadata_endpoint_exits_2_naming_the_cloud_parameter(tmp_path):
+    out = tmp_path / "out"
+    done = keyless_run("--target", "azure", "-p", "cloud", "https://127.0.0.1:9/metadata/endpoints",
+                       "-p", "data_dir", str(tmp_path / "data"), "--out", str(out), cwd=tmp_path)
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert "parameter 'cloud' = 'https://127.0.0.1:9/metadata/endpoints' is not valid: the metadata endpoint " \
+           "https://127.0.0.1:9/metadata/endpoints?api-version=2022-09-01 could not be reached" in done.stderr
+    assert "nothing was changed." in done.stderr and not (out / "report.json").exists()

@@ -1,5 +1,5 @@
-"""keyless.targets without a target: choosing a subscription, the sovereign clouds, and the emulator
-loaded only when a target needs it."""
+"""keyless.targets without a target: choosing a subscription, and the emulator loaded only when a target
+needs it (the clouds themselves: test_clouds.py)."""
 from __future__ import annotations
 
 import subprocess
@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from keyless.errors import KeylessError
-from keyless.targets import CLOUDS, choose_subscription
+from keyless.targets import choose_subscription
 
 
 def test_subscription_choice_refuses_to_guess_between_several():
@@ -22,12 +22,6 @@ def test_subscription_choice_refuses_to_guess_between_several():
     assert choose_subscription(subs[:1], "")["subscriptionId"] == "a"
     with pytest.raises(KeylessError):
         choose_subscription(subs, "c")
-
-
-def test_sovereign_clouds_have_their_own_endpoints_and_scopes():
-    assert CLOUDS["AzureUSGovernment"].arm_scope == "https://management.usgovcloudapi.net/.default"
-    assert CLOUDS["AzureChinaCloud"].authority_host == "https://login.chinacloudapi.cn"
-    assert CLOUDS["AzureCloud"].resource_manager == "https://management.azure.com"
 
 
 def test_importing_the_library_does_not_load_the_emulator():

@@ -77,19 +77,23 @@ async def tenants_list(ctx: RequestContext) -> Response:
 
 
 async def metadata_endpoints(ctx: RequestContext) -> Response:
-    """Cloud metadata, so `az cloud register --endpoint-resource-manager <url>` can discover the emulator."""
+    """Cloud metadata (api-version 2022-09-01's shape), so `az cloud register` and the runbook's `cloud`
+    parameter can discover the emulator. Endpoints are the emulator's; token audiences are the real
+    ones its Entra issues for (Resource Manager's, listed as Azure lists them) and Microsoft Graph's
+    resource id; suffixes carry no leading dot, as Azure's do."""
     base = ctx.base_url
     return JSONResponse({
         "name": "KeylessEmulator", "portal": base, "resourceManager": base + "/",
         "authentication": {"loginEndpoint": base, "audiences": ["https://management.core.windows.net/",
                                                                 "https://management.azure.com/"],
                            "tenant": "common", "identityProvider": "AAD"},
-        "graph": base + "/", "graphAudience": "https://graph.windows.net/", "media": base + "/",
+        "graph": "https://graph.windows.net/", "graphAudience": "https://graph.windows.net/", "media": base + "/",
         "activeDirectoryDataLake": base + "/", "batch": base + "/", "gallery": base + "/",
-        "vmImageAliasDoc": base + "/", "sqlManagement": base + "/", "microsoftGraphResourceId": base + "/",
+        "vmImageAliasDoc": base + "/", "sqlManagement": base + "/",
+        "microsoftGraphResourceId": "https://graph.microsoft.com/",
         "appInsightsResourceId": base + "/", "appInsightsTelemetryChannelResourceId": base + "/",
         "attestationResourceId": base + "/", "synapseAnalyticsResourceId": base + "/",
         "logAnalyticsResourceId": base + "/", "ossrDbmsResourceId": base + "/",
-        "suffixes": {"acrLoginServer": ".azurecr.io", "keyVaultDns": ".vault.azure.net",
-                     "storage": "core.windows.net", "sqlServerHostname": ".database.windows.net"},
+        "suffixes": {"acrLoginServer": "azurecr.io", "keyVaultDns": "vault.azure.net",
+                     "storage": "core.windows.net", "sqlServerHostname": "database.windows.net"},
     })
