@@ -37,12 +37,13 @@ async def resource_groups_list(ctx: RequestContext) -> Response:
 
 async def resources_list_by_resource_group(ctx: RequestContext) -> Response:
     items = models.list_resources(ctx.state, ctx.params["subscription"], ctx.params["group"],
-                                  ctx.query.get("$filter", ""))
+                                  ctx.query.get("$filter", ""), ctx.query.get("$expand", ""))
     return JSONResponse({"value": items})
 
 
 async def resources_list(ctx: RequestContext) -> Response:
-    items = models.list_resources(ctx.state, ctx.params["subscription"], None, ctx.query.get("$filter", ""))
+    items = models.list_resources(ctx.state, ctx.params["subscription"], None, ctx.query.get("$filter", ""),
+                                  ctx.query.get("$expand", ""))
     return JSONResponse({"value": items})
 
 
@@ -77,7 +78,11 @@ async def tenants_list(ctx: RequestContext) -> Response:
 
 
 async def metadata_endpoints(ctx: RequestContext) -> Response:
-    """Cloud metadata, so `az cloud register --endpoint-resource-manager <url>` can discover the emulator."""
+    """Cloud metadata, so `az cloud register --endpoint-resource-manager <url>` can discover the emulator.
+
+    `microsoftGraphResourceId` is the emulator's Graph: az sends Graph calls there and asks for tokens
+    with that audience (the emulator's Entra issues them).
+    """
     base = ctx.base_url
     return JSONResponse({
         "name": "KeylessEmulator", "portal": base, "resourceManager": base + "/",
@@ -86,7 +91,7 @@ async def metadata_endpoints(ctx: RequestContext) -> Response:
                            "tenant": "common", "identityProvider": "AAD"},
         "graph": base + "/", "graphAudience": "https://graph.windows.net/", "media": base + "/",
         "activeDirectoryDataLake": base + "/", "batch": base + "/", "gallery": base + "/",
-        "vmImageAliasDoc": base + "/", "sqlManagement": base + "/", "microsoftGraphResourceId": base + "/",
+        "vmImageAliasDoc": base + "/", "sqlManagement": base + "/", "microsoftGraphResourceId": base + "/graph/",
         "appInsightsResourceId": base + "/", "appInsightsTelemetryChannelResourceId": base + "/",
         "attestationResourceId": base + "/", "synapseAnalyticsResourceId": base + "/",
         "logAnalyticsResourceId": base + "/", "ossrDbmsResourceId": base + "/",
