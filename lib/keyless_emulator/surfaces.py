@@ -70,7 +70,8 @@ def not_found(surface: str, method: str, path: str) -> Response:
     if surface == KUBERNETES:
         return error_response(KUBERNETES, 404, "NotFound", "the server could not find the requested resource")
     if surface == GRAPH:
-        return error_response(GRAPH, 400, "BadRequest", f"Resource not found for the segment '{path.rsplit('/', 1)[-1]}'.")
+        segment = path.rsplit("/", 1)[-1]
+        return error_response(GRAPH, 400, "BadRequest", f"Resource not found for the segment '{segment}'.")
     return error_response(surface, 404, "NotFound", f"No route registered for '{method} {path}'.")
 
 

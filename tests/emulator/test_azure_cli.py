@@ -17,13 +17,11 @@ import time
 from pathlib import Path
 from typing import Iterator
 
-import pytest
-
 import keyless_emulator
+import pytest
+from azure_cli_venv import az_command
 from keyless_emulator import EmulatorConfig, InProcessEmulator, start_in_thread
 from keyless_emulator.azcli import AzSetup
-
-from azure_cli_venv import az_command
 
 from .kubernetes.conftest import KUBECTL
 
