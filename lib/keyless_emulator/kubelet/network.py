@@ -62,6 +62,7 @@ class Network:
         self.kubelet = kubelet
         self._forwarders: dict[tuple[str, str, str, int], Forwarder] = {}
         self._balancers: dict[tuple[str, str, str], tuple[int, Listener]] = {}
+        self._balancer_locks: dict[tuple[str, str, str], asyncio.Lock] = {}
         self._next: dict[tuple[str, str, str, int], int] = {}
         self._lock = threading.Lock()
 
@@ -132,7 +133,14 @@ class Network:
             self._publish_load_balancer(api, svc, listener)
 
     async def _sync_balancer(self, key: tuple[str, str, str], ports: dict[int, Any]) -> Listener | None:
-        """The load balancer's listener for the Service's lowest port (none when not a LoadBalancer)."""
+        """The load balancer's listener for the Service's lowest port (none when not a LoadBalancer).
+
+        Changes of one Service can be synced concurrently; one at a time per Service, or a second
+        listener would find the port taken by the first."""
+        async with self._balancer_locks.setdefault(key, asyncio.Lock()):
+            return await self._sync_balancer_locked(key, ports)
+
+    async def _sync_balancer_locked(self, key: tuple[str, str, str], ports: dict[int, Any]) -> Listener | None:
         current = self._balancers.get(key)
         port = min(ports) if ports else None
         if current is not None and current[0] != port:
