@@ -19,5 +19,6 @@ os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost,::1"
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    # pytest-socket: every test may connect to loopback only.
-    config.option.allow_hosts = "127.0.0.1,::1,localhost"
+    # pytest-socket: every test may connect to loopback only (all of 127.0.0.0/8: load balancers
+    # get their own loopback address).
+    config.option.allow_hosts = "127.0.0.0/8,::1,localhost"

@@ -27,13 +27,25 @@ from .control import security as control_security
 from .control.routes import ROUTES as CONTROL_ROUTES
 from .entra.routes import ROUTES as ENTRA_ROUTES
 from .errors import EmulatorError
+from .graph import security as graph_security
+from .graph.routes import ROUTES as GRAPH_ROUTES
 from .kubelet.routes import ROUTES as NODE_ROUTES
 from .kubernetes import security as kubernetes_security
 from .kubernetes.routes import ROUTES as KUBERNETES_ROUTES
 from .oidc.routes import ROUTES as OIDC_ROUTES
 from .openai import security as openai_security
 from .openai.routes import ROUTES as OPENAI_ROUTES
-from .routing import AUTH_ARM, AUTH_CONTROL, AUTH_KUBERNETES, AUTH_NONE, AUTH_OPENAI, AUTH_OWN, Route, Router
+from .routing import (
+    AUTH_ARM,
+    AUTH_CONTROL,
+    AUTH_GRAPH,
+    AUTH_KUBERNETES,
+    AUTH_NONE,
+    AUTH_OPENAI,
+    AUTH_OWN,
+    Route,
+    Router,
+)
 
 log = logging.getLogger("keyless_emulator")
 access_log = logging.getLogger("keyless_emulator.access")
@@ -47,6 +59,7 @@ def all_routes() -> list[Route]:
         *OPENAI_ROUTES,         # /aoai/{subdomain}/openai/...  Azure OpenAI data plane
         *KUBERNETES_ROUTES,     # /k8s/{cluster}/...            cluster API servers
         *NODE_ROUTES,           # /_imds/...                    what a pod without an identity sees as IMDS
+        *GRAPH_ROUTES,          # /graph/v1.0/...               Microsoft Graph (service principals)
         *ENTRA_ROUTES,          # /{tenant}/oauth2/v2.0/token and discovery
         *RESOURCES_ROUTES,      # Resource Manager: subscriptions, groups, resources, operations
         *CONTAINER_ROUTES,      #   Microsoft.ContainerService
@@ -61,7 +74,8 @@ Authenticator = Callable[[RequestContext], Awaitable[None]]
 
 def _authenticators() -> dict[str, Authenticator]:
     return {AUTH_ARM: arm_security.authenticate, AUTH_OPENAI: openai_security.authenticate,
-            AUTH_CONTROL: control_security.authenticate, AUTH_KUBERNETES: kubernetes_security.authenticate}
+            AUTH_CONTROL: control_security.authenticate, AUTH_KUBERNETES: kubernetes_security.authenticate,
+            AUTH_GRAPH: graph_security.authenticate}
 
 ARM_RATE_HEADERS = {"GET": ("x-ms-ratelimit-remaining-subscription-reads", "11999"),
                     "HEAD": ("x-ms-ratelimit-remaining-subscription-reads", "11999")}

@@ -5,6 +5,7 @@ import argparse
 import json
 import logging
 import shlex
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -43,6 +44,12 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("status", help="is it running, and where")
     env = sub.add_parser("env", help="print shell export lines pointing tools at the running emulator")
     env.add_argument("--json", action="store_true", help="print the variables as JSON instead")
+    az = sub.add_parser("az", help="set up the Azure CLI for the running emulator in a folder of its own, then print "
+                                   "the export lines that select it (eval them)")
+    az.add_argument("--print", dest="print_script", action="store_true",
+                    help="print the set-up as shell commands instead of running it")
+    az.add_argument("--az", dest="az_command", default="az",
+                    help="how to run az (default: az on PATH; e.g. '/opt/az/bin/python -m azure.cli')")
     # Options may follow the sub-command too.
     for p in sub.choices.values():
         p.add_argument("--home", dest="home", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
@@ -92,7 +99,39 @@ def main(argv: list[str] | None = None) -> int:
             for k, v in variables.items():
                 print(f"export {k}={shlex.quote(v)}")
         return 0
+    if args.command == "az":
+        return _az(home, args)
     return 2
+
+
+def _az(home: Path, args: argparse.Namespace) -> int:
+    """`az`: the set-up of an isolated az configuration folder for this data folder (see azcli.py)."""
+    import shutil
+
+    from .azcli import AzSetup, AzSetupFailed, run_setup
+
+    try:
+        setup = AzSetup(process.attach(home))
+    except runtime.EmulatorNotRunning as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 3
+    if args.print_script:
+        print(setup.script(), end="")
+        return 0
+    az = shlex.split(args.az_command)
+    if not az or shutil.which(az[0]) is None:
+        print(f"error: {az[0] if az else 'az'} not found; install azure-cli, pass --az, or use --print",
+              file=sys.stderr)
+        return 1
+    try:
+        run_setup(setup, az, log=lambda line: print(line, file=sys.stderr))
+    except (AzSetupFailed, OSError, subprocess.TimeoutExpired) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    print(setup.exports(), end="")
+    print(f"# az now uses {setup.config_dir}; kubectl {setup.kubeconfig}. Undo in this shell with: "
+          "unset AZURE_CONFIG_DIR KUBECONFIG REQUESTS_CA_BUNDLE", file=sys.stderr)
+    return 0
 
 
 def run() -> None:

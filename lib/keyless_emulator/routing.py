@@ -19,6 +19,7 @@ AUTH_ARM = "arm"            # Entra token for Resource Manager, then RBAC on `ac
 AUTH_OPENAI = "openai"      # Entra token for Cognitive Services, or an api-key
 AUTH_CONTROL = "control"    # operator token or the local admin key
 AUTH_KUBERNETES = "kubernetes"  # cluster-bound bearer token from the kubeconfig
+AUTH_GRAPH = "graph"        # Entra token for the emulator's Microsoft Graph
 AUTH_OWN = "own"            # the handler authenticates by itself
 
 

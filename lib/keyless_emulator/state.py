@@ -88,11 +88,16 @@ class StateSection(Protocol):
 
 
 class ResourceStore:
-    """Resource Manager documents keyed by lower-cased id."""
+    """Resource Manager documents keyed by lower-cased id.
 
-    def __init__(self) -> None:
+    Each write also records, in the resource's bookkeeping, when it was created and last changed
+    (what `GET .../resources?$expand=createdTime,changedTime` shows), read from `now` if given.
+    """
+
+    def __init__(self, now: Callable[[], str] | None = None) -> None:
         self._docs: dict[str, dict[str, Any]] = {}
         self._meta: dict[str, dict[str, Any]] = {}
+        self._now = now
 
     def get(self, resource_id: str) -> dict[str, Any] | None:
         doc = self._docs.get(resource_id.lower())
@@ -102,7 +107,13 @@ class ResourceStore:
         return resource_id.lower() in self._docs
 
     def put(self, doc: dict[str, Any]) -> dict[str, Any]:
-        self._docs[doc["id"].lower()] = copy.deepcopy(doc)
+        key = doc["id"].lower()
+        if self._now is not None:
+            times = self._meta.setdefault(key, {})
+            now = self._now()
+            times.setdefault("createdTime", now)
+            times["changedTime"] = now
+        self._docs[key] = copy.deepcopy(doc)
         return copy.deepcopy(doc)
 
     def meta(self, resource_id: str) -> dict[str, Any]:
@@ -151,7 +162,7 @@ class EmulatorState:
         self.tenants: dict[str, Tenant] = {}
         self.subscriptions: dict[str, Subscription] = {}
         self.principals: dict[str, Principal] = {}
-        self.resources = ResourceStore()
+        self.resources = ResourceStore(clock.iso)
         self.operations: dict[str, Operation] = {}
         self.settings: dict[str, Any] = {}
         self.sections: dict[str, StateSection] = {}

@@ -14,11 +14,13 @@ from starlette.responses import JSONResponse, Response
 from .faults import Fault
 
 CONTROL, ARM, ENTRA, OIDC, OPENAI, KUBERNETES = "control", "arm", "entra", "oidc", "openai", "kubernetes"
+GRAPH = "graph"
 _ENTRA = re.compile(r"^/[^/]+/(oauth2/|v2\.0/\.well-known/|\.well-known/|discovery/)|^/common/discovery/",
                     re.IGNORECASE)
 OPENAI_PREFIX = "/aoai/"
 KUBERNETES_PREFIX = "/k8s/"
 OIDC_PREFIX = "/oidc/"
+GRAPH_PREFIX = "/graph/"
 CONTROL_PREFIX = "/_emulator/"
 
 
@@ -32,6 +34,8 @@ def surface_of(path: str) -> str:
         return OIDC
     if p.startswith(OPENAI_PREFIX):
         return OPENAI
+    if p.startswith(GRAPH_PREFIX):
+        return GRAPH
     if _ENTRA.match(path):
         return ENTRA
     return ARM
@@ -51,6 +55,10 @@ def error_response(surface: str, status: int, code: str, message: str,
                 "correlation_id": ""}
     elif surface == OPENAI:
         body = {"error": {"code": code, "message": message}}
+    elif surface == GRAPH:
+        from .graph.errors import GraphError
+
+        body = GraphError(status, code, message).body()
     else:
         body = {"error": {"code": code, "message": message}}
     return JSONResponse(body, status_code=status, headers=headers)
@@ -62,6 +70,9 @@ def not_found(surface: str, method: str, path: str) -> Response:
         return error_response(ARM, 404, code, f"No route registered for '{method} {path}'.")
     if surface == KUBERNETES:
         return error_response(KUBERNETES, 404, "NotFound", "the server could not find the requested resource")
+    if surface == GRAPH:
+        segment = path.rsplit("/", 1)[-1]
+        return error_response(GRAPH, 400, "BadRequest", f"Resource not found for the segment '{segment}'.")
     return error_response(surface, 404, "NotFound", f"No route registered for '{method} {path}'.")
 
 

@@ -13,7 +13,8 @@ from kit.processes import cli, kill_if_alive
 from keyless_emulator import ControlClient, EmulatorConfig, InProcessEmulator, runtime, start_in_thread
 
 # What the cluster's live runtime writes after a scenario has loaded, on its own threads and at
-# its own pace: object status, events, resource versions, the local address of load balancers.
+# its own pace: object status, events, resource versions, the local address of load balancers,
+# pods' creation times.
 # It depends on when the kubelet's work happened to run, so determinism is defined on the rest.
 _LIVE_ANNOTATIONS = ("keyless.emulator/local-url",)
 
@@ -30,6 +31,8 @@ def _declared(snapshot: dict) -> dict:
             meta = obj.get("metadata", {})
             meta.pop("resourceVersion", None)
             meta.pop("managedFields", None)
+            if entry["resource"] == "pods":
+                meta.pop("creationTimestamp", None)  # pods are as old as the running cluster's apply
             for name in _LIVE_ANNOTATIONS:
                 (meta.get("annotations") or {}).pop(name, None)
             if meta.get("annotations") == {}:

@@ -105,3 +105,17 @@ def test_group_delete_cancels_pending_operations_beneath_it(clients, fresh):
     wait_for(lambda: time.time() > update["settle_after"], 10, "the update's settle time")
     assert list(rm.resources.list()) == []
     assert not rm.resource_groups.check_existence("myResourceGroup")
+
+
+def test_expanded_listing_carries_created_and_changed_times_and_provisioning_state(clients):
+    """What `az resource list` asks for ($expand=createdTime,changedTime,provisioningState)."""
+    rm = clients.resources()
+    clients.msi().user_assigned_identities.create_or_update("myResourceGroup", "myIdentity", {"location": "eastus"})
+    listed = list(rm.resources.list_by_resource_group("myResourceGroup",
+                                                      expand="createdTime,changedTime,provisioningState"))
+    assert {r.name for r in listed} >= {"myAKSCluster", "myOpenAIAccount", "myIdentity"}
+    for r in listed:
+        assert r.created_time is not None and r.changed_time is not None and r.created_time <= r.changed_time, r.name
+        assert r.provisioning_state == "Succeeded", r.name
+    plain = next(iter(rm.resources.list_by_resource_group("myResourceGroup")))
+    assert (plain.created_time, plain.provisioning_state) == (None, None)

@@ -5,11 +5,13 @@ import json
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import requests
 from kit import wait_for
 
+import keyless_emulator
 from keyless_emulator.storeapps import app_for_image
 from keyless_emulator.storeapps.pod_runtime import resolve_url
 
@@ -24,7 +26,9 @@ def start_app(app: str, env: dict[str, str], tmp_path) -> tuple[subprocess.Popen
     port = free_port()
     out = open(tmp_path / f"{app}.log", "wb")
     proc = subprocess.Popen([sys.executable, "-m", f"keyless_emulator.storeapps.{app}", "--port", str(port)],
-                            env={"PATH": "", "HOME": str(tmp_path), "PYTHONUNBUFFERED": "1", **env},
+                            env={"PATH": "", "HOME": str(tmp_path), "PYTHONUNBUFFERED": "1",
+                                 # this tree's package, as the kubelet gives its pods
+                                 "PYTHONPATH": str(Path(keyless_emulator.__file__).parents[1]), **env},
                             stdout=out, stderr=subprocess.STDOUT)
 
     def listening() -> bool:
@@ -115,13 +119,23 @@ def test_ai_service_malformed_body_is_422(apps):
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "tags"]
 
 
+def test_ai_service_parses_json_sent_without_content_type(apps):
+    """The published image parses the body whatever the header; the request reaches the handler."""
+    url = apps("ai_service", USE_AZURE_OPENAI="True")
+    r = requests.post(url + "/generate/description", data=b'{"name": "Rope toy", "tags": ["dog"]}')
+    assert "content-type" not in {k.lower() for k in r.request.headers}
+    assert (r.status_code, r.json()) == (500, {"detail": "Error generating description: AZURE_OPENAI_DEPLOYMENT_NAME "
+                                                         "and AZURE_OPENAI_ENDPOINT must be provided"})
+
+
 @pytest.mark.parametrize("env,detail", [
     ({"USE_AZURE_OPENAI": "True"},
      "Error generating description: AZURE_OPENAI_DEPLOYMENT_NAME and AZURE_OPENAI_ENDPOINT must be provided"),
     ({"USE_AZURE_OPENAI": "true", "AZURE_OPENAI_DEPLOYMENT_NAME": "d", "AZURE_OPENAI_ENDPOINT": "https://127.0.0.1:9/"},
      "Error generating description: OPENAI_API_KEY or AZURE_OPENAI_API_KEY must be provided"),
-    ({}, "Error generating description: only Azure OpenAI is reachable from the keyless emulator; "
-         "set USE_AZURE_OPENAI=True"),
+    ({}, "Error generating description: OPENAI_API_KEY and OPENAI_ORG_ID must be provided"),
+    ({"OPENAI_API_KEY": "k", "OPENAI_ORG_ID": "o"}, "Error generating description: Connection error."),
+    ({"USE_LOCAL_LLM": "true"}, "Error generating description: LOCAL_LLM_ENDPOINT must be provided"),
 ])
 def test_ai_service_configuration_errors_are_500_with_the_text(apps, tmp_path, env, detail):
     url = apps("ai_service", **env)

@@ -40,11 +40,13 @@ def token_requests(admin) -> list[dict]:
 
 
 def test_the_emulators_metadata_names_real_audiences_and_its_own_endpoints(fresh):
+    """Resource Manager's audience is the real one; Microsoft Graph is the emulator's own (az sends its
+    Graph calls to `microsoftGraphResourceId` and asks for tokens with that audience)."""
     info = fresh.info
     cloud = fetch(emulator_metadata_url(info), info.ca_cert)
     assert (cloud.name, cloud.resource_manager, cloud.authority_host) == ("KeylessEmulator", info.url, info.url)
     assert cloud.arm_audience == "https://management.core.windows.net/"
-    assert cloud.microsoft_graph == "https://graph.microsoft.com/"
+    assert cloud.microsoft_graph == info.url + "/graph/"
     assert not cloud.known_authority  # so MSAL's instance discovery is off
     assert not any(v.startswith(".") for v in cloud.suffixes.values())
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..backend import Backend
+from ..graph.security import audiences as graph_audiences
 from ..state import Principal
 from . import errors
 from .tokens import KNOWN_RESOURCES, SECRET_TOKEN_LIFETIME, IssuedToken, issue, resource_of_scope
@@ -20,12 +21,12 @@ def _tenant(backend: Backend, tenant: str) -> str:
     raise errors.tenant_not_found(tenant)
 
 
-def _resource(form: dict[str, str], tenant_id: str) -> str:
+def _resource(backend: Backend, form: dict[str, str], tenant_id: str) -> str:
     scope = form.get("scope", "")
     if not scope.strip():
         raise errors.invalid_request(900144, "The request body must contain the following parameter: 'scope'.")
     resource = resource_of_scope(scope)
-    if resource not in KNOWN_RESOURCES:
+    if resource not in KNOWN_RESOURCES + graph_audiences(backend.base_url):
         raise errors.resource_not_found(resource, tenant_id)
     return resource
 
@@ -59,7 +60,7 @@ def _token(backend: Backend, tenant: str, form: dict[str, str]) -> IssuedToken:
     tenant_id = _tenant(backend, tenant)
     with backend.state.lock:
         principal = _client(backend, form, tenant_id)
-        resource = _resource(form, tenant_id)
+        resource = _resource(backend, form, tenant_id)
         if "client_assertion" in form:
             from .federation import exchange
             return exchange(backend, principal, form, resource)

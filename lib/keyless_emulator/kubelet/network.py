@@ -9,11 +9,11 @@
   (`<pods_dir>/<cluster>/services.json`,
   `{"<ns>/<service>/<port>": "127.0.0.1:<local port>"}`) lets the store apps resolve in-cluster
   names (`http://ai-service:5001/`) without any change to the pod spec.
-- A LoadBalancer Service gets `status.loadBalancer.ingress: [{"ip": "127.0.0.1", "ipMode": "VIP"}]`
-  and the annotation `keyless.emulator/local-url: http://127.0.0.1:<local port>` naming the
-  forwarder of its lowest port: the external IP is this machine, and since the Service's own
-  port (80) cannot be bound here, the annotation tells where it really listens (usually the
-  nodePort).
+- A LoadBalancer Service gets its own loopback address (loadbalancer.py) with a listener on its
+  lowest port there (port 80 where the OS allows it), `status.loadBalancer.ingress: [{"ip":
+  "<that address>", "ipMode": "VIP"}]`, and the annotation `keyless.emulator/local-url:
+  http://<address>:<port it listens on>`, so `http://<ingress ip>` answers as on AKS, and where the
+  Service's port could not be bound the annotation names the port that was.
 """
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .api import ClusterAPI
+from .loadbalancer import Listener, address_for, listen
 from .volumes import write_private
 
 if TYPE_CHECKING:
@@ -61,6 +62,8 @@ class Network:
     def __init__(self, kubelet: Kubelet):
         self.kubelet = kubelet
         self._forwarders: dict[tuple[str, str, str, int], Forwarder] = {}
+        self._balancers: dict[tuple[str, str, str], tuple[int, Listener]] = {}
+        self._balancer_locks: dict[tuple[str, str, str], asyncio.Lock] = {}
         self._next: dict[tuple[str, str, str, int], int] = {}
         self._lock = threading.Lock()
 
@@ -128,15 +131,35 @@ class Network:
                     forwarder.server.close()
                 else:
                     self._forwarders[key] = forwarder
-        wanted = set(ports)
         self._write_map(api.key)
-        if event != "DELETED" and spec.get("type") == "LoadBalancer" and wanted:
-            self._publish_load_balancer(api, svc, self._forwarders[(api.key, namespace, name, min(
-                int(p["port"]) for p in spec["ports"] if p.get("port")))].local_port)
+        balanced = event != "DELETED" and spec.get("type") == "LoadBalancer" and bool(ports)
+        listener = await self._sync_balancer((api.key, namespace, name), ports if balanced else {})
+        if listener is not None:
+            self._publish_load_balancer(api, svc, listener)
 
-    async def _serve(self, key: tuple[str, str, str, int], node_port: int | None = None) -> Forwarder:
-        """A forwarder on the Service port's nodePort when that port is free here (this machine is the
-        node), else on any free port."""
+    async def _sync_balancer(self, key: tuple[str, str, str], ports: dict[int, Any]) -> Listener | None:
+        """The load balancer's listener for the Service's lowest port (none when not a LoadBalancer).
+
+        Changes of one Service can be synced concurrently; one at a time per Service, or a second
+        listener would find the port taken by the first."""
+        async with self._balancer_locks.setdefault(key, asyncio.Lock()):
+            return await self._sync_balancer_locked(key, ports)
+
+    async def _sync_balancer_locked(self, key: tuple[str, str, str], ports: dict[int, Any]) -> Listener | None:
+        current = self._balancers.get(key)
+        port = min(ports) if ports else None
+        if current is not None and current[0] != port:
+            self._balancers.pop(key)[1].server.close()
+            current = None
+        if port is None:
+            return None
+        if current is None:
+            listener = await listen(self._handler((*key, port)), address_for(*key), port, ports[port].get("nodePort"))
+            current = self._balancers[key] = (port, listener)
+        return current[1]
+
+    def _handler(self, key: tuple[str, str, str, int]) -> Any:
+        """Per connection: a ready endpoint of the Service port, piped both ways."""
         async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             address = self.pick(*key)
             if address is None:  # no ready endpoint: the connection is refused, as kube-proxy rejects it
@@ -150,6 +173,12 @@ class Network:
                 return
             await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer), return_exceptions=True)
 
+        return handle
+
+    async def _serve(self, key: tuple[str, str, str, int], node_port: int | None = None) -> Forwarder:
+        """A forwarder on the Service port's nodePort when that port is free here (this machine is the
+        node), else on any free port."""
+        handle = self._handler(key)
         server = None
         if node_port:
             try:
@@ -165,15 +194,15 @@ class Network:
                    for (c, ns, svc, port), f in sorted(self._forwarders.items()) if c == cluster}
         write_private(self.map_file(cluster), json.dumps(mapping, indent=1, sort_keys=True).encode())
 
-    def _publish_load_balancer(self, api: ClusterAPI, svc: dict[str, Any], local_port: int) -> None:
+    def _publish_load_balancer(self, api: ClusterAPI, svc: dict[str, Any], listener: Listener) -> None:
         meta = svc.get("metadata") or {}
         namespace, name = meta.get("namespace") or "default", meta.get("name", "")
-        url = f"http://{LOCAL_IP}:{local_port}"
+        url = listener.url
         if (meta.get("annotations") or {}).get(LOCAL_URL_ANNOTATION) != url:
             def annotate(obj: dict[str, Any]) -> None:
                 obj.setdefault("metadata", {}).setdefault("annotations", {})[LOCAL_URL_ANNOTATION] = url
             api.update("services", namespace, name, annotate)
-        status = {"loadBalancer": {"ingress": [{"ip": LOCAL_IP, "ipMode": "VIP"}]}}
+        status = {"loadBalancer": {"ingress": [{"ip": listener.ip, "ipMode": "VIP"}]}}
         if (svc.get("status") or {}).get("loadBalancer") != status["loadBalancer"]:
             api.update_status("services", namespace, name, status)
 
@@ -183,11 +212,16 @@ class Network:
     async def close_cluster(self, cluster: str) -> None:
         for key in [k for k in self._forwarders if k[0] == cluster]:
             self._forwarders.pop(key).server.close()
+        for lb in [k for k in self._balancers if k[0] == cluster]:
+            self._balancers.pop(lb)[1].server.close()
 
     async def close(self) -> None:
         for forwarder in self._forwarders.values():
             forwarder.server.close()
         self._forwarders.clear()
+        for _, listener in self._balancers.values():
+            listener.server.close()
+        self._balancers.clear()
 
 
 async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import datetime as _dt
 import hashlib
 import logging
 import threading
@@ -57,6 +58,10 @@ APPLY_PATCH = "application/apply-patch+yaml"
 PATCH_TYPES = (JSON_PATCH, MERGE_PATCH, STRATEGIC_PATCH, APPLY_PATCH)
 
 Listener = Callable[[str, str, dict[str, Any]], None]
+
+
+def _wall_rfc3339() -> str:
+    return _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass(frozen=True)
@@ -319,7 +324,9 @@ class ClusterStore:
             if (namespace, name) in self._bucket(resource):
                 raise errors.already_exists(resource, name, kind.group)
             meta["uid"] = self.backend.state.ids.guid("kubernetes-object", self.cluster_key, resource, namespace, name)
-            meta["creationTimestamp"] = self.now()
+            # Pods are what the running cluster makes: their age counts from now (the prerequisite
+            # article's apply happened just before), never from the frozen seed instant (a pod months old).
+            meta["creationTimestamp"] = _wall_rfc3339() if resource == "pods" else self.now()
             if resource in GENERATION_KINDS:
                 meta["generation"] = 1
             if dry_run:

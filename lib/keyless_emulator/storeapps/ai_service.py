@@ -11,8 +11,11 @@ Behaviour mirrors the published 2.x image:
   `{"detail": "Error generating description: <exception text>"}` and is logged with its
   traceback on stderr (the pod log).
 - CORS allows every origin, method and header; FastAPI's /docs and /openapi.json are served.
+- The body is parsed as JSON whatever its Content-Type, as the published image (FastAPI 0.137)
+  does; newer FastAPI refuses a body without one unless `strict_content_type=False`.
 - Public OpenAI (USE_AZURE_OPENAI not true) and a local LLM (USE_LOCAL_LLM) would leave the
-  machine, so they fail with a clear error; `/generate/image` is not implemented.
+  machine: they fail as the real service does offline, with its own messages for missing settings
+  and openai's "Connection error." otherwise; `/generate/image` is not implemented.
 """
 from __future__ import annotations
 
@@ -87,9 +90,26 @@ def _azure_client():
     return AzureOpenAI(api_version=api_version, azure_endpoint=endpoint, api_key=key), deployment
 
 
+class ConnectionFailure(RuntimeError):
+    """What openai raises when its endpoint cannot be reached (APIConnectionError's text)."""
+
+    def __init__(self) -> None:
+        super().__init__("Connection error.")
+
+
+def _unreachable_backend() -> None:
+    """Public OpenAI and a local LLM are off this machine: the settings checks, then no connection."""
+    if _flag("USE_LOCAL_LLM"):
+        if not os.environ.get("LOCAL_LLM_ENDPOINT"):
+            raise ConfigurationError("LOCAL_LLM_ENDPOINT must be provided")
+    elif not os.environ.get("OPENAI_API_KEY") or not os.environ.get("OPENAI_ORG_ID"):
+        raise ConfigurationError("OPENAI_API_KEY and OPENAI_ORG_ID must be provided")
+    raise ConnectionFailure()
+
+
 def generate_description(name: str, tags: list[str]) -> str:
     if _flag("USE_LOCAL_LLM") or not _flag("USE_AZURE_OPENAI"):
-        raise ConfigurationError("only Azure OpenAI is reachable from the keyless emulator; set USE_AZURE_OPENAI=True")
+        _unreachable_backend()
     client, deployment = _azure_client()
     user_prompt = f"Describe this pet store product using joyful, playful, and enticing language.\n" \
                   f"Product name: {name}\nTags: {', '.join(tags)}"
@@ -99,7 +119,7 @@ def generate_description(name: str, tags: list[str]) -> str:
     return completion.choices[0].message.content or ""
 
 
-app = FastAPI(title="ai-service", version=os.environ.get("APP_VERSION", "0.1.0"))
+app = FastAPI(title="ai-service", version=os.environ.get("APP_VERSION", "0.1.0"), strict_content_type=False)
 app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=True, allow_methods=["*"],
                    allow_headers=["*"])
 
@@ -116,7 +136,7 @@ def description(request: DescriptionRequest) -> dict:
     try:
         return {"description": generate_description(request.name, request.tags)}
     except Exception as e:  # the published service answers every failure this way
-        logger.exception("Error generating description")
+        logger.exception("Error creating completion")
         raise HTTPException(status_code=500, detail=f"Error generating description: {e}") from e
 
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 import ipaddress
 import os
 import signal
+import socket
 from pathlib import Path
 
 import psutil
 import pytest
 import requests
 from kit import wait_for
+
+from keyless_emulator.kubelet.loadbalancer import address_for
 
 pytestmark = pytest.mark.slow
 
@@ -68,6 +71,15 @@ def test_the_process_environment_is_the_pod_environment_plus_only_the_emulator_p
     assert os.environ.get("PATH") != env["PATH"] and not any(Path(env["PATH"]).iterdir())
 
 
+def _can_bind(ip: str, port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind((ip, port))
+        except OSError:
+            return False
+    return True
+
+
 def test_services_resolve_to_ready_pods_and_the_load_balancer_is_local(cluster):
     address = cluster.section.endpoints(cluster.key, "default", "ai-service", "5001")
     assert address and address.startswith("127.0.0.1:")
@@ -76,12 +88,19 @@ def test_services_resolve_to_ready_pods_and_the_load_balancer_is_local(cluster):
     assert cluster.section.endpoints(cluster.key, "default", "nope", "5001") is None
     svc = wait_for(lambda: (s := cluster.store.find("services", "default", "store-admin"))
                    and (s.get("metadata", {}).get("annotations") or {}).get("keyless.emulator/local-url") and s)
-    assert svc["status"]["loadBalancer"]["ingress"] == [{"ip": "127.0.0.1", "ipMode": "VIP"}]
+    ip = svc["status"]["loadBalancer"]["ingress"][0]["ip"]
+    assert svc["status"]["loadBalancer"]["ingress"] == [{"ip": ip, "ipMode": "VIP"}]
+    assert ip == address_for(cluster.key, "default", "store-admin") or ip == "127.0.0.1"  # 127.0.0.1: no such address
     url = svc["metadata"]["annotations"]["keyless.emulator/local-url"]
     port = svc["spec"]["ports"][0]
     assert port["port"] == 80 and port["targetPort"] == 8081 and 30000 <= port["nodePort"] <= 32767
-    # the forwarder listens on the nodePort when this machine has it free (another emulator may hold it)
-    assert url.startswith("http://127.0.0.1:")
+    # the load balancer listens on its own address, on port 80 where this machine allows it, else the nodePort
+    # (or any port when another emulator holds both), and the annotation says which
+    assert url.startswith(f"http://{ip}:")
+    if url == f"http://{ip}:80":
+        assert "Ask AI Assistant" in requests.get(f"http://{ip}/").text  # the article's http://$STORE_ADMIN_IP
+    else:
+        assert not _can_bind(ip, 80)  # the OS refuses port 80 here, or another emulator holds it
     assert "Ask AI Assistant" in requests.get(url + "/").text
     assert requests.get(url + "/api/ai/health").json() == {"status": "ok", "version": "0.1.0",
                                                           "capabilities": ["description"]}

@@ -78,9 +78,20 @@ def _is_top_level(doc: dict[str, Any]) -> bool:
     return len(lowered) == 8 and lowered[2] == "resourcegroups" and lowered[4] == "providers"
 
 
-def _expanded(doc: dict[str, Any]) -> dict[str, Any]:
+def _expanded(state: EmulatorState, doc: dict[str, Any], expand: str) -> dict[str, Any]:
+    """A listing entry; `$expand=createdTime,changedTime,provisioningState` (what az sends) adds those."""
     keys = ("id", "name", "type", "location", "tags", "kind", "sku", "identity", "managedBy", "plan")
-    return {k: doc[k] for k in keys if k in doc}
+    out = {k: doc[k] for k in keys if k in doc}
+    wanted = {w.strip().lower() for w in expand.split(",")}
+    system = doc.get("systemData") or {}
+    times = state.resources.meta(doc["id"])
+    if "createdtime" in wanted:
+        out["createdTime"] = system.get("createdAt") or times.get("createdTime")
+    if "changedtime" in wanted:
+        out["changedTime"] = system.get("lastModifiedAt") or times.get("changedTime")
+    if "provisioningstate" in wanted:
+        out["provisioningState"] = (doc.get("properties") or {}).get("provisioningState", "Succeeded")
+    return out
 
 
 _TERM = re.compile(r"^\s*(\w+)\s+eq\s+'((?:[^']|'')*)'\s*$", re.IGNORECASE)
@@ -103,8 +114,8 @@ def parse_filter(expression: str) -> dict[str, str]:
     return terms
 
 
-def list_resources(state: EmulatorState, subscription: str, group: str | None,
-                   filter_expr: str) -> list[dict[str, Any]]:
+def list_resources(state: EmulatorState, subscription: str, group: str | None, filter_expr: str,
+                   expand: str = "") -> list[dict[str, Any]]:
     terms = parse_filter(filter_expr)
     if group is not None:
         require_group(state, subscription, group)
@@ -129,7 +140,7 @@ def list_resources(state: EmulatorState, subscription: str, group: str | None,
             continue
         if "tagvalue" in terms and terms["tagvalue"] not in tags.values():
             continue
-        out.append(_expanded(doc))
+        out.append(_expanded(state, doc, expand))
     return out
 
 

@@ -37,12 +37,13 @@ async def resource_groups_list(ctx: RequestContext) -> Response:
 
 async def resources_list_by_resource_group(ctx: RequestContext) -> Response:
     items = models.list_resources(ctx.state, ctx.params["subscription"], ctx.params["group"],
-                                  ctx.query.get("$filter", ""))
+                                  ctx.query.get("$filter", ""), ctx.query.get("$expand", ""))
     return JSONResponse({"value": items})
 
 
 async def resources_list(ctx: RequestContext) -> Response:
-    items = models.list_resources(ctx.state, ctx.params["subscription"], None, ctx.query.get("$filter", ""))
+    items = models.list_resources(ctx.state, ctx.params["subscription"], None, ctx.query.get("$filter", ""),
+                                  ctx.query.get("$expand", ""))
     return JSONResponse({"value": items})
 
 
@@ -78,9 +79,10 @@ async def tenants_list(ctx: RequestContext) -> Response:
 
 async def metadata_endpoints(ctx: RequestContext) -> Response:
     """Cloud metadata (api-version 2022-09-01's shape), so `az cloud register` and the runbook's `cloud`
-    parameter can discover the emulator. Endpoints are the emulator's; token audiences are the real
-    ones its Entra issues for (Resource Manager's, listed as Azure lists them) and Microsoft Graph's
-    resource id; suffixes carry no leading dot, as Azure's do."""
+    parameter can discover the emulator. Endpoints are the emulator's; Resource Manager's token audiences
+    are the real ones its Entra issues for, listed as Azure lists them; suffixes carry no leading dot, as
+    Azure's do. `microsoftGraphResourceId` is the emulator's Graph: az sends Graph calls there and asks
+    for tokens with that audience (the emulator's Entra issues them)."""
     base = ctx.base_url
     return JSONResponse({
         "name": "KeylessEmulator", "portal": base, "resourceManager": base + "/",
@@ -89,8 +91,7 @@ async def metadata_endpoints(ctx: RequestContext) -> Response:
                            "tenant": "common", "identityProvider": "AAD"},
         "graph": "https://graph.windows.net/", "graphAudience": "https://graph.windows.net/", "media": base + "/",
         "activeDirectoryDataLake": base + "/", "batch": base + "/", "gallery": base + "/",
-        "vmImageAliasDoc": base + "/", "sqlManagement": base + "/",
-        "microsoftGraphResourceId": "https://graph.microsoft.com/",
+        "vmImageAliasDoc": base + "/", "sqlManagement": base + "/", "microsoftGraphResourceId": base + "/graph/",
         "appInsightsResourceId": base + "/", "appInsightsTelemetryChannelResourceId": base + "/",
         "attestationResourceId": base + "/", "synapseAnalyticsResourceId": base + "/",
         "logAnalyticsResourceId": base + "/", "ossrDbmsResourceId": base + "/",

@@ -15,6 +15,8 @@ _DELETE = "Microsoft.Resources/subscriptions/resourceGroups/delete"
 
 ROUTES = [
     Route("GET", "/metadata/endpoints", r.metadata_endpoints, auth=AUTH_NONE),
+    # az cloud register given the base URL with a trailing slash asks for //metadata/endpoints.
+    Route("GET", "//metadata/endpoints", r.metadata_endpoints, auth=AUTH_NONE),
     Route("GET", "/subscriptions", r.subscriptions_list),
     Route("GET", "/tenants", r.tenants_list),
     Route("GET", _SUB, r.subscriptions_get, action="Microsoft.Resources/subscriptions/read", scope=subscription_scope),

@@ -1,0 +1,66 @@
+"""Where a LoadBalancer Service listens on this machine: its own loopback address, port 80 if allowed.
+
+On AKS each LoadBalancer Service gets a public IP and answers on the Service's port, so the
+article prints `http://$STORE_ADMIN_IP`. Here each one gets its own address in 127.0.0.0/8
+(derived from the cluster, namespace and name, so it is the same on every start and differs
+between Services) and listens on the Service's own port there. Where the OS refuses that port
+(ports below 1024 need privileges on most systems) or another emulator holds it, it listens on
+the Service port's nodePort, else on any free port, and `keyless.emulator/local-url` says where.
+Where the OS has no such address (macOS configures only 127.0.0.1), it uses 127.0.0.1.
+"""
+from __future__ import annotations
+
+import asyncio
+import errno
+import hashlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+log = logging.getLogger("keyless_emulator.kubelet")
+
+FALLBACK_IP = "127.0.0.1"
+Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+
+def address_for(cluster: str, namespace: str, name: str) -> str:
+    """A stable loopback address per Service, away from 127.0.0.1 (127.64.0.1 - 127.191.255.254)."""
+    h = hashlib.sha256(f"{cluster}/{namespace}/{name}".encode()).digest()
+    return f"127.{64 + h[0] % 128}.{h[1]}.{1 + h[2] % 254}"
+
+
+@dataclass
+class Listener:
+    server: asyncio.AbstractServer
+    ip: str
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.ip}:{self.port}"
+
+
+async def _first(handle: Handler, ip: str, ports: list[int]) -> asyncio.AbstractServer | None:
+    """The first of `ports` that binds on ip; a missing address raises (EADDRNOTAVAIL)."""
+    for port in ports:
+        try:
+            return await asyncio.start_server(handle, ip, port)
+        except OSError as e:
+            if e.errno == errno.EADDRNOTAVAIL:
+                raise
+    return None
+
+
+async def listen(handle: Handler, ip: str, port: int, node_port: int | None) -> Listener:
+    """Listen on ip:port, else ip:nodePort, else any port of ip; on 127.0.0.1 where ip does not exist."""
+    ports = [port] + ([int(node_port)] if node_port else []) + [0]
+    try:
+        server = await _first(handle, ip, ports)
+    except OSError:
+        ip = FALLBACK_IP
+        server = await _first(handle, ip, ports)
+    assert server is not None  # port 0 always binds
+    bound = server.sockets[0].getsockname()[1]
+    if bound != port:
+        log.warning("load balancer %s: port %d is not available here; listening on %s:%d", ip, port, ip, bound)
+    return Listener(server, ip, bound)
