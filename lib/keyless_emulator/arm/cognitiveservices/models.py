@@ -1,5 +1,10 @@
 """Cognitive Services accounts, their keys and model deployments — the rules, with no HTTP in sight.
 
+Writes are long-running: each write entry point (`create_account`, `update_account`,
+`delete_account`, `create_or_update_deployment`, `delete_deployment`) stores the document in
+its provisioning state and begins the operation under the state lock, and returns the
+`lro.Started` the handler answers with.
+
 Stored documents never hold a URL the emulator serves: `render_account` adds `endpoint` and
 `endpoints` at answer time (`{base}/aoai/{customSubDomainName}/`). Account keys are stored
 nowhere either: they derive from the instance secret, the account id and how many times the
@@ -12,8 +17,10 @@ import hmac
 import re
 from typing import Any
 
+from ...backend import Backend
 from ...state import EmulatorState
-from ..errors import ArmError, bad_request, invalid_resource_name, missing_property, parent_not_found, resource_not_found
+from .. import lro
+from ..errors import bad_request, invalid_resource_name, missing_property, parent_not_found, resource_not_found
 from ..resources.models import require_group
 from . import catalog, errors
 
@@ -161,7 +168,7 @@ def _refuse_while_busy(state: EmulatorState, resource_id: str) -> None:
         raise errors.request_conflict(resource_id)
 
 
-def put_account(state: EmulatorState, subscription: str, group: str, name: str, body: Any,
+def _put_account(state: EmulatorState, subscription: str, group: str, name: str, body: Any,
                 who: str | None) -> tuple[dict[str, Any], dict[str, Any], bool]:
     """Create or replace an account: (document while provisioning, final document, created)."""
     if not _ACCOUNT_NAME.match(name):
@@ -183,10 +190,7 @@ def put_account(state: EmulatorState, subscription: str, group: str, name: str, 
             if existing["kind"] != kind:
                 raise errors.invalid_property("kind", f"cannot change from {existing['kind']} to {kind}")
             if _location(body["location"]) != existing["location"]:
-                raise ArmError(409, "InvalidResourceLocation",
-                               f"The resource '{name}' already exists in location '{existing['location']}' in resource "
-                               f"group '{group}'. A resource with the same name cannot be created in location "
-                               f"'{_location(body['location'])}'. Please select a new resource name.")
+                raise errors.location_conflict(name, existing["location"], group, _location(body["location"]))
             # PUT replaces: what the body leaves out returns to its default (the subdomain, immutable, stays).
             doc = existing
             doc["properties"].update(_mutable_defaults())
@@ -203,7 +207,7 @@ def put_account(state: EmulatorState, subscription: str, group: str, name: str, 
         return doc, final, existing is None
 
 
-def patch_account(state: EmulatorState, doc: dict[str, Any], body: Any,
+def _patch_account(state: EmulatorState, doc: dict[str, Any], body: Any,
                   who: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
     """Update tags, SKU and the mutable properties: (document while updating, final document)."""
     if not isinstance(body, dict):
@@ -225,13 +229,60 @@ def patch_account(state: EmulatorState, doc: dict[str, Any], body: Any,
         return doc, final
 
 
-def list_accounts(state: EmulatorState, subscription: str, group: str | None) -> list[dict[str, Any]]:
+def list_accounts(state: EmulatorState, subscription: str, group: str | None,
+                  readable: frozenset[str] | None = None) -> list[dict[str, Any]]:
+    """The accounts of a group (or subscription); `readable` is the request chain's narrowing of the
+    list to what the caller may read (None: all)."""
     if group is not None:
         require_group(state, subscription, group)
         prefix = f"/subscriptions/{subscription}/resourceGroups/{group}"
     else:
         prefix = f"/subscriptions/{subscription}"
-    return state.resources.under(prefix, ACCOUNT_TYPE)
+    docs = state.resources.under(prefix, ACCOUNT_TYPE)
+    return docs if readable is None else [d for d in docs if d["id"].lower() in readable]
+
+
+# -- long-running writes -----------------------------------------------------------------
+def create_account(backend: Backend, subscription: str, group: str, name: str, body: Any,
+                   who: str | None) -> lro.Started:
+    """PUT: create or replace an account; provisioning runs as a long-running operation."""
+    with backend.state.lock:
+        doc, final, created = _put_account(backend.state, subscription, group, name, body, who)
+        op = lro.begin(backend, resource_id=doc["id"], location=doc["location"], kind="put", final=final)
+        return lro.Started(op, doc, created)
+
+
+def update_account(backend: Backend, subscription: str, group: str, name: str, body: Any,
+                   who: str | None) -> lro.Started:
+    """PATCH: tags, SKU and the mutable properties, as a long-running operation."""
+    with backend.state.lock:
+        doc, final = _patch_account(backend.state, get_account(backend.state, subscription, group, name), body, who)
+        op = lro.begin(backend, resource_id=doc["id"], location=doc["location"], kind="put", final=final)
+        return lro.Started(op, doc)
+
+
+def delete_account(backend: Backend, subscription: str, group: str, name: str) -> lro.Started:
+    with backend.state.lock:
+        doc = get_account(backend.state, subscription, group, name)
+        return lro.Started(lro.begin(backend, resource_id=doc["id"], location=doc["location"], kind="delete",
+                                     final=None))
+
+
+def create_or_update_deployment(backend: Backend, subscription: str, group: str, account: str, name: str, body: Any,
+                                who: str | None) -> lro.Started:
+    with backend.state.lock:
+        doc, final, created = _put_deployment(backend.state, subscription, group, account, name, body, who)
+        location = get_account(backend.state, subscription, group, account)["location"]
+        op = lro.begin(backend, resource_id=doc["id"], location=location, kind="put", final=final)
+        return lro.Started(op, doc, created)
+
+
+def delete_deployment(backend: Backend, subscription: str, group: str, account: str, name: str) -> lro.Started:
+    with backend.state.lock:
+        account_doc = get_account(backend.state, subscription, group, account)
+        doc = get_deployment(backend.state, account_doc, name)
+        return lro.Started(lro.begin(backend, resource_id=doc["id"], location=account_doc["location"],
+                                     kind="delete", final=None))
 
 
 # -- keys --------------------------------------------------------------------------------
@@ -250,13 +301,15 @@ def current_keys(state: EmulatorState, doc: dict[str, Any]) -> dict[str, str]:
     return out
 
 
-def list_keys(state: EmulatorState, doc: dict[str, Any]) -> dict[str, str]:
+def list_keys(state: EmulatorState, subscription: str, group: str, name: str) -> dict[str, str]:
+    doc = get_account(state, subscription, group, name)
     if doc["properties"].get("disableLocalAuth"):
         raise errors.local_auth_disabled()
     return current_keys(state, doc)
 
 
-def regenerate_key(state: EmulatorState, doc: dict[str, Any], body: Any) -> dict[str, str]:
+def regenerate_key(state: EmulatorState, subscription: str, group: str, name: str, body: Any) -> dict[str, str]:
+    doc = get_account(state, subscription, group, name)
     which = _key_name((body or {}).get("keyName") if isinstance(body, dict) else None)
     if doc["properties"].get("disableLocalAuth"):
         raise errors.local_auth_disabled()
@@ -279,6 +332,10 @@ def deployment_id(account: str, name: str) -> str:
     return f"{account}/deployments/{name}"
 
 
+def find_deployment(state: EmulatorState, subscription: str, group: str, account: str, name: str) -> dict[str, Any]:
+    return get_deployment(state, get_account(state, subscription, group, account), name)
+
+
 def get_deployment(state: EmulatorState, account: dict[str, Any], name: str) -> dict[str, Any]:
     doc = state.resources.get(deployment_id(account["id"], name))
     if doc is None:
@@ -287,8 +344,9 @@ def get_deployment(state: EmulatorState, account: dict[str, Any], name: str) -> 
     return doc
 
 
-def list_deployments(state: EmulatorState, account: dict[str, Any]) -> list[dict[str, Any]]:
-    return state.resources.under(account["id"] + "/deployments", DEPLOYMENT_TYPE)
+def list_deployments(state: EmulatorState, subscription: str, group: str, account: str) -> list[dict[str, Any]]:
+    account_doc = get_account(state, subscription, group, account)
+    return state.resources.under(account_doc["id"] + "/deployments", DEPLOYMENT_TYPE)
 
 
 def _deployment_properties(model: catalog.Model, version: str, capacity: int, props: dict[str, Any]) -> dict[str, Any]:
@@ -328,16 +386,14 @@ def _parse_deployment(body: Any) -> tuple[catalog.Model, str, str, int, dict[str
     if not isinstance(sku, dict) or not sku.get("name"):
         raise missing_property("sku.name")
     if sku["name"] not in catalog.DEPLOYMENT_SKUS:
-        raise ArmError(400, "InvalidResourceProperties",
-                       f"The specified SKU '{sku['name']}' for model '{model.name} {version}' is not supported "
-                       f"by the emulator; use one of {', '.join(catalog.DEPLOYMENT_SKUS)}.", target="sku.name")
+        raise errors.deployment_sku_not_supported(sku["name"], model.name, version, catalog.DEPLOYMENT_SKUS)
     capacity = sku.get("capacity", 1)
     if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 1:
         raise errors.invalid_property("sku.capacity", f"must be a positive integer; got {capacity!r}")
     return model, version, sku["name"], capacity, props
 
 
-def put_deployment(state: EmulatorState, subscription: str, group: str, account_name: str, name: str, body: Any,
+def _put_deployment(state: EmulatorState, subscription: str, group: str, account_name: str, name: str, body: Any,
                    who: str | None) -> tuple[dict[str, Any], dict[str, Any], bool]:
     """Create or update a deployment: (document while provisioning, final document, created)."""
     if not _DEPLOYMENT_NAME.match(name):
@@ -381,19 +437,3 @@ def seed_deployment(state: EmulatorState, account_id: str, name: str, *, model_n
         raise ValueError(f"no account {account_id}")
     return state.resources.put(_deployment_document(state, account, name, model, model_version, sku_name, capacity,
                                                     {}, None))
-
-
-# -- visibility --------------------------------------------------------------------------
-ACCOUNT_READ = "Microsoft.CognitiveServices/accounts/read"
-
-
-def readable_accounts(state: EmulatorState, principal_id: str, scope: str,
-                      docs: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
-    """The accounts a principal may read, as Resource Manager filters a collection GET; None when the
-    principal may read neither the collection's scope nor any account in it (a 403)."""
-    from ..authorization.rbac import is_allowed
-
-    if is_allowed(state, principal_id, ACCOUNT_READ, scope):
-        return docs
-    visible = [d for d in docs if is_allowed(state, principal_id, ACCOUNT_READ, d["id"])]
-    return visible or None
