@@ -28,7 +28,7 @@ Shared by all providers:
   place permissions are evaluated; for a `lists` route it narrows the collection to what the
   caller may read (`RequestContext.readable`) instead of refusing it.
 - `rbac.py` — RBAC evaluation over the role assignments (also used by the Azure OpenAI data
-  plane's own chain); `lro.py` — long-running operations; `paging.py` — `$top`/`$skiptoken`
+  plane); `lro.py` — long-running operations; `paging.py` — `$top`/`$skiptoken`
   pages; `scopes.py` — the scopes of routes; `errors.py` — the error body and generic errors.
 
 The import-linter contracts in `pyproject.toml` check the parts of this that imports can show.

@@ -6,9 +6,9 @@ is allowed when some assignment's role has an `actions` pattern that matches it 
 `notActions` pattern of that same role does; data actions work the same way with
 `dataActions` / `notDataActions`. Patterns use `*` as a wildcard and match case-insensitively.
 
-Shared by the request chains (arm/security.py for Resource Manager, openai/ for the data
-plane): providers never evaluate permissions themselves. The role catalogue and the
-assignments it reads belong to the Microsoft.Authorization provider.
+Used by Resource Manager's request chain (arm/security.py) and by the Azure OpenAI data plane
+(openai/); Resource Manager providers never evaluate permissions themselves. The role
+catalogue and the assignments it reads belong to the Microsoft.Authorization provider.
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
 """Microsoft.Authorization: built-in role definitions (catalog.py) and role assignments.
 
-RBAC evaluation over these assignments is shared by the request chains and lives in arm/rbac.py.
+RBAC evaluation over these assignments lives in arm/rbac.py, used by the request chain.
 """
