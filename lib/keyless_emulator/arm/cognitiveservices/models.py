@@ -22,10 +22,9 @@ from ...state import EmulatorState
 from .. import lro
 from ..errors import bad_request, invalid_resource_name, missing_property, parent_not_found, resource_not_found
 from ..resources.models import require_group
-from . import catalog, errors
+from . import catalog, documents, errors
+from .documents import ACCOUNT_TYPE, DEPLOYMENT_TYPE, account_id, deployment_id
 
-ACCOUNT_TYPE = "Microsoft.CognitiveServices/accounts"
-DEPLOYMENT_TYPE = "Microsoft.CognitiveServices/accounts/deployments"
 _ACCOUNT_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{1,63}$")
 _ACCOUNT_RULE = ("Account names are 2-64 characters of letters, digits, periods, underscores and hyphens, "
                  "starting with a letter or digit.")
@@ -38,27 +37,9 @@ _DEPLOYMENT_RULE = ("Deployment names are 1-64 characters of letters, digits, pe
 KEY_NAMES = ("key1", "key2")
 DATA_API_NAMES = ("OpenAI Language Model Instance API", "OpenAI Dall-E API", "OpenAI Whisper API",
                   "OpenAI Realtime API", "OpenAI Model Scaleset API")
-_CAPABILITIES = ({"name": "VirtualNetworks"}, {"name": "CustomerManagedKey"}, {"name": "MaxFineTuneCount", "value": "500"},
-                 {"name": "MaxRunningFineTuneCount", "value": "3"}, {"name": "MaxUserFileCount", "value": "100"},
-                 {"name": "TrustedServices",
-                  "value": "Microsoft.CognitiveServices,Microsoft.MachineLearningServices,Microsoft.Search"})
-
-
-def _location(value: str) -> str:
-    return value.replace(" ", "").lower()
-
-
-def _system_data(now: str, who: str | None, created: dict[str, Any] | None = None) -> dict[str, Any]:
-    data = created or {"createdBy": who, "createdByType": "Application", "createdAt": now}
-    return {**{k: data[k] for k in ("createdBy", "createdByType", "createdAt")},
-            "lastModifiedBy": who, "lastModifiedByType": "Application", "lastModifiedAt": now}
 
 
 # -- accounts ----------------------------------------------------------------------------
-def account_id(subscription: str, group: str, name: str) -> str:
-    return f"/subscriptions/{subscription}/resourceGroups/{group}/providers/{ACCOUNT_TYPE}/{name}"
-
-
 def get_account(state: EmulatorState, subscription: str, group: str, name: str) -> dict[str, Any]:
     require_group(state, subscription, group)
     doc = state.resources.get(account_id(subscription, group, name))
@@ -124,45 +105,6 @@ def _apply_properties(state: EmulatorState, doc: dict[str, Any], props: dict[str
                             "ipRules": props["networkAcls"].get("ipRules", [])}
 
 
-def _check_kind_and_sku(body: dict[str, Any]) -> tuple[str, str]:
-    kind, sku = body.get("kind"), body.get("sku")
-    if not kind:
-        raise missing_property("kind")
-    if kind not in catalog.ACCOUNT_KINDS:
-        raise errors.invalid_property("kind", f"the emulator serves kinds {', '.join(catalog.ACCOUNT_KINDS)}; got {kind!r}")
-    if not isinstance(sku, dict) or not sku.get("name"):
-        raise missing_property("sku.name")
-    if sku["name"] not in catalog.ACCOUNT_KINDS[kind]:
-        raise errors.invalid_property("sku.name", f"kind {kind} offers SKU {', '.join(catalog.ACCOUNT_KINDS[kind])}; "
-                                                  f"got {sku['name']!r}")
-    return kind, sku["name"]
-
-
-def _mutable_defaults() -> dict[str, Any]:
-    return {"disableLocalAuth": False, "publicNetworkAccess": "Enabled",
-            "networkAcls": {"defaultAction": "Allow", "virtualNetworkRules": [], "ipRules": []}}
-
-
-def _new_account(state: EmulatorState, resource_id: str, name: str, location: str, kind: str, sku: str,
-                 who: str | None) -> dict[str, Any]:
-    now = state.clock.iso()
-    return {"id": resource_id, "name": name, "type": ACCOUNT_TYPE, "location": _location(location),
-            "sku": {"name": sku}, "kind": kind, "tags": {}, "etag": f'"{state.ids.guid("etag", resource_id)}"',
-            "systemData": _system_data(now, who),
-            "properties": {"provisioningState": "Succeeded", "customSubDomainName": None, **_mutable_defaults(),
-                           "capabilities": [dict(c) for c in _CAPABILITIES], "dateCreated": now,
-                           "internalId": state.ids.hex("account-internal-id", resource_id, length=32),
-                           "isMigrated": False, "allowProjectManagement": False}}
-
-
-def _tags(value: Any) -> dict[str, str]:
-    if value is None:
-        return {}
-    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
-        raise errors.invalid_property("tags", "must be an object of string values")
-    return dict(value)
-
-
 def _refuse_while_busy(state: EmulatorState, resource_id: str) -> None:
     if state.pending_operation(resource_id) is not None:
         raise errors.request_conflict(resource_id)
@@ -177,7 +119,7 @@ def _put_account(state: EmulatorState, subscription: str, group: str, name: str,
         raise bad_request("The request content must be a JSON object.", code="InvalidRequestContent")
     if not body.get("location"):
         raise missing_property("location")
-    kind, sku = _check_kind_and_sku(body)
+    kind, sku = documents.check_kind_and_sku(body)
     props = body.get("properties") or {}
     if not isinstance(props, dict):
         raise bad_request("properties must be a JSON object.", code="InvalidRequestContent", target="properties")
@@ -189,16 +131,17 @@ def _put_account(state: EmulatorState, subscription: str, group: str, name: str,
             _refuse_while_busy(state, rid)
             if existing["kind"] != kind:
                 raise errors.invalid_property("kind", f"cannot change from {existing['kind']} to {kind}")
-            if _location(body["location"]) != existing["location"]:
-                raise errors.location_conflict(name, existing["location"], group, _location(body["location"]))
+            requested = documents.normal_location(body["location"])
+            if requested != existing["location"]:
+                raise errors.location_conflict(name, existing["location"], group, requested)
             # PUT replaces: what the body leaves out returns to its default (the subdomain, immutable, stays).
             doc = existing
-            doc["properties"].update(_mutable_defaults())
-            doc["systemData"] = _system_data(state.clock.iso(), who, existing.get("systemData"))
+            doc["properties"].update(documents.mutable_defaults())
+            doc["systemData"] = documents.system_data(state.clock.iso(), who, existing.get("systemData"))
         else:
-            doc = _new_account(state, rid, name, body["location"], kind, sku, who)
+            doc = documents.new_account(state, rid, name, body["location"], kind, sku, who)
         doc["sku"] = {"name": sku}
-        doc["tags"] = _tags(body.get("tags"))
+        doc["tags"] = documents.tags(body.get("tags"))
         _apply_properties(state, doc, props)
         final = copy.deepcopy(doc)
         final["properties"]["provisioningState"] = "Succeeded"
@@ -216,12 +159,12 @@ def _patch_account(state: EmulatorState, doc: dict[str, Any], body: Any,
         _refuse_while_busy(state, doc["id"])
         doc = copy.deepcopy(doc)
         if "tags" in body:
-            doc["tags"] = _tags(body["tags"])
+            doc["tags"] = documents.tags(body["tags"])
         if body.get("sku"):
-            _check_kind_and_sku({"kind": doc["kind"], "sku": body["sku"]})
+            documents.check_kind_and_sku({"kind": doc["kind"], "sku": body["sku"]})
             doc["sku"] = {"name": body["sku"]["name"]}
         _apply_properties(state, doc, body.get("properties") or {})
-        doc["systemData"] = _system_data(state.clock.iso(), who, doc.get("systemData"))
+        doc["systemData"] = documents.system_data(state.clock.iso(), who, doc.get("systemData"))
         final = copy.deepcopy(doc)
         final["properties"]["provisioningState"] = "Succeeded"
         doc["properties"]["provisioningState"] = "Accepted"
@@ -328,10 +271,6 @@ def key_matches(state: EmulatorState, doc: dict[str, Any], presented: str) -> st
 
 
 # -- deployments -------------------------------------------------------------------------
-def deployment_id(account: str, name: str) -> str:
-    return f"{account}/deployments/{name}"
-
-
 def find_deployment(state: EmulatorState, subscription: str, group: str, account: str, name: str) -> dict[str, Any]:
     return get_deployment(state, get_account(state, subscription, group, account), name)
 
@@ -349,56 +288,12 @@ def list_deployments(state: EmulatorState, subscription: str, group: str, accoun
     return state.resources.under(account_doc["id"] + "/deployments", DEPLOYMENT_TYPE)
 
 
-def _deployment_properties(model: catalog.Model, version: str, capacity: int, props: dict[str, Any]) -> dict[str, Any]:
-    return {"model": {"format": "OpenAI", "name": model.name, "version": version},
-            "versionUpgradeOption": props.get("versionUpgradeOption") or "OnceNewDefaultVersionAvailable",
-            "raiPolicyName": props.get("raiPolicyName") or "Microsoft.DefaultV2",
-            "currentCapacity": capacity, "provisioningState": "Succeeded",
-            "capabilities": {model.capability: "true", "maxContextToken": str(model.max_context_tokens)},
-            "rateLimits": [{"key": "request", "renewalPeriod": 10, "count": capacity},
-                           {"key": "token", "renewalPeriod": 60, "count": capacity * 1000}]}
-
-
-def _deployment_document(state: EmulatorState, account: dict[str, Any], name: str, model: catalog.Model,
-                         version: str, sku: str, capacity: int, props: dict[str, Any], who: str | None,
-                         created: dict[str, Any] | None = None) -> dict[str, Any]:
-    rid = deployment_id(account["id"], name)
-    return {"id": rid, "name": name, "type": DEPLOYMENT_TYPE, "sku": {"name": sku, "capacity": capacity},
-            "etag": f'"{state.ids.guid("etag", rid)}"', "systemData": _system_data(state.clock.iso(), who, created),
-            "properties": _deployment_properties(model, version, capacity, props)}
-
-
-def _parse_deployment(body: Any) -> tuple[catalog.Model, str, str, int, dict[str, Any]]:
-    if not isinstance(body, dict):
-        raise bad_request("The request content must be a JSON object.", code="InvalidRequestContent")
-    props = body.get("properties")
-    if not isinstance(props, dict) or not isinstance(props.get("model"), dict):
-        raise missing_property("properties.model")
-    m = props["model"]
-    for key in ("name", "version"):
-        if not m.get(key):
-            raise missing_property(f"properties.model.{key}")
-    fmt, name, version = str(m.get("format") or "OpenAI"), str(m["name"]), str(m["version"])
-    model = catalog.find_model(name, version) if fmt == "OpenAI" else None
-    if model is None:
-        raise errors.model_not_supported(fmt, name, version)
-    sku = body.get("sku")
-    if not isinstance(sku, dict) or not sku.get("name"):
-        raise missing_property("sku.name")
-    if sku["name"] not in catalog.DEPLOYMENT_SKUS:
-        raise errors.deployment_sku_not_supported(sku["name"], model.name, version, catalog.DEPLOYMENT_SKUS)
-    capacity = sku.get("capacity", 1)
-    if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 1:
-        raise errors.invalid_property("sku.capacity", f"must be a positive integer; got {capacity!r}")
-    return model, version, sku["name"], capacity, props
-
-
 def _put_deployment(state: EmulatorState, subscription: str, group: str, account_name: str, name: str, body: Any,
                    who: str | None) -> tuple[dict[str, Any], dict[str, Any], bool]:
     """Create or update a deployment: (document while provisioning, final document, created)."""
     if not _DEPLOYMENT_NAME.match(name):
         raise invalid_resource_name(name, DEPLOYMENT_TYPE, _DEPLOYMENT_RULE)
-    model, version, sku, capacity, props = _parse_deployment(body)
+    model, version, sku, capacity, props = documents.parse_deployment(body)
     with state.lock:
         require_group(state, subscription, group)
         account = state.resources.get(account_id(subscription, group, account_name))
@@ -408,7 +303,7 @@ def _put_deployment(state: EmulatorState, subscription: str, group: str, account
         existing = state.resources.get(rid)
         if existing is not None:
             _refuse_while_busy(state, rid)
-        final = _deployment_document(state, account, name, model, version, sku, capacity, props, who,
+        final = documents.deployment_document(state, account, name, model, version, sku, capacity, props, who,
                                      existing.get("systemData") if existing else None)
         doc = copy.deepcopy(final)
         doc["properties"]["provisioningState"] = "Creating" if existing is None else "Updating"
@@ -421,7 +316,7 @@ def seed_account(state: EmulatorState, subscription: str, group: str, name: str,
                  custom_subdomain: str | None, local_auth: bool) -> dict[str, Any]:
     """An Azure OpenAI account, provisioned (what the prerequisite article leaves behind)."""
     rid = account_id(subscription, group, name)
-    doc = _new_account(state, rid, name, location, "OpenAI", "S0", None)
+    doc = documents.new_account(state, rid, name, location, "OpenAI", "S0", None)
     doc["properties"]["customSubDomainName"] = _validate_subdomain(state, custom_subdomain, rid)
     doc["properties"]["disableLocalAuth"] = not local_auth
     return state.resources.put(doc)
@@ -435,5 +330,5 @@ def seed_deployment(state: EmulatorState, account_id: str, name: str, *, model_n
     account = state.resources.get(account_id)
     if account is None:
         raise ValueError(f"no account {account_id}")
-    return state.resources.put(_deployment_document(state, account, name, model, model_version, sku_name, capacity,
-                                                    {}, None))
+    return state.resources.put(documents.deployment_document(state, account, name, model, model_version, sku_name,
+                                                             capacity, {}, None))
