@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import os
 import secrets as _secrets
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from .clock import Clock
 from .config import EmulatorConfig
@@ -28,6 +28,16 @@ def _instance_key(home: Path) -> bytes:
     return path.read_bytes()
 
 
+class ClusterSide(Protocol):
+    """What the backend tells the Kubernetes side of the clusters (attached by `assembly.assemble`)."""
+
+    def scenario_loaded(self, scenario: str) -> None: ...
+
+    def tenant_added(self, subscription_id: str) -> None: ...
+
+    def shutdown(self) -> None: ...
+
+
 @dataclass
 class Backend:
     config: EmulatorConfig
@@ -40,11 +50,9 @@ class Backend:
     tls: TlsFiles | None = None
     base_url: str = ""
     admin_key: str = ""
-    # Hooks of other layers (the Kubernetes side): after a scenario loads fn(backend, name);
-    # after a tenant is added fn(backend, subscription_id); at shutdown fn(backend).
-    after_load: list[Callable[[Backend, str], None]] = field(default_factory=list)
-    after_tenant: list[Callable[[Backend, str], None]] = field(default_factory=list)
-    on_shutdown: list[Callable[[Backend], None]] = field(default_factory=list)
+    # The clusters' Kubernetes side and their node, attached by the assembly (assembly.py); None
+    # for a backend with Resource Manager only.
+    kubernetes: ClusterSide | None = None
 
     @classmethod
     def create(cls, config: EmulatorConfig) -> Backend:
@@ -55,6 +63,11 @@ class Backend:
                       latency=LatencySetting(LatencyProfile(config.latency, config.latency_factor)),
                       admin_key=_secrets.token_urlsafe(32))
         return backend
+
+    def shutdown(self) -> None:
+        """Stop what runs beside the request handlers (the node's processes and forwarders)."""
+        if self.kubernetes is not None:
+            self.kubernetes.shutdown()
 
     @property
     def authority(self) -> str:

@@ -26,6 +26,9 @@ class RequestContext:
     principal: Principal | None = None
     principal_label: str = "anonymous"
     claims: dict[str, Any] = field(default_factory=dict)
+    # Set by the request chain on a route that `lists` a collection the caller may only partly read:
+    # the lower-cased ids it may see (None: all of them).
+    readable: frozenset[str] | None = None
     _body: bytes | None = None
 
     @property

@@ -40,6 +40,9 @@ class Route:
 
     `action` is the Azure RBAC action the caller needs (ARM routes only); `scope` names the
     path parameter, or a callable of the parameters, giving the scope the action applies to.
+    `lists` marks a collection GET by the resource type it returns: a caller who may not
+    perform `action` on the whole scope still gets the items it may read (the request chain
+    narrows the list, as Resource Manager does), and 403 only when that is none.
     """
 
     method: str
@@ -49,6 +52,7 @@ class Route:
     action: str | None = None
     scope: str | Callable[[dict[str, str]], str] | None = None
     name: str = ""
+    lists: str | None = None
     regex: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -86,8 +86,8 @@ def load_scenario(backend: Backend, name: str) -> None:
         else:
             SCENARIOS[name](backend)
         state.scenario = name
-    for hook in list(backend.after_load):
-        hook(backend, name)
+    if backend.kubernetes is not None:
+        backend.kubernetes.scenario_loaded(name)
 
 
 def add_tenant(backend: Backend, name: str) -> SeededTenant:
@@ -98,8 +98,8 @@ def add_tenant(backend: Backend, name: str) -> SeededTenant:
             raise ValueError(f"a tenant named {name!r} already exists")
         seeded = seed_tenant(backend, name)
         seed_store_environment(backend, seeded)
-    for hook in list(backend.after_tenant):
-        hook(backend, seeded.subscription.id)
+    if backend.kubernetes is not None:
+        backend.kubernetes.tenant_added(seeded.subscription.id)
     return seeded
 
 

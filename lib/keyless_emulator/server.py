@@ -16,6 +16,7 @@ import uvicorn
 
 from . import runtime
 from .app import EmulatorApp
+from .assembly import assemble
 from .backend import Backend
 from .config import EmulatorConfig
 from .scenarios import default_operator, load_scenario
@@ -24,20 +25,13 @@ from .tls import ensure_tls
 log = logging.getLogger("keyless_emulator")
 
 
-def _install_sections(backend: Backend) -> None:
-    """Let the Kubernetes side attach its state and hooks to the backend."""
-    from .kubernetes import install
-
-    install(backend)
-
-
 def build(config: EmulatorConfig) -> tuple[Backend, EmulatorApp, object]:
     backend = Backend.create(config)
     backend.tls = ensure_tls(config.tls_dir)
     sock = runtime.choose_port(config.host, config.port, config.home)
     host = f"[{config.host}]" if ":" in config.host else config.host
     backend.base_url = f"https://{host}:{sock.getsockname()[1]}"
-    _install_sections(backend)
+    assemble(backend)
     load_scenario(backend, config.scenario)
     return backend, EmulatorApp(backend), sock
 
@@ -76,8 +70,7 @@ class InProcessEmulator:
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
-        for hook in list(self.backend.on_shutdown):
-            hook(self.backend)
+        self.backend.shutdown()
         if self.write_runtime:
             runtime.remove(self.backend.config.home, self.info.pid)
 
@@ -123,6 +116,5 @@ def serve_forever(config: EmulatorConfig) -> None:
     try:
         server.run(sockets=[sock])
     finally:
-        for hook in list(backend.on_shutdown):
-            hook(backend)
+        backend.shutdown()
         runtime.remove(config.home, os.getpid())

@@ -95,9 +95,9 @@ class ResourceStore:
     """
 
     def __init__(self, now: Callable[[], str] | None = None) -> None:
+        self._now = now
         self._docs: dict[str, dict[str, Any]] = {}
         self._meta: dict[str, dict[str, Any]] = {}
-        self._now = now
 
     def get(self, resource_id: str) -> dict[str, Any] | None:
         doc = self._docs.get(resource_id.lower())
@@ -167,10 +167,9 @@ class EmulatorState:
         self.settings: dict[str, Any] = {}
         self.sections: dict[str, StateSection] = {}
         self.scenario: str | None = None
-        # Callbacks run (under the lock) when an operation settles: fn(state, operation).
-        self.on_settle: list[Callable[[EmulatorState, Operation], None]] = []
-        # Callbacks run after a resource is deleted: fn(state, removed_documents).
-        self.on_delete: list[Callable[[EmulatorState, list[dict[str, Any]]], None]] = []
+        # Told (under the lock) of the documents a delete removed, so what serves a deleted managed
+        # cluster goes with it; set by the assembly (assembly.py) to the Kubernetes section.
+        self.on_removed: Callable[[list[dict[str, Any]]], None] | None = None
 
     # -- directory ---------------------------------------------------------------------
     def add_tenant(self, name: str, domain: str | None = None) -> Tenant:
@@ -227,15 +226,15 @@ class EmulatorState:
     def _complete(self, op: Operation) -> None:
         if op.kind == "delete":
             self._cancel_under(op.resource_id, except_id=op.id)
-            removed = self.resources.delete(op.resource_id)
-            for fn in self.on_delete:
-                fn(self, removed)
+            self._removed(self.resources.delete(op.resource_id))
         elif op.final is not None:
             self.resources.put(op.final)
         op.status = "Succeeded" if op.error is None else "Failed"
         op.end_time = self.clock.iso()
-        for fn in self.on_settle:
-            fn(self, op)
+
+    def _removed(self, removed: list[dict[str, Any]]) -> None:
+        if self.on_removed is not None:
+            self.on_removed(removed)
 
     def _cancel_under(self, resource_id: str, except_id: str | None = None) -> None:
         """A deleted resource takes its children's pending operations with it (they end Canceled)."""
@@ -259,8 +258,7 @@ class EmulatorState:
         """Synchronous delete with the same notifications as a completed delete operation."""
         self._cancel_under(resource_id)
         removed = self.resources.delete(resource_id)
-        for fn in self.on_delete:
-            fn(self, removed)
+        self._removed(removed)
         return removed
 
     # -- snapshot ----------------------------------------------------------------------

@@ -332,7 +332,7 @@ def _state():
 
 
 def test_data_actions_honour_the_assignment_age():
-    from keyless_emulator.arm.authorization.rbac import is_allowed
+    from keyless_emulator.arm.rbac import is_allowed
 
     state = _state()
     action = "Microsoft.CognitiveServices/accounts/OpenAI/deployments/chat/completions/action"

@@ -509,14 +509,14 @@ def test_delete_in_a_missing_group_is_resource_group_not_found(clients):
 
 # -- the rules without HTTP --------------------------------------------------------------------
 def test_default_dns_prefix_is_derived_like_the_cli():
-    from keyless_emulator.arm.containerservice.shape import default_dns_prefix
+    from keyless_emulator.arm.containerservice.documents import default_dns_prefix
 
     assert default_dns_prefix("myAKSCluster", "myResourceGroup", "48d3fc31-07ef") == "myAKSClust-myResourceGroup-48d3fc"
     assert default_dns_prefix("1cluster", "rg.with.dots", "abcdef12") == "a1cluster-rgwithdots-abcdef"
 
 
 def test_supported_versions_are_the_one_the_emulator_runs():
-    from keyless_emulator.arm.containerservice.shape import supported_version
+    from keyless_emulator.arm.containerservice.documents import supported_version
 
     assert [supported_version(v) for v in ("", None, "1.32", "1.32.6", "1.31.2")] == [
         "1.32.6", "1.32.6", "1.32", "1.32.6", None]

@@ -422,7 +422,7 @@ def test_reader_may_read_but_not_write_credentials(fresh, clients, identity):
 
 # -- the rules without HTTP --------------------------------------------------------------------
 def test_paging_splits_and_links():
-    from keyless_emulator.arm.msi.paging import page
+    from keyless_emulator.arm.paging import page
 
     items = [{"n": i} for i in range(5)]
     first = page(items, {"$top": "2"}, "https://h/list", "2024-11-30")
@@ -435,7 +435,7 @@ def test_paging_splits_and_links():
 
 def test_credential_body_validation_without_http():
     from keyless_emulator.arm.errors import ArmError
-    from keyless_emulator.arm.msi.federation import validate_body
+    from keyless_emulator.arm.msi.documents import validate_body
 
     assert validate_body(_fic()) == _fic()["properties"]
     with pytest.raises(ArmError) as e:

@@ -76,3 +76,18 @@ def location_change(name: str, location: str, group: str, requested: str) -> Arm
                     f"The resource '{name}' already exists in location '{location}' in resource group '{group}'. "
                     f"A resource with the same name cannot be created in location '{requested}'. "
                     "Please select a new resource name.")
+
+
+def operation_not_found(operation: str) -> ArmError:
+    return ArmError(404, "OperationNotFound", f"The operation '{operation}' could not be found.")
+
+
+def operation_failed(error: dict[str, Any]) -> ArmError:
+    """The result of an operation that ended Failed or Canceled, with the operation's own error."""
+    return ArmError(400, error.get("code", "OperationFailed"), error.get("message", ""))
+
+
+def invalid_paging(parameter: str, value: str) -> ArmError:
+    return ArmError(400, "BadRequest",
+                    f"The value '{value}' of query parameter '{parameter}' is invalid; it must be a positive integer.",
+                    target=parameter)

@@ -5,17 +5,23 @@ A long PUT answers 201 (create) or 200 (update) with a non-terminal provisioning
 `Azure-AsyncOperation`. Both carry `Retry-After` of at least 1 second (0 would make the SDK
 fall back to its 30 s default). The operation settles when the latency profile says so; with
 the `instant` profile that is at the client's first poll.
+
+Models begin operations (`begin`, under their lock, with the document the store holds once the
+operation settles); handlers only render the first answer (`accepted_put`, `accepted_patch`,
+`accepted_delete`) from the `Started` the model returns.
 """
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.responses import JSONResponse, Response
 
+from ..backend import Backend
 from ..context import RequestContext
 from ..state import Operation
-from .errors import ArmError
+from .errors import operation_failed, operation_not_found
 
 MAX_RETRY_AFTER = 15
 
@@ -31,17 +37,27 @@ def _type_of(resource_id: str) -> str:
     return "/".join([ns] + rest[0::2])
 
 
-def begin(ctx: RequestContext, *, resource_id: str, location: str, kind: str,
+@dataclass(frozen=True)
+class Started:
+    """A long-running write as a model began it: the operation, the document the first answer
+    shows (None: no body), and whether the write creates the resource (201) or not (200)."""
+
+    operation: Operation
+    document: dict[str, Any] | None = None
+    created: bool = False
+
+
+def begin(backend: Backend, *, resource_id: str, location: str, kind: str,
           final: dict[str, Any] | None) -> Operation:
     """Record an operation whose effect (store `final`, or delete) happens when it settles."""
-    state = ctx.state
+    state = backend.state
     resource_type = _type_of(resource_id)
-    duration = ctx.backend.latency.get().duration(resource_type, kind)
-    now = ctx.backend.clock.time()
+    duration = backend.latency.get().duration(resource_type, kind)
+    now = backend.clock.time()
     op = Operation(id=state.ids.guid("operation", resource_id, kind), resource_id=resource_id,
                    namespace=resource_type.split("/")[0], location=(location or "global").replace(" ", "").lower(),
                    kind=kind, started=now, settle_after=now + duration, final=final,
-                   start_time=ctx.backend.clock.iso())
+                   start_time=backend.clock.iso())
     with state.lock:
         state.operations[op.id] = op
     return op
@@ -71,6 +87,13 @@ def accepted_put(ctx: RequestContext, op: Operation, body: dict[str, Any], statu
         "Azure-AsyncOperation": status_url(ctx, op), "Retry-After": retry_after(ctx, op)})
 
 
+def accepted_patch(ctx: RequestContext, op: Operation) -> Response:
+    """A long PATCH without a body (AKS's tags update): 202 with both polling URLs."""
+    return Response(status_code=202, headers={
+        "Location": result_url(ctx, op), "Azure-AsyncOperation": status_url(ctx, op),
+        "Retry-After": retry_after(ctx, op)})
+
+
 def accepted_delete(ctx: RequestContext, op: Operation) -> Response:
     return Response(status_code=202, headers={
         "Location": result_url(ctx, op), "Azure-AsyncOperation": status_url(ctx, op),
@@ -80,7 +103,7 @@ def accepted_delete(ctx: RequestContext, op: Operation) -> Response:
 def _operation(ctx: RequestContext) -> Operation:
     op = ctx.state.operations.get(ctx.params["operation"])
     if op is None or _subscription_of(op.resource_id).lower() != ctx.params["subscription"].lower():
-        raise ArmError(404, "OperationNotFound", f"The operation '{ctx.params['operation']}' could not be found.")
+        raise operation_not_found(ctx.params["operation"])
     return op
 
 
@@ -102,7 +125,7 @@ async def get_operation_result(ctx: RequestContext) -> Response:
         return Response(status_code=202, headers={"Location": result_url(ctx, op), "Retry-After": retry_after(ctx, op)})
     if op.status in ("Failed", "Canceled"):
         error = op.error or {"code": "OperationFailed", "message": "The operation failed."}
-        raise ArmError(400, error.get("code", "OperationFailed"), error.get("message", ""))
+        raise operation_failed(error)
     if op.kind == "delete":
         return Response(status_code=204)
     doc = ctx.state.resources.get(op.resource_id)

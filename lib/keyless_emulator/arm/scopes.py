@@ -5,6 +5,8 @@ id, for a collection the subscription or resource group that holds it.
 """
 from __future__ import annotations
 
+SUBSCRIPTIONS = "Microsoft.Resources/subscriptions"  # what `GET /subscriptions` lists (not stored as documents)
+
 
 def subscription_scope(p: dict[str, str]) -> str:
     return f"/subscriptions/{p['subscription']}"

@@ -3,7 +3,10 @@
 Authentication: a bearer token from the emulator's Entra, for the Resource Manager audience,
 not expired, of a principal that still exists — otherwise 401 with `WWW-Authenticate`, using
 the codes Resource Manager uses. The token's tenant must own the subscription addressed.
-Authorization: the route's action at the route's scope, from role assignments (rbac.py).
+Authorization: the route's action at the route's scope, from role assignments (rbac.py). A
+route that `lists` a collection is narrowed instead of refused when the caller may read some of
+its items (`ctx.readable`). This is the only place Resource Manager permissions are checked:
+providers declare the action of each route and never evaluate it themselves.
 """
 from __future__ import annotations
 
@@ -12,8 +15,9 @@ import re
 from ..context import RequestContext
 from ..entra.tokens import ARM_AUDIENCES, principal_of, verify_access_token
 from ..signing import InvalidToken
-from .authorization.rbac import is_allowed
 from .errors import ArmError, authorization_failed, subscription_not_found
+from .rbac import is_allowed, readable_under, visible_subscriptions
+from .scopes import SUBSCRIPTIONS
 
 _SUBSCRIPTION_IN_PATH = re.compile(r"^/subscriptions/([^/]+)", re.IGNORECASE)
 
@@ -76,10 +80,19 @@ def _check_subscription(ctx: RequestContext) -> None:
 
 
 def _authorize(ctx: RequestContext) -> None:
-    action = ctx.route.action
+    route, principal = ctx.route, ctx.principal
+    assert principal is not None
+    if route.lists == SUBSCRIPTIONS:
+        ctx.readable = visible_subscriptions(ctx.state, principal.object_id, principal.tenant_id)
+    action = route.action
     if not action:
         return
-    scope = ctx.route.scope_for(ctx.params) or ctx.path
-    assert ctx.principal is not None
-    if not is_allowed(ctx.state, ctx.principal.object_id, action, scope):
-        raise authorization_failed(ctx.principal.app_id, ctx.principal.object_id, action, "/" + scope.strip("/"))
+    scope = route.scope_for(ctx.params) or ctx.path
+    if is_allowed(ctx.state, principal.object_id, action, scope):
+        return
+    if route.lists:
+        readable = readable_under(ctx.state, principal.object_id, action, scope, route.lists)
+        if readable:
+            ctx.readable = readable
+            return
+    raise authorization_failed(principal.app_id, principal.object_id, action, "/" + scope.strip("/"))

@@ -17,7 +17,8 @@ What Entra does with `client_assertion` (the Kubernetes service-account token), 
 5. Among the credentials of that issuer, the subject must match exactly -> else AADSTS700213
    naming the subject (AADSTS7002138 when it matches only case-insensitively); then the
    audience -> else AADSTS700212 naming the audience. Entra has named the field that did not
-   match since 2024 (domain.md §2.6); 70021 remains its answer when nothing is federated.
+   match since 2024 (as public reports of these codes show); 70021 remains its answer when nothing is
+   federated.
 
 On success the token is issued for the identity's service principal, valid 24 hours,
 `appidacr` "2" (assertion). Rules only; no HTTP here.

@@ -1,4 +1,9 @@
-"""`ClusterAPI` over one cluster's object store (`kubernetes.store.ClusterStore`)."""
+"""`ClusterAPI` over one cluster's object store (`kubernetes.store.ClusterStore`).
+
+The assembly makes this view the store's node (`store.node`): the store tells it of every
+committed change (`observe`), and it hands the changes of each watched resource to the
+kubelet's listeners.
+"""
 from __future__ import annotations
 
 import copy
@@ -12,6 +17,12 @@ from .api import Listener
 class StoreClusterAPI:
     def __init__(self, store: Any):
         self.store = store
+        self._listeners: dict[str, list[Listener]] = {}
+
+    def observe(self, type_: str, resource: str, obj: dict[str, Any]) -> None:
+        """A committed change of the store (called by the store, in the writer's thread)."""
+        for listener in list(self._listeners.get(resource, ())):
+            listener(type_, obj)
 
     @property
     def closed(self) -> bool:
@@ -65,15 +76,11 @@ class StoreClusterAPI:
         self.store.record_event(involved, reason, message, type=type_, source_component=component, host=host or None)
 
     def watch(self, resource: str, listener: Listener) -> Callable[[], None]:
-        def on_change(type_: str, changed: str, obj: dict[str, Any]) -> None:
-            if changed == resource:
-                listener(type_, obj)
-
-        self.store.listeners.append(on_change)
+        self._listeners.setdefault(resource, []).append(listener)
 
         def stop() -> None:
             try:
-                self.store.listeners.remove(on_change)
+                self._listeners.get(resource, []).remove(listener)
             except ValueError:
                 pass
         return stop

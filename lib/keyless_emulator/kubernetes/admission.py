@@ -5,8 +5,8 @@ object. To refuse, raise `errors.AdmissionError(message, code)`, or any exceptio
 `api_message` (the text the client sees) and `status` (HTTP code), like the workload identity
 webhook's `AdmissionDenied`. Built-in plugins run first, in kube-apiserver's order:
 ServiceAccount (default account, existence check, kube-api-access volume), then
-DefaultTolerationSeconds; then the registered plugins (`section.admission_plugins`), which is
-where the mutating webhooks sit.
+DefaultTolerationSeconds; then the plugins the cluster was assembled with
+(`section.admission_plugins`, see assembly.py), which is where the mutating webhooks sit.
 """
 from __future__ import annotations
 

@@ -1,84 +1,94 @@
-"""`backend.state.sections["kubernetes"]`: every cluster's object store, and the extension points.
+"""`backend.state.sections["kubernetes"]`: every cluster's object store (its API server).
 
-    section = backend.state.sections["kubernetes"]
+The section is built once, by the assembly (`keyless_emulator.assembly`), with everything it
+works with given to it there:
+
     section.store(cluster_key) -> ClusterStore | None      (made on first use for an existing cluster)
     section.stores -> {cluster_key: ClusterStore}
-    section.admission_plugins: list[fn(AdmissionRequest) -> dict]   pod CREATE (see admission.py)
-    section.on_store_created: list[fn(store)]   e.g. the kubelet subscribing `store.listeners`; runs
-        once the store holds its objects (bootstrapped later, or restored from a snapshot), so a
-        hook should look at `store.list("pods")` as well as listen
-    section.seeders: list[fn(backend, store, scenario)]   run after a scenario loads (and for a new
+    build_store(section, cluster_key, dumped) -> ClusterStore   one cluster's API server: its store,
+        controllers and the node's view of it (the assembly's `cluster_api_server`)
+    section.admission_plugins: [fn(AdmissionRequest) -> dict]   the pod CREATE admission chain's
+        plugins after the built-in ones (see admission.py): the workload identity webhook
+    section.seeders: [fn(backend, store, scenario)]   run after a scenario loads (and for a new
         tenant's cluster), under the frozen clock in deterministic mode, so seeded objects are
         part of the deterministic snapshot
-    section.endpoint_resolver: fn(cluster_key, namespace, service, port) -> "host:port" | None
-    section.pod_resolver: fn(cluster_key, namespace, pod, port) -> "host:port" | None
-    section.snapshot_placeholders: list[fn() -> [(value, placeholder)]]   installation-specific
+    section.snapshot_placeholders: [fn() -> [(value, placeholder)]]   installation-specific
         strings (URL and CA are built in) that snapshots hold as placeholders
-    section.log_provider: fn(cluster_key, namespace, pod, container, previous) -> Path | None
-        the container's log file, one line per entry: `<RFC3339Nano time> <stdout|stderr> <F|P> <text>`
+    section.kubelet: the node agent; the service proxy, pod proxy and pod logs ask it
+        (`endpoint_resolver`, `pod_resolver`, `log_provider`: its answers, replaceable in tests).
+        A log file has one line per entry: `<RFC3339Nano time> <stdout|stderr> <F|P> <text>`
         (the CRI format kubelets write; a line without that prefix is taken as text)
 
 A cluster's store is bootstrapped (namespaces default/kube-system/kube-public/kube-node-lease,
 the `kubernetes` and `kube-dns` services, one node, each namespace's default ServiceAccount and
 kube-root-ca.crt) when made; it is dropped when its managed cluster is deleted
-(`state.on_delete`). snapshot()/restore()/clear() cover every store; snapshots list objects
-sorted by resource, namespace and name.
+(`resources_removed`, which the state calls). The backend calls `scenario_loaded`,
+`tenant_added` and `shutdown`. snapshot()/restore()/clear() cover every store; snapshots list
+objects sorted by resource, namespace and name.
 """
 from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .. import clusters
 from .admission import AdmissionPlugin
-from .controllers import ControllerManager
+from .snapshots import PlaceholderProvider
 from .store import ClusterStore
 
 if TYPE_CHECKING:
     from ..backend import Backend
-    from ..state import EmulatorState
 
 log = logging.getLogger("keyless_emulator.kubernetes")
 
 Resolver = Callable[[str, str, str, str], "str | None"]
 LogProvider = Callable[[str, str, str, str, bool], "Path | None"]
+Seeder = Callable[["Backend", ClusterStore, str], None]
+StoreBuilder = Callable[["KubernetesSection", str, "dict[str, Any] | None"], ClusterStore]
+
+
+class NodeAgent(Protocol):
+    """What the section asks of the node (the kubelet): where a service's or pod's port is served,
+    a container's log file, and stopping everything at shutdown."""
+
+    def service_address(self, cluster: str, namespace: str, service: str, port: str) -> str | None: ...
+
+    def pod_address(self, cluster: str, namespace: str, pod: str, port: str) -> str | None: ...
+
+    def log_file(self, cluster: str, namespace: str, pod: str, container: str, previous: bool) -> Path | None: ...
+
+    def shutdown(self) -> None: ...
 
 
 class KubernetesSection:
     name = "kubernetes"
 
-    def __init__(self, backend: Backend):
+    def __init__(self, backend: Backend, *, build_store: StoreBuilder,
+                 admission_plugins: Iterable[AdmissionPlugin] = (), seeders: Iterable[Seeder] = (),
+                 snapshot_placeholders: Iterable[PlaceholderProvider] = (), kubelet: NodeAgent | None = None):
         self.backend = backend
         self.stores: dict[str, ClusterStore] = {}
-        self.admission_plugins: list[AdmissionPlugin] = []
-        self.on_store_created: list[Callable[[ClusterStore], None]] = []
-        self.seeders: list[Callable[[Backend, ClusterStore, str], None]] = []
-        self.endpoint_resolver: Resolver | None = None
-        self.pod_resolver: Resolver | None = None
-        self.log_provider: LogProvider | None = None
+        self.build_store = build_store
+        self.admission_plugins: list[AdmissionPlugin] = list(admission_plugins)
+        self.seeders: list[Seeder] = list(seeders)
+        # secrets of this data folder that objects may hold (an API key in a pod template), replaced in snapshots
+        self.snapshot_placeholders: list[PlaceholderProvider] = list(snapshot_placeholders)
+        self.kubelet = kubelet
+        self.endpoint_resolver: Resolver | None = kubelet.service_address if kubelet else None
+        self.pod_resolver: Resolver | None = kubelet.pod_address if kubelet else None
+        self.log_provider: LogProvider | None = kubelet.log_file if kubelet else None
         self.watch_timeout_seconds = 1800.0  # when the client names none (kube-apiserver: 30-60 min)
         self.bookmark_interval = 60.0
         self.watch_history = 10000  # changes a store keeps for watches resuming from a resourceVersion
         self._seeding = False  # inside seed_all: timestamps come from the frozen clock
-        # fn() -> [(installation-specific value, placeholder)]: secrets of this data folder that
-        # objects may hold (an API key in a pod template), replaced in snapshots
-        self.snapshot_placeholders: list[Callable[[], list[tuple[str, str]]]] = []
 
     # -- stores ---------------------------------------------------------------------------
     def _make(self, cluster_key: str, dumped: dict[str, Any] | None = None) -> ClusterStore:
-        store = ClusterStore(self, cluster_key)
-        store.controllers = ControllerManager(store)
-        if dumped is not None:
-            store.load(dumped)
+        store = self.build_store(self, cluster_key, dumped)
         self.stores[cluster_key] = store
-        for hook in list(self.on_store_created):
-            try:
-                hook(store)
-            except Exception:
-                log.exception("store-created hook %r failed", hook)
         return store
 
     def store(self, cluster_key: str) -> ClusterStore | None:
@@ -129,21 +139,29 @@ class KubernetesSection:
         store = self.stores.pop(cluster_key, None)
         if store is not None:
             for pod in store.list("pods")[0]:
-                for fn in list(store.listeners):
+                if store.node is not None:
                     try:
-                        fn("DELETED", "pods", pod)
+                        store.node.observe("DELETED", "pods", pod)
                     except Exception:
-                        log.exception("listener failed while dropping cluster %s", cluster_key)
+                        log.exception("the node failed while dropping cluster %s", cluster_key)
             store.close()
 
-    def on_resources_deleted(self, state: EmulatorState, removed: list[dict[str, Any]]) -> None:
+    # -- what the backend and the state tell the section ---------------------------------
+    def scenario_loaded(self, scenario: str) -> None:
+        self.seed_all(scenario)
+
+    def tenant_added(self, subscription_id: str) -> None:
+        self.seed_all(self.backend.state.scenario or "", subscription_id)
+
+    def resources_removed(self, removed: list[dict[str, Any]]) -> None:
+        """Drop the stores of deleted managed clusters (their pods stop with them)."""
         if not any(doc.get("type", "").lower() == clusters.CLUSTER_TYPE.lower() for doc in removed):
             return
         for key, store in list(self.stores.items()):
             if store.cluster.doc is None:  # its managed cluster is gone
                 self.drop(key)
 
-    # -- resolvers (filled by the kubelet) ------------------------------------------------
+    # -- what the API server asks of the node ---------------------------------------------
     def endpoints(self, cluster_key: str, namespace: str, service: str, port: str) -> str | None:
         return self.endpoint_resolver(cluster_key, namespace, service, port) if self.endpoint_resolver else None
 
@@ -171,5 +189,8 @@ class KubernetesSection:
                 self.drop(key)
 
     def shutdown(self) -> None:
+        """End every open watch, then stop the node's processes and forwarders."""
         for store in list(self.stores.values()):
             store.close()
+        if self.kubelet is not None:
+            self.kubelet.shutdown()

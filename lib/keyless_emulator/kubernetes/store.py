@@ -12,40 +12,42 @@
     store.changes_since(rv) / store.subscribe() -> Subscription      (used by watch.py)
 
 Objects are plain dicts in their JSON shape; every call returns copies. Errors are Status
-errors (`errors.KubeError`). Writes go through defaulting, validation and, for pod CREATE,
-admission (`admission.py`; plugins registered on the section). After each commit:
-  - change listeners `fn(event_type, resource, object)` (store.listeners) are called,
-  - open watches are woken (thread-safe: writers may be any thread),
-  - the controllers (controllers.py) are told; their work is queued and drained when the
-    outermost write returns, in the writer's thread and under the state lock, so a scenario
-    loaded under the frozen clock yields the same objects, uids and resourceVersions each time.
+errors (`errors.KubeError`). Writes go through defaulting, validation, the update rules
+(`update_rules.py`) and, for pod CREATE, the admission chain the cluster was assembled with
+(`admission.py`, `section.admission_plugins`). After each commit, in this order:
+  - the watch history keeps the change and wakes open watches (`history.py`; thread-safe:
+    writers may be any thread),
+  - the node (`store.node`: the kubelet's view of this cluster, attached by the assembly) is told,
+  - the controllers (`controllers/`) are told; their work goes on the store's work queue
+    (`workqueue.py`), drained when the outermost write returns, in the writer's thread and under
+    the state lock, so a scenario loaded under the frozen clock yields the same objects, uids
+    and resourceVersions each time.
 resourceVersion is one counter per cluster; uids come from `state.ids` (deterministic mode).
+Events are built by `events.py`; snapshot placeholders by `snapshots.py`.
 """
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import copy
 import datetime as _dt
 import hashlib
 import logging
 import threading
-from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from . import admission, defaults, errors, kinds, validation
+from . import admission, defaults, errors, events, kinds, update_rules, validation
 from . import patch as patching
 from .admission import AdmissionRequest, ClusterContext
+from .history import HISTORY, Change, Subscription, WatchHistory
+from .snapshots import installation_values, substitute
+from .workqueue import WorkQueue
 
 if TYPE_CHECKING:
     from .section import KubernetesSection
 
 log = logging.getLogger("keyless_emulator.kubernetes")
 
-HISTORY = 10000
-MAX_EVENTS = 2000
 SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 RETURNS_DELETED_OBJECT = {"pods", "services", "namespaces", "nodes"}
 GENERATION_KINDS = {"deployments", "replicasets"}
@@ -57,63 +59,15 @@ STRATEGIC_PATCH = "application/strategic-merge-patch+json"
 APPLY_PATCH = "application/apply-patch+yaml"
 PATCH_TYPES = (JSON_PATCH, MERGE_PATCH, STRATEGIC_PATCH, APPLY_PATCH)
 
-Listener = Callable[[str, str, dict[str, Any]], None]
-
 
 def _wall_rfc3339() -> str:
     return _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-@dataclass(frozen=True)
-class Change:
-    rv: int
-    type: str  # ADDED | MODIFIED | DELETED
-    resource: str
-    obj: dict[str, Any]
-    prev: dict[str, Any] | None
+class Node(Protocol):
+    """What the store tells of every committed change: the node agent's view of this cluster."""
 
-
-class Subscription:
-    """An open watch's doorbell: rung (thread-safely) on every commit and when the store closes."""
-
-    def __init__(self, loop: asyncio.AbstractEventLoop):
-        self.loop = loop
-        self.event = asyncio.Event()
-
-    def ring(self) -> None:
-        try:
-            self.loop.call_soon_threadsafe(self.event.set)
-        except RuntimeError:  # loop closed
-            pass
-
-
-CA_PLACEHOLDER = "{{emulator-ca-certificate}}"
-URL_PLACEHOLDER = "{{emulator-url}}"
-
-
-def substitute(value: Any, pairs: list[tuple[str, str]]) -> Any:
-    """`value` with every string occurrence of pair[0] replaced by pair[1] (recursively)."""
-    if isinstance(value, str):
-        for old, new in pairs:
-            if old and old in value:
-                value = value.replace(old, new)
-        return value
-    if isinstance(value, dict):
-        return {k: substitute(v, pairs) for k, v in value.items()}
-    if isinstance(value, list):
-        return [substitute(v, pairs) for v in value]
-    return value
-
-
-def _go_selector(selector: dict[str, Any] | None) -> str:
-    """A LabelSelector as Go's %#v prints it in validation messages."""
-    selector = selector or {}
-    labels = ", ".join(f'"{k}":"{v}"' for k, v in sorted((selector.get("matchLabels") or {}).items()))
-    exprs = selector.get("matchExpressions")
-    exprs_text = "[]v1.LabelSelectorRequirement(nil)" if not exprs else "[]v1.LabelSelectorRequirement{" + ", ".join(
-        f'v1.LabelSelectorRequirement{{Key:"{e.get("key")}", Operator:"{e.get("operator")}", Values:[]string{{'
-        + ", ".join(f'"{v}"' for v in e.get("values") or []) + "}}" for e in exprs) + "}"
-    return f"v1.LabelSelector{{MatchLabels:map[string]string{{{labels}}}, MatchExpressions:{exprs_text}}}"
+    def observe(self, type_: str, resource: str, obj: dict[str, Any]) -> None: ...
 
 
 def key_of(obj: dict[str, Any]) -> tuple[str, str]:
@@ -132,17 +86,13 @@ class ClusterStore:
         self.cluster_key = cluster_key
         self.cluster = ClusterContext(self.backend, cluster_key)
         self.lock: threading.RLock = self.backend.state.lock
-        self.listeners: list[Listener] = []
         self.resource_version = 0
         self.closed = False
         self._objects: dict[str, dict[tuple[str, str], dict[str, Any]]] = {}
-        self._history: deque[Change] = deque(maxlen=getattr(section, "watch_history", HISTORY))
-        self._subscriptions: set[Subscription] = set()
-        self._depth = 0
-        self._draining = False
-        self._queue: deque[tuple[Any, ...]] = deque()
-        self._queued: set[tuple[Any, ...]] = set()
-        self.controllers: Any = None  # set by the section (controllers.ControllerManager)
+        self.history = WatchHistory(self.lock, getattr(section, "watch_history", HISTORY))
+        self.work = WorkQueue(self.lock)
+        self.controllers: Any = None  # controllers.ControllerManager, set by the assembly
+        self.node: Node | None = None  # the kubelet's view of this cluster, set by the assembly
 
     # -- plumbing -------------------------------------------------------------------------
     @property
@@ -152,49 +102,13 @@ class ClusterStore:
     def now(self) -> str:
         return self.backend.clock.rfc3339()
 
-    @contextlib.contextmanager
-    def _operation(self) -> Iterator[None]:
-        with self.lock:
-            self._depth += 1
-            try:
-                yield
-            finally:
-                self._depth -= 1
-                if self._depth == 0:
-                    self._drain()
+    def _operation(self) -> Any:
+        """One write; controller work it causes runs when the outermost write returns."""
+        return self.work.operation()
 
     def enqueue(self, fn: Callable[..., None], *args: Any) -> None:
         """Queue controller work; it runs when the outermost write returns."""
-        item = (fn, *args)
-        if item not in self._queued:
-            self._queued.add(item)
-            self._queue.append(item)
-
-    def _drain(self) -> None:
-        if self._draining:
-            return
-        self._draining = True
-        try:
-            done = 0
-            while self._queue:
-                item = self._queue.popleft()
-                self._queued.discard(item)
-                self._depth += 1
-                try:
-                    item[0](*item[1:])
-                except errors.KubeError as e:
-                    log.warning("controller work %s%r: %s", getattr(item[0], "__name__", item[0]), item[1:], e.message)
-                except Exception:  # a controller bug must not break the writer
-                    log.exception("controller work %r failed", item)
-                finally:
-                    self._depth -= 1
-                done += 1
-                if done > 20000:
-                    log.error("controller queue did not settle; dropping %d items", len(self._queue))
-                    self._queue.clear()
-                    self._queued.clear()
-        finally:
-            self._draining = False
+        self.work.enqueue(fn, *args)
 
     def random_suffix(self, purpose: str, *names: str, length: int = 5) -> str:
         digest = hashlib.sha256(self.backend.state.ids.guid(purpose, self.cluster_key, *names).encode()).digest()
@@ -213,14 +127,12 @@ class ClusterStore:
             bucket[key_of(obj)] = obj
         change = Change(self.resource_version, type_, resource, copy.deepcopy(obj),
                         copy.deepcopy(prev) if prev is not None else None)
-        self._history.append(change)
-        for sub in list(self._subscriptions):
-            sub.ring()
-        for fn in list(self.listeners):
+        self.history.record(change)
+        if self.node is not None:
             try:
-                fn(type_, resource, copy.deepcopy(obj))
+                self.node.observe(type_, resource, copy.deepcopy(obj))
             except Exception:
-                log.exception("change listener %r failed on %s %s", fn, type_, resource)
+                log.exception("the node failed on %s %s", type_, resource)
         if self.controllers is not None:
             self.controllers.observe(type_, resource, change.obj, change.prev)
         return copy.deepcopy(obj)
@@ -370,11 +282,11 @@ class ClusterStore:
                         new["status"] = current["status"]
                     else:
                         new.pop("status", None)
-                self._carry_immutable(resource, current, new)
+                update_rules.carry_immutable(resource, current, new)
                 defaults.apply(resource, new, [s for s in self._bucket("services").values()
                                                if key_of(s) != key_of(current)] if resource == "services" else ())
                 validation.validate(kind, new)
-                self._check_immutable(kind, current, new)
+                update_rules.check_immutable(kind, current, new)
                 if resource in GENERATION_KINDS and new.get("spec") != current.get("spec"):
                     meta["generation"] = int(cur_meta.get("generation", 1)) + 1
             meta = _meta(new)
@@ -384,62 +296,6 @@ class ClusterStore:
             if meta.get("deletionTimestamp") and not meta.get("finalizers") and resource != "namespaces":
                 return self._remove(resource, new)
             return self._commit("MODIFIED", resource, new, current)
-
-    def _carry_immutable(self, resource: str, current: dict[str, Any], new: dict[str, Any]) -> None:
-        if resource == "services":
-            spec, old = new.setdefault("spec", {}), current.get("spec") or {}
-            for field in ("clusterIP", "clusterIPs"):
-                if not spec.get(field) and old.get(field):
-                    spec[field] = old[field]
-            old_ports = {p.get("port"): p.get("nodePort") for p in old.get("ports") or []}
-            for p in spec.get("ports") or []:
-                if not p.get("nodePort") and old_ports.get(p.get("port")) and spec.get("type") in ("NodePort",
-                                                                                                  "LoadBalancer"):
-                    p["nodePort"] = old_ports[p.get("port")]
-
-    def _check_pod_update(self, current: dict[str, Any], new: dict[str, Any]) -> None:
-        """kube-apiserver's pod update rule: only images, activeDeadlineSeconds, added tolerations,
-        terminationGracePeriodSeconds (and binding an unscheduled pod to a node) may change."""
-        old_spec, new_spec = current.get("spec") or {}, copy.deepcopy(new.get("spec") or {})
-        for key in ("containers", "initContainers"):
-            olds = {c.get("name"): c for c in old_spec.get(key) or []}
-            for c in new_spec.get(key) or []:
-                if c.get("name") in olds and "image" in olds[c["name"]]:
-                    c["image"] = olds[c["name"]]["image"]
-        for key in ("activeDeadlineSeconds", "terminationGracePeriodSeconds"):
-            if key in old_spec:
-                new_spec[key] = old_spec[key]
-            else:
-                new_spec.pop(key, None)
-        old_tolerations = old_spec.get("tolerations") or []
-        if new_spec.get("tolerations", [])[:len(old_tolerations)] == old_tolerations:
-            new_spec["tolerations"] = old_spec.get("tolerations")
-            if new_spec["tolerations"] is None:
-                new_spec.pop("tolerations")
-        if not old_spec.get("nodeName") and new_spec.get("nodeName"):
-            new_spec.pop("nodeName")
-        if new_spec != old_spec:
-            raise errors.invalid("Pod", current["metadata"]["name"], [errors.forbidden_field(
-                "spec", "pod updates may not change fields other than `spec.containers[*].image`,"
-                "`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to "
-                "existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was "
-                "previously negative)")])
-
-    def _check_immutable(self, kind: kinds.Kind, current: dict[str, Any], new: dict[str, Any]) -> None:
-        if kind.resource == "pods":
-            self._check_pod_update(current, new)
-        if kind.resource in ("deployments", "replicasets"):
-            old_sel, new_sel = (current.get("spec") or {}).get("selector"), (new.get("spec") or {}).get("selector")
-            if old_sel != new_sel:
-                raise errors.invalid(kind.kind, new["metadata"]["name"], [errors.Cause(
-                    "spec.selector", "FieldValueInvalid",
-                    f"Invalid value: {_go_selector(new_sel)}: field is immutable")],
-                    kind.group)
-        if kind.resource == "services":
-            old_ip, new_ip = (current.get("spec") or {}).get("clusterIP"), (new.get("spec") or {}).get("clusterIP")
-            if old_ip != new_ip:
-                raise errors.invalid("Service", new["metadata"]["name"], [errors.invalid_value(
-                    "spec.clusterIPs[0]", new_ip, "may not change once set")])
 
     def bind(self, namespace: str, name: str, node: str) -> dict[str, Any]:
         """pods/binding: assign a pending pod to a node (not a pod update, so not limited like one)."""
@@ -577,93 +433,49 @@ class ClusterStore:
         """Create an Event about `involved_object`, or bump the count of the same recent one."""
         meta = involved_object.get("metadata") or {}
         namespace = meta.get("namespace") or "default"
-        ref = {"kind": involved_object.get("kind"), "namespace": meta.get("namespace"), "name": meta.get("name"),
-               "uid": meta.get("uid"), "apiVersion": involved_object.get("apiVersion"),
-               "resourceVersion": meta.get("resourceVersion")}
-        if field_path:
-            ref["fieldPath"] = field_path
-        ref = {k: v for k, v in ref.items() if v}
-        source: dict[str, Any] = {"component": source_component}
-        if host:
-            source["host"] = host
+        ref = events.reference(involved_object, field_path)
+        source = events.source(source_component, host)
         with self._operation():
             if self.find("namespaces", None, namespace) is None:
                 return {}
             for existing in self._bucket("events").values():
-                inv = existing.get("involvedObject") or {}
-                if (existing["metadata"]["namespace"] == namespace and inv.get("uid") == ref.get("uid")
-                        and inv.get("name") == ref.get("name") and existing.get("reason") == reason
-                        and existing.get("message") == message and existing.get("type") == type
-                        and existing.get("source") == source and inv.get("fieldPath") == ref.get("fieldPath")):
-                    new = copy.deepcopy(existing)
-                    new["count"] = int(new.get("count", 1)) + 1
-                    new["lastTimestamp"] = self.now()
-                    return self._commit("MODIFIED", "events", new, existing)
-            suffix = self.backend.state.ids.hex("kubernetes-event", self.cluster_key, namespace, meta.get("name") or "",
-                                                length=16)
+                if events.is_repeat(existing, namespace, ref, reason, message, type, source):
+                    return self._commit("MODIFIED", "events", events.repeated(existing, self.now()), existing)
+            ids = self.backend.state.ids
+            suffix = ids.hex("kubernetes-event", self.cluster_key, namespace, meta.get("name") or "", length=16)
             name = f"{meta.get('name')}.{suffix}"
-            now = self.now()
-            event = {"apiVersion": "v1", "kind": "Event",
-                     "metadata": {"name": name, "namespace": namespace,
-                                  "uid": self.backend.state.ids.guid("kubernetes-object", self.cluster_key, "events",
-                                                                     namespace, name),
-                                  "creationTimestamp": now},
-                     "involvedObject": ref, "reason": reason, "message": message, "source": source,
-                     "firstTimestamp": now, "lastTimestamp": now, "count": 1, "type": type, "eventTime": None,
-                     "reportingComponent": source_component, "reportingInstance": host or ""}
+            event = events.new_event(name=name, namespace=namespace,
+                                     uid=ids.guid("kubernetes-object", self.cluster_key, "events", namespace, name),
+                                     ref=ref, reason=reason, message=message, type_=type, event_source=source,
+                                     host=host, now=self.now())
             created = self._commit("ADDED", "events", event, None)
-            self._prune_events()
+            for old in events.beyond_limit(list(self._bucket("events").values())):
+                self._remove("events", copy.deepcopy(old))
             return created
-
-    def _prune_events(self) -> None:
-        """Keep the newest MAX_EVENTS events (kube-apiserver expires them after an hour instead)."""
-        bucket = self._bucket("events")
-        if len(bucket) <= MAX_EVENTS:
-            return
-        oldest = sorted(bucket.values(), key=lambda e: int(e["metadata"]["resourceVersion"]))
-        for event in oldest[:len(bucket) - MAX_EVENTS]:
-            self._remove("events", copy.deepcopy(event))
 
     # -- watch support --------------------------------------------------------------------
     def oldest_watchable(self) -> int:
-        with self.lock:
-            return self._history[0].rv - 1 if self._history else self.resource_version
+        return self.history.oldest_watchable(self.resource_version)
 
     def changes_since(self, rv: int) -> list[Change]:
-        with self.lock:
-            return [c for c in self._history if c.rv > rv]
+        return self.history.since(rv)
 
     def subscribe(self, loop: asyncio.AbstractEventLoop) -> Subscription:
-        sub = Subscription(loop)
-        with self.lock:
-            self._subscriptions.add(sub)
-        return sub
+        return self.history.subscribe(loop)
 
     def unsubscribe(self, sub: Subscription) -> None:
-        with self.lock:
-            self._subscriptions.discard(sub)
+        self.history.unsubscribe(sub)
 
     def close(self) -> None:
         """End every open watch (the cluster is gone, or the state was replaced)."""
         with self.lock:
             self.closed = True
-            for sub in list(self._subscriptions):
-                sub.ring()
+            self.history.ring_all()
 
     # -- snapshot -------------------------------------------------------------------------
     def installation_values(self) -> list[tuple[str, str]]:
-        """(value, placeholder) pairs of what differs between installations: the emulator's URL
-        (its port), its CA certificate, and what `section.snapshot_placeholders` adds (account
-        keys). Snapshots hold the placeholders; pod template hashes are computed on them too."""
-        pairs = []
-        tls = self.backend.tls
-        if tls is not None and tls.ca_cert.exists():
-            pairs.append((tls.ca_cert.read_text(), CA_PLACEHOLDER))
-        if self.backend.base_url:
-            pairs.append((self.backend.base_url, URL_PLACEHOLDER))
-        for provider in list(getattr(self.section, "snapshot_placeholders", [])):
-            pairs.extend(provider())
-        return pairs
+        """(value, placeholder) pairs of what differs between installations (snapshots.py)."""
+        return installation_values(self.backend, getattr(self.section, "snapshot_placeholders", []))
 
     def dump(self) -> dict[str, Any]:
         with self.lock:
@@ -679,4 +491,4 @@ class ClusterStore:
                 obj = substitute(copy.deepcopy(entry["object"]), pairs)
                 self._bucket(entry["resource"])[key_of(obj)] = obj
             self.resource_version = int(data.get("resourceVersion", 0))
-            self._history.clear()
+            self.history.clear()

@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..arm.authorization.rbac import is_allowed
 from ..arm.cognitiveservices import catalog
 from ..arm.cognitiveservices.models import ACCOUNT_TYPE, account_for_subdomain, deployment_id, key_matches
+from ..arm.rbac import is_allowed
 from ..state import EmulatorState, Principal
 from . import errors
 

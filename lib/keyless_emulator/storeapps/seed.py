@@ -1,6 +1,6 @@
 """The `before-you-begin` cluster content: the prerequisite article's store, key-based ai-service.
 
-A seeder of the Kubernetes section (`section.seeders`): it runs for every seeded cluster after a
+A seeder of the Kubernetes section (`section.seeders`, given by assembly.py): it runs for every seeded cluster after a
 scenario loads and for the cluster of each workshop tenant added later. The Azure OpenAI account
 and its deployment are the ones in the cluster's resource group; the endpoint is rendered from
 the emulator's URL at load time, and the account key goes only into the Deployment's env (and, as on AKS, into the

@@ -24,6 +24,13 @@ def bare(section, store):
     return s
 
 
+class _Recorder:
+    """A stand-in node: records what the store tells it of each commit."""
+
+    def __init__(self, record):
+        self.observe = record
+
+
 def _deployment(name: str = "web", image: str = "example/web:1", sa: str = "default", replicas: int = 1) -> dict:
     return {"metadata": {"name": name}, "spec": {
         "replicas": replicas, "selector": {"matchLabels": {"app": name}},
@@ -156,7 +163,7 @@ def test_deleting_a_namespace_is_terminating_then_gone_with_its_content(bare):
     bare.create("namespaces", {"metadata": {"name": "team"}})
     bare.create("configmaps", {"metadata": {"name": "c"}}, "team")
     seen: list[tuple[str, str, str]] = []
-    bare.listeners.append(lambda t, r, o: seen.append((t, r, (o.get("status") or {}).get("phase", ""))))
+    bare.node = _Recorder(lambda t, r, o: seen.append((t, r, (o.get("status") or {}).get("phase", ""))))
     out = bare.delete("namespaces", None, "team")
     assert out["status"]["phase"] == "Terminating" and out["metadata"]["deletionTimestamp"]
     assert ("MODIFIED", "namespaces", "Terminating") in seen and seen[-1][:2] == ("DELETED", "namespaces")
@@ -230,9 +237,9 @@ def test_workload_identity_webhook_mutates_labelled_pods_when_enabled(bare, fres
     assert env["AZURE_FEDERATED_TOKEN_FILE"] == "/var/run/secrets/azure/tokens/azure-identity-token"
 
 
-def test_change_listeners_see_each_commit_after_it_happens(bare):
+def test_the_node_is_told_each_commit_after_it_happens(bare):
     seen: list[tuple[str, str, str]] = []
-    bare.listeners.append(lambda t, r, o: seen.append((t, r, o["metadata"]["resourceVersion"])))
+    bare.node = _Recorder(lambda t, r, o: seen.append((t, r, o["metadata"]["resourceVersion"])))
     cm = bare.create("configmaps", {"metadata": {"name": "l"}}, NS)
     bare.delete("configmaps", NS, "l")
     assert seen[0] == ("ADDED", "configmaps", cm["metadata"]["resourceVersion"])
@@ -322,9 +329,9 @@ def test_a_watch_from_a_resource_version_older_than_the_history_gets_410(section
 
 
 def test_events_are_capped_keeping_the_newest(bare, monkeypatch):
-    from keyless_emulator.kubernetes import store as store_module
+    from keyless_emulator.kubernetes import events as events_module
 
-    monkeypatch.setattr(store_module, "MAX_EVENTS", 5)
+    monkeypatch.setattr(events_module, "MAX_EVENTS", 5)
     sa = bare.get("serviceaccounts", NS, "default")
     for i in range(8):
         bare.record_event(sa, "Tested", f"event {i}", source_component="test")

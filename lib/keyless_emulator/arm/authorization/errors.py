@@ -11,6 +11,12 @@ def role_definition_does_not_exist(role_guid: str, status: int = 400) -> ArmErro
                     f"The specified role definition with ID '{role_guid}' does not exist.")
 
 
+def invalid_role_definition_id(value: object) -> ArmError:
+    return ArmError(400, "InvalidRoleDefinitionId",
+                    f"The role definition ID '{value}' is not valid: properties.roleDefinitionId must look like "
+                    "/subscriptions/{subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/{roleGuid}.")
+
+
 def role_assignment_not_found(name: str) -> ArmError:
     return ArmError(404, "RoleAssignmentNotFound", f"The role assignment '{name}' is not found.")
 

@@ -13,10 +13,10 @@ import re
 from typing import Any
 
 from ...state import EmulatorState
-from ..errors import ArmError, bad_request, missing_property, resource_group_not_found, resource_not_found
+from ..errors import bad_request, missing_property, resource_group_not_found, resource_not_found
+from ..rbac import ASSIGNMENT_TYPE, permissions_at, scope_covers
 from . import errors
-from .rbac import ASSIGNMENT_TYPE, scope_covers
-from .roles import BUILT_IN_ROLES, ROLES_BY_ID, ROLES_BY_NAME, RoleDefinition, role_id_from_definition_id
+from .catalog import BUILT_IN_ROLES, ROLES_BY_ID, ROLES_BY_NAME, RoleDefinition, role_id_from_definition_id
 
 DEFINITION_TYPE = "Microsoft.Authorization/roleDefinitions"
 _GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
@@ -105,9 +105,7 @@ def role_for_definition_id(value: Any) -> RoleDefinition:
         raise missing_property("properties.roleDefinitionId")
     m = _DEFINITION_ID.match(value.strip()) if isinstance(value, str) else None
     if not m:
-        raise ArmError(400, "InvalidRoleDefinitionId",
-                       f"The role definition ID '{value}' is not valid: properties.roleDefinitionId must look like "
-                       "/subscriptions/{subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/{roleGuid}.")
+        raise errors.invalid_role_definition_id(value)
     role = ROLES_BY_ID.get(m.group(1).lower())
     if role is None:
         raise errors.role_definition_does_not_exist(m.group(1))
@@ -270,3 +268,8 @@ def list_assignments(state: EmulatorState, scope: str, filter_expr: str) -> list
             continue
         out.append(d)
     return out
+
+
+def permissions_for(state: EmulatorState, principal_id: str, scope: str) -> list[dict[str, list[str]]]:
+    """The principal's effective permissions at an existing scope (the permissions API's answer)."""
+    return permissions_at(state, principal_id, require_scope(state, scope))

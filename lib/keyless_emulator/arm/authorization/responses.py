@@ -1,11 +1,11 @@
-"""Thin handlers for Microsoft.Authorization, named after the REST operations."""
+"""Thin handlers for Microsoft.Authorization, named after the REST operations: parse the request,
+make one model call, render the answer."""
 from __future__ import annotations
 
 from starlette.responses import JSONResponse, Response
 
 from ...context import RequestContext
 from . import models
-from .rbac import permissions_at
 
 
 def _scope(ctx: RequestContext) -> str:
@@ -43,5 +43,4 @@ async def role_assignments_list_for_scope(ctx: RequestContext) -> Response:
 async def permissions_list_for_scope(ctx: RequestContext) -> Response:
     """The caller's own effective permissions at a scope (what `az` uses to ask "may I assign roles here?")."""
     assert ctx.principal is not None
-    scope = models.require_scope(ctx.state, _scope(ctx))
-    return JSONResponse({"value": permissions_at(ctx.state, ctx.principal.object_id, scope)})
+    return JSONResponse({"value": models.permissions_for(ctx.state, ctx.principal.object_id, _scope(ctx))})

@@ -1,4 +1,4 @@
-"""Microsoft.CognitiveServices error bodies."""
+"""The errors Microsoft.CognitiveServices answers with (beyond ARM's generic ones in arm/errors.py)."""
 from __future__ import annotations
 
 from ..errors import ArmError
@@ -28,3 +28,17 @@ def request_conflict(resource_id: str) -> ArmError:
                     f"Cannot modify resource with id '{resource_id}' because the resource entity provisioning state "
                     "is not terminal. Please wait for the provisioning state to become terminal and then retry the "
                     "request.")
+
+
+def location_conflict(name: str, location: str, group: str, requested: str) -> ArmError:
+    """Cognitive Services answers a location change with 409 (Resource Manager's generic one is 400)."""
+    return ArmError(409, "InvalidResourceLocation",
+                    f"The resource '{name}' already exists in location '{location}' in resource "
+                    f"group '{group}'. A resource with the same name cannot be created in location "
+                    f"'{requested}'. Please select a new resource name.")
+
+
+def deployment_sku_not_supported(sku: str, model: str, version: str, supported: tuple[str, ...]) -> ArmError:
+    return ArmError(400, "InvalidResourceProperties",
+                    f"The specified SKU '{sku}' for model '{model} {version}' is not supported "
+                    f"by the emulator; use one of {', '.join(supported)}.", target="sku.name")

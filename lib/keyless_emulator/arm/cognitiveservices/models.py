@@ -1,5 +1,10 @@
 """Cognitive Services accounts, their keys and model deployments — the rules, with no HTTP in sight.
 
+Writes are long-running: each write entry point (`create_account`, `update_account`,
+`delete_account`, `create_or_update_deployment`, `delete_deployment`) stores the document in
+its provisioning state and begins the operation under the state lock, and returns the
+`lro.Started` the handler answers with.
+
 Stored documents never hold a URL the emulator serves: `render_account` adds `endpoint` and
 `endpoints` at answer time (`{base}/aoai/{customSubDomainName}/`). Account keys are stored
 nowhere either: they derive from the instance secret, the account id and how many times the
@@ -14,20 +19,14 @@ from typing import Any
 
 import resource_names
 
+from ...backend import Backend
 from ...state import EmulatorState
-from ..errors import (
-    ArmError,
-    bad_request,
-    invalid_resource_name,
-    missing_property,
-    parent_not_found,
-    resource_not_found,
-)
+from .. import lro
+from ..errors import bad_request, invalid_resource_name, missing_property, parent_not_found, resource_not_found
 from ..resources.models import require_group
-from . import catalog, errors
+from . import catalog, documents, errors
+from .documents import ACCOUNT_TYPE, DEPLOYMENT_TYPE, account_id, deployment_id
 
-ACCOUNT_TYPE = "Microsoft.CognitiveServices/accounts"
-DEPLOYMENT_TYPE = "Microsoft.CognitiveServices/accounts/deployments"
 _ACCOUNT_RULE = ("Account names are 2-64 characters of letters, digits and hyphens, starting and ending with a letter "
                  "or digit.")
 _SUBDOMAIN = re.compile(r"^[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,62}[a-zA-Z0-9])$")
@@ -38,28 +37,9 @@ _DEPLOYMENT_RULE = ("Deployment names are 1-64 characters of letters, digits, pe
 KEY_NAMES = ("key1", "key2")
 DATA_API_NAMES = ("OpenAI Language Model Instance API", "OpenAI Dall-E API", "OpenAI Whisper API",
                   "OpenAI Realtime API", "OpenAI Model Scaleset API")
-_CAPABILITIES = ({"name": "VirtualNetworks"}, {"name": "CustomerManagedKey"},
-                 {"name": "MaxFineTuneCount", "value": "500"},
-                 {"name": "MaxRunningFineTuneCount", "value": "3"}, {"name": "MaxUserFileCount", "value": "100"},
-                 {"name": "TrustedServices",
-                  "value": "Microsoft.CognitiveServices,Microsoft.MachineLearningServices,Microsoft.Search"})
-
-
-def _location(value: str) -> str:
-    return value.replace(" ", "").lower()
-
-
-def _system_data(now: str, who: str | None, created: dict[str, Any] | None = None) -> dict[str, Any]:
-    data = created or {"createdBy": who, "createdByType": "Application", "createdAt": now}
-    return {**{k: data[k] for k in ("createdBy", "createdByType", "createdAt")},
-            "lastModifiedBy": who, "lastModifiedByType": "Application", "lastModifiedAt": now}
 
 
 # -- accounts ----------------------------------------------------------------------------
-def account_id(subscription: str, group: str, name: str) -> str:
-    return f"/subscriptions/{subscription}/resourceGroups/{group}/providers/{ACCOUNT_TYPE}/{name}"
-
-
 def get_account(state: EmulatorState, subscription: str, group: str, name: str) -> dict[str, Any]:
     require_group(state, subscription, group)
     doc = state.resources.get(account_id(subscription, group, name))
@@ -125,52 +105,12 @@ def _apply_properties(state: EmulatorState, doc: dict[str, Any], props: dict[str
                             "ipRules": props["networkAcls"].get("ipRules", [])}
 
 
-def _check_kind_and_sku(body: dict[str, Any]) -> tuple[str, str]:
-    kind, sku = body.get("kind"), body.get("sku")
-    if not kind:
-        raise missing_property("kind")
-    if kind not in catalog.ACCOUNT_KINDS:
-        raise errors.invalid_property("kind",
-                                      f"the emulator serves kinds {', '.join(catalog.ACCOUNT_KINDS)}; got {kind!r}")
-    if not isinstance(sku, dict) or not sku.get("name"):
-        raise missing_property("sku.name")
-    if sku["name"] not in catalog.ACCOUNT_KINDS[kind]:
-        raise errors.invalid_property("sku.name", f"kind {kind} offers SKU {', '.join(catalog.ACCOUNT_KINDS[kind])}; "
-                                                  f"got {sku['name']!r}")
-    return kind, sku["name"]
-
-
-def _mutable_defaults() -> dict[str, Any]:
-    return {"disableLocalAuth": False, "publicNetworkAccess": "Enabled",
-            "networkAcls": {"defaultAction": "Allow", "virtualNetworkRules": [], "ipRules": []}}
-
-
-def _new_account(state: EmulatorState, resource_id: str, name: str, location: str, kind: str, sku: str,
-                 who: str | None) -> dict[str, Any]:
-    now = state.clock.iso()
-    return {"id": resource_id, "name": name, "type": ACCOUNT_TYPE, "location": _location(location),
-            "sku": {"name": sku}, "kind": kind, "tags": {}, "etag": f'"{state.ids.guid("etag", resource_id)}"',
-            "systemData": _system_data(now, who),
-            "properties": {"provisioningState": "Succeeded", "customSubDomainName": None, **_mutable_defaults(),
-                           "capabilities": [dict(c) for c in _CAPABILITIES], "dateCreated": now,
-                           "internalId": state.ids.hex("account-internal-id", resource_id, length=32),
-                           "isMigrated": False, "allowProjectManagement": False}}
-
-
-def _tags(value: Any) -> dict[str, str]:
-    if value is None:
-        return {}
-    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
-        raise errors.invalid_property("tags", "must be an object of string values")
-    return dict(value)
-
-
 def _refuse_while_busy(state: EmulatorState, resource_id: str) -> None:
     if state.pending_operation(resource_id) is not None:
         raise errors.request_conflict(resource_id)
 
 
-def put_account(state: EmulatorState, subscription: str, group: str, name: str, body: Any,
+def _put_account(state: EmulatorState, subscription: str, group: str, name: str, body: Any,
                 who: str | None) -> tuple[dict[str, Any], dict[str, Any], bool]:
     """Create or replace an account: (document while provisioning, final document, created)."""
     if not resource_names.COGNITIVE_SERVICES_ACCOUNT.matches(name):
@@ -179,7 +119,7 @@ def put_account(state: EmulatorState, subscription: str, group: str, name: str, 
         raise bad_request("The request content must be a JSON object.", code="InvalidRequestContent")
     if not body.get("location"):
         raise missing_property("location")
-    kind, sku = _check_kind_and_sku(body)
+    kind, sku = documents.check_kind_and_sku(body)
     props = body.get("properties") or {}
     if not isinstance(props, dict):
         raise bad_request("properties must be a JSON object.", code="InvalidRequestContent", target="properties")
@@ -191,19 +131,17 @@ def put_account(state: EmulatorState, subscription: str, group: str, name: str, 
             _refuse_while_busy(state, rid)
             if existing["kind"] != kind:
                 raise errors.invalid_property("kind", f"cannot change from {existing['kind']} to {kind}")
-            if _location(body["location"]) != existing["location"]:
-                raise ArmError(409, "InvalidResourceLocation",
-                               f"The resource '{name}' already exists in location '{existing['location']}' in resource "
-                               f"group '{group}'. A resource with the same name cannot be created in location "
-                               f"'{_location(body['location'])}'. Please select a new resource name.")
+            requested = documents.normal_location(body["location"])
+            if requested != existing["location"]:
+                raise errors.location_conflict(name, existing["location"], group, requested)
             # PUT replaces: what the body leaves out returns to its default (the subdomain, immutable, stays).
             doc = existing
-            doc["properties"].update(_mutable_defaults())
-            doc["systemData"] = _system_data(state.clock.iso(), who, existing.get("systemData"))
+            doc["properties"].update(documents.mutable_defaults())
+            doc["systemData"] = documents.system_data(state.clock.iso(), who, existing.get("systemData"))
         else:
-            doc = _new_account(state, rid, name, body["location"], kind, sku, who)
+            doc = documents.new_account(state, rid, name, body["location"], kind, sku, who)
         doc["sku"] = {"name": sku}
-        doc["tags"] = _tags(body.get("tags"))
+        doc["tags"] = documents.tags(body.get("tags"))
         _apply_properties(state, doc, props)
         final = copy.deepcopy(doc)
         final["properties"]["provisioningState"] = "Succeeded"
@@ -212,7 +150,7 @@ def put_account(state: EmulatorState, subscription: str, group: str, name: str, 
         return doc, final, existing is None
 
 
-def patch_account(state: EmulatorState, doc: dict[str, Any], body: Any,
+def _patch_account(state: EmulatorState, doc: dict[str, Any], body: Any,
                   who: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
     """Update tags, SKU and the mutable properties: (document while updating, final document)."""
     if not isinstance(body, dict):
@@ -221,12 +159,12 @@ def patch_account(state: EmulatorState, doc: dict[str, Any], body: Any,
         _refuse_while_busy(state, doc["id"])
         doc = copy.deepcopy(doc)
         if "tags" in body:
-            doc["tags"] = _tags(body["tags"])
+            doc["tags"] = documents.tags(body["tags"])
         if body.get("sku"):
-            _check_kind_and_sku({"kind": doc["kind"], "sku": body["sku"]})
+            documents.check_kind_and_sku({"kind": doc["kind"], "sku": body["sku"]})
             doc["sku"] = {"name": body["sku"]["name"]}
         _apply_properties(state, doc, body.get("properties") or {})
-        doc["systemData"] = _system_data(state.clock.iso(), who, doc.get("systemData"))
+        doc["systemData"] = documents.system_data(state.clock.iso(), who, doc.get("systemData"))
         final = copy.deepcopy(doc)
         final["properties"]["provisioningState"] = "Succeeded"
         doc["properties"]["provisioningState"] = "Accepted"
@@ -234,13 +172,60 @@ def patch_account(state: EmulatorState, doc: dict[str, Any], body: Any,
         return doc, final
 
 
-def list_accounts(state: EmulatorState, subscription: str, group: str | None) -> list[dict[str, Any]]:
+def list_accounts(state: EmulatorState, subscription: str, group: str | None,
+                  readable: frozenset[str] | None = None) -> list[dict[str, Any]]:
+    """The accounts of a group (or subscription); `readable` is the request chain's narrowing of the
+    list to what the caller may read (None: all)."""
     if group is not None:
         require_group(state, subscription, group)
         prefix = f"/subscriptions/{subscription}/resourceGroups/{group}"
     else:
         prefix = f"/subscriptions/{subscription}"
-    return state.resources.under(prefix, ACCOUNT_TYPE)
+    docs = state.resources.under(prefix, ACCOUNT_TYPE)
+    return docs if readable is None else [d for d in docs if d["id"].lower() in readable]
+
+
+# -- long-running writes -----------------------------------------------------------------
+def create_account(backend: Backend, subscription: str, group: str, name: str, body: Any,
+                   who: str | None) -> lro.Started:
+    """PUT: create or replace an account; provisioning runs as a long-running operation."""
+    with backend.state.lock:
+        doc, final, created = _put_account(backend.state, subscription, group, name, body, who)
+        op = lro.begin(backend, resource_id=doc["id"], location=doc["location"], kind="put", final=final)
+        return lro.Started(op, doc, created)
+
+
+def update_account(backend: Backend, subscription: str, group: str, name: str, body: Any,
+                   who: str | None) -> lro.Started:
+    """PATCH: tags, SKU and the mutable properties, as a long-running operation."""
+    with backend.state.lock:
+        doc, final = _patch_account(backend.state, get_account(backend.state, subscription, group, name), body, who)
+        op = lro.begin(backend, resource_id=doc["id"], location=doc["location"], kind="put", final=final)
+        return lro.Started(op, doc)
+
+
+def delete_account(backend: Backend, subscription: str, group: str, name: str) -> lro.Started:
+    with backend.state.lock:
+        doc = get_account(backend.state, subscription, group, name)
+        return lro.Started(lro.begin(backend, resource_id=doc["id"], location=doc["location"], kind="delete",
+                                     final=None))
+
+
+def create_or_update_deployment(backend: Backend, subscription: str, group: str, account: str, name: str, body: Any,
+                                who: str | None) -> lro.Started:
+    with backend.state.lock:
+        doc, final, created = _put_deployment(backend.state, subscription, group, account, name, body, who)
+        location = get_account(backend.state, subscription, group, account)["location"]
+        op = lro.begin(backend, resource_id=doc["id"], location=location, kind="put", final=final)
+        return lro.Started(op, doc, created)
+
+
+def delete_deployment(backend: Backend, subscription: str, group: str, account: str, name: str) -> lro.Started:
+    with backend.state.lock:
+        account_doc = get_account(backend.state, subscription, group, account)
+        doc = get_deployment(backend.state, account_doc, name)
+        return lro.Started(lro.begin(backend, resource_id=doc["id"], location=account_doc["location"],
+                                     kind="delete", final=None))
 
 
 # -- keys --------------------------------------------------------------------------------
@@ -259,13 +244,15 @@ def current_keys(state: EmulatorState, doc: dict[str, Any]) -> dict[str, str]:
     return out
 
 
-def list_keys(state: EmulatorState, doc: dict[str, Any]) -> dict[str, str]:
+def list_keys(state: EmulatorState, subscription: str, group: str, name: str) -> dict[str, str]:
+    doc = get_account(state, subscription, group, name)
     if doc["properties"].get("disableLocalAuth"):
         raise errors.local_auth_disabled()
     return current_keys(state, doc)
 
 
-def regenerate_key(state: EmulatorState, doc: dict[str, Any], body: Any) -> dict[str, str]:
+def regenerate_key(state: EmulatorState, subscription: str, group: str, name: str, body: Any) -> dict[str, str]:
+    doc = get_account(state, subscription, group, name)
     which = _key_name((body or {}).get("keyName") if isinstance(body, dict) else None)
     if doc["properties"].get("disableLocalAuth"):
         raise errors.local_auth_disabled()
@@ -284,8 +271,8 @@ def key_matches(state: EmulatorState, doc: dict[str, Any], presented: str) -> st
 
 
 # -- deployments -------------------------------------------------------------------------
-def deployment_id(account: str, name: str) -> str:
-    return f"{account}/deployments/{name}"
+def find_deployment(state: EmulatorState, subscription: str, group: str, account: str, name: str) -> dict[str, Any]:
+    return get_deployment(state, get_account(state, subscription, group, account), name)
 
 
 def get_deployment(state: EmulatorState, account: dict[str, Any], name: str) -> dict[str, Any]:
@@ -296,62 +283,17 @@ def get_deployment(state: EmulatorState, account: dict[str, Any], name: str) -> 
     return doc
 
 
-def list_deployments(state: EmulatorState, account: dict[str, Any]) -> list[dict[str, Any]]:
-    return state.resources.under(account["id"] + "/deployments", DEPLOYMENT_TYPE)
+def list_deployments(state: EmulatorState, subscription: str, group: str, account: str) -> list[dict[str, Any]]:
+    account_doc = get_account(state, subscription, group, account)
+    return state.resources.under(account_doc["id"] + "/deployments", DEPLOYMENT_TYPE)
 
 
-def _deployment_properties(model: catalog.Model, version: str, capacity: int, props: dict[str, Any]) -> dict[str, Any]:
-    return {"model": {"format": "OpenAI", "name": model.name, "version": version},
-            "versionUpgradeOption": props.get("versionUpgradeOption") or "OnceNewDefaultVersionAvailable",
-            "raiPolicyName": props.get("raiPolicyName") or "Microsoft.DefaultV2",
-            "currentCapacity": capacity, "provisioningState": "Succeeded",
-            "capabilities": {model.capability: "true", "maxContextToken": str(model.max_context_tokens)},
-            "rateLimits": [{"key": "request", "renewalPeriod": 10, "count": capacity},
-                           {"key": "token", "renewalPeriod": 60, "count": capacity * 1000}]}
-
-
-def _deployment_document(state: EmulatorState, account: dict[str, Any], name: str, model: catalog.Model,
-                         version: str, sku: str, capacity: int, props: dict[str, Any], who: str | None,
-                         created: dict[str, Any] | None = None) -> dict[str, Any]:
-    rid = deployment_id(account["id"], name)
-    return {"id": rid, "name": name, "type": DEPLOYMENT_TYPE, "sku": {"name": sku, "capacity": capacity},
-            "etag": f'"{state.ids.guid("etag", rid)}"', "systemData": _system_data(state.clock.iso(), who, created),
-            "properties": _deployment_properties(model, version, capacity, props)}
-
-
-def _parse_deployment(body: Any) -> tuple[catalog.Model, str, str, int, dict[str, Any]]:
-    if not isinstance(body, dict):
-        raise bad_request("The request content must be a JSON object.", code="InvalidRequestContent")
-    props = body.get("properties")
-    if not isinstance(props, dict) or not isinstance(props.get("model"), dict):
-        raise missing_property("properties.model")
-    m = props["model"]
-    for key in ("name", "version"):
-        if not m.get(key):
-            raise missing_property(f"properties.model.{key}")
-    fmt, name, version = str(m.get("format") or "OpenAI"), str(m["name"]), str(m["version"])
-    model = catalog.find_model(name, version) if fmt == "OpenAI" else None
-    if model is None:
-        raise errors.model_not_supported(fmt, name, version)
-    sku = body.get("sku")
-    if not isinstance(sku, dict) or not sku.get("name"):
-        raise missing_property("sku.name")
-    if sku["name"] not in catalog.DEPLOYMENT_SKUS:
-        raise ArmError(400, "InvalidResourceProperties",
-                       f"The specified SKU '{sku['name']}' for model '{model.name} {version}' is not supported "
-                       f"by the emulator; use one of {', '.join(catalog.DEPLOYMENT_SKUS)}.", target="sku.name")
-    capacity = sku.get("capacity", 1)
-    if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 1:
-        raise errors.invalid_property("sku.capacity", f"must be a positive integer; got {capacity!r}")
-    return model, version, sku["name"], capacity, props
-
-
-def put_deployment(state: EmulatorState, subscription: str, group: str, account_name: str, name: str, body: Any,
+def _put_deployment(state: EmulatorState, subscription: str, group: str, account_name: str, name: str, body: Any,
                    who: str | None) -> tuple[dict[str, Any], dict[str, Any], bool]:
     """Create or update a deployment: (document while provisioning, final document, created)."""
     if not resource_names.COGNITIVE_SERVICES_DEPLOYMENT.matches(name):
         raise invalid_resource_name(name, DEPLOYMENT_TYPE, _DEPLOYMENT_RULE)
-    model, version, sku, capacity, props = _parse_deployment(body)
+    model, version, sku, capacity, props = documents.parse_deployment(body)
     with state.lock:
         require_group(state, subscription, group)
         account = state.resources.get(account_id(subscription, group, account_name))
@@ -361,7 +303,7 @@ def put_deployment(state: EmulatorState, subscription: str, group: str, account_
         existing = state.resources.get(rid)
         if existing is not None:
             _refuse_while_busy(state, rid)
-        final = _deployment_document(state, account, name, model, version, sku, capacity, props, who,
+        final = documents.deployment_document(state, account, name, model, version, sku, capacity, props, who,
                                      existing.get("systemData") if existing else None)
         doc = copy.deepcopy(final)
         doc["properties"]["provisioningState"] = "Creating" if existing is None else "Updating"
@@ -374,7 +316,7 @@ def seed_account(state: EmulatorState, subscription: str, group: str, name: str,
                  custom_subdomain: str | None, local_auth: bool) -> dict[str, Any]:
     """An Azure OpenAI account, provisioned (what the prerequisite article leaves behind)."""
     rid = account_id(subscription, group, name)
-    doc = _new_account(state, rid, name, location, "OpenAI", "S0", None)
+    doc = documents.new_account(state, rid, name, location, "OpenAI", "S0", None)
     doc["properties"]["customSubDomainName"] = _validate_subdomain(state, custom_subdomain, rid)
     doc["properties"]["disableLocalAuth"] = not local_auth
     return state.resources.put(doc)
@@ -388,21 +330,5 @@ def seed_deployment(state: EmulatorState, account_id: str, name: str, *, model_n
     account = state.resources.get(account_id)
     if account is None:
         raise ValueError(f"no account {account_id}")
-    return state.resources.put(_deployment_document(state, account, name, model, model_version, sku_name, capacity,
-                                                    {}, None))
-
-
-# -- visibility --------------------------------------------------------------------------
-ACCOUNT_READ = "Microsoft.CognitiveServices/accounts/read"
-
-
-def readable_accounts(state: EmulatorState, principal_id: str, scope: str,
-                      docs: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
-    """The accounts a principal may read, as Resource Manager filters a collection GET; None when the
-    principal may read neither the collection's scope nor any account in it (a 403)."""
-    from ..authorization.rbac import is_allowed
-
-    if is_allowed(state, principal_id, ACCOUNT_READ, scope):
-        return docs
-    visible = [d for d in docs if is_allowed(state, principal_id, ACCOUNT_READ, d["id"])]
-    return visible or None
+    return state.resources.put(documents.deployment_document(state, account, name, model, model_version, sku_name,
+                                                             capacity, {}, None))

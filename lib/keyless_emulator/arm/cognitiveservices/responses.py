@@ -1,12 +1,13 @@
-"""Thin handlers for Microsoft.CognitiveServices, named after the REST operations."""
+"""Thin handlers for Microsoft.CognitiveServices, named after the REST operations: parse the
+request, make one model call, render the answer (accounts with the endpoints the emulator serves)."""
 from __future__ import annotations
+
+from typing import Any
 
 from starlette.responses import JSONResponse, Response
 
 from ...context import RequestContext
 from .. import lro
-from ..errors import authorization_failed
-from ..scopes import group_scope, subscription_scope
 from . import models
 
 
@@ -14,84 +15,70 @@ def _caller(ctx: RequestContext) -> str | None:
     return ctx.principal.app_id if ctx.principal else None
 
 
-def _account(ctx: RequestContext) -> dict:
+def _account(ctx: RequestContext) -> tuple[str, str, str]:
     p = ctx.params
-    return models.get_account(ctx.state, p["subscription"], p["group"], p["account"])
+    return p["subscription"], p["group"], p["account"]
 
 
-def _render(ctx: RequestContext, doc: dict) -> dict:
+def _deployment(ctx: RequestContext) -> tuple[str, str, str, str]:
+    return *_account(ctx), ctx.params["deployment"]
+
+
+def _render(ctx: RequestContext, doc: dict[str, Any]) -> dict[str, Any]:
     return models.render_account(doc, ctx.base_url)
 
 
-def _visible(ctx: RequestContext, scope: str, docs: list[dict]) -> list[dict]:
-    assert ctx.principal is not None
-    visible = models.readable_accounts(ctx.state, ctx.principal.object_id, scope, docs)
-    if visible is None:
-        raise authorization_failed(ctx.principal.app_id, ctx.principal.object_id, models.ACCOUNT_READ, scope)
-    return visible
-
-
 async def accounts_get(ctx: RequestContext) -> Response:
-    return JSONResponse(_render(ctx, _account(ctx)))
+    return JSONResponse(_render(ctx, models.get_account(ctx.state, *_account(ctx))))
 
 
 async def accounts_list_by_resource_group(ctx: RequestContext) -> Response:
-    docs = models.list_accounts(ctx.state, ctx.params["subscription"], ctx.params["group"])
-    return JSONResponse({"value": [_render(ctx, d) for d in _visible(ctx, group_scope(ctx.params), docs)]})
+    docs = models.list_accounts(ctx.state, ctx.params["subscription"], ctx.params["group"], ctx.readable)
+    return JSONResponse({"value": [_render(ctx, d) for d in docs]})
 
 
 async def accounts_list(ctx: RequestContext) -> Response:
-    docs = models.list_accounts(ctx.state, ctx.params["subscription"], None)
-    return JSONResponse({"value": [_render(ctx, d) for d in _visible(ctx, subscription_scope(ctx.params), docs)]})
+    docs = models.list_accounts(ctx.state, ctx.params["subscription"], None, ctx.readable)
+    return JSONResponse({"value": [_render(ctx, d) for d in docs]})
 
 
 async def accounts_create(ctx: RequestContext) -> Response:
-    p = ctx.params
-    doc, final, created = models.put_account(ctx.state, p["subscription"], p["group"], p["account"], await ctx.json(),
-                                             _caller(ctx))
-    op = lro.begin(ctx, resource_id=doc["id"], location=doc["location"], kind="put", final=final)
-    return lro.accepted_put(ctx, op, _render(ctx, doc), 201 if created else 200)
+    started = models.create_account(ctx.backend, *_account(ctx), await ctx.json(), _caller(ctx))
+    assert started.document is not None
+    return lro.accepted_put(ctx, started.operation, _render(ctx, started.document), 201 if started.created else 200)
 
 
 async def accounts_update(ctx: RequestContext) -> Response:
-    doc, final = models.patch_account(ctx.state, _account(ctx), await ctx.json(), _caller(ctx))
-    op = lro.begin(ctx, resource_id=doc["id"], location=doc["location"], kind="put", final=final)
-    return lro.accepted_put(ctx, op, _render(ctx, doc), 200)
+    started = models.update_account(ctx.backend, *_account(ctx), await ctx.json(), _caller(ctx))
+    assert started.document is not None
+    return lro.accepted_put(ctx, started.operation, _render(ctx, started.document), 200)
 
 
 async def accounts_delete(ctx: RequestContext) -> Response:
-    doc = _account(ctx)
-    op = lro.begin(ctx, resource_id=doc["id"], location=doc["location"], kind="delete", final=None)
-    return lro.accepted_delete(ctx, op)
+    return lro.accepted_delete(ctx, models.delete_account(ctx.backend, *_account(ctx)).operation)
 
 
 async def accounts_list_keys(ctx: RequestContext) -> Response:
-    return JSONResponse(models.list_keys(ctx.state, _account(ctx)))
+    return JSONResponse(models.list_keys(ctx.state, *_account(ctx)))
 
 
 async def accounts_regenerate_key(ctx: RequestContext) -> Response:
-    return JSONResponse(models.regenerate_key(ctx.state, _account(ctx), await ctx.json(default={})))
+    return JSONResponse(models.regenerate_key(ctx.state, *_account(ctx), await ctx.json(default={})))
 
 
 async def deployments_get(ctx: RequestContext) -> Response:
-    return JSONResponse(models.get_deployment(ctx.state, _account(ctx), ctx.params["deployment"]))
+    return JSONResponse(models.find_deployment(ctx.state, *_deployment(ctx)))
 
 
 async def deployments_list(ctx: RequestContext) -> Response:
-    return JSONResponse({"value": models.list_deployments(ctx.state, _account(ctx))})
+    return JSONResponse({"value": models.list_deployments(ctx.state, *_account(ctx))})
 
 
 async def deployments_create_or_update(ctx: RequestContext) -> Response:
-    p = ctx.params
-    doc, final, created = models.put_deployment(ctx.state, p["subscription"], p["group"], p["account"],
-                                                p["deployment"], await ctx.json(), _caller(ctx))
-    location = models.get_account(ctx.state, p["subscription"], p["group"], p["account"])["location"]
-    op = lro.begin(ctx, resource_id=doc["id"], location=location, kind="put", final=final)
-    return lro.accepted_put(ctx, op, doc, 201 if created else 200)
+    started = models.create_or_update_deployment(ctx.backend, *_deployment(ctx), await ctx.json(), _caller(ctx))
+    assert started.document is not None
+    return lro.accepted_put(ctx, started.operation, started.document, 201 if started.created else 200)
 
 
 async def deployments_delete(ctx: RequestContext) -> Response:
-    account = _account(ctx)
-    doc = models.get_deployment(ctx.state, account, ctx.params["deployment"])
-    op = lro.begin(ctx, resource_id=doc["id"], location=account["location"], kind="delete", final=None)
-    return lro.accepted_delete(ctx, op)
+    return lro.accepted_delete(ctx, models.delete_deployment(ctx.backend, *_deployment(ctx)).operation)

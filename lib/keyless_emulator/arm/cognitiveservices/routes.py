@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from ...routing import Route
+from ..scopes import group_scope, subscription_scope
+from . import models
 from . import responses as r
 
 _NS = "Microsoft.CognitiveServices"
@@ -22,9 +24,11 @@ def _deployment_scope(p: dict[str, str]) -> str:
 
 
 ROUTES = [
-    # Collection reads are filtered to what the caller may see (see responses._visible), so no route action.
-    Route("GET", _SUB + "/providers/" + _NS + "/accounts", r.accounts_list),
-    Route("GET", _ACCOUNTS, r.accounts_list_by_resource_group),
+    # Collection reads are narrowed by the request chain to the accounts the caller may read (`lists`).
+    Route("GET", _SUB + "/providers/" + _NS + "/accounts", r.accounts_list, action=_A + "/read",
+          scope=subscription_scope, lists=models.ACCOUNT_TYPE),
+    Route("GET", _ACCOUNTS, r.accounts_list_by_resource_group, action=_A + "/read", scope=group_scope,
+          lists=models.ACCOUNT_TYPE),
     Route("GET", _ACCOUNT, r.accounts_get, action=_A + "/read", scope=_account_scope),
     Route("PUT", _ACCOUNT, r.accounts_create, action=_A + "/write", scope=_account_scope),
     Route("PATCH", _ACCOUNT, r.accounts_update, action=_A + "/write", scope=_account_scope),

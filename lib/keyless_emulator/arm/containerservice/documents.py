@@ -1,10 +1,13 @@
-"""Building a managed cluster document from a PUT body and the cluster as it stands.
+"""The managed cluster document, built from a PUT body and the cluster as it stands — pure
+rules: reads the state (ids, referenced identities), never writes it, never locks, no HTTP.
 
 The request's writable fields go over the current document (or AKS's defaults on create); the
 server-owned fields (fqdn, provisioning state, ids, current version) are recomputed or kept.
 Here live the property rules: location, dnsPrefix and nodeResourceGroup are immutable, only the
 Kubernetes version the emulator runs, the OIDC issuer cannot be turned off, workload identity
-needs it, agent pool rules, and the cluster identity (system- or user-assigned).
+needs it, agent pool rules, and the cluster identity (system- or user-assigned); and the shape
+AKS gives a cluster: defaults for what the caller left out, the agent pools and network profile
+it fills in, and the server-owned (read-only) fields.
 """
 from __future__ import annotations
 
@@ -15,7 +18,123 @@ from typing import Any
 from ...clusters import CLUSTER_TYPE, KUBERNETES_VERSION
 from ...state import EmulatorState, Principal
 from ..errors import invalid_request_content, location_change, missing_property
-from . import errors, shape
+from . import errors
+
+DEFAULT_VM_SIZE = "Standard_DS2_v2"
+NODE_IMAGE_VERSION = "AKSUbuntu-2204gen2containerd-202510.19.0"
+MAX_PODS_OVERLAY = 250
+MAX_AGENT_POOLS = 100
+
+# properties the server owns: ignored in a request body (the SDK never sends them anyway).
+READ_ONLY_PROPERTIES = frozenset({
+    "provisioningState", "powerState", "fqdn", "azurePortalFQDN", "privateFQDN", "currentKubernetesVersion",
+    "maxAgentPools", "resourceUID",
+})
+READ_ONLY_POOL_PROPERTIES = frozenset({"provisioningState", "currentOrchestratorVersion", "eTag", "nodeImageVersion"})
+
+_POOL_NAME = re.compile(r"^[a-z][a-z0-9]{0,11}$")
+
+def default_dns_prefix(name: str, group: str, subscription: str) -> str:
+    """What `az aks create` derives when --dns-name-prefix is not given."""
+    name_part = re.sub(r"[^A-Za-z0-9-]", "", name)[:10]
+    if not name_part or not name_part[0].isalpha():
+        name_part = ("a" + name_part)[:10]
+    group_part = re.sub(r"[^A-Za-z0-9-]", "", group)[:16]
+    return f"{name_part}-{group_part}-{subscription[:6]}"
+
+
+def node_resource_group(group: str, name: str, location: str) -> str:
+    return f"MC_{group}_{name}_{location}"
+
+
+def supported_version(requested: str | None) -> str | None:
+    """The version to record, or None when the emulator cannot run it ("" means the default)."""
+    if not requested:
+        return KUBERNETES_VERSION
+    minor = ".".join(KUBERNETES_VERSION.split(".")[:2])
+    return requested if requested in (KUBERNETES_VERSION, minor) else None
+
+
+def agent_pool(request: dict[str, Any], existing: dict[str, Any] | None, *, version: str, etag: str,
+               state: str) -> dict[str, Any]:
+    """One agent pool profile: the request's writable fields over the existing pool or AKS defaults."""
+    base = copy.deepcopy(existing) if existing else {
+        "count": 1, "vmSize": DEFAULT_VM_SIZE, "osDiskSizeGB": 128, "osDiskType": "Managed", "kubeletDiskType": "OS",
+        "maxPods": MAX_PODS_OVERLAY, "type": "VirtualMachineScaleSets", "enableAutoScaling": False,
+        "enableNodePublicIP": False, "mode": "System", "osType": "Linux", "osSKU": "Ubuntu",
+        "upgradeSettings": {"maxSurge": "10%"}, "enableFIPS": False, "securityProfile": {"enableVTPM": False,
+                                                                                          "enableSecureBoot": False},
+    }
+    for key, value in request.items():
+        if key not in READ_ONLY_POOL_PROPERTIES:
+            base[key] = copy.deepcopy(value)
+    base["orchestratorVersion"] = base.get("orchestratorVersion") or version
+    base["currentOrchestratorVersion"] = KUBERNETES_VERSION
+    base["nodeImageVersion"] = NODE_IMAGE_VERSION
+    base["provisioningState"] = state
+    base["powerState"] = {"code": "Running"}
+    base["eTag"] = etag
+    return base
+
+
+def pool_problem(pool: Any) -> tuple[str, str] | None:
+    """(target, message) when an agent pool profile breaks AKS's rules, else None."""
+    if not isinstance(pool, dict):
+        return "properties.agentPoolProfiles", "Each agent pool profile must be a JSON object."
+    name = pool.get("name")
+    if not isinstance(name, str) or not _POOL_NAME.match(name):
+        return ("properties.agentPoolProfiles.name",
+                f"The value of parameter agentPoolProfile.name '{name}' is invalid. Agent pool names must start with a "
+                "lowercase letter, have max length of 12, and only have characters a-z0-9.")
+    count = pool.get("count", 1)
+    if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= 1000:
+        return ("properties.agentPoolProfiles.count",
+                f"The value of parameter agentPoolProfile.count '{count}' is invalid. It must be an integer from 0 to "
+                "1000.")
+    return None
+
+
+def network_profile(request: dict[str, Any] | None, existing: dict[str, Any] | None,
+                    node_group_id: str, outbound_ip: str) -> dict[str, Any]:
+    """AKS's default network (Azure CNI overlay behind a standard load balancer), with the request on top."""
+    base = copy.deepcopy(existing) if existing else {
+        "networkPlugin": "azure", "networkPluginMode": "overlay", "networkPolicy": "none", "networkDataplane": "azure",
+        "podCidr": "10.244.0.0/16", "serviceCidr": "10.0.0.0/16", "dnsServiceIP": "10.0.0.10",
+        "outboundType": "loadBalancer", "loadBalancerSku": "standard",
+        "loadBalancerProfile": {
+            "managedOutboundIPs": {"count": 1},
+            "effectiveOutboundIPs": [
+                {"id": f"{node_group_id}/providers/Microsoft.Network/publicIPAddresses/{outbound_ip}"}],
+            "allocatedOutboundPorts": 0, "idleTimeoutInMinutes": 30, "backendPoolType": "nodeIPConfiguration"},
+        "podCidrs": ["10.244.0.0/16"], "serviceCidrs": ["10.0.0.0/16"], "ipFamilies": ["IPv4"],
+    }
+    for key, value in (request or {}).items():
+        base[key] = copy.deepcopy(value)
+    return base
+
+
+def default_properties(*, dns_prefix: str, node_group: str) -> dict[str, Any]:
+    """The writable properties AKS fills in on create when the request leaves them out."""
+    return {
+        "dnsPrefix": dns_prefix, "kubernetesVersion": KUBERNETES_VERSION, "enableRBAC": True,
+        "supportPlan": "KubernetesOfficial", "nodeResourceGroup": node_group, "disableLocalAccounts": False,
+        "servicePrincipalProfile": {"clientId": "msi"}, "addonProfiles": {},
+        # AKS gives every cluster a Windows profile (its password is never shown) so Windows pools can be added later
+        "windowsProfile": {"adminUsername": "azureuser", "enableCSIProxy": True},
+        "autoUpgradeProfile": {"upgradeChannel": "none", "nodeOSUpgradeChannel": "NodeImage"},
+        "oidcIssuerProfile": {"enabled": False}, "securityProfile": {},
+        "storageProfile": {"diskCSIDriver": {"enabled": True}, "fileCSIDriver": {"enabled": True},
+                           "snapshotController": {"enabled": True}},
+        "workloadAutoScalerProfile": {},
+    }
+
+
+def with_state(doc: dict[str, Any], provisioning_state: str) -> dict[str, Any]:
+    """A copy of the document in another provisioning state (the cluster's, not the pools')."""
+    out = copy.deepcopy(doc)
+    out["properties"]["provisioningState"] = provisioning_state
+    return out
+
 
 _DNS_PREFIX = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,52}[A-Za-z0-9])?$")
 
@@ -85,14 +204,14 @@ def _agent_pools(state: EmulatorState, cluster: str, requested: Any, existing_pr
     existing_pools = {p["name"].lower(): p for p in (existing_props or {}).get("agentPoolProfiles") or []}
     if requested is None:
         requested = (list(existing_pools.values()) if existing_pools
-                     else [{"name": "nodepool1", "count": 3, "vmSize": shape.DEFAULT_VM_SIZE, "mode": "System"}])
+                     else [{"name": "nodepool1", "count": 3, "vmSize": DEFAULT_VM_SIZE, "mode": "System"}])
     if not isinstance(requested, list) or not requested:
         raise errors.invalid_parameter("properties.agentPoolProfiles",
                                        "At least one agent pool profile (properties.agentPoolProfiles) is required.")
     seen: set[str] = set()
     pools = []
     for pool in requested:
-        problem = shape.pool_problem(pool)
+        problem = pool_problem(pool)
         if problem:
             raise errors.invalid_parameter(*problem)
         if pool["name"].lower() in seen:
@@ -100,7 +219,7 @@ def _agent_pools(state: EmulatorState, cluster: str, requested: Any, existing_pr
                                            f"Agent pool name '{pool['name']}' appears more than once; names must be "
                                            "unique.")
         seen.add(pool["name"].lower())
-        pools.append(shape.agent_pool(pool, existing_pools.get(pool["name"].lower()), version=version,
+        pools.append(agent_pool(pool, existing_pools.get(pool["name"].lower()), version=version,
                                       etag=state.ids.guid("etag", cluster, pool["name"]), state=provisioning_state))
     if not any(p.get("mode", "System") == "System" for p in pools):
         raise errors.invalid_parameter("properties.agentPoolProfiles.mode",
@@ -174,12 +293,12 @@ def build(state: EmulatorState, *, subscription: str, group: str, name: str, bod
         _immutable(existing_props, requested)
         props = copy.deepcopy(existing_props)
     else:
-        dns_prefix = requested.get("dnsPrefix") or shape.default_dns_prefix(name, group, subscription)
-        props = shape.default_properties(dns_prefix=dns_prefix,
+        dns_prefix = requested.get("dnsPrefix") or default_dns_prefix(name, group, subscription)
+        props = default_properties(dns_prefix=dns_prefix,
                                          node_group=requested.get("nodeResourceGroup")
-                                         or shape.node_resource_group(group, name, location))
+                                         or node_resource_group(group, name, location))
     for key, value in requested.items():
-        if key not in shape.READ_ONLY_PROPERTIES and key not in (
+        if key not in READ_ONLY_PROPERTIES and key not in (
                 "agentPoolProfiles", "networkProfile", "oidcIssuerProfile", "securityProfile"):
             props[key] = _merged(props.get(key), value)
     if not isinstance(props.get("dnsPrefix"), str) or not _DNS_PREFIX.match(props["dnsPrefix"]):
@@ -187,7 +306,7 @@ def build(state: EmulatorState, *, subscription: str, group: str, name: str, bod
                                        f"The value of parameter dnsPrefix '{props.get('dnsPrefix')}' is invalid. It "
                                        "must be 1-54 letters, digits and hyphens, starting and ending with a letter "
                                        "or digit.")
-    version = shape.supported_version(props.get("kubernetesVersion"))
+    version = supported_version(props.get("kubernetesVersion"))
     if version is None:
         raise errors.version_not_supported(str(props.get("kubernetesVersion")), KUBERNETES_VERSION)
     props["kubernetesVersion"] = version
@@ -198,7 +317,7 @@ def build(state: EmulatorState, *, subscription: str, group: str, name: str, bod
                                               version, "Succeeded")
     node_group = props["nodeResourceGroup"]
     node_group_id = f"/subscriptions/{subscription}/resourceGroups/{node_group}"
-    props["networkProfile"] = shape.network_profile(requested.get("networkProfile"),
+    props["networkProfile"] = network_profile(requested.get("networkProfile"),
                                                     (existing_props or {}).get("networkProfile"), node_group_id,
                                                     state.ids.guid("outbound-ip", the_id))
     if not props.get("identityProfile"):
@@ -212,7 +331,7 @@ def build(state: EmulatorState, *, subscription: str, group: str, name: str, bod
         uid = state.ids.hex("resource-uid", the_id, length=24)
     props.update({"provisioningState": "Succeeded", "powerState": {"code": "Running"},
                   "currentKubernetesVersion": KUBERNETES_VERSION, "fqdn": fqdn, "azurePortalFQDN": portal,
-                  "maxAgentPools": shape.MAX_AGENT_POOLS, "resourceUID": uid})
+                  "maxAgentPools": MAX_AGENT_POOLS, "resourceUID": uid})
     tags = body["tags"] if "tags" in body else (existing or {}).get("tags", {})
     if tags is not None and not isinstance(tags, dict):
         raise invalid_request_content("The request content was invalid: 'tags' must be a JSON object.")

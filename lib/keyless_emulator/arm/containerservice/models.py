@@ -1,9 +1,10 @@
 """Managed clusters — the rules, with no HTTP in sight.
 
-A write is planned here as a `Write`: what the store holds while the long-running operation
-runs (the old document marked "Updating", or the new one marked "Creating"), what it holds once
-the operation settles, and the body of the first answer. The handler hands `final` to
-arm/lro.py, which stores it when the operation settles.
+Every write is long-running. It is planned as a `Write` — what the store holds while the
+operation runs (the old document marked "Updating", or the new one marked "Creating"), what it
+holds once the operation settles, and the body of the first answer — then committed under the
+state lock: the in-progress document is stored and the operation begun with `final`, which
+arm/lro.py stores when the operation settles. Handlers get the `lro.Started` back.
 
 Rules enforced here (the managedClusters REST spec; names: lib/resource_names): cluster names, the
 group must exist (checked first, as Resource Manager does), If-Match/If-None-Match, and one mutating
@@ -21,11 +22,12 @@ import resource_names
 from ...backend import Backend
 from ...clusters import CLUSTER_TYPE, cluster_meta, issuer_url, kubeconfig, oidc_enabled
 from ...state import EmulatorState, Principal
+from .. import lro
 from ..errors import invalid_request_content, invalid_resource_name, resource_not_found
 from ..resources import models as resource_models
 from ..resources.models import require_group
-from . import errors, shape
-from .documents import build, cluster_id, system_data, tenant_of_subscription
+from . import errors
+from .documents import DEFAULT_VM_SIZE, build, cluster_id, system_data, tenant_of_subscription, with_state
 
 NAME_RULE = ("Managed cluster names are 1-63 characters of letters, digits, underscores and hyphens, and must start "
              "and end with a letter or a digit.")
@@ -97,7 +99,7 @@ def user_credentials(backend: Backend, doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def _in_progress(doc: dict[str, Any], provisioning_state: str, *, pools: bool) -> dict[str, Any]:
-    out = shape.with_state(doc, provisioning_state)
+    out = with_state(doc, provisioning_state)
     if pools:
         for pool in out["properties"].get("agentPoolProfiles") or []:
             pool["provisioningState"] = provisioning_state
@@ -105,7 +107,7 @@ def _in_progress(doc: dict[str, Any], provisioning_state: str, *, pools: bool) -
 
 
 # -- writes ------------------------------------------------------------------------------
-def plan_create_or_update(state: EmulatorState, subscription: str, group: str, name: str, body: Any, *,
+def _plan_create_or_update(state: EmulatorState, subscription: str, group: str, name: str, body: Any, *,
                           actor: Principal | None, if_match: str | None = None,
                           if_none_match: str | None = None) -> Write:
     group_doc = require_group(state, subscription, group)  # Resource Manager checks the group before AKS sees the name
@@ -123,7 +125,7 @@ def plan_create_or_update(state: EmulatorState, subscription: str, group: str, n
                  response=_in_progress(final, "Updating", pools=False))
 
 
-def plan_update_tags(state: EmulatorState, subscription: str, group: str, name: str, body: Any, *,
+def _plan_update_tags(state: EmulatorState, subscription: str, group: str, name: str, body: Any, *,
                      actor: Principal | None) -> Write:
     existing = get_cluster(state, subscription, group, name)
     ensure_idle(state, existing["id"])
@@ -136,7 +138,7 @@ def plan_update_tags(state: EmulatorState, subscription: str, group: str, name: 
     return Write(stored=_in_progress(existing, "Updating", pools=False), final=final, response=None)
 
 
-def plan_delete(state: EmulatorState, subscription: str, group: str, name: str) -> Write | None:
+def _plan_delete(state: EmulatorState, subscription: str, group: str, name: str) -> Write | None:
     """None when there is nothing to delete (the group exists but the cluster does not)."""
     group_doc = require_group(state, subscription, group)
     existing = state.resources.get(cluster_id(subscription, group_doc["name"], name))
@@ -144,6 +146,36 @@ def plan_delete(state: EmulatorState, subscription: str, group: str, name: str) 
         return None
     ensure_idle(state, existing["id"])
     return Write(stored=_in_progress(existing, "Deleting", pools=True), final=None, response=None)
+
+
+def _commit(backend: Backend, write: Write, kind: str) -> lro.Started:
+    """Store the in-progress document and begin the operation that stores `final` (or deletes)."""
+    stored = backend.state.resources.put(write.stored)
+    cluster_meta(backend.state, stored["id"])
+    op = lro.begin(backend, resource_id=stored["id"], location=stored["location"], kind=kind, final=write.final)
+    return lro.Started(op, write.response, write.created)
+
+
+def create_or_update_cluster(backend: Backend, subscription: str, group: str, name: str, body: Any, *,
+                             actor: Principal | None, if_match: str | None = None,
+                             if_none_match: str | None = None) -> lro.Started:
+    with backend.state.lock:
+        write = _plan_create_or_update(backend.state, subscription, group, name, body, actor=actor,
+                                       if_match=if_match, if_none_match=if_none_match)
+        return _commit(backend, write, "put")
+
+
+def update_tags(backend: Backend, subscription: str, group: str, name: str, body: Any, *,
+                actor: Principal | None) -> lro.Started:
+    with backend.state.lock:
+        return _commit(backend, _plan_update_tags(backend.state, subscription, group, name, body, actor=actor), "put")
+
+
+def delete_cluster(backend: Backend, subscription: str, group: str, name: str) -> lro.Started | None:
+    """None when there is nothing to delete (the group exists but the cluster does not)."""
+    with backend.state.lock:
+        write = _plan_delete(backend.state, subscription, group, name)
+        return None if write is None else _commit(backend, write, "delete")
 
 
 # -- seeding -----------------------------------------------------------------------------
@@ -156,7 +188,7 @@ def seed_cluster(state: EmulatorState, subscription: str, group: str, name: str,
                  workload_identity: bool, oidc_issuer: bool) -> dict[str, Any]:
     """A running cluster, as `az aks create --node-count 1` leaves it (no operation to wait for)."""
     properties: dict[str, Any] = {
-        "agentPoolProfiles": [{"name": "nodepool1", "count": 1, "vmSize": shape.DEFAULT_VM_SIZE, "mode": "System"}],
+        "agentPoolProfiles": [{"name": "nodepool1", "count": 1, "vmSize": DEFAULT_VM_SIZE, "mode": "System"}],
         "oidcIssuerProfile": {"enabled": oidc_issuer},
     }
     if workload_identity:

@@ -1,9 +1,10 @@
-"""Thin handlers for Microsoft.ContainerService/managedClusters, named after the REST operations."""
+"""Thin handlers for Microsoft.ContainerService/managedClusters, named after the REST operations:
+parse the request, make one model call, render the answer (the issuer URL and kubeconfig are
+rendered from the emulator's URL)."""
 from __future__ import annotations
 
 from starlette.responses import JSONResponse, Response
 
-from ...clusters import cluster_meta
 from ...context import RequestContext
 from .. import lro
 from . import models
@@ -28,42 +29,23 @@ async def managed_clusters_list(ctx: RequestContext) -> Response:
 
 
 async def managed_clusters_create_or_update(ctx: RequestContext) -> Response:
-    body = await ctx.json()
-    with ctx.state.lock:
-        write = models.plan_create_or_update(ctx.state, *_where(ctx), body, actor=ctx.principal,
-                                             if_match=ctx.request.headers.get("if-match"),
-                                             if_none_match=ctx.request.headers.get("if-none-match"))
-        ctx.state.resources.put(write.stored)
-        cluster_meta(ctx.state, write.stored["id"])
-        op = lro.begin(ctx, resource_id=write.stored["id"], location=write.stored["location"], kind="put",
-                       final=write.final)
-    assert write.response is not None
-    return lro.accepted_put(ctx, op, models.render(ctx.backend, write.response), 201 if write.created else 200)
+    started = models.create_or_update_cluster(ctx.backend, *_where(ctx), await ctx.json(), actor=ctx.principal,
+                                              if_match=ctx.request.headers.get("if-match"),
+                                              if_none_match=ctx.request.headers.get("if-none-match"))
+    assert started.document is not None
+    return lro.accepted_put(ctx, started.operation, models.render(ctx.backend, started.document),
+                            201 if started.created else 200)
 
 
 async def managed_clusters_update_tags(ctx: RequestContext) -> Response:
-    body = await ctx.json()
-    with ctx.state.lock:
-        write = models.plan_update_tags(ctx.state, *_where(ctx), body, actor=ctx.principal)
-        ctx.state.resources.put(write.stored)
-        op = lro.begin(ctx, resource_id=write.stored["id"], location=write.stored["location"], kind="put",
-                       final=write.final)
-    return Response(status_code=202, headers={"Location": lro.result_url(ctx, op),
-                                              "Azure-AsyncOperation": lro.status_url(ctx, op),
-                                              "Retry-After": lro.retry_after(ctx, op)})
+    started = models.update_tags(ctx.backend, *_where(ctx), await ctx.json(), actor=ctx.principal)
+    return lro.accepted_patch(ctx, started.operation)
 
 
 async def managed_clusters_delete(ctx: RequestContext) -> Response:
-    with ctx.state.lock:
-        write = models.plan_delete(ctx.state, *_where(ctx))
-        if write is None:
-            return Response(status_code=204)
-        ctx.state.resources.put(write.stored)
-        op = lro.begin(ctx, resource_id=write.stored["id"], location=write.stored["location"], kind="delete",
-                       final=None)
-    return lro.accepted_delete(ctx, op)
+    started = models.delete_cluster(ctx.backend, *_where(ctx))
+    return Response(status_code=204) if started is None else lro.accepted_delete(ctx, started.operation)
 
 
 async def managed_clusters_list_cluster_user_credentials(ctx: RequestContext) -> Response:
-    doc = models.get_cluster(ctx.state, *_where(ctx))
-    return JSONResponse(models.user_credentials(ctx.backend, doc))
+    return JSONResponse(models.user_credentials(ctx.backend, models.get_cluster(ctx.state, *_where(ctx))))

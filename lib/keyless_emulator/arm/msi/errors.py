@@ -54,8 +54,3 @@ def parent_missing(operation: str, child_type: str, parent_id: str) -> ArmError:
                     f"Failed to perform '{operation}' on resource(s) of type '{child_type}', because the parent "
                     f"resource '{parent_id}' could not be found.")
 
-
-def invalid_paging(parameter: str, value: str) -> ArmError:
-    return bad_request(f"The value '{value}' of query parameter '{parameter}' is invalid; it must be a positive "
-                       "integer.",
-                       target=parameter)

@@ -1,44 +1,39 @@
-"""User-assigned managed identities — the rules, with no HTTP in sight.
+"""User-assigned managed identities and their federated identity credentials — the rules, with
+no HTTP in sight. Every entry point takes the state lock itself and commits its write.
 
 Creating an identity registers its service principal in the subscription's tenant; the
 document's `clientId`, `principalId` and `tenantId` are that principal's application id,
 object id and tenant, so the token the workload later gets carries exactly those ids. A re-PUT
 keeps them; a delete removes the identity, its federated credentials and its principal.
-Ids are spelled with lower-case `resourcegroups`, as MSI returns them.
+
+Credentials (Microsoft Entra's documented limits): at most 20 per identity; an issuer+subject pair at most once per
+identity (matched case-sensitively, as Entra matches it); the parent identity must exist. The
+body rules are in documents.py. Each stored credential's meta records `written_at` (clock time
+of the write): the Entra side uses it to model the propagation delay before it is honoured.
+
+Concurrency: MSI refuses a credential write while another one under the same identity is in
+flight. A write holds its identity for `federation_write_seconds` (a setting; default
+`DEFAULT_WRITE_SECONDS`) — `_claim` marks the identity busy until then in the identity's
+private meta, `_release` clears it — and a write arriving meanwhile gets 409.
 """
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
-import resource_names
-
 from ...state import EmulatorState, Principal
-from ..errors import (
-    invalid_request_content,
-    invalid_resource_name,
-    location_change,
-    missing_property,
-    resource_not_found,
-)
+from ..errors import invalid_request_content, location_change, missing_property, resource_not_found
 from ..resources import models as resource_models
 from ..resources.models import require_group
-from . import errors
+from . import documents, errors
+from .documents import CHILD_TYPE, FIC_TYPE, IDENTITY_TYPE, credential_id, identity_id
 
-IDENTITY_TYPE = "Microsoft.ManagedIdentity/userAssignedIdentities"
-ISOLATION_SCOPES = ("None", "Regional")
-NAME_RULE = ("User-assigned identity names are 3-128 characters of letters, digits, hyphens and underscores, "
-             "and must start with a letter or a digit.")
-
-
-def identity_id(subscription: str, group: str, name: str) -> str:
-    return f"/subscriptions/{subscription}/resourcegroups/{group}/providers/{IDENTITY_TYPE}/{name}"
+MAX_PER_IDENTITY = 20
+DEFAULT_WRITE_SECONDS = 0.1
+_BUSY = "fic_write_until"
 
 
-def validate_name(name: str) -> None:
-    if not resource_names.USER_ASSIGNED_IDENTITY.matches(name):
-        raise invalid_resource_name(name, IDENTITY_TYPE, NAME_RULE)
-
-
+# -- user-assigned identities -------------------------------------------------------------
 def find_identity(state: EmulatorState, subscription: str, group: str,
                   name: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """(the resource group, the identity or None); 404 ResourceGroupNotFound when the group is missing."""
@@ -61,28 +56,6 @@ def list_in_subscription(state: EmulatorState, subscription: str) -> list[dict[s
     return resource_models.list_in_subscription(state, subscription, IDENTITY_TYPE)
 
 
-def _isolation_scope(body: dict[str, Any], current: str | None) -> str:
-    properties = body.get("properties")
-    if properties is not None and not isinstance(properties, dict):
-        raise invalid_request_content("The request content was invalid: 'properties' must be a JSON object.")
-    value = (properties or {}).get("isolationScope")
-    if value is None:
-        return current or "None"
-    if value not in ISOLATION_SCOPES:
-        raise errors.bad_request(f"The value '{value}' of properties.isolationScope is invalid; it must be one of "
-                                 f"{', '.join(ISOLATION_SCOPES)}.", target="properties.isolationScope")
-    return value
-
-
-def _tags(body: dict[str, Any], current: dict[str, Any] | None) -> dict[str, Any]:
-    if "tags" not in body:
-        return dict(current or {})
-    tags = body["tags"] or {}
-    if not isinstance(tags, dict):
-        raise invalid_request_content("The request content was invalid: 'tags' must be a JSON object.")
-    return tags
-
-
 def _principal(state: EmulatorState, tenant_id: str, name: str, resource_id: str) -> Principal:
     existing = state.principal_for_resource(resource_id)
     if existing is not None:
@@ -90,19 +63,12 @@ def _principal(state: EmulatorState, tenant_id: str, name: str, resource_id: str
     return state.add_principal(tenant_id, name, kind="ManagedIdentity", resource_id=resource_id)
 
 
-def _document(resource_id: str, name: str, location: str, tags: dict[str, Any], isolation: str,
-              principal: Principal) -> dict[str, Any]:
-    return {"id": resource_id, "name": name, "type": IDENTITY_TYPE, "location": location, "tags": tags,
-            "properties": {"isolationScope": isolation, "tenantId": principal.tenant_id,
-                           "principalId": principal.object_id, "clientId": principal.app_id}}
-
-
 def create_or_update_identity(state: EmulatorState, subscription: str, group: str, name: str,
                               body: Any) -> tuple[dict[str, Any], bool]:
     """Create (True) or update (False) an identity; PUT replaces tags and keeps the ids."""
     with state.lock:
         group_doc, existing = find_identity(state, subscription, group, name)
-        validate_name(name)  # after the group: Resource Manager checks it before MSI sees the name
+        documents.validate_name(name)  # after the group: Resource Manager checks it before MSI sees the name
         if not isinstance(body, dict):
             raise invalid_request_content("The request content must be a JSON object describing the identity.")
         if not body.get("location"):
@@ -115,8 +81,9 @@ def create_or_update_identity(state: EmulatorState, subscription: str, group: st
         resource_id = existing["id"] if existing else identity_id(subscription, group_doc["name"], name)
         principal = _principal(state, sub.tenant_id, existing["name"] if existing else name, resource_id)
         current = (existing or {}).get("properties", {}).get("isolationScope")
-        doc = _document(resource_id, existing["name"] if existing else name, location,
-                        _tags(body, None), _isolation_scope(body, current), principal)
+        doc = documents.identity_document(resource_id, existing["name"] if existing else name, location,
+                                          documents.tags(body, None), documents.isolation_scope(body, current),
+                                          principal)
         return state.resources.put(doc), existing is None
 
 
@@ -128,9 +95,9 @@ def update_identity(state: EmulatorState, subscription: str, group: str, name: s
             raise invalid_request_content("The request content must be a JSON object.")
         if body.get("location") and str(body["location"]).replace(" ", "").lower() != doc["location"]:
             raise location_change(doc["name"], doc["location"], doc["id"].split("/")[4],
-                                         str(body["location"]))
-        doc["tags"] = _tags(body, doc.get("tags"))
-        doc["properties"]["isolationScope"] = _isolation_scope(body, doc["properties"].get("isolationScope"))
+                                  str(body["location"]))
+        doc["tags"] = documents.tags(body, doc.get("tags"))
+        doc["properties"]["isolationScope"] = documents.isolation_scope(body, doc["properties"].get("isolationScope"))
         return state.resources.put(doc)
 
 
@@ -145,3 +112,117 @@ def delete_identity(state: EmulatorState, subscription: str, group: str, name: s
         if principal is not None:
             state.remove_principal(principal.object_id)
         return True
+
+
+# -- federated identity credentials: lookups ----------------------------------------------
+def write_seconds(state: EmulatorState) -> float:
+    return float(state.settings.get("federation_write_seconds", DEFAULT_WRITE_SECONDS))
+
+
+def parent(state: EmulatorState, subscription: str, group: str, identity: str, operation: str) -> dict[str, Any]:
+    """The identity the credentials hang under; 404 ParentResourceNotFound when it does not exist."""
+    group_doc = require_group(state, subscription, group)
+    doc = state.resources.get(identity_id(subscription, group_doc["name"], identity))
+    if doc is None:
+        raise errors.parent_missing(operation, CHILD_TYPE, identity_id(subscription, group_doc["name"], identity))
+    return doc
+
+
+def credentials_of(state: EmulatorState, parent_id: str) -> list[dict[str, Any]]:
+    return state.resources.under(parent_id, FIC_TYPE)
+
+
+def list_credentials(state: EmulatorState, subscription: str, group: str, identity: str) -> list[dict[str, Any]]:
+    return credentials_of(state, parent(state, subscription, group, identity, "read")["id"])
+
+
+def get_credential(state: EmulatorState, subscription: str, group: str, identity: str, name: str) -> dict[str, Any]:
+    identity_doc = parent(state, subscription, group, identity, "read")
+    doc = state.resources.get(credential_id(identity_doc["id"], name))
+    if doc is None:
+        raise resource_not_found(f"{IDENTITY_TYPE}/{identity_doc['name']}/federatedIdentityCredentials", name,
+                                 identity_doc["id"].split("/")[4])
+    return doc
+
+
+def check_rules(state: EmulatorState, parent_id: str, name: str, properties: dict[str, Any]) -> None:
+    """The per-identity rules: at most 20 credentials, each issuer+subject pair once."""
+    others = [d for d in credentials_of(state, parent_id) if d["name"].lower() != name.lower()]
+    for other in others:
+        theirs = other["properties"]
+        if theirs["issuer"] == properties["issuer"] and theirs["subject"] == properties["subject"]:
+            raise errors.duplicate_issuer_subject()
+    if not state.resources.exists(credential_id(parent_id, name)) and len(others) >= MAX_PER_IDENTITY:
+        raise errors.too_many(MAX_PER_IDENTITY)
+
+
+# -- federated identity credentials: the in-flight window ---------------------------------
+def _claim(state: EmulatorState, parent_id: str) -> float:
+    """Hold the identity for one credential write; 409 while another write holds it. Returns the hold time."""
+    now, hold = state.clock.time(), write_seconds(state)
+    meta = state.resources.meta(parent_id)
+    if meta.get(_BUSY, 0.0) > now:
+        raise errors.concurrent_writes(parent_id)
+    meta[_BUSY] = now + hold
+    return hold
+
+
+def _release(state: EmulatorState, parent_id: str) -> None:
+    if state.resources.exists(parent_id):
+        state.resources.meta(parent_id).pop(_BUSY, None)
+
+
+# -- federated identity credentials: writes -----------------------------------------------
+def _store(state: EmulatorState, parent_doc: dict[str, Any], name: str,
+           properties: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    """Write the credential (after the hold); True when it was created."""
+    if not state.resources.exists(parent_doc["id"]):
+        raise errors.parent_missing("write", CHILD_TYPE, parent_doc["id"])
+    check_rules(state, parent_doc["id"], name, properties)
+    existing = state.resources.get(credential_id(parent_doc["id"], name))
+    doc = {"id": existing["id"] if existing else credential_id(parent_doc["id"], name),
+           "name": existing["name"] if existing else name, "type": FIC_TYPE, "properties": properties}
+    stored = state.resources.put(doc)
+    state.resources.meta(stored["id"])["written_at"] = state.clock.time()
+    return stored, existing is None
+
+
+def _remove(state: EmulatorState, parent_doc: dict[str, Any], name: str) -> bool:
+    """True when a credential was deleted (200), False when there was none (204)."""
+    the_id = credential_id(parent_doc["id"], name)
+    if not state.resources.exists(the_id):
+        return False
+    state.delete_resource(the_id)
+    return True
+
+
+async def create_or_update_credential(state: EmulatorState, subscription: str, group: str, identity: str,
+                                      name: str, body: Any) -> tuple[dict[str, Any], bool]:
+    """Check, hold the identity for the write's duration, then store; (document, created)."""
+    with state.lock:
+        identity_doc = parent(state, subscription, group, identity, "write")
+        documents.validate_fic_name(name)
+        properties = documents.validate_body(body)
+        check_rules(state, identity_doc["id"], name, properties)
+        hold = _claim(state, identity_doc["id"])
+    try:
+        await asyncio.sleep(hold)
+        with state.lock:
+            return _store(state, identity_doc, name, properties)
+    finally:
+        with state.lock:
+            _release(state, identity_doc["id"])
+
+
+async def delete_credential(state: EmulatorState, subscription: str, group: str, identity: str, name: str) -> bool:
+    """Hold the identity for the write's duration, then delete; True when a credential was deleted."""
+    with state.lock:
+        identity_doc = parent(state, subscription, group, identity, "delete")
+        hold = _claim(state, identity_doc["id"])
+    try:
+        await asyncio.sleep(hold)
+        with state.lock:
+            return _remove(state, identity_doc, name)
+    finally:
+        with state.lock:
+            _release(state, identity_doc["id"])

@@ -1,13 +1,12 @@
-"""Thin handlers for Microsoft.ManagedIdentity, named after the REST operations."""
+"""Thin handlers for Microsoft.ManagedIdentity, named after the REST operations: parse the
+request, make one model call, render the answer (lists paged as MSI pages them)."""
 from __future__ import annotations
-
-import asyncio
 
 from starlette.responses import JSONResponse, Response
 
 from ...context import RequestContext
-from . import federation, models
-from .paging import page
+from ..paging import page
+from . import models
 
 
 def _where(ctx: RequestContext) -> tuple[str, str, str]:
@@ -49,44 +48,20 @@ async def user_assigned_identities_list_by_subscription(ctx: RequestContext) -> 
 
 # -- federated identity credentials ------------------------------------------------------------
 async def federated_identity_credentials_create_or_update(ctx: RequestContext) -> Response:
-    body = await ctx.json()
-    state, name = ctx.state, ctx.params["fic"]
-    with state.lock:
-        identity = federation.parent(state, *_where(ctx), "write")
-        federation.validate_name(name)
-        properties = federation.validate_body(body)
-        federation.check_rules(state, identity["id"], name, properties)
-        hold = federation.claim(state, identity["id"])
-    try:
-        await asyncio.sleep(hold)
-        with state.lock:
-            doc, created = federation.store(state, identity, name, properties)
-    finally:
-        with state.lock:
-            federation.release(state, identity["id"])
+    doc, created = await models.create_or_update_credential(ctx.state, *_where(ctx), ctx.params["fic"],
+                                                            await ctx.json())
     return JSONResponse(doc, status_code=201 if created else 200)
 
 
 async def federated_identity_credentials_get(ctx: RequestContext) -> Response:
-    return JSONResponse(federation.get_credential(ctx.state, *_where(ctx), ctx.params["fic"]))
+    return JSONResponse(models.get_credential(ctx.state, *_where(ctx), ctx.params["fic"]))
 
 
 async def federated_identity_credentials_list(ctx: RequestContext) -> Response:
-    identity = federation.parent(ctx.state, *_where(ctx), "read")
-    docs = federation.credentials_of(ctx.state, identity["id"])
+    docs = models.list_credentials(ctx.state, *_where(ctx))
     return JSONResponse(page(docs, ctx.query, _list_link(ctx), ctx.api_version))
 
 
 async def federated_identity_credentials_delete(ctx: RequestContext) -> Response:
-    state = ctx.state
-    with state.lock:
-        identity = federation.parent(state, *_where(ctx), "delete")
-        hold = federation.claim(state, identity["id"])
-    try:
-        await asyncio.sleep(hold)
-        with state.lock:
-            deleted = federation.remove(state, identity, ctx.params["fic"])
-    finally:
-        with state.lock:
-            federation.release(state, identity["id"])
+    deleted = await models.delete_credential(ctx.state, *_where(ctx), ctx.params["fic"])
     return Response(status_code=200 if deleted else 204)

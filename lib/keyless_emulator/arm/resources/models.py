@@ -1,4 +1,8 @@
-"""Resource groups and generic resource listing — the rules, with no HTTP in sight."""
+"""Subscriptions, resource groups and generic resource listing — the rules, with no HTTP in sight.
+
+A resource group's delete is long-running: `delete_group` begins the operation, which removes
+the group and everything in it when it settles.
+"""
 from __future__ import annotations
 
 import re
@@ -6,8 +10,17 @@ from typing import Any
 
 import resource_names
 
+from ...backend import Backend
 from ...state import EmulatorState
-from ..errors import ArmError, bad_request, invalid_resource_name, missing_property, resource_group_not_found
+from .. import lro
+from ..errors import (
+    bad_request,
+    invalid_resource_name,
+    missing_property,
+    resource_group_not_found,
+    subscription_not_found,
+)
+from . import errors
 
 GROUP_TYPE = "Microsoft.Resources/resourceGroups"
 _GROUP_RULE = ("Resource group names are 1-90 characters of letters, digits, underscores, parentheses, "
@@ -30,6 +43,18 @@ def get_group(state: EmulatorState, subscription: str, group: str) -> dict[str, 
     return doc
 
 
+def group_exists(state: EmulatorState, subscription: str, group: str) -> bool:
+    return state.resources.exists(group_id(subscription, group))
+
+
+def delete_group(backend: Backend, subscription: str, group: str) -> lro.Started:
+    """Begin deleting a group (and, when the operation settles, everything in it)."""
+    with backend.state.lock:
+        doc = get_group(backend.state, subscription, group)
+        op = lro.begin(backend, resource_id=doc["id"], location=doc["location"], kind="delete", final=None)
+        return lro.Started(op)
+
+
 def require_group(state: EmulatorState, subscription: str, group: str) -> dict[str, Any]:
     """The group, or 404 ResourceGroupNotFound — every resource write under a group checks this."""
     return get_group(state, subscription, group)
@@ -46,9 +71,7 @@ def create_or_update_group(state: EmulatorState, subscription: str, group: str,
         existing = state.resources.get(group_id(subscription, group))
         if existing is not None:
             if body["location"].replace(" ", "").lower() != existing["location"]:
-                raise ArmError(409, "InvalidResourceGroupLocation",
-                               f"Invalid resource group location '{body['location']}'. The Resource group already "
-                               f"exists in location '{existing['location']}'.")
+                raise errors.group_location_conflict(body["location"], existing["location"])
             existing["tags"] = body.get("tags", existing.get("tags", {}))
             return state.resources.put(existing), False
         doc = {"id": group_id(subscription, group), "name": group, "type": GROUP_TYPE,
@@ -107,9 +130,7 @@ def parse_filter(expression: str) -> dict[str, str]:
     for part in re.split(r"\s+and\s+", expression.strip(), flags=re.IGNORECASE):
         m = _TERM.match(part)
         if not m or m.group(1).lower() not in _FIELDS:
-            raise ArmError(400, "InvalidFilterInQueryString",
-                           f"Invalid $filter '{expression}' specified in the query string. Supported terms: "
-                           "resourceType, resourceGroup, name, location, tagName, tagValue with 'eq'.")
+            raise errors.invalid_filter(expression)
         terms[_FIELDS[m.group(1).lower()]] = m.group(2).replace("''", "'")
     return terms
 
@@ -147,10 +168,22 @@ def list_resources(state: EmulatorState, subscription: str, group: str | None, f
 def subscription_document(state: EmulatorState, subscription_id: str) -> dict[str, Any]:
     sub = state.subscription(subscription_id)
     if sub is None:
-        from ..errors import subscription_not_found
         raise subscription_not_found(subscription_id)
     return {"id": f"/subscriptions/{sub.id}", "subscriptionId": sub.id, "tenantId": sub.tenant_id,
             "displayName": sub.display_name, "state": sub.state,
             "subscriptionPolicies": {"locationPlacementId": "Public_2014-09-01", "quotaId": "PayAsYouGo_2014-09-01",
                                      "spendingLimit": "Off"},
             "authorizationSource": "RoleBased", "managedByTenants": []}
+
+
+def list_subscriptions(state: EmulatorState, visible: frozenset[str] | None) -> list[dict[str, Any]]:
+    """The subscriptions in `visible` (the request chain's narrowing), as documents, in id order."""
+    return [subscription_document(state, s.id) for s in sorted(state.subscriptions.values(), key=lambda s: s.id)
+            if visible is None or s.id in visible]
+
+
+def tenant_documents(state: EmulatorState, tenant_id: str) -> list[dict[str, Any]]:
+    """The caller's own tenant, as `GET /tenants` lists it."""
+    t = state.tenants[tenant_id]
+    return [{"id": f"/tenants/{t.id}", "tenantId": t.id, "tenantCategory": "Home",
+             "displayName": t.name, "defaultDomain": t.domain, "domains": [t.domain]}]

@@ -4,9 +4,7 @@ from __future__ import annotations
 from starlette.responses import JSONResponse, Response
 
 from ...context import RequestContext
-from ...state import EmulatorState
 from .. import lro
-from ..authorization.rbac import is_allowed
 from . import models
 
 
@@ -15,7 +13,7 @@ async def resource_groups_get(ctx: RequestContext) -> Response:
 
 
 async def resource_groups_check_existence(ctx: RequestContext) -> Response:
-    exists = ctx.state.resources.exists(models.group_id(ctx.params["subscription"], ctx.params["group"]))
+    exists = models.group_exists(ctx.state, ctx.params["subscription"], ctx.params["group"])
     return Response(status_code=204 if exists else 404)
 
 
@@ -26,9 +24,8 @@ async def resource_groups_create_or_update(ctx: RequestContext) -> Response:
 
 
 async def resource_groups_delete(ctx: RequestContext) -> Response:
-    doc = models.get_group(ctx.state, ctx.params["subscription"], ctx.params["group"])
-    op = lro.begin(ctx, resource_id=doc["id"], location=doc["location"], kind="delete", final=None)
-    return lro.accepted_delete(ctx, op)
+    started = models.delete_group(ctx.backend, ctx.params["subscription"], ctx.params["group"])
+    return lro.accepted_delete(ctx, started.operation)
 
 
 async def resource_groups_list(ctx: RequestContext) -> Response:
@@ -47,23 +44,8 @@ async def resources_list(ctx: RequestContext) -> Response:
     return JSONResponse({"value": items})
 
 
-def _visible_subscriptions(state: EmulatorState, principal_id: str, tenant_id: str) -> list[str]:
-    return [s.id for s in sorted(state.subscriptions.values(), key=lambda s: s.id)
-            if s.tenant_id == tenant_id and (is_allowed(state, principal_id, "Microsoft.Resources/subscriptions/read",
-                                                        f"/subscriptions/{s.id}")
-                                             or _has_any_assignment_under(state, principal_id, s.id))]
-
-
-def _has_any_assignment_under(state: EmulatorState, principal_id: str, subscription: str) -> bool:
-    prefix = f"/subscriptions/{subscription}".lower()
-    return any(d["properties"]["principalId"] == principal_id and d["properties"]["scope"].lower().startswith(prefix)
-               for d in state.resources.of_type("Microsoft.Authorization/roleAssignments"))
-
-
 async def subscriptions_list(ctx: RequestContext) -> Response:
-    assert ctx.principal is not None
-    ids = _visible_subscriptions(ctx.state, ctx.principal.object_id, ctx.principal.tenant_id)
-    return JSONResponse({"value": [models.subscription_document(ctx.state, s) for s in ids]})
+    return JSONResponse({"value": models.list_subscriptions(ctx.state, ctx.readable)})
 
 
 async def subscriptions_get(ctx: RequestContext) -> Response:
@@ -72,9 +54,7 @@ async def subscriptions_get(ctx: RequestContext) -> Response:
 
 async def tenants_list(ctx: RequestContext) -> Response:
     assert ctx.principal is not None
-    t = ctx.state.tenants[ctx.principal.tenant_id]
-    return JSONResponse({"value": [{"id": f"/tenants/{t.id}", "tenantId": t.id, "tenantCategory": "Home",
-                                    "displayName": t.name, "defaultDomain": t.domain, "domains": [t.domain]}]})
+    return JSONResponse({"value": models.tenant_documents(ctx.state, ctx.principal.tenant_id)})
 
 
 async def metadata_endpoints(ctx: RequestContext) -> Response:

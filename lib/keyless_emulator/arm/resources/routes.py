@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ...routing import AUTH_NONE, Route
 from .. import lro
-from ..scopes import group_scope, subscription_scope
+from ..scopes import SUBSCRIPTIONS, group_scope, subscription_scope
 from . import responses as r
 
 _SUB = "/subscriptions/{subscription}"
@@ -17,7 +17,7 @@ ROUTES = [
     Route("GET", "/metadata/endpoints", r.metadata_endpoints, auth=AUTH_NONE),
     # az cloud register given the base URL with a trailing slash asks for //metadata/endpoints.
     Route("GET", "//metadata/endpoints", r.metadata_endpoints, auth=AUTH_NONE),
-    Route("GET", "/subscriptions", r.subscriptions_list),
+    Route("GET", "/subscriptions", r.subscriptions_list, lists=SUBSCRIPTIONS),
     Route("GET", "/tenants", r.tenants_list),
     Route("GET", _SUB, r.subscriptions_get, action="Microsoft.Resources/subscriptions/read", scope=subscription_scope),
     Route("GET", _SUB + "/providers/{namespace}/locations/{location}/operations/{operation}", lro.get_operation_status),

@@ -1,4 +1,4 @@
-"""The built-in role definitions the procedure touches, with their real ids and permissions.
+"""The built-in role definitions the procedure touches, with their real ids and permissions (static data).
 
 Source: Azure built-in roles reference (general, ai-machine-learning).
 """

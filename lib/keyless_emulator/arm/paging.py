@@ -1,11 +1,15 @@
-"""Paged lists the way MSI pages them: `$top` items per page and an opaque `$skiptoken` in an
-absolute `nextLink`. The link is rendered from the emulator's URL at answer time."""
+"""Paged lists the way Resource Manager providers page them (MSI does): `$top` items per page and
+an opaque `$skiptoken` in an absolute `nextLink`.
+
+Wire work only, shared by handlers: `page` reads the request's `$top` and `$skiptoken` and renders
+one page; the link is rendered from the emulator's URL at answer time.
+"""
 from __future__ import annotations
 
 from typing import Any
 from urllib.parse import urlencode
 
-from . import errors
+from .errors import invalid_paging
 
 
 def _query_value(query: dict[str, str], name: str) -> str | None:
@@ -22,9 +26,9 @@ def _positive(query: dict[str, str], name: str, *, allow_zero: bool = False) -> 
     try:
         value = int(raw)
     except ValueError:
-        raise errors.invalid_paging(name, raw) from None
+        raise invalid_paging(name, raw) from None
     if value < (0 if allow_zero else 1):
-        raise errors.invalid_paging(name, raw)
+        raise invalid_paging(name, raw)
     return value
 
 

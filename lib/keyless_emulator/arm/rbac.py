@@ -5,6 +5,10 @@ scope or any scope above it (subscription > resource group > resource > child). 
 is allowed when some assignment's role has an `actions` pattern that matches it and no
 `notActions` pattern of that same role does; data actions work the same way with
 `dataActions` / `notDataActions`. Patterns use `*` as a wildcard and match case-insensitively.
+
+Used by Resource Manager's request chain (arm/security.py) and by the Azure OpenAI data plane
+(openai/); Resource Manager providers never evaluate permissions themselves. The role
+catalogue and the assignments it reads belong to the Microsoft.Authorization provider.
 """
 from __future__ import annotations
 
@@ -12,10 +16,11 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from ...state import EmulatorState
-from .roles import ROLES_BY_ID, RoleDefinition, role_id_from_definition_id
+from ..state import EmulatorState
+from .authorization.catalog import ROLES_BY_ID, RoleDefinition, role_id_from_definition_id
 
 ASSIGNMENT_TYPE = "Microsoft.Authorization/roleAssignments"
+SUBSCRIPTION_READ = "Microsoft.Resources/subscriptions/read"
 
 
 @lru_cache(maxsize=512)
@@ -76,3 +81,27 @@ def permissions_at(state: EmulatorState, principal_id: str, scope: str) -> list[
     return [{"actions": list(r.actions), "notActions": list(r.not_actions),
              "dataActions": list(r.data_actions), "notDataActions": list(r.not_data_actions)}
             for r in roles_for(state, principal_id, scope)]
+
+
+def readable_under(state: EmulatorState, principal_id: str, action: str, scope: str,
+                   resource_type: str) -> frozenset[str]:
+    """The ids (lower-cased) of the resources of one type under `scope` on which the principal may
+    perform `action`: how Resource Manager narrows a collection GET for a caller who may not read
+    the whole collection."""
+    return frozenset(d["id"].lower() for d in state.resources.under(scope, resource_type)
+                     if is_allowed(state, principal_id, action, d["id"]))
+
+
+def visible_subscriptions(state: EmulatorState, principal_id: str, tenant_id: str) -> frozenset[str]:
+    """The subscriptions of the principal's tenant it can see: those it may read, or under which it
+    holds any role assignment (what `GET /subscriptions` lists)."""
+    return frozenset(s.id for s in state.subscriptions.values()
+                     if s.tenant_id == tenant_id
+                     and (is_allowed(state, principal_id, SUBSCRIPTION_READ, f"/subscriptions/{s.id}")
+                          or _has_any_assignment_under(state, principal_id, s.id)))
+
+
+def _has_any_assignment_under(state: EmulatorState, principal_id: str, subscription: str) -> bool:
+    prefix = f"/subscriptions/{subscription}".lower()
+    return any(d["properties"]["principalId"] == principal_id and d["properties"]["scope"].lower().startswith(prefix)
+               for d in state.resources.of_type(ASSIGNMENT_TYPE))
