@@ -84,6 +84,16 @@ def stop_on_failure() -> bool:
     return batch_kernel()
 
 
+# Runbook method -> the step name it reports (what `python -m keyless run --list` shows per notebook)
+STEP_METHODS = {
+    "discover": "discover", "enable_workload_identity": "enable-workload-identity",
+    "create_managed_identity": "create-managed-identity", "assign_openai_role": "assign-openai-role",
+    "create_federated_credential": "create-federated-credential", "create_service_account": "create-service-account",
+    "redeploy_app": "redeploy-app", "verify": "verify", "remove_pod_label": "remove-pod-label",
+    "plan_clean_up": "clean-up-plan", "clean_up": "clean-up",
+}
+
+
 class StepFailed(RuntimeError):
     """Raised (only when asked) when a step's result is not ok; names the step."""
 
