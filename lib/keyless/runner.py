@@ -228,9 +228,6 @@ def run(params: Parameters, out: Path, only: Iterable[str] = (), reset: bool = T
         timeout: float | None = None, log_output: bool = False, stop_emulator: bool = False) -> RunReport:
     """Run the notebooks; `mode` "plan" or "check" is a dry run (`dry_run=True`, the emulator is not
     reset: a plan is about the environment as it is). `timeout`: seconds per notebook."""
-    import papermill
-    from papermill.exceptions import PapermillExecutionError
-
     only = list(only)
     books = select(folder or notebooks_dir(), only)
     if mode == "check" and not [o for o in only if o.strip()]:
@@ -254,8 +251,7 @@ def run(params: Parameters, out: Path, only: Iterable[str] = (), reset: bool = T
             if report.failed:
                 entry.status = "skipped"
                 continue
-            _run_one(book, out, injected, entry, echo, cell_timeout, timeout, log_output, papermill,
-                     PapermillExecutionError)
+            _run_one(book, out, injected, entry, echo, cell_timeout, timeout, log_output)
     finally:
         restore_log()
         for k, v in saved_env.items():
@@ -273,7 +269,10 @@ def run(params: Parameters, out: Path, only: Iterable[str] = (), reset: bool = T
 
 
 def _run_one(book: Path, out: Path, injected: dict[str, Any], entry: NotebookRun, echo: Any, cell_timeout: int,
-             timeout: float | None, log_output: bool, papermill: Any, execution_error: type) -> None:
+             timeout: float | None, log_output: bool) -> None:
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
     executed = out / book.name
     log = out / f"{book.stem}.steps.jsonl"
     os.environ["KEYLESS_STEP_LOG"] = str(log)
@@ -288,7 +287,7 @@ def _run_one(book: Path, out: Path, injected: dict[str, Any], entry: NotebookRun
                                        execution_timeout=per_cell, report_mode=False,
                                        kernel_manager_class=_ipc_kernel_manager(kernels))
             entry.status = "passed"
-        except execution_error as e:
+        except PapermillExecutionError as e:
             entry.status = "failed"
             entry.error = f"{e.ename}: {e.evalue}".strip()
         except Exception as e:  # noqa: BLE001 - kernel death, timeouts: still a report

@@ -83,7 +83,8 @@ def test_a_failing_notebook_exits_non_zero_naming_notebook_and_cell(tmp_path, ho
                        "--out", str(out), cwd=tmp_path)
     assert done.returncode == 1
     assert re.search(r"FAILED: notebook 00-before-you-begin, cell 8 \(id nb00-08\), step discover: StepFailed: step "
-                     r"discover failed: no Azure OpenAI account named 'missingAccount'", done.stderr), done.stderr[-2000:]
+                     r"discover failed: no Azure OpenAI account named 'missingAccount'", done.stderr), \
+        done.stderr[-2000:]
     report = read_report(out)
     assert [n["status"] for n in report["notebooks"]] == ["failed", "skipped"]
     failed = report["notebooks"][0]
@@ -221,12 +222,11 @@ def test_a_permanent_fault_is_named_by_cell_and_step_in_report_junit_and_log_and
 
 
 @pytest.mark.slow
-def test_plan_sends_nothing_mutating_and_check_exits_3_before_and_0_after_a_run(tmp_path, home):
+def test_plan_on_a_fresh_environment_sends_nothing_mutating_and_lists_the_changes(tmp_path, home):
     out = tmp_path / "plan"
     plan = keyless("plan", "-p", "data_dir", str(home), "--out", str(out), cwd=tmp_path)
     assert plan.returncode == 0, plan.stdout[-3000:] + plan.stderr[-3000:]
-    control = ControlClient.of(attach(home))
-    assert control.mutating_requests() == []
+    assert ControlClient.of(attach(home)).mutating_requests() == []
     report = read_report(out)
     assert report["mode"] == "plan" and report["parameters"]["dry_run"] is True
     assert "02-create-managed-identity: create the user-assigned managed identity myIdentity in eastus" in report[
@@ -235,7 +235,12 @@ def test_plan_sends_nothing_mutating_and_check_exits_3_before_and_0_after_a_run(
     assert "the product-description request was skipped" in plan.stdout
     steps = {s["step"]: s["status"] for nb in report["notebooks"] for s in nb["steps"]}
     assert steps["remove-pod-label"] == "skipped" and steps["clean-up"] == "ok"
+    scan_run(home, out)
 
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)  # a drift check, a run of 00-05 and a second check, as a pipeline would
+def test_check_exits_3_before_a_run_and_0_after_it_sending_nothing_mutating(tmp_path, home):
     before = keyless("check", "-p", "data_dir", str(home), "--only", "00,01,02", "--out", str(tmp_path / "c1"),
                      cwd=tmp_path)
     assert before.returncode == 3, before.stdout[-3000:] + before.stderr[-3000:]
@@ -244,13 +249,13 @@ def test_plan_sends_nothing_mutating_and_check_exits_3_before_and_0_after_a_run(
 
     done = keyless_run("-p", "data_dir", str(home), "--only", SETUP, "--out", str(tmp_path / "run"), cwd=tmp_path)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    control = ControlClient.of(attach(home))
     control.clear_requests()
-    after = keyless("check", "-p", "data_dir", str(home), "--out", str(tmp_path / "c2"), "--junit",
-                    str(tmp_path / "check.xml"), cwd=tmp_path)
+    after = keyless("check", "-p", "data_dir", str(home), "--out", str(tmp_path / "c2"), cwd=tmp_path)
     assert after.returncode == 0, after.stdout[-3000:] + after.stderr[-3000:]
     assert "0 change(s) planned - the environment matches" in after.stdout
     assert control.mutating_requests() == []
     checked = read_report(tmp_path / "c2")
     assert [n["name"] for n in checked["notebooks"]][-1] == "05-test-the-application"   # no clean-up in a check
     assert checked["changes_planned"] == []
-    scan_run(home, out, tmp_path / "c1", tmp_path / "run", tmp_path / "c2")
+    scan_run(home, tmp_path / "c1", tmp_path / "run", tmp_path / "c2")
