@@ -34,7 +34,7 @@ class UnknownNotebook(ValueError):
         super().__init__(f"--only {', '.join(entries)}: no such notebook (choose from {', '.join(available)})")
 
 
-def _ipc_kernel_manager(started: list[Any]) -> type:
+def _ipc_kernel_manager(started: list[Any] | None = None) -> type:
     """Kernels talk to the runner over local sockets (IPC), not TCP ports on loopback: nothing else
     on a shared workshop machine can connect to them, and ipykernel has nothing to warn about.
     Each manager made is appended to `started`, so a notebook timeout can end its kernel."""
@@ -45,7 +45,8 @@ def _ipc_kernel_manager(started: list[Any]) -> type:
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
-            started.append(self)
+            if started is not None:
+                started.append(self)
 
     return IpcKernelManager
 
