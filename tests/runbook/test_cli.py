@@ -187,8 +187,9 @@ def test_a_permanent_fault_is_named_by_cell_and_step_in_report_junit_and_log_and
                                            "code": "AuthorizationFailed", "message": "injected: no write here"})
     out, junit = tmp_path / "b", tmp_path / "reports" / "junit.xml"
     done = keyless_run("-p", "data_dir", str(home), "--only", "03,04", "--no-reset", "--out", str(out),
-                       "--junit", str(junit), cwd=tmp_path)
+                       "--junit", str(junit), "--log-output", cwd=tmp_path)
     assert done.returncode == 1
+    assert "\nassign-openai-role: created - granted Cognitive Services OpenAI User" in done.stdout  # --log-output
     assert ("FAILED: notebook 03-create-federated-credential, cell 5 (id nb03-05), step create-federated-credential: "
             "StepFailed: step create-federated-credential failed: (AuthorizationFailed) injected: no write here"
             ) in done.stderr
