@@ -71,7 +71,8 @@ class StepResult:
         for key, value in self.values.items():
             lines.append(f"  {key}: {value}")
         lines += ["  " + c.line() for c in self.checks]
-        lines += [f"  would: {change}" for change in self.changes]
+        shown = {str(v) for v in self.values.values()}  # clean-up's plan lists its changes as numbered values
+        lines += [f"  would: {change}" for change in self.changes if change not in shown]
         if self.hint and not self.ok:
             lines.append(f"  next: {self.hint}")
         if self.command:
@@ -87,7 +88,8 @@ class StepResult:
                          f"{': ' + html.escape(c.detail) if c.detail else ''}"
                          f"{'<br><em>fix: ' + html.escape(c.hint) + '</em>' if (not c.ok and c.hint) else ''}</li>"
                          for c in self.checks)
-        checks += "".join(f"<li>would: {html.escape(change)}</li>" for change in self.changes)
+        shown = {str(v) for v in self.values.values()}
+        checks += "".join(f"<li>would: {html.escape(change)}</li>" for change in self.changes if change not in shown)
         hint = (f"<p><strong>Next:</strong> {html.escape(self.hint)}</p>" if self.hint and not self.ok else "")
         command = (f"<details open><summary>Equivalent command</summary><pre>{html.escape(self.command)}</pre>"
                    "</details>" if self.command else "")

@@ -53,5 +53,6 @@ def test_a_dry_run_after_a_run_finds_nothing_to_change(rb, fresh, params, admin)
     assert admin.mutating() == []
     assert {k: v.status for k, v in r.items() if k != "discover"} == {k: "unchanged" for k in SETUP[1:]}
     assert verify.status == "skipped" and "links hold" in verify.summary
-    assert planned.clean_up().status == "planned"          # clean-up's own dry run lists the removals
+    clean_up = planned.clean_up()                          # clean-up's own dry run lists the removals
+    assert clean_up.status == "planned" and "delete the managed identity myIdentity" in clean_up.changes
     assert admin.mutating() == []
