@@ -280,7 +280,7 @@ def _run_one(book: Path, out: Path, injected: dict[str, Any], entry: NotebookRun
     echo(f"running {book.name} ...")
     started = time.monotonic()
     kernels: list[Any] = []
-    per_cell = int(min(cell_timeout, timeout)) if timeout else cell_timeout
+    per_cell = max(1, int(min(cell_timeout, timeout))) if timeout else cell_timeout
     with StepEcho(log, echo), _NotebookTimer(timeout, kernels) as timer:
         try:
             papermill.execute_notebook(str(book), str(executed), parameters=injected, kernel_name=KERNEL,
@@ -295,6 +295,7 @@ def _run_one(book: Path, out: Path, injected: dict[str, Any], entry: NotebookRun
             entry.status = "failed"
             entry.error = f"{type(e).__name__}: {e}"
         if timer.fired:
+            entry.status = "failed"
             entry.error = f"NotebookTimeout: {book.stem} did not finish within {timeout:g}s (--timeout)"
     entry.duration_s = round(time.monotonic() - started, 2)
     entry.steps = _steps(log)
