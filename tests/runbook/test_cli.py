@@ -16,7 +16,7 @@ import jsonschema
 import pytest
 
 from keyless.report import schema
-from keyless_emulator import ControlClient, attach, stop
+from keyless_emulator import ControlClient, EmulatorNotRunning, attach, stop
 from secretscan import assert_no_secret, emulator_secrets, pod_logs
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -174,7 +174,7 @@ def test_a_notebook_over_its_timeout_fails_and_stop_emulator_leaves_nothing_runn
            "(--timeout)" in done.stderr
     assert [n["status"] for n in read_report(out)["notebooks"]] == ["failed", "skipped"]
     assert not (home / "emulator.json").exists()
-    with pytest.raises(Exception):
+    with pytest.raises(EmulatorNotRunning):
         attach(home)
 
 
