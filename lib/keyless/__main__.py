@@ -1,33 +1,113 @@
-"""`python -m keyless run [--target emulator|azure] [-f params.yaml] [-p NAME VALUE] [--out DIR] [--only 01,02]`
+"""`python -m keyless run | plan | check | record`: the runbook's notebooks, headless, for people and pipelines.
 
-Exit status: 0 all notebooks passed; 1 a notebook failed (named, with its cell); 2 bad
-parameters or usage (nothing was sent anywhere).
+    run     execute the notebooks in order (the emulator is reset to before-you-begin first)
+    plan    the same notebooks with dry_run=True: every step says what it would change; nothing is changed
+    check   plan without 99-clean-up, as a drift check: exit 3 when anything would change
+    record  re-record the committed notebooks' outputs on a fresh deterministic emulator
 """
 from __future__ import annotations
 
 import argparse
 import sys
 import time
+from dataclasses import fields
 from pathlib import Path
 
 from .errors import KeylessError
-from .params import ParameterError, load
+from .params import ParameterError, Parameters, load
+
+EXIT_CODES = """exit status:
+  0  passed (check: and the environment matches the runbook's end state)
+  1  a notebook failed: named with its cell id and step (report.json, --junit, stderr)
+  2  bad parameters or usage, e.g. an unknown --only entry (nothing was sent anywhere)
+  3  check only: something would change (drift); the changes are listed"""
+
+# what each parameter means, for --help (the notebooks' parameters cell says the same)
+MEANING = {
+    "target": "emulator (offline) or azure",
+    "resource_group": "the prerequisite article's resource group",
+    "cluster": "AKS cluster; empty: the only one in the group",
+    "openai_account": "Azure OpenAI account; empty: the only one",
+    "openai_deployment": "model deployment; empty: the only one",
+    "identity": "user-assigned managed identity to create",
+    "federated_credential": "federated identity credential to create",
+    "namespace": "Kubernetes namespace of ai-service",
+    "service_account": "ServiceAccount to create",
+    "app": "Deployment to redeploy",
+    "store_admin_service": "Service of the store admin site",
+    "location": "empty: the resource group's",
+    "subscription": "empty: the only or default one",
+    "cloud": "AzureCloud, AzureUSGovernment or AzureChinaCloud",
+    "data_dir": "state, kubeconfig, emulator; empty: $KEYLESS_HOME, else the nearest .keyless",
+    "rollout_timeout": "seconds to wait for the ai-service rollout",
+    "verify_timeout": "seconds to wait for a generated description",
+    "restore_deployment": "clean-up puts the original ai-service Deployment back",
+    "dry_run": "every step only reports what it would change (plan/check set it)",
+}
+
+
+def parameters_help() -> str:
+    defaults = Parameters()
+    lines = ["parameters (-p NAME VALUE or -f params.yaml; default in brackets):"]
+    for f in fields(Parameters):
+        lines.append(f"  {f.name:<21} {MEANING.get(f.name, '')} [{getattr(defaults, f.name)!r}]")
+    return "\n".join(lines)
+
+
+def _epilog(extra: str = "") -> str:
+    return "\n\n".join(x for x in (parameters_help(), EXIT_CODES, extra) if x)
+
+
+EMULATOR_RULE = ("the emulator: run/plan/check start the data folder's background emulator if it is not running and "
+                 "leave it running for the next run; --stop-emulator stops it at the end (or: python -m "
+                 "keyless_emulator --home DATA_DIR stop)")
+
+
+def _run_options(sub: argparse.ArgumentParser, reset: bool) -> None:
+    sub.add_argument("--target", choices=("emulator", "azure"), help="where to run (default: emulator)")
+    sub.add_argument("-f", "--file", action="append", default=[], metavar="PARAMS.yaml",
+                     help="a YAML file of NAME: VALUE parameters (may repeat; later wins)")
+    sub.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
+                     help="one parameter (may repeat; wins over -f; VALUE may start with '-')")
+    sub.add_argument("--out", type=Path, help="output folder (default: out/<timestamp>); a reused folder holds only "
+                                              "the latest run")
+    sub.add_argument("--only", default="", help="comma-separated notebook prefixes, e.g. 00,01 (default: all; check: "
+                                                "all but 99-clean-up)")
+    sub.add_argument("--list", action="store_true", help="list the notebooks and their steps, run nothing")
+    sub.add_argument("--timeout", type=float, metavar="SECONDS",
+                     help="per notebook: stop it and fail when it runs longer (default: no limit; 1800s per cell)")
+    sub.add_argument("--junit", type=Path, metavar="FILE", help="also write JUnit XML: one test case per step")
+    sub.add_argument("--log-output", action="store_true", help="stream every cell's output to stdout")
+    sub.add_argument("--stop-emulator", action="store_true", help="stop the data folder's emulator at the end")
+    if reset:
+        sub.add_argument("--no-reset", action="store_true",
+                         help="emulator: keep its current state instead of resetting to before-you-begin")
+    sub.add_argument("--notebooks", type=Path, help="the notebooks folder (default: the repository's)")
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m keyless", description=__doc__.splitlines()[0])
+    fmt = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(prog="python -m keyless", description=__doc__, formatter_class=fmt,
+                                     epilog=_epilog(EMULATOR_RULE))
     sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="run the runbook's notebooks in order with papermill (headless)")
-    run.add_argument("--target", choices=("emulator", "azure"), help="where to run (default: emulator)")
-    run.add_argument("-f", "--file", action="append", default=[], metavar="PARAMS.yaml",
-                     help="a YAML file of NAME: VALUE parameters (may repeat; later wins)")
-    run.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
-                     help="one parameter (may repeat; wins over -f; VALUE may start with '-')")
-    run.add_argument("--out", type=Path, help="output folder (default: out/<timestamp>)")
-    run.add_argument("--only", default="", help="comma-separated notebook prefixes, e.g. 00,01")
-    run.add_argument("--no-reset", action="store_true",
-                     help="emulator: keep its current state instead of resetting to before-you-begin")
-    run.add_argument("--notebooks", type=Path, help="the notebooks folder (default: the repository's)")
+    run = sub.add_parser("run", help="run the runbook's notebooks in order with papermill (headless)",
+                         formatter_class=fmt, epilog=_epilog(EMULATOR_RULE),
+                         description="Run the notebooks in order with papermill; write the executed notebooks, "
+                                     "their HTML and report.json to --out.")
+    _run_options(run, reset=True)
+    plan = sub.add_parser("plan", help="dry run: what every step would change (nothing is changed)",
+                          formatter_class=fmt, epilog=_epilog(EMULATOR_RULE),
+                          description="Run the notebooks with dry_run=True: every step reads the target and reports "
+                                      "what it would change; no request that changes anything is sent (the "
+                                      "verification's call to ai-service and the exercise are skipped). The emulator "
+                                      "is not reset.")
+    _run_options(plan, reset=False)
+    check = sub.add_parser("check", help="drift check: exit 3 when anything would change, 0 when it matches",
+                           formatter_class=fmt, epilog=_epilog(EMULATOR_RULE),
+                           description="plan, without 99-clean-up (its plan is the teardown, not drift): exit 0 when "
+                                       "the target matches the runbook's end state, 3 when a step would change "
+                                       "something (listed), 1 when a step failed.")
+    _run_options(check, reset=False)
     rec = sub.add_parser("record", help="re-record the outputs of notebooks/*.ipynb on a fresh deterministic emulator "
                                         "(the expected results nbval compares)")
     rec.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
@@ -52,9 +132,58 @@ def _take_pairs(argv: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
     return rest, pairs
 
 
+def _list(folder: Path | None, only: list[str]) -> int:
+    from .runner import notebooks_dir, select, steps_of
+
+    for book in select(folder or notebooks_dir(), only):
+        print(book.stem)
+        for step in steps_of(book):
+            print(f"    {step}")
+    return 0
+
+
+def _execute(args: argparse.Namespace, params: Parameters) -> int:
+    from .runner import UnknownNotebook, run
+
+    only = [o for o in args.only.split(",") if o.strip()]
+    try:
+        if args.list:
+            return _list(args.notebooks, only)
+        out = args.out or Path("out") / time.strftime("%Y%m%d-%H%M%S")
+        report = run(params, out, only=only, reset=not getattr(args, "no_reset", False), folder=args.notebooks,
+                     mode=args.command, timeout=args.timeout, log_output=args.log_output,
+                     stop_emulator=args.stop_emulator)
+    except UnknownNotebook as e:
+        print(f"error: {e}\nnothing was run.", file=sys.stderr)
+        return 2
+    except ParameterError as e:  # e.g. a cloud whose metadata endpoint cannot be read
+        print(f"error: {e}\nnothing was changed.", file=sys.stderr)
+        return 2
+    except KeylessError as e:
+        print(f"error: {e.message}\nwhat to do: {e.hint}", file=sys.stderr)
+        return 1
+    if args.junit:
+        from .junit import write_junit
+
+        write_junit(report, args.junit)
+    print(report.summary())
+    failed = report.failed
+    if failed:
+        where = f", {failed.where}" if failed.where else ""
+        print(f"FAILED: notebook {failed.name}{where}: {failed.error}", file=sys.stderr)
+        return 1
+    if args.command == "check" and report.drift():
+        print(f"DRIFT: {len(report.drift())} change(s) would be made (exit 3)", file=sys.stderr)
+        return 3
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     rest, pairs = _take_pairs(list(sys.argv[1:] if argv is None else argv))
     args = _parser().parse_args(rest)
+    if getattr(args, "timeout", None) is not None and args.timeout <= 0:
+        print("error: --timeout must be a positive number of seconds\nnothing was run.", file=sys.stderr)
+        return 2
     overrides = {"target": args.target} if getattr(args, "target", None) else {}
     try:
         params = load(getattr(args, "file", []), pairs, **overrides)
@@ -71,24 +200,7 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print(report.summary())
         return 1 if report.failed else 0
-    out = args.out or Path("out") / time.strftime("%Y%m%d-%H%M%S")
-    from .runner import run
-
-    try:
-        report = run(params, out, only=args.only.split(","), reset=not args.no_reset, folder=args.notebooks)
-    except ParameterError as e:  # e.g. a cloud whose metadata endpoint cannot be read
-        print(f"error: {e}\nnothing was changed.", file=sys.stderr)
-        return 2
-    except KeylessError as e:
-        print(f"error: {e.message}\nwhat to do: {e.hint}", file=sys.stderr)
-        return 1
-    print(report.summary())
-    failed = report.failed
-    if failed:
-        where = f", {failed.where}" if failed.where else ""
-        print(f"FAILED: notebook {failed.name}{where}: {failed.error}", file=sys.stderr)
-        return 1
-    return 0
+    return _execute(args, params)
 
 
 if __name__ == "__main__":

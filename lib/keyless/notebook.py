@@ -5,9 +5,11 @@ the environment's state file, quiet Azure logging — and one short method per s
     rb = keyless.init(globals())          # reads the parameters cell's names
     rb.enable_workload_identity()         # each step returns a StepResult (shown by Jupyter)
 
-Expected failures never raise out of a step method: they come back as a failed result with
-the explanation and what to do (papermill would otherwise stop with a traceback). Set
-`rb.raise_on_failure = True` to stop at the first failure instead (the runner does).
+In a front end (JupyterLab) or plain Python, a failing step comes back as a failed result with
+the explanation and what to do. Executed by papermill (any nbclient, no front end) a failing step
+raises `StepFailed` after showing its result, so the execution stops and exits non-zero; the
+exercise's expected failure never raises. `KEYLESS_STOP_ON_FAILURE=0|1` or
+`rb.raise_on_failure` overrides the default.
 """
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ from typing import Any
 from . import steps
 from .errors import KeylessError, explain
 from .params import Parameters, from_namespace
-from .results import FAILED, StepResult
+from .results import FAILED, SKIPPED, StepResult
 from .statefile import StateFile
 from .targets import Clients, connect
 
@@ -34,17 +36,63 @@ def quiet_logging() -> None:
         logging.getLogger(name).setLevel(logging.ERROR)
 
 
-def headless() -> bool:
-    """True under papermill/nbclient or plain Python (no front end to show widgets)."""
+def _shell() -> Any:
     try:
         from IPython import get_ipython
     except ImportError:
-        return True
-    shell = get_ipython()
-    if shell is None or type(shell).__name__ != "ZMQInteractiveShell":
-        return True
+        return None
+    return get_ipython()
+
+
+def batch_kernel() -> bool:
+    """True in a Jupyter kernel that no front end drives: papermill, nbclient, nbval.
+
+    A kernel cannot see who drives it, so a front end is recognised by what front ends leave behind:
+    Jupyter Server starts kernels with `JPY_SESSION_NAME` set, and JupyterLab, Notebook and VS Code send
+    the cell's id (`cellId`) with every execute request; nbclient does neither. `KEYLESS_HEADLESS=1`
+    forces it."""
     import os
-    return bool(os.environ.get("KEYLESS_HEADLESS") or os.environ.get("PAPERMILL_EXECUTION"))
+
+    shell = _shell()
+    if shell is None or type(shell).__name__ != "ZMQInteractiveShell":
+        return False
+    if os.environ.get("KEYLESS_HEADLESS", "") not in ("", "0", "false"):
+        return True
+    if os.environ.get("JPY_SESSION_NAME"):
+        return False
+    try:
+        parent = shell.kernel.get_parent()
+    except Exception:  # noqa: BLE001 - an older or unusual kernel: no front end can be proved
+        return True
+    return "cellId" not in ((parent or {}).get("metadata") or {})
+
+
+def headless() -> bool:
+    """True under papermill/nbclient/nbval or plain Python (no front end to show widgets)."""
+    shell = _shell()
+    return shell is None or type(shell).__name__ != "ZMQInteractiveShell" or batch_kernel()
+
+
+def stop_on_failure() -> bool:
+    """A notebook executed by papermill (or any nbclient) stops at the first failing step, so the
+    execution exits non-zero when a step fails; a learner's front end shows the failure and lets them
+    go on, and plain Python gets the failed result to inspect. `KEYLESS_STOP_ON_FAILURE=0|1` overrides."""
+    import os
+
+    value = os.environ.get("KEYLESS_STOP_ON_FAILURE", "").strip().lower()
+    if value:
+        return value not in ("0", "false", "no")
+    return batch_kernel()
+
+
+# Runbook method -> the step name it reports (what `python -m keyless run --list` shows per notebook)
+STEP_METHODS = {
+    "discover": "discover", "enable_workload_identity": "enable-workload-identity",
+    "create_managed_identity": "create-managed-identity", "assign_openai_role": "assign-openai-role",
+    "create_federated_credential": "create-federated-credential", "create_service_account": "create-service-account",
+    "redeploy_app": "redeploy-app", "verify": "verify", "remove_pod_label": "remove-pod-label",
+    "plan_clean_up": "clean-up-plan", "clean_up": "clean-up",
+}
 
 
 class StepFailed(RuntimeError):
@@ -82,7 +130,10 @@ class Runbook:
         started = time.monotonic()
         self._progress_line = None
         try:
-            result = fn(self.clients, self.params, self.state, **kw)
+            if self.params.dry_run and expect_failure:  # an exercise breaks a link on purpose: not in a plan
+                result = StepResult(name, SKIPPED, "dry run: the exercise's check is skipped")
+            else:
+                result = fn(self.clients, self.params, self.state, **kw)
         except KeylessError as e:
             result = StepResult(name, FAILED, e.message, hint=e.hint, values={"error": e.code} if e.code else {})
         except Exception as e:  # noqa: BLE001 - anything unexplained still becomes a readable result
@@ -91,7 +142,7 @@ class Runbook:
         self.durations[result.step] = round(time.monotonic() - started, 3)
         self.results.append(result)
         self._report(result, expect_failure)
-        unexpected = (result.ok if expect_failure else not result.ok)
+        unexpected = (result.ok and result.status != SKIPPED) if expect_failure else not result.ok
         if self.raise_on_failure and unexpected:
             _show(result)  # the result stays visible in the executed notebook above the short error
             raise StepFailed(result) if not expect_failure else StepFailed(StepResult(
@@ -200,6 +251,4 @@ def init(namespace: Mapping[str, Any] | Parameters | None = None, *, emulator: A
         params = from_namespace({**(namespace or {}), **overrides})
     clients = connect(params, emulator)
     state = StateFile.for_environment(params.home, params.target, clients.subscription_id, params.resource_group)
-    import os
-    stop = os.environ.get("KEYLESS_STOP_ON_FAILURE", "") not in ("", "0", "false")
-    return Runbook(params, clients, state, raise_on_failure=stop, interactive=not headless())
+    return Runbook(params, clients, state, raise_on_failure=stop_on_failure(), interactive=not headless())

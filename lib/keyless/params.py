@@ -109,7 +109,7 @@ class Parameters:
     rollout_timeout: int = 180
     verify_timeout: int = 120
     restore_deployment: bool = True                   # clean-up puts back the original ai-service Deployment
-    dry_run: bool = False                             # clean-up only lists what it would remove
+    dry_run: bool = False                             # every step only reports what it would change
 
     def __post_init__(self) -> None:
         self.validate()

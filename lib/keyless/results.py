@@ -45,6 +45,7 @@ class StepResult:
     checks: list[Check] = field(default_factory=list)
     touched: list[str] = field(default_factory=list)        # resources created/changed/removed
     hint: str = ""                              # what to do next when not ok
+    changes: list[str] = field(default_factory=list)        # dry run: what the step would change
 
     @property
     def ok(self) -> bool:
@@ -57,15 +58,21 @@ class StepResult:
         return self.values.get(key, default)
 
     def to_json(self) -> dict[str, Any]:
+        """The step log's entry (report.json, JUnit): a step whose checks fail counts as failed, and a
+        failure carries its fix, so a pipeline's log says what to do without opening the notebook."""
         return {"step": self.step, "status": self.status if self.ok or self.status == FAILED else FAILED,
-                "summary": self.summary, "touched": list(self.touched),
-                "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in self.checks]}
+                "summary": self.summary, "touched": list(self.touched), "changes": list(self.changes),
+                "hint": "" if self.ok else self.hint,
+                "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail, "hint": "" if c.ok else c.hint}
+                           for c in self.checks]}
 
     def __repr__(self) -> str:
         lines = [f"{self.step}: {self.status} - {self.summary}"]
         for key, value in self.values.items():
             lines.append(f"  {key}: {value}")
         lines += ["  " + c.line() for c in self.checks]
+        shown = {str(v) for v in self.values.values()}  # clean-up's plan lists its changes as numbered values
+        lines += [f"  would: {change}" for change in self.changes if change not in shown]
         if self.hint and not self.ok:
             lines.append(f"  next: {self.hint}")
         if self.command:
@@ -81,6 +88,8 @@ class StepResult:
                          f"{': ' + html.escape(c.detail) if c.detail else ''}"
                          f"{'<br><em>fix: ' + html.escape(c.hint) + '</em>' if (not c.ok and c.hint) else ''}</li>"
                          for c in self.checks)
+        shown = {str(v) for v in self.values.values()}
+        checks += "".join(f"<li>would: {html.escape(change)}</li>" for change in self.changes if change not in shown)
         hint = (f"<p><strong>Next:</strong> {html.escape(self.hint)}</p>" if self.hint and not self.ok else "")
         command = (f"<details open><summary>Equivalent command</summary><pre>{html.escape(self.command)}</pre>"
                    "</details>" if self.command else "")

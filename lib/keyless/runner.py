@@ -1,33 +1,54 @@
-"""`python -m keyless run`: the notebooks in order with papermill, headless.
+"""`python -m keyless run | plan | check`: the notebooks in order with papermill, headless.
 
 For each notebook: execute it with the parameters injected, keep the executed notebook and an
-HTML rendering, collect the steps each one ran (a JSON-lines log the kernel appends to), and
-stop at the first failing notebook, naming it and its cell. On the emulator target the
-background emulator of the data folder is started or reused and reset to `before-you-begin`.
+HTML rendering, collect the steps each one ran (a JSON-lines log the kernel appends to, echoed
+to the log as each step finishes), and stop at the first failing notebook, naming it, its cell
+and its step. On the emulator target the background emulator of the data folder is started or
+reused (and, for `run`, reset to `before-you-begin`); it is left running for the next run
+unless `stop_emulator` is asked for. `plan` and `check` run the same notebooks with
+`dry_run=True`, so every step reports what it would change and sends nothing that changes.
 """
 from __future__ import annotations
 
 import json
+import logging
 import os
+import sys
+import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 from .params import Parameters
 from .recording import SANITIZE_CONFIG
-from .report import NotebookRun, RunReport
+from .report import NotebookRun, RunReport, step_lines, unexpected
 
 KERNEL = "python3"
+CLEAN_UP = "99"  # the teardown notebook: `check` leaves it out (its plan is the teardown, not drift)
 
 
-def _ipc_kernel_manager() -> type:
+class UnknownNotebook(ValueError):
+    """An --only entry that names no notebook (a usage error: nothing is run)."""
+
+    def __init__(self, entries: list[str], available: list[str]):
+        self.entries = entries
+        super().__init__(f"--only {', '.join(entries)}: no such notebook (choose from {', '.join(available)})")
+
+
+def _ipc_kernel_manager(started: list[Any] | None = None) -> type:
     """Kernels talk to the runner over local sockets (IPC), not TCP ports on loopback: nothing else
-    on a shared workshop machine can connect to them, and ipykernel has nothing to warn about."""
+    on a shared workshop machine can connect to them, and ipykernel has nothing to warn about.
+    Each manager made is appended to `started`, so a notebook timeout can end its kernel."""
     from jupyter_client.manager import AsyncKernelManager
 
     class IpcKernelManager(AsyncKernelManager):
         transport = "ipc"
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            if started is not None:
+                started.append(self)
 
     return IpcKernelManager
 
@@ -39,17 +60,68 @@ def notebooks_dir() -> Path:
 
 
 def select(folder: Path, only: Iterable[str] = ()) -> list[Path]:
+    """The notebooks to run, in order; an --only entry that matches none raises UnknownNotebook."""
     books = sorted(p for p in folder.glob("[0-9][0-9]-*.ipynb"))
     wanted = [o.strip() for o in only if o.strip()]
+    unknown = [w for w in wanted if not any(b.name.startswith(w) for b in books)]
+    if unknown:
+        raise UnknownNotebook(unknown, [b.stem for b in books])
     if wanted:
         books = [b for b in books if any(b.name.startswith(w) for w in wanted)]
     return books
+
+
+def steps_of(book: Path) -> list[str]:
+    """The steps a notebook runs, in order, read from its cells (`rb.<method>(...)`)."""
+    import re
+
+    import nbformat
+
+    from .notebook import STEP_METHODS
+
+    nb = nbformat.read(book, as_version=4)
+    found = []
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            found += [STEP_METHODS[m] for m in re.findall(r"\brb\.(\w+)\(", cell.source) if m in STEP_METHODS]
+    return found
 
 
 def _steps(log: Path) -> list[dict[str, Any]]:
     if not log.exists():
         return []
     return [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+
+
+class StepEcho:
+    """Follows a notebook's step log while it runs and echoes each step as it finishes (a failing
+    step with its failing checks, their fix and what to do), so a pipeline's log shows it live."""
+
+    def __init__(self, log: Path, echo: Callable[[str], Any], interval: float = 0.2):
+        self.log, self.echo, self.interval = log, echo, interval
+        self._done = threading.Event()
+        self._seen = 0
+        self._thread = threading.Thread(target=self._follow, name="keyless-step-echo", daemon=True)
+
+    def __enter__(self) -> StepEcho:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._done.set()
+        self._thread.join()
+        self._flush()  # whatever the kernel wrote last
+
+    def _follow(self) -> None:
+        while not self._done.wait(self.interval):
+            self._flush()
+
+    def _flush(self) -> None:
+        steps = _steps(self.log) if self.log.exists() else []
+        for step in steps[self._seen:]:
+            for line in step_lines(step):
+                self.echo(line)
+        self._seen = max(self._seen, len(steps))
 
 
 def _html(executed: Path) -> Path:
@@ -62,14 +134,27 @@ def _html(executed: Path) -> Path:
     return target
 
 
-def _failed_cell(executed: Path, index: int | None) -> str | None:
+def failing_cell(executed: Path, source: Path) -> tuple[int | None, str | None]:
+    """The failing cell as (index in the runbook's notebook, id), found by its error output in the
+    executed notebook. Papermill's PapermillExecutionError.cell_index cannot be used: it counts the
+    injected-parameters cell, and the executed file gains papermill's error banner cell on top."""
     import nbformat
 
     try:
         nb = nbformat.read(executed, as_version=4)
-        return nb.cells[index].get("id") if index is not None else None
-    except (OSError, IndexError, ValueError):
-        return None
+        ids = [c.get("id") for c in nbformat.read(source, as_version=4).cells]
+    except (OSError, ValueError):
+        return None, None
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"
+                  and not (o.get("ename") == "SystemExit" and o.get("evalue") in ("", "0"))]
+        papermill = cell.get("metadata", {}).get("papermill", {})
+        if errors or papermill.get("exception") is True or papermill.get("status") == "running":
+            cell_id = cell.get("id")
+            return (ids.index(cell_id) if cell_id in ids else None), cell_id
+    return None, None
 
 
 def prepare_target(params: Parameters, reset: bool = True) -> Any:
@@ -88,24 +173,84 @@ def prepare_target(params: Parameters, reset: bool = True) -> Any:
     return info
 
 
-def run(params: Parameters, out: Path, only: Iterable[str] = (), reset: bool = True,
-        folder: Path | None = None, echo: Any = print, cell_timeout: int = 1800) -> RunReport:
-    import papermill
-    from papermill.exceptions import PapermillExecutionError
+def clear_previous(out: Path) -> None:
+    """A reused output folder holds only the latest run: the files an earlier run wrote there go."""
+    for pattern in ("report.json", "[0-9][0-9]-*.ipynb", "[0-9][0-9]-*.html", "[0-9][0-9]-*.steps.jsonl"):
+        for old in out.glob(pattern):
+            old.unlink()
 
-    out = Path(out).resolve()  # the kernels run inside it, so every path handed to them is absolute
+
+class _NotebookTimer:
+    """Ends the notebook's kernel when its time is up: nbclient then reports the kernel as dead and
+    papermill stops, with the executed notebook saved up to the cell that was running."""
+
+    def __init__(self, seconds: float | None, kernels: list[Any]):
+        self.seconds, self.kernels, self.fired = seconds, kernels, False
+        self._timer: threading.Timer | None = None
+
+    def __enter__(self) -> _NotebookTimer:
+        if self.seconds:
+            self._timer = threading.Timer(self.seconds, self._fire)
+            self._timer.daemon = True
+            self._timer.start()
+        return self
+
+    def _fire(self) -> None:
+        import signal
+
+        self.fired = True
+        for km in self.kernels:
+            pid = getattr(getattr(km, "provisioner", None), "pid", None)
+            if pid:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+
+
+def _papermill_log(echo_output: bool) -> Callable[[], None]:
+    """--log-output: papermill logs each cell's output on its `papermill` logger; show it on stdout."""
+    if not echo_output:
+        return lambda: None
+    logger = logging.getLogger("papermill")
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    old_level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+
+    def restore() -> None:
+        logger.removeHandler(handler)
+        logger.setLevel(old_level)
+
+    return restore
+
+
+def run(params: Parameters, out: Path, only: Iterable[str] = (), reset: bool = True,
+        folder: Path | None = None, echo: Any = print, cell_timeout: int = 1800, *, mode: str = "run",
+        timeout: float | None = None, log_output: bool = False, stop_emulator: bool = False) -> RunReport:
+    """Run the notebooks; `mode` "plan" or "check" is a dry run (`dry_run=True`, the emulator is not
+    reset: a plan is about the environment as it is). `timeout`: seconds per notebook."""
+    only = list(only)
     books = select(folder or notebooks_dir(), only)
-    report = RunReport(params.target, params.to_dict(), str(out))
-    if not books:
-        report.notebooks.append(NotebookRun("(none)", "failed", error=f"no notebook matches --only {','.join(only)}"))
-        report.finish()
-        return report
-    out.mkdir(parents=True, exist_ok=True)
-    prepare_target(params, reset)
+    if mode == "check" and not [o for o in only if o.strip()]:
+        books = [b for b in books if not b.name.startswith(CLEAN_UP)]
+    if mode != "run":
+        params, reset = params.replace(dry_run=True), False
+    out = Path(out).resolve()  # the kernels run inside it, so every path handed to them is absolute
     injected = {**params.to_dict(), "data_dir": str(params.home)}
+    report = RunReport(params.target, injected, str(out), mode=mode)
+    out.mkdir(parents=True, exist_ok=True)
+    clear_previous(out)
     saved_env = {k: os.environ.get(k) for k in ("KEYLESS_HEADLESS", "KEYLESS_STOP_ON_FAILURE", "KEYLESS_STEP_LOG",
                                                 "KEYLESS_HOME")}
+    restore_log = _papermill_log(log_output)
     try:
+        prepare_target(params, reset)
         os.environ.update({"KEYLESS_HEADLESS": "1", "KEYLESS_STOP_ON_FAILURE": "1", "KEYLESS_HOME": str(params.home)})
         for book in books:
             entry = NotebookRun(book.stem)
@@ -113,44 +258,65 @@ def run(params: Parameters, out: Path, only: Iterable[str] = (), reset: bool = T
             if report.failed:
                 entry.status = "skipped"
                 continue
-            executed = out / book.name
-            log = out / f"{book.stem}.steps.jsonl"
-            log.unlink(missing_ok=True)
-            os.environ["KEYLESS_STEP_LOG"] = str(log)
-            echo(f"running {book.name} ...")
-            started = time.monotonic()
-            try:
-                papermill.execute_notebook(str(book), str(executed), parameters=injected, kernel_name=KERNEL,
-                                           cwd=str(out), progress_bar=False, log_output=False,
-                                           execution_timeout=cell_timeout, report_mode=False,
-                                           kernel_manager_class=_ipc_kernel_manager())
-                entry.status = "passed"
-            except PapermillExecutionError as e:
-                entry.status = "failed"
-                entry.failed_cell = e.cell_index
-                entry.failed_cell_id = _failed_cell(executed, e.cell_index)
-                entry.error = f"{e.ename}: {e.evalue}".strip()
-            except Exception as e:  # noqa: BLE001 - kernel death, timeouts: still a report
-                entry.status = "failed"
-                entry.error = f"{type(e).__name__}: {e}"
-            entry.duration_s = round(time.monotonic() - started, 2)
-            entry.steps = _steps(log)
-            entry.output = str(executed)
-            if executed.exists():
-                try:
-                    entry.html = str(_html(executed))
-                except Exception as e:  # noqa: BLE001 - a rendering problem must not hide the run's result
-                    entry.html = f"(HTML rendering failed: {e})"
-            echo(f"  {entry.status} in {entry.duration_s:.1f}s")
+            _run_one(book, out, injected, entry, echo, cell_timeout, timeout, log_output)
     finally:
+        restore_log()
         for k, v in saved_env.items():
             if v is None:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+        if stop_emulator and params.target == "emulator":
+            from .targets import stop_emulator as stop
+
+            stop(params.home)
     report.finish()
     report.write(out / "report.json")
     return report
+
+
+def _run_one(book: Path, out: Path, injected: dict[str, Any], entry: NotebookRun, echo: Any, cell_timeout: int,
+             timeout: float | None, log_output: bool) -> None:
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    executed = out / book.name
+    log = out / f"{book.stem}.steps.jsonl"
+    os.environ["KEYLESS_STEP_LOG"] = str(log)
+    echo(f"running {book.name} ...")
+    started = time.monotonic()
+    kernels: list[Any] = []
+    per_cell = max(1, int(min(cell_timeout, timeout))) if timeout else cell_timeout
+    with StepEcho(log, echo), _NotebookTimer(timeout, kernels) as timer:
+        try:
+            papermill.execute_notebook(str(book), str(executed), parameters=injected, kernel_name=KERNEL,
+                                       cwd=str(out), progress_bar=False, log_output=log_output,
+                                       execution_timeout=per_cell, report_mode=False,
+                                       kernel_manager_class=_ipc_kernel_manager(kernels))
+            entry.status = "passed"
+        except PapermillExecutionError as e:
+            entry.status = "failed"
+            entry.error = f"{e.ename}: {e.evalue}".strip()
+        except Exception as e:  # noqa: BLE001 - kernel death, timeouts: still a report
+            entry.status = "failed"
+            entry.error = f"{type(e).__name__}: {e}"
+        if timer.fired:
+            entry.status = "failed"
+            entry.error = f"NotebookTimeout: {book.stem} did not finish within {timeout:g}s (--timeout)"
+    entry.duration_s = round(time.monotonic() - started, 2)
+    entry.steps = _steps(log)
+    if executed.exists():
+        entry.output = str(executed)
+        if entry.status == "failed":
+            entry.failed_cell, entry.failed_cell_id = failing_cell(executed, book)
+        try:
+            entry.html = str(_html(executed))
+        except Exception as e:  # noqa: BLE001 - a rendering problem must not hide the run's result
+            echo(f"  (HTML rendering of {executed.name} failed: {e})")
+    if entry.status == "failed":
+        entry.failed_step = next((s["step"] for s in reversed(entry.steps) if unexpected(s)), None)
+        echo(f"  FAILED at {entry.where or 'notebook level'}: {entry.error}")
+    echo(f"  {entry.status} in {entry.duration_s:.1f}s")
 
 
 # nbval's sanitizers: a notebook whose new recording differs only there is left as committed

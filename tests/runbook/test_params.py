@@ -112,8 +112,8 @@ def test_a_parameters_file_with_a_secret_is_refused_before_anything_runs(tmp_pat
     assert not (tmp_path / "out").exists() and not (tmp_path / "data").exists()
 
 
-def test_only_matching_no_notebook_fails_clearly_without_starting_anything(tmp_path, capsys):
+def test_only_matching_no_notebook_is_a_usage_error_naming_it_without_starting_anything(tmp_path, capsys):
     code = main(["run", "--only", "77", "-p", "data_dir", str(tmp_path / "data"), "--out", str(tmp_path / "out")])
-    out, err = capsys.readouterr()
-    assert code == 1 and "no notebook matches --only 77" in out + err
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("error: --only 77: no such notebook (choose from 00-before-you-begin, ")
     assert not (tmp_path / "data").exists() and not (tmp_path / "out").exists()

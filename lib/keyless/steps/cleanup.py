@@ -105,7 +105,7 @@ def clean_up(clients: Any, params: Parameters, state: StateFile, progress: Progr
                           command=command)
     if params.dry_run:
         return StepResult("clean-up", PLANNED, f"dry run: {len(todo)} action(s) would be taken",
-                          values={f"{i + 1}": t for i, t in enumerate(todo)}, command=command)
+                          values={f"{i + 1}": t for i, t in enumerate(todo)}, command=command, changes=list(todo))
     created, original = state.created, state.original
     checks: list[Check] = []
     touched: list[str] = []

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..errors import KeylessError
 from ..params import Parameters
-from ..results import FAILED, UNCHANGED, UPDATED, Check, StepResult
+from ..results import FAILED, PLANNED, SKIPPED, UNCHANGED, UPDATED, Check, StepResult
 from ..statefile import StateFile
 from ._common import Progress, explained, say
 from .discover import discovered
@@ -164,13 +164,18 @@ def redeploy_app(clients: Any, params: Parameters, state: StateFile, progress: P
     missing = differences(dep, params, found)
     if not missing:
         done, text = rollout_complete(dep)
-        if done:
+        if done or params.dry_run:
             return StepResult("redeploy-app", UNCHANGED,
                               f"{params.app} already uses workload identity and no key; nothing sent",
                               values={"deployment": f"{params.namespace}/{params.app}", "rollout": text},
                               command=_command(params, found))
         return _wait_result(kube, params, found, UNCHANGED, f"{params.app} already uses workload identity",
                             progress, [])
+    if params.dry_run:
+        return StepResult("redeploy-app", PLANNED, f"dry run: {params.app} would be patched and rolled out; nothing "
+                          "sent", values={"deployment": f"{params.namespace}/{params.app}"},
+                          changes=[f"Deployment {params.namespace}/{params.app}: {change}" for change in missing],
+                          command=_command(params, found))
     state.record_original("deployment", without_secrets(dep))
     container = container_of(dep, params.app)
     env = [{"name": k, "value": v} for k, v in desired_env(found).items()]
@@ -191,7 +196,11 @@ def redeploy_app(clients: Any, params: Parameters, state: StateFile, progress: P
 @explained
 def remove_pod_label(clients: Any, params: Parameters, state: StateFile,
                      progress: Progress | None = None) -> StepResult:
-    """The learner exercise: take the webhook's label off the pod template (breaks the link)."""
+    """The learner exercise: take the webhook's label off the pod template (breaks the link). A dry run
+    skips it: it exists to break and mend the chain, which only means something when it really runs."""
+    if params.dry_run:
+        return StepResult("remove-pod-label", SKIPPED, "dry run: the exercise is skipped (it would change the "
+                          f"Deployment {params.app}); nothing sent")
     found = discovered(clients, params, state)
     kube = kube_for(clients, params, state)
     patch = {"spec": {"template": {"metadata": {"labels": {USE_LABEL: None}}}}}

@@ -7,7 +7,7 @@ from typing import Any
 from azure.core.exceptions import ResourceNotFoundError
 
 from ..params import Parameters
-from ..results import CREATED, UNCHANGED, StepResult
+from ..results import CREATED, PLANNED, UNCHANGED, StepResult
 from ..statefile import StateFile
 from ._common import explained
 from .discover import discovered
@@ -42,6 +42,11 @@ def create_managed_identity(clients: Any, params: Parameters, state: StateFile) 
                           f"the identity {existing.name} already exists"
                           + ("" if mine else " (not created by this runbook, so clean-up will keep it)"),
                           values=values, command=_command(params, location))
+    if params.dry_run:
+        return StepResult("create-managed-identity", PLANNED, f"dry run: the identity {params.identity} would be "
+                          "created; nothing sent", values={"identity": params.identity},
+                          changes=[f"create the user-assigned managed identity {params.identity} in {location}"],
+                          command=_command(params, location))
     from azure.mgmt.msi.models import Identity
 
     identity = clients.msi.user_assigned_identities.create_or_update(
@@ -62,3 +67,16 @@ def identity_values(clients: Any, params: Parameters, state: StateFile) -> dict[
     values = _values(identity)
     state.remember(**values)
     return values
+
+
+def existing_identity(clients: Any, params: Parameters, state: StateFile) -> dict[str, Any] | None:
+    """The identity's ids, or None when it does not exist yet (a dry run plans the steps that need it)."""
+    try:
+        return identity_values(clients, params, state)
+    except ResourceNotFoundError:
+        return None
+
+
+def identity_placeholder(params: Parameters, field_name: str) -> str:
+    """What a planned change names in place of an id the identity will only have once it is created."""
+    return f"<{field_name} of {params.identity}, once created>"

@@ -14,11 +14,11 @@ from azure.core.exceptions import ResourceExistsError
 
 from ..errors import KeylessError
 from ..params import Parameters
-from ..results import CREATED, FAILED, UNCHANGED, Check, StepResult
+from ..results import CREATED, FAILED, PLANNED, UNCHANGED, Check, StepResult
 from ..statefile import StateFile
 from ._common import explained
 from .discover import discovered
-from .managed_identity import identity_values
+from .managed_identity import existing_identity, identity_placeholder, identity_values
 from .permissions import WRITE_ACTION, caller_may_assign
 
 ROLE_NAME = "Cognitive Services OpenAI User"
@@ -55,11 +55,12 @@ def existing_assignment(clients: Any, scope: str, principal_id: str, role_id: st
 @explained
 def assign_openai_role(clients: Any, params: Parameters, state: StateFile) -> StepResult:
     found = discovered(clients, params, state)
-    ident = identity_values(clients, params, state)
-    scope, principal = found["openai_account_id"], ident["principal_id"]
+    ident = existing_identity(clients, params, state) if params.dry_run else identity_values(clients, params, state)
+    scope = found["openai_account_id"]
+    principal = ident["principal_id"] if ident else identity_placeholder(params, "principal id")
     role_id = role_definition_id(clients, scope)
     values = {"role": ROLE_NAME, "scope": scope, "principal_id": principal}
-    current = existing_assignment(clients, scope, principal, role_id)
+    current = existing_assignment(clients, scope, principal, role_id) if ident else None
     if current is not None:
         values["assignment"] = current.name
         return StepResult("assign-openai-role", UNCHANGED,
@@ -74,6 +75,11 @@ def assign_openai_role(clients: Any, params: Parameters, state: StateFile) -> St
                                         "ask an Owner or User Access Administrator to grant you one of those roles on "
                                         "the account (or the resource group), or to run this step for you")],
                           hint="nothing was changed; get the permission, then run this cell again")
+    if params.dry_run:
+        return StepResult("assign-openai-role", PLANNED, f"dry run: {ROLE_NAME} would be granted to "
+                          f"{params.identity}; nothing sent", values=values,
+                          changes=[f"grant {ROLE_NAME} on {found['openai_account']} (the account's scope) to "
+                                   f"{params.identity}"], command=_command(scope, principal))
     name = assignment_name(scope, principal, role_id)
     try:
         # the API version the client uses for role assignments (the package's default models are 2015-07-01's)

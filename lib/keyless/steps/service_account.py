@@ -7,11 +7,11 @@ from typing import Any
 
 from ..kube import Kube, connect
 from ..params import Parameters
-from ..results import CREATED, UNCHANGED, UPDATED, StepResult
+from ..results import CREATED, PLANNED, UNCHANGED, UPDATED, StepResult
 from ..statefile import StateFile
 from ._common import explained
 from .discover import discovered
-from .managed_identity import identity_values
+from .managed_identity import existing_identity, identity_placeholder, identity_values
 
 CLIENT_ID_ANNOTATION = "azure.workload.identity/client-id"
 SMP = "application/strategic-merge-patch+json"
@@ -41,7 +41,8 @@ def create_service_account(clients: Any, params: Parameters, state: StateFile) -
     from kubernetes import client
     from kubernetes.client.exceptions import ApiException
 
-    client_id = identity_values(clients, params, state)["client_id"]
+    ident = existing_identity(clients, params, state) if params.dry_run else identity_values(clients, params, state)
+    client_id = ident["client_id"] if ident else identity_placeholder(params, "client id")
     kube = kube_for(clients, params, state)
     command = _command(params, client_id, kube.cluster)
     values = {"service_account": f"{params.namespace}/{params.service_account}", CLIENT_ID_ANNOTATION: client_id}
@@ -57,6 +58,12 @@ def create_service_account(clients: Any, params: Parameters, state: StateFile) -
             return StepResult("create-service-account", UNCHANGED,
                               f"the ServiceAccount {params.service_account} already names the identity", values=values,
                               command=command)
+        if params.dry_run:
+            return StepResult("create-service-account", PLANNED, f"dry run: the ServiceAccount "
+                              f"{params.service_account} would be annotated; nothing sent", values=values,
+                              changes=[f"set {CLIENT_ID_ANNOTATION}={client_id} on the ServiceAccount "
+                                       f"{params.namespace}/{params.service_account} (now {current!r})"],
+                              command=command)
         if "service_account" not in state.created:
             state.record_original("service_account_annotation", {"value": current})
         kube.core.patch_namespaced_service_account(
@@ -65,6 +72,11 @@ def create_service_account(clients: Any, params: Parameters, state: StateFile) -
         return StepResult("create-service-account", UPDATED,
                           f"annotated the existing ServiceAccount {params.service_account} with the client id",
                           values=values, command=command, touched=[f"serviceaccount/{params.service_account}"])
+    if params.dry_run:
+        return StepResult("create-service-account", PLANNED, f"dry run: the ServiceAccount {params.service_account} "
+                          "would be created; nothing sent", values=values, command=command,
+                          changes=[f"create the ServiceAccount {params.namespace}/{params.service_account} annotated "
+                                   f"{CLIENT_ID_ANNOTATION}={client_id}"])
     body = client.V1ServiceAccount(metadata=client.V1ObjectMeta(
         name=params.service_account, namespace=params.namespace, annotations={CLIENT_ID_ANNOTATION: client_id}))
     kube.core.create_namespaced_service_account(params.namespace, body)

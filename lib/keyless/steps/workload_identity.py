@@ -10,7 +10,7 @@ import time
 from typing import Any
 
 from ..params import Parameters
-from ..results import FAILED, UNCHANGED, UPDATED, StepResult
+from ..results import FAILED, PLANNED, UNCHANGED, UPDATED, StepResult
 from ..statefile import StateFile
 from ._common import Progress, explained, say
 from .discover import discovered
@@ -44,6 +44,12 @@ def enable_workload_identity(clients: Any, params: Parameters, state: StateFile,
                           values={"cluster": name, "issuer_url": mc.oidc_issuer_profile.issuer_url},
                           command=_command(params, name))
 
+    if params.dry_run:
+        missing = [what for what, on in (("the OIDC issuer", oidc), ("workload identity", wi)) if not on]
+        return StepResult("enable-workload-identity", PLANNED,
+                          f"dry run: {name} would be updated; nothing sent", values={"cluster": name},
+                          changes=[f"enable {what} on the cluster {name}" for what in missing or ["the OIDC issuer"]],
+                          command=_command(params, name))
     if mc.oidc_issuer_profile is None:
         mc.oidc_issuer_profile = models.ManagedClusterOIDCIssuerProfile(enabled=True)
     else:
