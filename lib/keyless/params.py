@@ -185,12 +185,12 @@ MEANINGS: dict[str, str] = {
     "store_admin_service": "the Service that exposes the store admin site",
     "location": "empty: the resource group's location",
     "subscription": "empty: the only (or default) subscription you can see",
-    "cloud": "AzureCloud, AzureUSGovernment or AzureChinaCloud",
+    "cloud": "AzureCloud, AzureUSGovernment, AzureChinaCloud, or a metadata endpoint URL (Azure Stack Hub)",
     "data_dir": "empty: $KEYLESS_HOME, else the nearest .keyless folder here or above (state, emulator)",
     "rollout_timeout": "seconds to wait for the ai-service rollout",
     "verify_timeout": "seconds to wait for a generated description",
     "restore_deployment": "clean-up puts the original ai-service Deployment back",
-    "dry_run": "clean-up only lists what it would remove",
+    "dry_run": "every step only reports what it would change; nothing is sent that changes anything",
 }
 
 
