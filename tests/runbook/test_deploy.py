@@ -10,7 +10,9 @@ from keyless.steps.deploy import (
     LAST_APPLIED,
     RESTORE_MARKER,
     differences,
+    last_applied_without_key,
     rollout_complete,
+    with_key,
     without_secrets,
 )
 
@@ -32,15 +34,17 @@ def test_recorded_deployment_holds_no_key_and_differences_are_named():
     assert set(KEY_VARIABLES) == {"OPENAI_API_KEY", "AZURE_OPENAI_API_KEY"}
 
 
-def test_kubectls_last_applied_copy_of_the_key_is_neither_recorded_nor_kept():
+def test_kubectls_last_applied_copy_of_the_key_is_recorded_with_the_marker_and_named_as_a_difference():
     manifest = json.dumps({"spec": {"template": {"spec": {"containers": [
         {"name": "ai-service", "env": [{"name": "OPENAI_API_KEY", "value": "sk-999"}]}]}}}})
     dep = {"metadata": {"name": "ai-service", "annotations": {LAST_APPLIED: manifest, "team": "store"}},
            "spec": {"replicas": 1, "template": {"metadata": {"labels": {"azure.workload.identity/use": "true"}},
                                                 "spec": {"serviceAccountName": "ai-service-account", "containers": [
                                                     {"name": "ai-service", "env": []}]}}}}
-    assert "sk-999" not in json.dumps(without_secrets(dep))
-    assert without_secrets(dep)["metadata"]["annotations"] == {"team": "store"}
+    recorded = without_secrets(dep)
+    assert "sk-999" not in json.dumps(recorded)
+    assert recorded["metadata"]["annotations"] == {"team": "store", LAST_APPLIED: manifest.replace("sk-999",
+                                                                                                   RESTORE_MARKER)}
     found = {"openai_deployment": "gpt", "openai_endpoint": "https://x/"}
     assert f"remove the key from the {LAST_APPLIED} annotation" in differences(dep, keyless.Parameters(), found)
 
@@ -53,3 +57,19 @@ def test_rollout_is_complete_only_when_old_pods_are_gone():
                                                     "availableReplicas": 2, "replicas": 2}})[0]
     assert rollout_complete({**base, "status": {"observedGeneration": 2, "updatedReplicas": 1, "readyReplicas": 1,
                                                 "availableReplicas": 1, "replicas": 1}})[0]
+
+
+def test_the_last_applied_annotation_comes_back_byte_for_byte_with_the_key():
+    text = json.dumps({"kind": "Deployment", "spec": {"template": {"spec": {"containers": [
+        {"name": "ai-service", "env": [{"name": "OPENAI_API_KEY", "value": "k+/="}, {"name": "A", "value": "1"}]}]}}}},
+        sort_keys=True, separators=(",", ":")) + "\n"
+    recorded = last_applied_without_key(text, set())
+    assert recorded is not None and "k+/=" not in recorded and RESTORE_MARKER in recorded
+    assert with_key(recorded, "k+/=") == text
+
+
+def test_an_unreadable_last_applied_annotation_is_dropped_rather_than_recorded():
+    dep = {"metadata": {"name": "ai-service", "annotations": {LAST_APPLIED: "{not json sk-1"}},
+           "spec": {"template": {"spec": {"containers": [{"name": "ai-service",
+                                                          "env": [{"name": "OPENAI_API_KEY", "value": "sk-1"}]}]}}}}
+    assert without_secrets(dep)["metadata"]["annotations"] == {}

@@ -75,9 +75,6 @@ def _without_pods(sections: Any) -> Any:
             meta = (entry.get("object") or {}).get("metadata") or {}
             annotations = meta.get("annotations") or {}
             annotations.pop("keyless.emulator/local-url", None)  # the kubelet's forwarder address, set at runtime
-            # The seeded store carries kubectl's last-applied-configuration (it holds the key); the deploy
-            # step clears it and clean-up does not put it back yet. Drop this line once clean-up restores it.
-            annotations.pop("kubectl.kubernetes.io/last-applied-configuration", None)
             if not annotations:
                 meta.pop("annotations", None)
             objects[f"{entry.get('resource')}/{meta.get('namespace', '')}/{meta.get('name')}"] = entry.get("object")

@@ -17,7 +17,7 @@ from ..params import Parameters
 from ..results import ABSENT, DELETED, FAILED, OK, PLANNED, Check, StepResult
 from ..statefile import StateFile
 from ._common import Progress, explained, say
-from .deploy import KEY_VARIABLES, RESTORE_MARKER, wait_for_rollout
+from .deploy import KEY_VARIABLES, LAST_APPLIED, RESTORE_MARKER, wait_for_rollout, with_key
 from .discover import discovered
 from .service_account import CLIENT_ID_ANNOTATION, SMP, kube_for, not_found
 
@@ -67,13 +67,21 @@ def restore_deployment(clients: Any, params: Parameters, state: StateFile, progr
     found = discovered(clients, params, state)
     kube = kube_for(clients, params, state)
     original = copy.deepcopy(state.original["deployment"])
-    key = None
+    key: str | None = None
+
+    def the_key() -> str:  # read from Resource Manager once; never stored, never printed
+        nonlocal key
+        if key is None:
+            key = str(clients.cognitive.accounts.list_keys(params.resource_group, found["openai_account"]).key1)
+        return key
+
     for c in original["spec"]["template"]["spec"].get("containers") or []:
         for e in c.get("env") or []:
             if e.get("name") in KEY_VARIABLES and e.get("value") == RESTORE_MARKER:
-                if key is None:  # read from Resource Manager; never stored, never printed
-                    key = clients.cognitive.accounts.list_keys(params.resource_group, found["openai_account"]).key1
-                e["value"] = key
+                e["value"] = the_key()
+    annotations = (original.get("metadata") or {}).get("annotations") or {}
+    if RESTORE_MARKER in annotations.get(LAST_APPLIED, ""):
+        annotations[LAST_APPLIED] = with_key(annotations[LAST_APPLIED], the_key())
     current = kube.apps.read_namespaced_deployment(params.app, params.namespace)
     body = {"apiVersion": "apps/v1", "kind": "Deployment",
             "metadata": {**original.get("metadata", {}), "resourceVersion": current.metadata.resource_version},

@@ -9,6 +9,7 @@ the rollout is followed with a watch bounded by `rollout_timeout`.
 from __future__ import annotations
 
 import copy
+import json
 import time
 from typing import Any
 
@@ -64,17 +65,48 @@ def differences(dep: dict[str, Any], params: Parameters, found: dict[str, Any]) 
     return out
 
 
+def _key_values(containers: Any) -> set[str]:
+    """The literal values of the key variables in a list of containers."""
+    return {str(e["value"]) for c in containers or [] if isinstance(c, dict)
+            for e in c.get("env") or [] if isinstance(e, dict) and e.get("name") in KEY_VARIABLES and e.get("value")}
+
+
+def last_applied_without_key(text: str, keys: set[str]) -> str | None:
+    """kubectl's copy of the applied manifest with every key value replaced by the marker, byte for byte
+    otherwise (so clean-up can put the annotation back exactly); None when it cannot be read safely."""
+    try:
+        applied = json.loads(text)
+        containers = applied["spec"]["template"]["spec"].get("containers")
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return None
+    for value in keys | _key_values(containers):
+        text = text.replace(json.dumps(value)[1:-1], RESTORE_MARKER)
+    return text
+
+
+def with_key(text: str, key: str) -> str:
+    """The inverse at restore time: the marker replaced by the key read from Resource Manager."""
+    return text.replace(RESTORE_MARKER, json.dumps(key)[1:-1])
+
+
 def without_secrets(dep: dict[str, Any]) -> dict[str, Any]:
-    """The Deployment as recorded in the state file: literal key values replaced by a marker."""
+    """The Deployment as recorded in the state file: literal key values replaced by a marker, in the
+    environment and in kubectl's last-applied-configuration annotation (dropped if it cannot be read)."""
     doc = copy.deepcopy(dep)
-    for c in doc["spec"]["template"]["spec"].get("containers") or []:
+    containers = doc["spec"]["template"]["spec"].get("containers") or []
+    keys = _key_values(containers)
+    for c in containers:
         for e in c.get("env") or []:
             if e.get("name") in KEY_VARIABLES and "value" in e:
                 e["value"] = RESTORE_MARKER
     meta = doc.get("metadata") or {}
     doc["metadata"] = {k: meta[k] for k in ("name", "namespace", "labels", "annotations") if k in meta}
-    if LAST_APPLIED in (doc["metadata"].get("annotations") or {}):
-        doc["metadata"]["annotations"] = {k: v for k, v in doc["metadata"]["annotations"].items() if k != LAST_APPLIED}
+    annotations = doc["metadata"].get("annotations") or {}
+    if LAST_APPLIED in annotations:
+        recorded = last_applied_without_key(annotations[LAST_APPLIED], keys)
+        doc["metadata"]["annotations"] = {k: v for k, v in annotations.items() if k != LAST_APPLIED}
+        if recorded is not None:
+            doc["metadata"]["annotations"][LAST_APPLIED] = recorded
     doc.pop("status", None)
     return doc
 
