@@ -13,12 +13,12 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from azure_cli_venv import az_command
+from kit import wait_for
 
 import keyless_emulator
 from keyless_emulator import EmulatorConfig, InProcessEmulator, start_in_thread
@@ -221,12 +221,11 @@ def test_the_articles_commands(shell: Shell):
 
 def _described_once_settled(shell: Shell, timeout: float = 60) -> str:
     """`kubectl describe pod --selector app=ai-service` once only the new pod is left."""
-    deadline = time.monotonic() + timeout
-    while True:
+    def one_pod() -> str | None:
         out = shell.kubectl("describe", "pod", "--selector", "app=ai-service").stdout
-        if out.count("\nName:") + out.startswith("Name:") == 1 or time.monotonic() > deadline:
-            return out
-        time.sleep(0.5)
+        return out if out.count("\nName:") + out.startswith("Name:") == 1 else None
+
+    return wait_for(one_pod, timeout, "the rollout to leave one ai-service pod", interval=0.5)
 
 
 def test_a_second_emulator_has_its_own_folder_and_tokens(shell: Shell, az: list[str],
@@ -244,3 +243,37 @@ def test_a_second_emulator_has_its_own_folder_and_tokens(shell: Shell, az: list[
         assert shell.az_tsv("group", "show", "--name", RG, "--query", "name") == RG
     finally:
         other.stop()
+
+
+def test_the_runbook_signs_in_with_the_azure_cli_session(shell: Shell, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch):
+    """`az login` is one of the credentials people bring: with az logged into the emulator as a custom
+    cloud, the azure target named by the emulator's metadata URL signs in through AzureCliCredential and
+    acts as the signed-in operator."""
+    import keyless
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    wrapper = bin_dir / "az"  # what a pip-installed az is: the azure.cli module of its own Python
+    wrapper.write_text("#!/bin/sh\nexec " + " ".join(shell.az_prefix) + ' "$@"\n')
+    wrapper.chmod(0o755)
+    for name in [n for n in os.environ if n.startswith("AZURE_")]:
+        monkeypatch.delenv(name)
+    for name, value in shell.env.items():
+        if name != "PATH":
+            monkeypatch.setenv(name, value)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("AZURE_TOKEN_CREDENTIALS", "AzureCliCredential")
+    info = shell.setup.info
+    control = keyless_emulator.ControlClient.of(info)
+    since = control.call("GET", "/requests")["last_seq"]
+    params = keyless.Parameters(target="azure", cloud=f"{info.url}/metadata/endpoints?api-version=2022-09-01",
+                                data_dir=str(tmp_path / "data"), identity="cliIdentity")
+    rb = keyless.init(params)
+    assert rb.clients.credential.used == "AzureCliCredential"
+    assert rb.discover().ok
+    assert rb.create_managed_identity().status == "created"
+    writes = [r for r in control.client_requests(since) if r["mutating"]]
+    assert [r["path"].rsplit("/", 1)[-1] for r in writes] == ["cliIdentity"]
+    operator = shell.az_tsv("ad", "sp", "show", "--id", info.client_id, "--query", "id")
+    assert {r["principal_id"] for r in writes} == {operator}
