@@ -543,7 +543,7 @@ def test_seed_cluster_honours_its_switches():
     assert oidc_enabled(doc) and workload_identity_enabled(doc)
     assert doc["properties"]["provisioningState"] == "Succeeded" and state.operations == {}
     assert "issuerURL" not in doc["properties"]["oidcIssuerProfile"], "URLs are rendered at answer time, never stored"
-    assert set(cluster_meta(state, doc["id"])) == {"issuer_id", "cluster_key"}
+    assert set(cluster_meta(state, doc["id"])) == {"issuer_id", "cluster_key", "createdTime", "changedTime"}
     plain = seed_cluster(state, sub, RG, "plain", "eastus", workload_identity=False, oidc_issuer=False)
     assert not oidc_enabled(plain) and not workload_identity_enabled(plain)
 

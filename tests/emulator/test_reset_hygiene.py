@@ -3,6 +3,7 @@ container process of the replaced state must go with it, or a long workshop day 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import psutil
 import pytest
@@ -13,20 +14,28 @@ from keyless_emulator import ControlClient, EmulatorConfig, start_in_thread
 RESETS = 100
 
 
-def _footprint(me: psutil.Process) -> tuple[int, int]:
-    """(listening TCP sockets of this process, processes under it)."""
+def _in(folder: Path, process: psutil.Process) -> bool:
+    try:
+        return process.cwd().startswith(str(folder))
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return False
+
+
+def _footprint(me: psutil.Process, home: Path) -> tuple[int, int]:
+    """(listening TCP sockets of this process, container processes this emulator runs: their working
+    folders are under its data folder — other emulators of the test session have their own)."""
     listening = [c for c in me.net_connections(kind="tcp") if c.status == psutil.CONN_LISTEN]
-    return len(listening), len(me.children(recursive=True))
+    return len(listening), sum(_in(home, p) for p in me.children(recursive=True))
 
 
 class Steady:
     """True once the store's three processes run and the footprint held still for a second."""
 
-    def __init__(self, me: psutil.Process):
-        self.me, self.seen, self.since = me, (-1, -1), time.monotonic()
+    def __init__(self, me: psutil.Process, home: Path):
+        self.me, self.home, self.seen, self.since = me, home, (-1, -1), time.monotonic()
 
     def __call__(self) -> tuple[int, int] | None:
-        now = _footprint(self.me)
+        now = _footprint(self.me, self.home)
         if now != self.seen:
             self.seen, self.since = now, time.monotonic()
         return now if now[1] == 3 and time.monotonic() - self.since >= 1.0 else None
@@ -34,14 +43,16 @@ class Steady:
 
 @pytest.mark.slow
 def test_a_hundred_resets_leave_as_many_sockets_and_processes_as_one(tmp_path):
-    emu = start_in_thread(EmulatorConfig(home=tmp_path / "home", kubelet=True))
+    home = tmp_path / "home"
+    emu = start_in_thread(EmulatorConfig(home=home, kubelet=True))
     try:
         control = ControlClient.of(emu.info, timeout=60)
         me = psutil.Process()
         control.reset("before-you-begin")
-        baseline = wait_for(Steady(me), 30, "the store's three processes, settled", interval=0.2)
+        baseline = wait_for(Steady(me, home), 30, "the store's three processes, settled", interval=0.2)
         for _ in range(RESETS):
             control.reset("before-you-begin")
-        wait_for(lambda: _footprint(me) == baseline, 30, f"the footprint of one reset, {baseline}", interval=0.2)
+        wait_for(lambda: _footprint(me, home) == baseline, 30, f"the footprint of one reset, {baseline}",
+                 interval=0.2)
     finally:
         emu.stop()
