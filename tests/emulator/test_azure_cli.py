@@ -24,7 +24,7 @@ import keyless_emulator
 from keyless_emulator import EmulatorConfig, InProcessEmulator, start_in_thread
 from keyless_emulator.azcli import AzSetup
 
-from .kubernetes.conftest import KUBECTL
+from .kubernetes.conftest import AI_SERVICE_ACCOUNT, AI_SERVICE_DEPLOYMENT, KUBECTL
 
 pytestmark = [pytest.mark.slow, pytest.mark.kubectl, pytest.mark.timeout(1800)]
 
@@ -104,56 +104,11 @@ def shell(emulator_with_node: InProcessEmulator, az: list[str], tmp_path_factory
 
 
 def _manifests(client_id: str, deployment: str, endpoint: str) -> tuple[str, str]:
-    """The article's ServiceAccount and keyless ai-service Deployment."""
-    service_account = f"""apiVersion: v1
-kind: ServiceAccount
-metadata:
-  annotations:
-    azure.workload.identity/client-id: {client_id}
-  name: {SA}
-  namespace: default
-"""
-    deployment_yaml = f"""apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: ai-service
-spec:
-  replicas: 1
-  selector:
-    matchLabels:
-      app: ai-service
-  template:
-    metadata:
-      labels:
-        app: ai-service
-        azure.workload.identity/use: "true"
-    spec:
-      serviceAccountName: {SA}
-      nodeSelector:
-        "kubernetes.io/os": linux
-      containers:
-      - name: ai-service
-        image: ghcr.io/azure-samples/aks-store-demo/ai-service:latest
-        ports:
-        - containerPort: 5001
-        env:
-        - name: USE_AZURE_OPENAI
-          value: "True"
-        - name: USE_AZURE_AD
-          value: "True"
-        - name: AZURE_OPENAI_DEPLOYMENT_NAME
-          value: "{deployment}"
-        - name: AZURE_OPENAI_ENDPOINT
-          value: "{endpoint}"
-        resources:
-          requests:
-            cpu: 20m
-            memory: 50Mi
-          limits:
-            cpu: 50m
-            memory: 128Mi
-"""
-    return service_account, deployment_yaml
+    """The article's ServiceAccount and keyless ai-service Deployment (the kubectl tests' manifests, with the
+    account's real endpoint)."""
+    deployment_yaml = AI_SERVICE_DEPLOYMENT.format(deployment=deployment).replace(
+        "https://myopenaiaccount.openai.azure.com/", endpoint)
+    return AI_SERVICE_ACCOUNT.format(client_id=client_id), deployment_yaml
 
 
 def test_setup_leaves_the_learners_home_alone(shell: Shell):
