@@ -17,7 +17,9 @@ uid, name, resourceVersion and the rest kube-apiserver strips.
 
 Clients cannot write managedFields, except to clear them: a write whose object carries
 `managedFields: [{}]` starts from no entries (only its own changes are then recorded); any other
-value is ignored and the stored entries carried over (kube-apiserver would take a valid list).
+value is ignored and the stored entries carried over (kube-apiserver would take a valid list, so
+`kubectl apply --server-side` moving kubectl-client-side-apply's entry to its own Apply entry
+has no effect here: the applied fields whose value changes move, the others stay shared).
 Not modelled: apply conflicts (every apply acts as `force=true`), the removal of fields an
 applier stops applying, the cap of ten Update entries, and entries for Events and bindings.
 """

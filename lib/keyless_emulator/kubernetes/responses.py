@@ -246,7 +246,7 @@ def _apply_scale(t: wire.Target, scale: dict[str, Any], dry_run: bool, manager: 
         raise errors.conflict(t.kind.resource, t.name or "", t.kind.group)
     current["spec"]["replicas"] = replicas
     return _scale_of(t, t.store.replace(t.kind.resource, current, t.namespace, t.name or "", dry_run=dry_run,
-                                        manager=manager))
+                                        manager=manager, subresource="scale"))
 
 
 async def replace_subresource(ctx: RequestContext) -> Response:

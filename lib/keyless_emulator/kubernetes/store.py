@@ -272,6 +272,8 @@ class ClusterStore:
     def replace(self, resource: str, obj: dict[str, Any], namespace: str | None, name: str, *,
                 subresource: str | None = None, dry_run: bool = False, manager: str | None = None,
                 applied: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Update an object, or its status (`subresource="status"`); "scale" writes the object and
+        is recorded as a scale write in managedFields."""
         kind = self._kind(resource)
         with self._operation():
             current = self.get(resource, namespace, name)

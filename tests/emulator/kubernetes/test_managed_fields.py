@@ -138,3 +138,24 @@ def test_a_write_of_managed_fields_set_to_one_empty_entry_clears_them(core, stor
     entries = _entries(store.get("configmaps", NS, "fm-reset"))
     assert set(entries) == {("OpenAPI-Generator", "Update")}
     assert json.dumps(entries[("OpenAPI-Generator", "Update")]["fieldsV1"]) == '{"f:data": {"f:b": {}}}'
+
+
+def test_an_entry_whose_every_field_another_manager_takes_is_dropped(core, store):
+    sa = client.V1ServiceAccount(metadata=client.V1ObjectMeta(name="fm-drop"), automount_service_account_token=True)
+    core.create_namespaced_service_account(NS, sa)
+    assert set(_entries(store.get("serviceaccounts", NS, "fm-drop"))) == {("OpenAPI-Generator", "Update")}
+    core.patch_namespaced_service_account("fm-drop", NS, {"automountServiceAccountToken": False},
+                                          field_manager="taker")
+    entries = _entries(store.get("serviceaccounts", NS, "fm-drop"))
+    assert set(entries) == {("taker", "Update")}
+    assert entries[("taker", "Update")]["fieldsV1"] == {"f:automountServiceAccountToken": {}}
+
+
+def test_kubectl_scale_records_a_scale_write_of_the_replicas(kubectl, store):
+    kubectl("scale", "deployment", "store-admin", "--replicas=2")
+    entry = next(e for e in store.get("deployments", NS, "store-admin")["metadata"]["managedFields"]
+                 if e.get("subresource") == "scale")
+    assert (entry["manager"], entry["operation"]) == ("kubectl", "Update")
+    assert entry["fieldsV1"] == {"f:spec": {"f:replicas": {}}}
+    csa = _entries(store.get("deployments", NS, "store-admin"))[("kubectl-client-side-apply", "Update")]
+    assert "f:replicas" not in csa["fieldsV1"]["f:spec"]
