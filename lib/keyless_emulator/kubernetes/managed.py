@@ -9,7 +9,10 @@ with the field set of `fields.py`:
     the writer's entry (one entry per manager, operation, apiVersion and subresource) and leave
     every other entry; removed fields leave every entry;
   - Apply (server-side apply): the writer's entry becomes exactly the applied configuration's
-    fields; fields whose value it changed leave the other entries.
+    fields; those whose value it changed leave the other entries.
+An apply by `kubectl` to an object carrying client-side apply's last-applied-configuration
+annotation also rewrites the annotation to the applied configuration (`sync_last_applied`), as
+kube-apiserver does so a later client-side `kubectl apply` diffs against what was applied last.
 An entry whose set becomes empty is dropped; entries are ordered as kube-apiserver orders them
 (Apply first, then by time, manager, apiVersion, subresource). Status writes (the status
 subresource) track only `status`; writes of the main resource do not track `status`, the
@@ -26,6 +29,7 @@ applier stops applying, the cap of ten Update entries, and entries for Events an
 from __future__ import annotations
 
 import copy
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +39,8 @@ from . import fields
 STRIPPED_META = ("name", "namespace", "creationTimestamp", "selfLink", "uid", "generation", "managedFields",
                  "resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds")
 UPDATE, APPLY = "Update", "Apply"
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+SYNCS_LAST_APPLIED = "kubectl"  # the one manager whose applies kube-apiserver mirrors into the annotation
 
 
 @dataclass(frozen=True)
@@ -73,6 +79,24 @@ def tracked(obj: dict[str, Any] | None, *, has_status: bool, subresource: str = 
     return out
 
 
+def sync_last_applied(live: dict[str, Any], new: dict[str, Any], applied: dict[str, Any], manager: str) -> None:
+    """Set new's last-applied annotation to `applied` if `kubectl` applies over client-side apply.
+
+    The value is the configuration as Go's JSON encoder writes it (sorted keys, compact, `<>&`
+    escaped, trailing newline), without the annotation (and without an emptied annotations map)."""
+    if manager != SYNCS_LAST_APPLIED or LAST_APPLIED not in ((live.get("metadata") or {}).get("annotations") or {}):
+        return
+    config = copy.deepcopy(applied)
+    meta = config.get("metadata") or {}
+    annotations = meta.get("annotations") or {}
+    annotations.pop(LAST_APPLIED, None)
+    if not annotations:
+        meta.pop("annotations", None)
+    text = json.dumps(config, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    new.setdefault("metadata", {}).setdefault("annotations", {})[LAST_APPLIED] = text + "\n"
+
+
 def _identity(entry: dict[str, Any]) -> tuple[str, str, str, str]:
     version = (entry.get("apiVersion") or "") if entry.get("operation") == UPDATE else ""
     return entry.get("manager") or "", entry.get("operation") or "", version, entry.get("subresource") or ""
@@ -95,21 +119,25 @@ def record(live: dict[str, Any] | None, new: dict[str, Any], write: Write, *, ha
     entries = [] if reset or live is None else copy.deepcopy((live.get("metadata") or {}).get("managedFields") or [])
     me = {"manager": write.manager, "operation": write.operation, "apiVersion": write.api_version,
           "subresource": write.subresource}
-    own: set[fields.Path] = set()
+    if write.operation == APPLY:
+        # an applier takes only what it applies and changes; what the server changed alongside
+        # (defaults, the synced last-applied annotation) stays with its owners
+        config = tracked(applied or {}, has_status=has_status, subresource=write.subresource)
+        own: set[fields.Path] | None = set(fields.members(config, context, applied=True))
+        taken = changed & own
+    else:
+        own, taken = None, changed
+    mine: set[fields.Path] = set()
     kept = []
     for entry in entries:
         paths = fields.decode(entry.get("fieldsV1"))
         if _identity(entry) == _identity(me):
-            own = paths
+            mine = paths
             continue
-        paths -= changed | removed
+        paths -= taken | removed
         if paths:
             kept.append({**entry, "fieldsV1": fields.encode(paths)})
-    if write.operation == APPLY:
-        own = set(fields.members(tracked(applied or {}, has_status=has_status, subresource=write.subresource),
-                                 context, applied=True))
-    else:
-        own = (own - removed) | changed
+    own = own if own is not None else (mine - removed) | changed
     if own:
         entry = {"manager": write.manager, "operation": write.operation, "apiVersion": write.api_version,
                  "time": write.time, "fieldsType": "FieldsV1", "fieldsV1": fields.encode(own)}

@@ -407,6 +407,7 @@ class ClusterStore:
             applied = None
             if patch_type == APPLY_PATCH:
                 applied = copy.deepcopy(body)
+                managed.sync_last_applied(current, patched, applied, manager or "")
                 if "resourceVersion" not in (body.get("metadata") or {}):
                     pmeta["resourceVersion"] = current["metadata"]["resourceVersion"]
             return self.replace(resource, patched, namespace, name, subresource=subresource, dry_run=dry_run,

@@ -159,3 +159,21 @@ def test_kubectl_scale_records_a_scale_write_of_the_replicas(kubectl, store):
     assert entry["fieldsV1"] == {"f:spec": {"f:replicas": {}}}
     csa = _entries(store.get("deployments", NS, "store-admin"))[("kubectl-client-side-apply", "Update")]
     assert "f:replicas" not in csa["fieldsV1"]["f:spec"]
+
+
+def test_kubectl_server_side_apply_over_the_seeded_store_takes_the_changed_image_and_syncs_last_applied(
+        kubectl, store):
+    manifest = json.loads(store.get("deployments", NS, "store-admin")["metadata"]["annotations"][LAST_APPLIED])
+    container = manifest["spec"]["template"]["spec"]["containers"][0]
+    container["image"] = container["image"].rsplit(":", 1)[0] + ":2.0"
+    kubectl("apply", "--server-side", "-f", "-", input=json.dumps(manifest))
+
+    dep = store.get("deployments", NS, "store-admin")
+    entries = _entries(dep)
+    applied = entries[("kubectl", "Apply")]["fieldsV1"]
+    csa = entries[("kubectl-client-side-apply", "Update")]["fieldsV1"]
+    assert "f:image" in _container(applied, container["name"])
+    assert "f:image" not in _container(csa, container["name"]) and "f:name" in _container(csa, container["name"])
+    assert f"f:{LAST_APPLIED}" in csa["f:metadata"]["f:annotations"]
+    synced = json.loads(dep["metadata"]["annotations"][LAST_APPLIED])
+    assert synced["spec"]["template"]["spec"]["containers"][0]["image"] == container["image"]
