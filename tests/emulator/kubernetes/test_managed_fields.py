@@ -177,3 +177,21 @@ def test_kubectl_server_side_apply_over_the_seeded_store_takes_the_changed_image
     assert f"f:{LAST_APPLIED}" in csa["f:metadata"]["f:annotations"]
     synced = json.loads(dep["metadata"]["annotations"][LAST_APPLIED])
     assert synced["spec"]["template"]["spec"]["containers"][0]["image"] == container["image"]
+
+
+def test_fieldsv1_marks_maps_and_keyed_list_items_as_members_and_decodes_back():
+    from keyless_emulator.kubernetes import fields
+
+    pod_spec = {"metadata": {"labels": {"app": "a"}},
+                "spec": {"containers": [{"name": "web", "ports": [{"containerPort": 80}], "args": ["-v"]}],
+                         "securityContext": {}}}
+    trie = fields.encode(fields.members(pod_spec))
+    assert trie == {"f:metadata": {"f:labels": {".": {}, "f:app": {}}},
+                    "f:spec": {"f:containers": {'k:{"name":"web"}': {
+                        ".": {}, "f:args": {}, "f:name": {},
+                        "f:ports": {".": {}, 'k:{"containerPort":80,"protocol":"TCP"}': {".": {},
+                                                                                         "f:containerPort": {}}}}},
+                               "f:securityContext": {}}}
+    assert fields.decode(trie) == set(fields.members(pod_spec))
+    applied = fields.encode(fields.members(pod_spec, applied=True))
+    assert applied["f:metadata"] == {"f:labels": {"f:app": {}}}
