@@ -73,6 +73,12 @@ class WatchHistory:
         with self.lock:
             self._subscriptions.discard(sub)
 
+    @property
+    def watchers(self) -> int:
+        """How many watches are open (what a caller waits on before making the change a watch sees)."""
+        with self.lock:
+            return len(self._subscriptions)
+
     def clear(self) -> None:
         """Forget the changes (the store was loaded from a snapshot: no watch resumes across that)."""
         self._changes.clear()

@@ -351,7 +351,7 @@ def test_watch_path_form_and_an_object_leaving_the_selector_is_deleted(server, t
     r = _raw(server, token, fresh.info.ca_cert, "GET",
              f"/api/v1/watch/namespaces/default/configmaps?labelSelector=in%3Dyes&resourceVersion={rv}"
              "&timeoutSeconds=1", stream=True)
-    wait_for(lambda: store._subscriptions, 10, "the watch to subscribe to the store")  # then the change is live
+    wait_for(lambda: store.history.watchers, 10, "the watch to subscribe to the store")  # then the change is live
     core.patch_namespaced_config_map("leaver", NS, {"metadata": {"labels": {"in": "no"}}})
     events = [json.loads(line) for line in r.iter_lines() if line]
     assert [(e["type"], e["object"]["metadata"]["name"]) for e in events] == [("DELETED", "leaver")]

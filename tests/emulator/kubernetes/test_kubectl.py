@@ -136,7 +136,7 @@ def test_get_pods_watch_is_bounded_by_request_timeout_and_sees_new_pods(applied,
     import threading
 
     def scale_soon():
-        wait_for(lambda: store._subscriptions, 10, "kubectl's watch to subscribe to the store")
+        wait_for(lambda: store.history.watchers, 10, "kubectl's watch to subscribe to the store")
         apps.patch_namespaced_deployment_scale("ai-service", NS, {"spec": {"replicas": 2}})
 
     threading.Thread(target=scale_soon, daemon=True).start()
