@@ -14,8 +14,9 @@ sets of the objects this API server serves:
     (`.`) when it has children, since it can be absent;
   - list items of an associative list (containers by name, container ports by containerPort and
     protocol, Service ports by port and protocol, env by name, ...) are members; `containers`
-    itself is not (Go always serializes it); other lists, label selectors and node selectors are
-    atomic: one leaf, whatever they hold;
+    itself is not (Go always serializes it); owner references and other object references are
+    atomic items (one leaf each); other lists, label selectors, node selectors and env value
+    references are atomic: one leaf, whatever they hold;
   - an empty map or list is a leaf (kube-apiserver keeps the empty/null distinction so).
 `members(obj, applied=True)` gives the set of an apply configuration (ToFieldSet): maps and
 structs are then no members, list items still are, as kube-apiserver records Apply entries.
@@ -31,9 +32,12 @@ NODE = "."
 
 # Fields whose Go type is a non-pointer struct (or a list without omitempty): always present.
 _ALWAYS_PRESENT = {"spec", "template", "metadata", "strategy", "resources", "status", "updateStrategy",
-                   "containers"}
+                   "containers", "loadBalancer", "nodeInfo", "daemonEndpoints"}
 # Map-typed or struct-typed fields the schema marks atomic.
-_ATOMIC = {"selector", "nodeSelector", "labelSelector", "namespaceSelector"}
+_ATOMIC = {"selector", "nodeSelector", "labelSelector", "namespaceSelector", "fieldRef", "resourceFieldRef",
+           "secretKeyRef", "configMapKeyRef"}
+# Keyed lists whose items are atomic structs (OwnerReference, LocalObjectReference, ObjectReference).
+_ATOMIC_ITEMS = {"ownerReferences", "imagePullSecrets", "secrets"}
 _SET_LISTS = {"finalizers"}
 # (list field, context) -> key fields; context "container" inside a container, "service" in a Service.
 _LIST_KEYS: dict[tuple[str, str], tuple[str, ...]] = {
@@ -86,6 +90,9 @@ def _walk(value: Any, path: Path, field: str, context: str, out: FieldSet, appli
             child = "container" if field in _CONTAINER_LISTS else context
             for item, key in zip(value, item_keys, strict=True):
                 item_path = (*path, str(key))
+                if field in _ATOMIC_ITEMS:
+                    out[item_path] = _json(item)
+                    continue
                 out[item_path] = NODE
                 for name, sub in item.items():
                     _walk(sub, (*item_path, f"f:{name}"), name, child, out, applied)

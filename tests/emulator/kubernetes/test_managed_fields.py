@@ -182,11 +182,12 @@ def test_kubectl_server_side_apply_over_the_seeded_store_takes_the_changed_image
 def test_fieldsv1_marks_maps_and_keyed_list_items_as_members_and_decodes_back():
     from keyless_emulator.kubernetes import fields
 
-    pod_spec = {"metadata": {"labels": {"app": "a"}},
+    pod_spec = {"metadata": {"labels": {"app": "a"}, "ownerReferences": [{"uid": "u1", "kind": "ReplicaSet"}]},
                 "spec": {"containers": [{"name": "web", "ports": [{"containerPort": 80}], "args": ["-v"]}],
                          "securityContext": {}}}
     trie = fields.encode(fields.members(pod_spec))
-    assert trie == {"f:metadata": {"f:labels": {".": {}, "f:app": {}}},
+    assert trie == {"f:metadata": {"f:labels": {".": {}, "f:app": {}},
+                                   "f:ownerReferences": {".": {}, 'k:{"uid":"u1"}': {}}},
                     "f:spec": {"f:containers": {'k:{"name":"web"}': {
                         ".": {}, "f:args": {}, "f:name": {},
                         "f:ports": {".": {}, 'k:{"containerPort":80,"protocol":"TCP"}': {".": {},
@@ -194,4 +195,4 @@ def test_fieldsv1_marks_maps_and_keyed_list_items_as_members_and_decodes_back():
                                "f:securityContext": {}}}
     assert fields.decode(trie) == set(fields.members(pod_spec))
     applied = fields.encode(fields.members(pod_spec, applied=True))
-    assert applied["f:metadata"] == {"f:labels": {"f:app": {}}}
+    assert applied["f:metadata"] == {"f:labels": {"f:app": {}}, "f:ownerReferences": {'k:{"uid":"u1"}': {}}}
