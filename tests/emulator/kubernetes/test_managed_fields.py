@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import yaml
+from kit import wait_for
 from kubernetes import client
 
 from keyless_emulator.storeapps.applied import LAST_APPLIED
@@ -35,8 +36,10 @@ spec:
 """
 
 
-def _entries(obj: dict) -> dict[tuple[str, str], dict]:
-    return {(e["manager"], e["operation"]): e for e in obj["metadata"].get("managedFields") or []}
+def _entries(obj: dict, subresource: str = "") -> dict[tuple[str, str], dict]:
+    """obj's entries of writes to the resource (or to `subresource`), by manager and operation."""
+    return {(e["manager"], e["operation"]): e for e in obj["metadata"].get("managedFields") or []
+            if e.get("subresource", "") == subresource}
 
 
 def _container(fields_v1: dict, name: str) -> dict:
@@ -61,19 +64,25 @@ def test_the_seeded_ai_service_carries_kubectls_client_side_apply_entry(store, s
         assert ("kubectl-client-side-apply", "Update") in _entries(store.get(resource, NS, name)), name
 
 
-def test_the_deployment_controller_owns_what_it_writes(store):
-    from kit import wait_for
-
+def test_the_controllers_the_scheduler_and_the_kubelet_own_what_they_write(store):
     def status_entry() -> dict | None:
-        entries = _entries(store.get("deployments", NS, "ai-service"))
-        entry = entries.get(("kube-controller-manager", "Update"))
-        return entry if entry and entry.get("subresource") == "status" else None
+        return _entries(store.get("deployments", NS, "ai-service"), "status").get(("kube-controller-manager", "Update"))
 
     entry = wait_for(status_entry, 20, "the deployment controller's status entry on ai-service")
     assert set(entry["fieldsV1"]) == {"f:status"}
     rs = wait_for(lambda: next(iter(store.list("replicasets", NS, lambda r: r["metadata"]["name"].startswith(
         "ai-service-"))[0]), None), 20, "ai-service's ReplicaSet")
-    assert ("kube-controller-manager", "Update") in _entries(rs)
+    assert "f:replicas" in _entries(rs)[("kube-controller-manager", "Update")]["fieldsV1"]["f:spec"]
+
+    def pod_writers() -> dict | None:
+        pods = store.list("pods", NS, lambda p: p["metadata"]["labels"].get("app") == "ai-service")[0]
+        found = {(e["manager"], e.get("subresource", "")): e for p in pods for e in p["metadata"]["managedFields"]}
+        return found if ("kubelet", "status") in found else None
+
+    writers = wait_for(pod_writers, 30, "the kubelet's status entry on an ai-service pod")
+    assert "f:ownerReferences" in writers[("kube-controller-manager", "")]["fieldsV1"]["f:metadata"]
+    assert set(writers[("kube-scheduler", "status")]["fieldsV1"]) == {"f:status"}
+    assert "f:phase" in writers[("kubelet", "status")]["fieldsV1"]["f:status"]
 
 
 def test_kubectl_apply_takes_the_changed_field_from_the_python_clients_create(apps, kubectl, store):
@@ -153,10 +162,8 @@ def test_an_entry_whose_every_field_another_manager_takes_is_dropped(core, store
 
 def test_kubectl_scale_records_a_scale_write_of_the_replicas(kubectl, store):
     kubectl("scale", "deployment", "store-admin", "--replicas=2")
-    entry = next(e for e in store.get("deployments", NS, "store-admin")["metadata"]["managedFields"]
-                 if e.get("subresource") == "scale")
-    assert (entry["manager"], entry["operation"]) == ("kubectl", "Update")
-    assert entry["fieldsV1"] == {"f:spec": {"f:replicas": {}}}
+    scale = _entries(store.get("deployments", NS, "store-admin"), "scale")
+    assert scale[("kubectl", "Update")]["fieldsV1"] == {"f:spec": {"f:replicas": {}}}
     csa = _entries(store.get("deployments", NS, "store-admin"))[("kubectl-client-side-apply", "Update")]
     assert "f:replicas" not in csa["fieldsV1"]["f:spec"]
 
