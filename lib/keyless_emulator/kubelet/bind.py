@@ -13,6 +13,8 @@ from typing import Any
 from ..kubernetes import errors as kerrors
 from .api import Listener
 
+MANAGER = "kubelet"  # the field manager its writes are recorded under (managedFields)
+
 
 class StoreClusterAPI:
     def __init__(self, store: Any):
@@ -46,7 +48,7 @@ class StoreClusterAPI:
         if self.store.closed:
             return
         try:
-            self.store.update_status(resource, namespace, name, status)
+            self.store.update_status(resource, namespace, name, status, manager=MANAGER)
         except kerrors.KubeError as e:
             if e.status != 404:
                 raise
@@ -61,7 +63,7 @@ class StoreClusterAPI:
             if new == current:
                 return
             try:
-                self.store.replace(resource, new, namespace, name)
+                self.store.replace(resource, new, namespace, name, manager=MANAGER)
                 return
             except kerrors.KubeError as e:
                 if e.status == 404:

@@ -1,9 +1,10 @@
 """The Kubernetes API server of each emulated AKS cluster, under `{base}/k8s/{cluster_key}`.
 
 Modules: `kinds` (served resources), `store` (one cluster's objects and writes) with `history`
-(watch history), `events`, `workqueue` (the controllers' queue), `update_rules` and `snapshots`
-(installation placeholders); `section` (all stores; snapshot/restore); `controllers/` (one module
-per controller: namespace, deployment, replicaset, scheduler, service, garbage collector);
+(watch history), `events`, `workqueue` (the controllers' queue), `update_rules`, `managed`
+(managedFields) with `fields` (FieldsV1 sets) and `snapshots` (installation placeholders);
+`section` (all stores; snapshot/restore); `controllers/` (one module per controller: namespace,
+deployment, replicaset, scheduler, service, garbage collector);
 `admission`, `defaults`, `validation`, `schemas`, `patch`, `selectors`, `watch`, `tables`,
 `discovery`, `openapi`, `logs`, `proxy`, `reviews` (auth whoami / can-i), `protobuf` (request
 bodies of kubectl's typed clients), `wire` (request/response), `responses` (handlers), `routes`,

@@ -114,7 +114,8 @@ async def watch_objects(ctx: RequestContext) -> Response:
 async def create_object(ctx: RequestContext) -> Response:
     t = wire.target(ctx)
     obj, warnings = wire.check_fields(t.kind, await wire.body(ctx), wire.field_validation(ctx))
-    created = t.store.create(t.kind.resource, obj, t.namespace, dry_run=wire.dry_run(ctx))
+    created = t.store.create(t.kind.resource, obj, t.namespace, dry_run=wire.dry_run(ctx),
+                             manager=wire.field_manager(ctx))
     return wire.render_object(ctx, t.kind, created, 201, wire.warning_headers(warnings))
 
 
@@ -144,7 +145,8 @@ async def get_object(ctx: RequestContext) -> Response:
 async def replace_object(ctx: RequestContext) -> Response:
     t = wire.target(ctx)
     obj, warnings = wire.check_fields(t.kind, await wire.body(ctx), wire.field_validation(ctx))
-    updated = t.store.replace(t.kind.resource, obj, t.namespace, t.name or "", dry_run=wire.dry_run(ctx))
+    updated = t.store.replace(t.kind.resource, obj, t.namespace, t.name or "", dry_run=wire.dry_run(ctx),
+                              manager=wire.field_manager(ctx))
     return wire.render_object(ctx, t.kind, updated, 200, wire.warning_headers(warnings))
 
 
@@ -169,7 +171,7 @@ async def patch_object(ctx: RequestContext) -> Response:
 
     obj, created = t.store.patch(t.kind.resource, t.namespace, t.name or "", patch_type, body,
                                  dry_run=wire.dry_run(ctx), field_manager=ctx.query.get("fieldManager"),
-                                 prepare=prepare)
+                                 manager=wire.field_manager(ctx), prepare=prepare)
     return wire.render_object(ctx, t.kind, obj, 201 if created else 200, wire.warning_headers(warnings))
 
 
@@ -232,7 +234,7 @@ async def get_subresource(ctx: RequestContext) -> Response:
     return wire.json_response(_scale_of(t, obj) if sub == "scale" else obj)
 
 
-def _apply_scale(t: wire.Target, scale: dict[str, Any], dry_run: bool) -> dict[str, Any]:
+def _apply_scale(t: wire.Target, scale: dict[str, Any], dry_run: bool, manager: str) -> dict[str, Any]:
     replicas = (scale.get("spec") or {}).get("replicas")
     if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas < 0:
         raise errors.invalid("Scale", t.name or "", [errors.invalid_value("spec.replicas", replicas,
@@ -243,7 +245,8 @@ def _apply_scale(t: wire.Target, scale: dict[str, Any], dry_run: bool) -> dict[s
     if rv and rv != current["metadata"]["resourceVersion"]:
         raise errors.conflict(t.kind.resource, t.name or "", t.kind.group)
     current["spec"]["replicas"] = replicas
-    return _scale_of(t, t.store.replace(t.kind.resource, current, t.namespace, t.name or "", dry_run=dry_run))
+    return _scale_of(t, t.store.replace(t.kind.resource, current, t.namespace, t.name or "", dry_run=dry_run,
+                                        manager=manager, subresource="scale"))
 
 
 async def replace_subresource(ctx: RequestContext) -> Response:
@@ -253,9 +256,9 @@ async def replace_subresource(ctx: RequestContext) -> Response:
     if not isinstance(body, dict):
         raise errors.bad_request("the request body must be a JSON object")
     if sub == "scale":
-        return wire.json_response(_apply_scale(t, body, wire.dry_run(ctx)))
+        return wire.json_response(_apply_scale(t, body, wire.dry_run(ctx), wire.field_manager(ctx)))
     return wire.json_response(t.store.replace(t.kind.resource, body, t.namespace, t.name or "", subresource="status",
-                                              dry_run=wire.dry_run(ctx)))
+                                              dry_run=wire.dry_run(ctx), manager=wire.field_manager(ctx)))
 
 
 async def patch_subresource(ctx: RequestContext) -> Response:
@@ -277,9 +280,10 @@ async def patch_subresource(ctx: RequestContext) -> Response:
         except patching.PatchError as e:
             raise errors.KubeError(422, "Invalid", f"the server rejected our request due to an error in our request: "
                                    f"{e}") from None
-        return wire.json_response(_apply_scale(t, patched, wire.dry_run(ctx)))
+        return wire.json_response(_apply_scale(t, patched, wire.dry_run(ctx), wire.field_manager(ctx)))
     obj, _ = t.store.patch(t.kind.resource, t.namespace, t.name or "", patch_type, body, subresource="status",
-                           dry_run=wire.dry_run(ctx), field_manager=ctx.query.get("fieldManager"))
+                           dry_run=wire.dry_run(ctx), field_manager=ctx.query.get("fieldManager"),
+                           manager=wire.field_manager(ctx))
     return wire.json_response(obj)
 
 

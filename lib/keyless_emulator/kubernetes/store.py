@@ -1,12 +1,12 @@
 """One cluster's object store: the registry behind its API server.
 
-    store.create(resource, obj, namespace=None, dry_run=False) -> obj
+    store.create(resource, obj, namespace=None, dry_run=False, manager=None) -> obj
     store.get(resource, namespace, name) -> obj            (404 Status if absent)
     store.find(resource, namespace, name) -> obj | None
     store.list(resource, namespace=None, predicate=None) -> (items, resourceVersion)
-    store.replace(resource, obj, namespace, name, subresource=None, dry_run=False) -> obj
+    store.replace(resource, obj, namespace, name, subresource=None, dry_run=False, manager=None) -> obj
     store.patch(resource, namespace, name, patch_type, body, subresource=None, ...) -> obj
-    store.update_status(resource, namespace, name, status, resource_version=None) -> obj
+    store.update_status(resource, namespace, name, status, resource_version=None, manager=None) -> obj
     store.delete(resource, namespace, name, propagation="Background", ...) -> obj
     store.record_event(involved_object, reason, message, type="Normal", source_component="kubelet")
     store.changes_since(rv) / store.subscribe() -> Subscription      (used by watch.py)
@@ -22,6 +22,9 @@ errors (`errors.KubeError`). Writes go through defaulting, validation, the updat
     (`workqueue.py`), drained when the outermost write returns, in the writer's thread and under
     the state lock, so a scenario loaded under the frozen clock yields the same objects, uids
     and resourceVersions each time.
+Each create, update and patch with a `manager` (the API layer always names one; controllers and the
+kubelet write under theirs) records it in metadata.managedFields (`managed.py`); a write without
+one carries the entries over.
 resourceVersion is one counter per cluster; uids come from `state.ids` (deterministic mode).
 Events are built by `events.py`; snapshot placeholders by `snapshots.py`.
 """
@@ -36,7 +39,7 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Protocol
 
-from . import admission, defaults, errors, events, kinds, update_rules, validation
+from . import admission, defaults, errors, events, kinds, managed, update_rules, validation
 from . import patch as patching
 from .admission import AdmissionRequest, ClusterContext
 from .history import HISTORY, Change, Subscription, WatchHistory
@@ -137,6 +140,21 @@ class ClusterStore:
             self.controllers.observe(type_, resource, change.obj, change.prev)
         return copy.deepcopy(obj)
 
+    def _managed_fields(self, kind: kinds.Kind, live: dict[str, Any] | None, new: dict[str, Any], manager: str,
+                        *, subresource: str | None = None, applied: dict[str, Any] | None = None,
+                        reset: bool = False) -> None:
+        """Set new's managedFields for `manager`'s write (Apply when `applied` is given)."""
+        # pods' times are the running cluster's, as their creationTimestamp (see create)
+        write = managed.Write(manager, kind.api_version, _wall_rfc3339() if kind.resource == "pods" else self.now(),
+                              managed.APPLY if applied is not None else managed.UPDATE, subresource or "")
+        entries = managed.record(live, new, write, has_status=kind.has_status, applied=applied, reset=reset,
+                                 context="service" if kind.resource == "services" else "")
+        meta = _meta(new)
+        if entries:
+            meta["managedFields"] = entries
+        else:
+            meta.pop("managedFields", None)
+
     def _kind(self, resource: str) -> kinds.Kind:
         try:
             return kinds.by_resource(resource)
@@ -198,7 +216,10 @@ class ClusterStore:
                                    f"{namespace} because it is being terminated")
 
     def create(self, resource: str, obj: dict[str, Any], namespace: str | None = None, *,
-               dry_run: bool = False) -> dict[str, Any]:
+               dry_run: bool = False, manager: str | None = None,
+               applied: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Create `obj`; `manager` names the writer in managedFields, `applied` is a server-side
+        apply's configuration (the write is then an Apply)."""
         kind = self._kind(resource)
         with self._operation():
             obj = copy.deepcopy(obj) if isinstance(obj, dict) else {}
@@ -241,13 +262,18 @@ class ClusterStore:
             meta["creationTimestamp"] = _wall_rfc3339() if resource == "pods" else self.now()
             if resource in GENERATION_KINDS:
                 meta["generation"] = 1
+            if manager:
+                self._managed_fields(kind, None, obj, manager, applied=applied)
             if dry_run:
                 return copy.deepcopy(obj)
             return self._commit("ADDED", resource, obj, None)
 
     # -- update ---------------------------------------------------------------------------
     def replace(self, resource: str, obj: dict[str, Any], namespace: str | None, name: str, *,
-                subresource: str | None = None, dry_run: bool = False) -> dict[str, Any]:
+                subresource: str | None = None, dry_run: bool = False, manager: str | None = None,
+                applied: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Update an object, or its status (`subresource="status"`); "scale" writes the object and
+        is recorded as a scale write in managedFields."""
         kind = self._kind(resource)
         with self._operation():
             current = self.get(resource, namespace, name)
@@ -291,7 +317,19 @@ class ClusterStore:
                     meta["generation"] = int(cur_meta.get("generation", 1)) + 1
             meta = _meta(new)
             meta["resourceVersion"] = cur_meta["resourceVersion"]
-            if new == current or dry_run:
+            # clients only clear managedFields ([{}]); otherwise the stored entries carry over
+            reset = subresource != "status" and managed.is_reset(meta.get("managedFields"))
+            meta.pop("managedFields", None)
+            if "managedFields" in cur_meta:
+                meta["managedFields"] = copy.deepcopy(cur_meta["managedFields"])
+            if new == current and not reset:
+                return copy.deepcopy(new)
+            if manager:
+                self._managed_fields(kind, current, new, manager, subresource=subresource, applied=applied,
+                                     reset=reset)
+            elif reset:
+                meta.pop("managedFields", None)
+            if dry_run:
                 return copy.deepcopy(new)
             if meta.get("deletionTimestamp") and not meta.get("finalizers") and resource != "namespaces":
                 return self._remove(resource, new)
@@ -309,20 +347,23 @@ class ClusterStore:
             return self._commit("MODIFIED", "pods", new, current)
 
     def update_status(self, resource: str, namespace: str | None, name: str, status: dict[str, Any], *,
-                      resource_version: str | None = None) -> dict[str, Any]:
+                      resource_version: str | None = None, manager: str | None = None) -> dict[str, Any]:
         """Replace the status of an object (the kubelet's and controllers' write path)."""
         body: dict[str, Any] = {"metadata": {"name": name}, "status": status}
         if resource_version:
             body["metadata"]["resourceVersion"] = resource_version
-        return self.replace(resource, body, namespace, name, subresource="status")
+        return self.replace(resource, body, namespace, name, subresource="status", manager=manager)
 
     def patch(self, resource: str, namespace: str | None, name: str, patch_type: str, body: Any, *,
               subresource: str | None = None, dry_run: bool = False, field_manager: str | None = None,
+              manager: str | None = None,
               prepare: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> tuple[dict[str, Any], bool]:
         """Apply a patch; returns (object, created) — server-side apply creates a missing object.
 
-        `prepare(patched)` may check or prune the patched object before it is written (field
-        validation of the API layer)."""
+        `field_manager` is the request's (required for apply), `manager` the writer named in
+        managedFields when the request names none. `prepare(patched)` may check or prune the
+        patched object before it is written (field validation of the API layer)."""
+        manager = field_manager or manager
         prepare = prepare or (lambda o: o)
         kind = self._kind(resource)
         if patch_type not in PATCH_TYPES:
@@ -340,7 +381,8 @@ class ClusterStore:
                         raise errors.not_found(resource, name, kind.group)
                     obj = prepare(copy.deepcopy(body))
                     _meta(obj).setdefault("name", name)
-                    return self.create(resource, obj, namespace, dry_run=dry_run), True
+                    return self.create(resource, obj, namespace, dry_run=dry_run, manager=manager,
+                                       applied=copy.deepcopy(obj)), True
             if current is None:
                 raise errors.not_found(resource, name, kind.group)
             try:
@@ -362,9 +404,14 @@ class ClusterStore:
             if pmeta.get("name", name) != name:
                 raise errors.bad_request(f"the name of the object ({pmeta.get('name')}) does not match the name on "
                                          f"the URL ({name})")
-            if patch_type == APPLY_PATCH and "resourceVersion" not in (body.get("metadata") or {}):
-                pmeta["resourceVersion"] = current["metadata"]["resourceVersion"]
-            return self.replace(resource, patched, namespace, name, subresource=subresource, dry_run=dry_run), False
+            applied = None
+            if patch_type == APPLY_PATCH:
+                applied = copy.deepcopy(body)
+                managed.sync_last_applied(current, patched, applied, manager or "")
+                if "resourceVersion" not in (body.get("metadata") or {}):
+                    pmeta["resourceVersion"] = current["metadata"]["resourceVersion"]
+            return self.replace(resource, patched, namespace, name, subresource=subresource, dry_run=dry_run,
+                                manager=manager, applied=applied), False
 
     # -- delete ---------------------------------------------------------------------------
     def _remove(self, resource: str, obj: dict[str, Any]) -> dict[str, Any]:

@@ -83,6 +83,13 @@ def field_validation(ctx: RequestContext) -> str:
     return value or "Warn"
 
 
+def field_manager(ctx: RequestContext) -> str:
+    """The writer managedFields names: `fieldManager`, else the User-Agent's program name."""
+    from .managed import manager_from_user_agent
+
+    return ctx.query.get("fieldManager") or manager_from_user_agent(ctx.request.headers.get("user-agent"))
+
+
 def int_param(ctx: RequestContext, name: str, default: int | None = None) -> int | None:
     raw = ctx.query.get(name)
     if raw in (None, ""):

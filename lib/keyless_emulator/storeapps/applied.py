@@ -5,7 +5,9 @@ carries `kubectl.kubernetes.io/last-applied-configuration`: the applied manifest
 with sorted keys, its own annotation left out (an empty `annotations` map remains) and a trailing
 newline, as kubectl writes it. The secure-access article's `kubectl apply` of the keyless
 Deployment computes its three-way patch from it, and that patch is what removes OPENAI_API_KEY:
-without the annotation kubectl only merges and the key stays.
+without the annotation kubectl only merges and the key stays. kubectl creates the object under
+the field manager `kubectl-client-side-apply`, so its managedFields entry (operation Update)
+covers the applied fields, those the API server defaulted and the annotation.
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import json
 from typing import Any
 
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+APPLY_MANAGER = "kubectl-client-side-apply"
 
 
 def last_applied_configuration(manifest: dict[str, Any]) -> str:

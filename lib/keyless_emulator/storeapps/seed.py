@@ -4,14 +4,14 @@ A seeder of the Kubernetes section (`section.seeders`, given by assembly.py): it
 scenario loads and for the cluster of each workshop tenant added later. The Azure OpenAI account
 and its deployment are the ones in the cluster's resource group; the endpoint is rendered from
 the emulator's URL at load time, and the account key goes only into the Deployment's env (and, as on AKS, into the
-last-applied-configuration annotation `kubectl apply` leaves; see applied.py).
+last-applied-configuration annotation and the managedFields entry `kubectl apply` leaves; see applied.py).
 """
 from __future__ import annotations
 
 from typing import Any
 
 from . import manifests
-from .applied import as_applied
+from .applied import APPLY_MANAGER, as_applied
 
 SCENARIO = "before-you-begin"
 NAMESPACE = "default"
@@ -48,4 +48,4 @@ def seed_store_workload(backend: Any, store: Any, scenario: str) -> None:
         name = obj["metadata"]["name"]
         resource = RESOURCES[obj["kind"]]
         if store.find(resource, NAMESPACE, name) is None:
-            store.create(resource, as_applied(obj), NAMESPACE)
+            store.create(resource, as_applied(obj), NAMESPACE, manager=APPLY_MANAGER)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import defaults
 from ..snapshots import substitute
-from .objects import controller_uid, owner_ref, terminating
+from .objects import CONTROLLER_MANAGER, controller_uid, owner_ref, terminating
 from .replicaset import ReplicaSetController
 
 if TYPE_CHECKING:
@@ -67,7 +67,8 @@ class DeploymentController:
         ann["deployment.kubernetes.io/desired-replicas"] = str(d["spec"].get("replicas", 1))
         surge, _ = defaults.surge_and_unavailable(d)
         ann["deployment.kubernetes.io/max-replicas"] = str(int(d["spec"].get("replicas", 1)) + surge)
-        rs = s.replace("replicasets", new, rs["metadata"]["namespace"], rs["metadata"]["name"])
+        rs = s.replace("replicasets", new, rs["metadata"]["namespace"], rs["metadata"]["name"],
+                       manager=CONTROLLER_MANAGER)
         verb = "up" if replicas > old else "down"
         s.record_event(d, "ScalingReplicaSet", f"Scaled {verb} replica set {rs['metadata']['name']} from {old} to "
                        f"{replicas}", source_component="deployment-controller")
@@ -104,7 +105,7 @@ class DeploymentController:
         elif self._revision(new_rs) < max_revision:
             bumped = copy.deepcopy(new_rs)
             bumped["metadata"].setdefault("annotations", {})[REVISION] = str(max_revision + 1)
-            new_rs = s.replace("replicasets", bumped, namespace, new_rs["metadata"]["name"])
+            new_rs = s.replace("replicasets", bumped, namespace, new_rs["metadata"]["name"], manager=CONTROLLER_MANAGER)
         if (spec.get("strategy") or {}).get("type") == "Recreate":
             for rs in old_rs:
                 self._scale(d, rs, 0)
@@ -139,11 +140,11 @@ class DeploymentController:
                        "selector": selector, "template": template}}
         if not rs["spec"]["minReadySeconds"]:
             rs["spec"].pop("minReadySeconds")
-        created = s.create("replicasets", rs, d["metadata"]["namespace"])
+        created = s.create("replicasets", rs, d["metadata"]["namespace"], manager=CONTROLLER_MANAGER)
         dd = s.get("deployments", d["metadata"]["namespace"], d["metadata"]["name"])
         if ((dd["metadata"].get("annotations") or {}).get(REVISION)) != str(revision):
             dd["metadata"].setdefault("annotations", {})[REVISION] = str(revision)
-            s.replace("deployments", dd, d["metadata"]["namespace"], d["metadata"]["name"])
+            s.replace("deployments", dd, d["metadata"]["namespace"], d["metadata"]["name"], manager=CONTROLLER_MANAGER)
         return self._scale(d, created, initial) if initial else created
 
     def _rolling(self, d: dict[str, Any], new_rs: dict[str, Any], old_rs: list[dict[str, Any]], replicas: int,
@@ -247,4 +248,5 @@ class DeploymentController:
             status["collisionCount"] = d["status"]["collisionCount"]
         status = {k: v for k, v in status.items() if v or k == "observedGeneration"}
         if status != d.get("status"):
-            s.update_status("deployments", d["metadata"]["namespace"], d["metadata"]["name"], status)
+            s.update_status("deployments", d["metadata"]["namespace"], d["metadata"]["name"], status,
+                            manager=CONTROLLER_MANAGER)

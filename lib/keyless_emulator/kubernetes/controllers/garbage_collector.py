@@ -6,7 +6,7 @@ import copy
 from typing import TYPE_CHECKING, Any
 
 from .. import errors
-from .objects import terminating
+from .objects import CONTROLLER_MANAGER, terminating
 
 if TYPE_CHECKING:
     from ..store import ClusterStore
@@ -35,7 +35,8 @@ class GarbageCollector:
                 new["metadata"]["ownerReferences"] = refs
             else:
                 new["metadata"].pop("ownerReferences", None)
-            self.store.replace(resource, new, dep["metadata"].get("namespace"), dep["metadata"]["name"])
+            self.store.replace(resource, new, dep["metadata"].get("namespace"), dep["metadata"]["name"],
+                               manager=CONTROLLER_MANAGER)
 
     def collect_dependents(self, uid: str) -> None:
         for resource, dep in self.dependents(uid):
@@ -57,4 +58,4 @@ class GarbageCollector:
             owner = s.get(resource, namespace, name)
             owner["metadata"]["finalizers"] = [f for f in owner["metadata"].get("finalizers") or []
                                                if f != "foregroundDeletion"]
-            s.replace(resource, owner, namespace, name)
+            s.replace(resource, owner, namespace, name, manager=CONTROLLER_MANAGER)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from ... import clusters
 from .. import defaults
-from .objects import node_name, terminating
+from .objects import API_SERVER, CONTROLLER_MANAGER, node_name, terminating
 
 if TYPE_CHECKING:
     from ..store import ClusterStore
@@ -34,14 +34,15 @@ class NamespaceController:
         s = self.store
         for ns in ("default", "kube-node-lease", "kube-public", "kube-system"):
             if s.find("namespaces", None, ns) is None:
-                s.create("namespaces", {"metadata": {"name": ns}})
+                s.create("namespaces", {"metadata": {"name": ns}}, manager=API_SERVER)
         if s.find("nodes", None, node_name(s)) is None:
-            s.create("nodes", self._node())
+            s.create("nodes", self._node(), manager="kubelet")
         if s.find("services", "default", "kubernetes") is None:
             s.create("services", {"metadata": {"name": "kubernetes", "labels": {
                 "component": "apiserver", "provider": "kubernetes"}},
                 "spec": {"clusterIP": defaults.KUBERNETES_SERVICE_IP, "ports": [
-                    {"name": "https", "port": 443, "protocol": "TCP", "targetPort": 443}]}}, "default")
+                    {"name": "https", "port": 443, "protocol": "TCP", "targetPort": 443}]}}, "default",
+                manager=API_SERVER)
         if s.find("services", "kube-system", "kube-dns") is None:
             s.create("services", {"metadata": {"name": "kube-dns", "labels": {
                 "k8s-app": "kube-dns", "kubernetes.io/cluster-service": "true", "kubernetes.io/name": "CoreDNS"}},
@@ -95,12 +96,13 @@ class NamespaceController:
         if ns is None or terminating(ns):
             return
         if s.find("serviceaccounts", namespace, "default") is None:
-            s.create("serviceaccounts", {"metadata": {"name": "default"}}, namespace)
+            s.create("serviceaccounts", {"metadata": {"name": "default"}}, namespace, manager=CONTROLLER_MANAGER)
         if s.find("configmaps", namespace, ROOT_CA) is None:
             tls = s.backend.tls
             ca = tls.ca_cert.read_text() if tls is not None else ""
             s.create("configmaps", {"metadata": {"name": ROOT_CA, "annotations": {
-                "kubernetes.io/description": ROOT_CA_DESCRIPTION}}, "data": {"ca.crt": ca}}, namespace)
+                "kubernetes.io/description": ROOT_CA_DESCRIPTION}}, "data": {"ca.crt": ca}}, namespace,
+                     manager=CONTROLLER_MANAGER)
 
     def terminate_namespace(self, namespace: str) -> None:
         s = self.store

@@ -1,4 +1,5 @@
-"""What the controllers share about objects: owner references, readiness, termination, the node."""
+"""What the controllers share about objects: owner references, readiness, termination, the node,
+and the field managers their writes are recorded under (managedFields), as on a real cluster."""
 from __future__ import annotations
 
 import hashlib
@@ -6,6 +7,10 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ..store import ClusterStore
+
+CONTROLLER_MANAGER = "kube-controller-manager"
+SCHEDULER = "kube-scheduler"
+API_SERVER = "kube-apiserver"  # the objects kube-apiserver itself makes: default namespaces, `kubernetes` Service
 
 
 def owner_ref(obj: dict[str, Any]) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import errors
 from ..selectors import match_label_selector
-from .objects import controller_uid, is_ready, owner_ref, terminating
+from .objects import CONTROLLER_MANAGER, controller_uid, is_ready, owner_ref, terminating
 
 if TYPE_CHECKING:
     from ..store import ClusterStore
@@ -56,7 +56,7 @@ class ReplicaSetController:
         for c in (rs.get("status") or {}).get("conditions") or []:
             status.setdefault("conditions", []).append(c)
         if status != rs.get("status"):
-            s.update_status("replicasets", namespace, name, status)
+            s.update_status("replicasets", namespace, name, status, manager=CONTROLLER_MANAGER)
 
     def _create_pod(self, rs: dict[str, Any]) -> bool:
         s = self.store
@@ -68,7 +68,7 @@ class ReplicaSetController:
         if tmeta.get("annotations"):
             pod["metadata"]["annotations"] = tmeta["annotations"]
         try:
-            created = s.create("pods", pod, rs["metadata"]["namespace"])
+            created = s.create("pods", pod, rs["metadata"]["namespace"], manager=CONTROLLER_MANAGER)
         except errors.KubeError as e:
             s.record_event(rs, "FailedCreate", f"Error creating: {e.message}", type="Warning",
                            source_component="replicaset-controller")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import TYPE_CHECKING
 
-from .objects import node_name, terminating
+from .objects import SCHEDULER, node_name, terminating
 
 if TYPE_CHECKING:
     from ..store import ClusterStore
@@ -35,13 +35,13 @@ class Scheduler:
             if condition["reason"] not in [c.get("reason") for c in status.get("conditions") or []]:
                 status["conditions"] = [c for c in status.get("conditions") or [] if c.get("type") != "PodScheduled"]
                 status["conditions"].append(condition)
-                pod = s.update_status("pods", namespace, name, status)
+                pod = s.update_status("pods", namespace, name, status, manager=SCHEDULER)
                 s.record_event(pod, "FailedScheduling", message, type="Warning", source_component="default-scheduler")
             return
         pod = s.bind(namespace, name, node)
         status = copy.deepcopy(pod.get("status") or {})
         status.setdefault("conditions", []).append(
             {"type": "PodScheduled", "status": "True", "lastProbeTime": None, "lastTransitionTime": s.now()})
-        pod = s.update_status("pods", namespace, name, status)
+        pod = s.update_status("pods", namespace, name, status, manager=SCHEDULER)
         s.record_event(pod, "Scheduled", f"Successfully assigned {namespace}/{name} to {node}",
                        source_component="default-scheduler")

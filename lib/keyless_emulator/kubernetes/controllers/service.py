@@ -6,7 +6,7 @@ import copy
 import hashlib
 from typing import TYPE_CHECKING, Any
 
-from .objects import is_ready, owner_ref, terminating
+from .objects import CONTROLLER_MANAGER, is_ready, owner_ref, terminating
 
 if TYPE_CHECKING:
     from ..store import ClusterStore
@@ -29,7 +29,7 @@ class ServiceController:
             if ingress:  # no longer a load balancer: the cloud side is torn down
                 status = copy.deepcopy(svc.get("status") or {})
                 status["loadBalancer"] = {}
-                svc = s.update_status("services", namespace, name, status)
+                svc = s.update_status("services", namespace, name, status, manager=CONTROLLER_MANAGER)
                 s.record_event(svc, "DeletedLoadBalancer", "Deleted load balancer",
                                source_component="service-controller")
             return
@@ -40,7 +40,7 @@ class ServiceController:
         s.record_event(svc, "EnsuringLoadBalancer", "Ensuring load balancer", source_component="service-controller")
         status = copy.deepcopy(svc.get("status") or {})
         status["loadBalancer"] = {"ingress": [{"ip": ip, "ipMode": "VIP"}]}
-        svc = s.update_status("services", namespace, name, status)
+        svc = s.update_status("services", namespace, name, status, manager=CONTROLLER_MANAGER)
         s.record_event(svc, "EnsuredLoadBalancer", "Ensured load balancer", source_component="service-controller")
 
     def sync_endpoints(self, namespace: str, name: str) -> None:
@@ -85,12 +85,12 @@ class ServiceController:
         if not body["metadata"]["labels"]:
             body["metadata"].pop("labels")
         if current is None:
-            s.create("endpoints", body, namespace)
+            s.create("endpoints", body, namespace, manager=CONTROLLER_MANAGER)
         elif current.get("subsets") != body.get("subsets"):
             current["subsets"] = subsets
             if not subsets:
                 current.pop("subsets", None)
-            s.replace("endpoints", current, namespace, name)
+            s.replace("endpoints", current, namespace, name, manager=CONTROLLER_MANAGER)
 
     def _sync_slice(self, svc: dict[str, Any], ready: list[dict[str, Any]], not_ready: list[dict[str, Any]],
                     ports: list[dict[str, Any]]) -> None:
@@ -108,10 +108,10 @@ class ServiceController:
             "addressType": "IPv4", "endpoints": endpoints or None, "ports": ports or None}
         existing = self._slice_of(namespace, name)
         if existing is None:
-            s.create("endpointslices", body, namespace)
+            s.create("endpointslices", body, namespace, manager=CONTROLLER_MANAGER)
         elif (existing.get("endpoints"), existing.get("ports")) != (body["endpoints"], body["ports"]):
             existing["endpoints"], existing["ports"] = body["endpoints"], body["ports"]
-            s.replace("endpointslices", existing, namespace, existing["metadata"]["name"])
+            s.replace("endpointslices", existing, namespace, existing["metadata"]["name"], manager=CONTROLLER_MANAGER)
 
     def _slice_of(self, namespace: str, service: str) -> dict[str, Any] | None:
         return next((e for e in self.store.list("endpointslices", namespace)[0]
