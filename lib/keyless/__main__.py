@@ -37,7 +37,7 @@ MEANING = {
     "store_admin_service": "Service of the store admin site",
     "location": "empty: the resource group's",
     "subscription": "empty: the only or default one",
-    "cloud": "AzureCloud, AzureUSGovernment or AzureChinaCloud",
+    "cloud": "AzureCloud, AzureUSGovernment, AzureChinaCloud, or a Resource Manager metadata URL",
     "data_dir": "state, kubeconfig, emulator; empty: $KEYLESS_HOME, else the nearest .keyless",
     "rollout_timeout": "seconds to wait for the ai-service rollout",
     "verify_timeout": "seconds to wait for a generated description",
