@@ -195,12 +195,15 @@ def test_an_unknown_only_entry_exits_2_naming_it_and_writes_nothing(tmp_path, ho
 
 @pytest.mark.slow
 def test_a_notebook_over_its_timeout_fails_and_stop_emulator_leaves_nothing_running(tmp_path, home):
+    # At real-time latency the cluster update of 01 takes five minutes: 01 cannot finish within the
+    # timeout however fast this machine is, and 02 is never started.
+    start_background(EmulatorConfig(home=home, latency="realistic", latency_factor=1.0))
     out = tmp_path / "out"
-    done = keyless_run("-p", "data_dir", str(home), "--only", "00,01", "--timeout", "3", "--stop-emulator",
-                       "--out", str(out), cwd=tmp_path)
+    done = keyless_run("-p", "data_dir", str(home), "--only", "01,02", "--no-reset", "--timeout", "15",
+                       "--stop-emulator", "--out", str(out), cwd=tmp_path)
     assert done.returncode == 1
-    assert "FAILED: notebook 00-before-you-begin: NotebookTimeout: 00-before-you-begin did not finish within 3s " \
-           "(--timeout)" in done.stderr
+    assert ("FAILED: notebook 01-enable-workload-identity: NotebookTimeout: 01-enable-workload-identity did not "
+            "finish within 15s (--timeout)") in done.stderr
     assert [n["status"] for n in read_report(out)["notebooks"]] == ["failed", "skipped"]
     assert not (home / "emulator.json").exists()
     with pytest.raises(EmulatorNotRunning):
