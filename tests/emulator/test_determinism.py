@@ -19,7 +19,13 @@ from keyless_emulator import ControlClient, EmulatorConfig, InProcessEmulator, r
 _LIVE_ANNOTATIONS = ("keyless.emulator/local-url",)
 
 
+def _runtime_id(key: str) -> bool:
+    """Ids the runtime draws for events (their names and uids): as many as events were written."""
+    return key.startswith("kubernetes-event:") or "/events/" in key
+
+
 def _declared(snapshot: dict) -> dict:
+    snapshot["ids"] = {k: n for k, n in snapshot.get("ids", {}).items() if not _runtime_id(k)}
     for cluster in snapshot.get("sections", {}).get("kubernetes", {}).get("clusters", {}).values():
         cluster.pop("resourceVersion", None)
         kept = []
@@ -42,15 +48,28 @@ def _declared(snapshot: dict) -> dict:
     return snapshot
 
 
+def _pods_ready(snapshot: dict) -> bool:
+    for cluster in snapshot.get("sections", {}).get("kubernetes", {}).get("clusters", {}).values():
+        for entry in cluster["objects"]:
+            if entry["resource"] != "pods":
+                continue
+            conditions = entry["object"].get("status", {}).get("conditions", [])
+            if not any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions):
+                return False
+    return True
+
+
 def _snapshot(emu: InProcessEmulator, timeout: float = 20.0) -> dict:
-    """The declared state once the seeded workload has settled (two equal reads in a row)."""
+    """The declared state once the seeded workload has settled: every pod Ready (so endpoints
+    list them), then two equal reads in a row. Readiness first, because on a loaded machine the
+    kubelet may not have started yet when two early reads already agree."""
     control = ControlClient.of(emu.info)
     reads = [control.snapshot()]
 
     def settled() -> bool:
         reads.append(control.snapshot())
-        return reads[-1] == reads[-2]
-    wait_for(settled, timeout, "the emulator's state to settle (two equal reads in a row)", interval=0.25)
+        return _pods_ready(reads[-1]) and reads[-1] == reads[-2]
+    wait_for(settled, timeout, "every pod Ready and two equal reads of the state in a row", interval=0.25)
     return _declared(reads[-1])
 
 
