@@ -81,7 +81,7 @@ def exec_api_version(environment: Mapping[str, str]) -> str:
 
 
 def exec_credential(token: str, expires_on: int, api_version: str = EXEC_API_VERSION) -> dict[str, Any]:
-    expiry = _dt.datetime.fromtimestamp(expires_on, _dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    expiry = _dt.datetime.fromtimestamp(expires_on, _dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return {"kind": "ExecCredential", "apiVersion": api_version, "spec": {"interactive": False},
             "status": {"token": token, "expirationTimestamp": expiry}}
 

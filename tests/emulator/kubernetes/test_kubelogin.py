@@ -55,8 +55,9 @@ def _kubectl(fresh, tmp_path, path, *args, input=None):
 
 def _writer_on_default(clients, fresh, cluster_id):
     operator = next(p for p in fresh.backend.state.principals.values() if p.app_id == clients.info.client_id)
+    role = f"/subscriptions/{clients.sub}/providers/Microsoft.Authorization/roleDefinitions/{WRITER}"
     clients.auth().role_assignments.create(f"{cluster_id}/namespaces/default", str(uuid.uuid4()), {
-        "role_definition_id": f"/subscriptions/{clients.sub}/providers/Microsoft.Authorization/roleDefinitions/{WRITER}",
+        "role_definition_id": role,
         "principal_id": operator.object_id, "principal_type": "ServicePrincipal"})
 
 
