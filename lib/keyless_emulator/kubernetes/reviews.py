@@ -29,8 +29,9 @@ def _status(ctx: RequestContext, who: user.UserInfo, spec: dict[str, Any]) -> di
     decision = authz.decide(ctx.state, store, doc, who, attributes.from_review(spec))
     status: dict[str, Any] = {"allowed": decision.allowed}
     if decision.allowed:
-        status["reason"] = ("allowed by Azure RBAC for Kubernetes authorization" if decision.by == "AzureRBAC"
-                            else "RBAC: allowed by a role binding")
+        status["reason"] = {"AzureRBAC": "allowed by Azure RBAC for Kubernetes authorization",
+                            "system:masters": "allowed: a member of system:masters"}.get(
+                                decision.by, "RBAC: allowed by a role binding")
     elif decision.reason:
         status["reason"] = decision.reason
     return status

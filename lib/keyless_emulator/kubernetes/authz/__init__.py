@@ -2,10 +2,12 @@
 Kubernetes request after authentication, kubernetes/security.py) and by SubjectAccessReview and
 SelfSubjectAccessReview (kubernetes/reviews.py), so a review answers from the very rules that decide.
 
-The chain is the one AKS configures: Kubernetes RBAC (rbac.py: Roles, ClusterRoles and their bindings in
-the cluster's store, seeded with the bootstrap policy of bootstrap.py), then, on a cluster with Azure RBAC
-for Kubernetes authorization, the Azure authorizer (azure.py: role assignments of the caller's Entra object
-id). The first that allows wins; when none does, the request is answered 403 with kube-apiserver's
+The chain is the one AKS configures: members of system:masters are allowed everything first
+(kube-apiserver's privileged-group authorizer, whatever the bindings say: the local account is one),
+then Kubernetes RBAC (rbac.py: Roles, ClusterRoles and their bindings in the cluster's store, seeded
+with the bootstrap policy of bootstrap.py), then, on a cluster with Azure RBAC for Kubernetes
+authorization, the Azure authorizer (azure.py: role assignments of the caller's Entra object id). The
+first that allows wins; when none does, the request is answered 403 with kube-apiserver's
 forbidden message followed by the authorizers' reasons (attributes.forbidden_message).
 
 Layout: user.py (who), attributes.py (what: a request or a review spec), rbac.py, azure.py, bootstrap.py.
@@ -19,7 +21,7 @@ from ... import clusters
 from ...state import EmulatorState
 from . import azure, rbac
 from .attributes import Attributes, forbidden_message
-from .user import UserInfo
+from .user import MASTERS, UserInfo
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,8 @@ class Decision:
 
 def decide(state: EmulatorState, store: rbac.ObjectReader, cluster_doc: dict[str, Any], user: UserInfo,
            a: Attributes) -> Decision:
+    if MASTERS in user.groups:
+        return Decision(True, "", "system:masters")
     if rbac.allows(store, user, a):
         return Decision(True, "", "RBAC")
     if clusters.azure_rbac_enabled(cluster_doc):
