@@ -225,3 +225,22 @@ def test_local_account_token_is_401_once_local_accounts_are_disabled(fresh, entr
 
 def test_entra_token_is_401_on_a_cluster_without_entra_integration(clients, fresh, server):
     assert _raw_status(server, _entra_token(clients), fresh.info.ca_cert) == (401, UNAUTHORIZED)
+
+
+def test_admin_groups_of_the_aad_profile_are_cluster_admins(clients, fresh, entra_cluster):
+    aks = clients.aks()
+    mc = aks.managed_clusters.get(RG, "entraCluster")
+    mc.aad_profile.admin_group_object_i_ds = ["11111111-2222-3333-4444-555555555555"]
+    aks.managed_clusters.begin_create_or_update(RG, "entraCluster", mc).result()
+    doc = fresh.backend.state.resources.get(entra_cluster["id"])
+    store = fresh.backend.state.sections["kubernetes"].store_for(doc)
+    from keyless_emulator.kubernetes import authz
+    from keyless_emulator.kubernetes.authz.attributes import Attributes
+
+    delete_ns = Attributes(verb="delete", resource_request=True, resource="namespaces", name="kube-system")
+    member = authz.UserInfo("someone", ("11111111-2222-3333-4444-555555555555", "system:authenticated"),
+                            entra_object_id="00000000-0000-0000-0000-0000000000ab")
+    outsider = authz.UserInfo("other", ("system:authenticated",),
+                              entra_object_id="00000000-0000-0000-0000-0000000000ac")
+    assert authz.decide(fresh.backend.state, store, doc, member, delete_ns).allowed is True
+    assert authz.decide(fresh.backend.state, store, doc, outsider, delete_ns).allowed is False

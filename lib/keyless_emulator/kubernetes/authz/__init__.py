@@ -37,6 +37,10 @@ def decide(state: EmulatorState, store: rbac.ObjectReader, cluster_doc: dict[str
         return Decision(True, "", "system:masters")
     if rbac.allows(store, user, a):
         return Decision(True, "", "RBAC")
+    admin_groups = set(clusters.aad_profile(cluster_doc).get("adminGroupObjectIDs") or ())
+    if clusters.entra_integrated(cluster_doc) and admin_groups & set(user.groups):
+        # AKS binds aadProfile.adminGroupObjectIDs to cluster-admin (ClusterRoleBinding aks-cluster-admin-binding-aad)
+        return Decision(True, "", "RBAC")
     if clusters.azure_rbac_enabled(cluster_doc):
         if azure.allows(state, cluster_doc, user, a):
             return Decision(True, "", "AzureRBAC")
