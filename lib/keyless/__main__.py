@@ -82,6 +82,10 @@ def _run_options(sub: argparse.ArgumentParser, reset: bool) -> None:
     if reset:
         sub.add_argument("--no-reset", action="store_true",
                          help="emulator: keep its current state instead of resetting to before-you-begin")
+        sub.add_argument("--scenario", default="before-you-begin",
+                         help="emulator: the starting state to reset to (default before-you-begin; "
+                              "before-you-begin-entra: a cluster with Microsoft Entra integration, Azure RBAC and "
+                              "local accounts disabled)")
     sub.add_argument("--notebooks", type=Path, help="the notebooks folder (default: the repository's)")
 
 
@@ -152,7 +156,7 @@ def _execute(args: argparse.Namespace, params: Parameters) -> int:
         out = args.out or Path("out") / time.strftime("%Y%m%d-%H%M%S")
         report = run(params, out, only=only, reset=not getattr(args, "no_reset", False), folder=args.notebooks,
                      mode=args.command, timeout=args.timeout, log_output=args.log_output,
-                     stop_emulator=args.stop_emulator)
+                     stop_emulator=args.stop_emulator, scenario=getattr(args, "scenario", "before-you-begin"))
     except UnknownNotebook as e:
         print(f"error: {e}\nnothing was run.", file=sys.stderr)
         return 2

@@ -117,8 +117,12 @@ def explain(exc: BaseException) -> KeylessError:
         body = _json(getattr(exc, "body", None))
         reason = body.get("reason") or getattr(exc, "reason", "") or ""
         message = body.get("message") or str(getattr(exc, "reason", exc))
-        return KeylessError(f"Kubernetes answered {status} {reason}: {message}",
-                            _K8S_ADVICE.get(status, "check the cluster and retry"),
+        advice = _K8S_ADVICE.get(status, "check the cluster and retry")
+        if status == 403 and "does not have access to the resource in Azure" in message:  # Azure RBAC for Kubernetes
+            advice = ("the signed-in identity lacks an Azure RBAC for Kubernetes role here; ask for Azure Kubernetes "
+                      "Service RBAC Writer on the namespace (az role assignment create --role \"Azure Kubernetes "
+                      "Service RBAC Writer\" --assignee <you> --scope <cluster id>/namespaces/<namespace>)")
+        return KeylessError(f"Kubernetes answered {status} {reason}: {message}", advice,
                             code=f"Kubernetes{reason or status}",
                             status=status)
     # openai

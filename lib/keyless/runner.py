@@ -25,6 +25,7 @@ from .recording import SANITIZE_CONFIG
 from .report import NotebookRun, RunReport, step_lines, unexpected
 
 KERNEL = "python3"
+DEFAULT_SCENARIO = "before-you-begin"  # the emulator's starting state a run resets to (the article's)
 CLEAN_UP = "99"  # the teardown notebook: `check` leaves it out (its plan is the teardown, not drift)
 
 
@@ -157,7 +158,7 @@ def failing_cell(executed: Path, source: Path) -> tuple[int | None, str | None]:
     return None, None
 
 
-def prepare_target(params: Parameters, reset: bool = True) -> Any:
+def prepare_target(params: Parameters, reset: bool = True, scenario: str = DEFAULT_SCENARIO) -> Any:
     """Emulator: start or reuse it and reset it to the article's starting point. Azure: read the cloud's
     metadata, so a bad or unreachable endpoint is refused (ParameterError) before any notebook runs."""
     if params.target != "emulator":
@@ -169,7 +170,7 @@ def prepare_target(params: Parameters, reset: bool = True) -> Any:
 
     info = emulator_info(params.home, start=True)
     if reset:
-        reset_emulator(info)
+        reset_emulator(info, scenario)
     return info
 
 
@@ -232,9 +233,11 @@ def _papermill_log(echo_output: bool) -> Callable[[], None]:
 
 def run(params: Parameters, out: Path, only: Iterable[str] = (), reset: bool = True,
         folder: Path | None = None, echo: Any = print, cell_timeout: int = 1800, *, mode: str = "run",
-        timeout: float | None = None, log_output: bool = False, stop_emulator: bool = False) -> RunReport:
+        timeout: float | None = None, log_output: bool = False, stop_emulator: bool = False,
+        scenario: str = DEFAULT_SCENARIO) -> RunReport:
     """Run the notebooks; `mode` "plan" or "check" is a dry run (`dry_run=True`, the emulator is not
-    reset: a plan is about the environment as it is). `timeout`: seconds per notebook."""
+    reset: a plan is about the environment as it is). `timeout`: seconds per notebook. `scenario`: the
+    emulator's starting state a run resets to."""
     only = list(only)
     books = select(folder or notebooks_dir(), only)
     if mode == "check" and not [o for o in only if o.strip()]:
@@ -250,7 +253,7 @@ def run(params: Parameters, out: Path, only: Iterable[str] = (), reset: bool = T
                                                 "KEYLESS_HOME")}
     restore_log = _papermill_log(log_output)
     try:
-        prepare_target(params, reset)
+        prepare_target(params, reset, scenario)
         os.environ.update({"KEYLESS_HEADLESS": "1", "KEYLESS_STOP_ON_FAILURE": "1", "KEYLESS_HOME": str(params.home)})
         for book in books:
             entry = NotebookRun(book.stem)

@@ -219,7 +219,14 @@ def emulator_control(info: Any) -> Any:
 
 
 def reset_emulator(info: Any, scenario: str = "before-you-begin") -> None:
-    emulator_control(info).reset(scenario)
+    """Reset to a named scenario; an unknown one is a ParameterError naming the emulator's answer."""
+    from keyless_emulator import ControlError
+
+    try:
+        emulator_control(info).reset(scenario)
+    except ControlError as e:
+        raise ParameterError("scenario", scenario[:60],
+                             f"the emulator knows no such scenario ({str(e)[:300]})") from None
 
 
 def emulator_environment(info: Any) -> dict[str, str]:

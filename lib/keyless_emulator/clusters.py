@@ -21,6 +21,13 @@ from .state import EmulatorState
 
 CLUSTER_TYPE = "Microsoft.ContainerService/managedClusters"
 KUBERNETES_VERSION = "1.32.6"
+# The AKS Microsoft Entra server application (the audience of tokens for an Entra-integrated API server) and
+# the public client kubelogin signs in with, the same in every tenant (AKS docs, kubelogin docs).
+AKS_SERVER_APP_ID = "6dae42f8-4368-4678-94ff-3960e28e3630"
+AKS_CLIENT_APP_ID = "80faf920-1908-4b52-b5ef-a8e7bedfc67a"
+KUBELOGIN_INSTALL_HINT = ("kubelogin is not installed which is required to connect to AAD enabled cluster.\n\n"
+                          "To learn more, please go to https://aka.ms/aks/kubelogin\n")
+CREDENTIAL_FORMATS = ("azure", "exec")
 
 
 def cluster_meta(state: EmulatorState, cluster_id: str) -> dict[str, Any]:
@@ -45,6 +52,23 @@ def oidc_enabled(doc: dict[str, Any]) -> bool:
 def workload_identity_enabled(doc: dict[str, Any]) -> bool:
     profile = ((doc.get("properties") or {}).get("securityProfile") or {}).get("workloadIdentity") or {}
     return bool(profile.get("enabled"))
+
+
+def aad_profile(doc: dict[str, Any]) -> dict[str, Any]:
+    return ((doc.get("properties") or {}).get("aadProfile")) or {}
+
+
+def entra_integrated(doc: dict[str, Any]) -> bool:
+    """AKS-managed Microsoft Entra integration: the API server takes Entra tokens for the AKS server app."""
+    return bool(aad_profile(doc).get("managed"))
+
+
+def azure_rbac_enabled(doc: dict[str, Any]) -> bool:
+    return entra_integrated(doc) and bool(aad_profile(doc).get("enableAzureRBAC"))
+
+
+def local_accounts_disabled(doc: dict[str, Any]) -> bool:
+    return bool((doc.get("properties") or {}).get("disableLocalAccounts"))
 
 
 def issuer_url(backend: Backend, doc: dict[str, Any]) -> str:
@@ -81,18 +105,38 @@ def cluster_by_issuer(state: EmulatorState, issuer_id: str) -> dict[str, Any] | 
     return None
 
 
-def kubeconfig(backend: Backend, doc: dict[str, Any]) -> str:
-    """The kubeconfig YAML that listClusterUserCredential hands out (base64-encoded on the wire)."""
+def _entra_user(doc: dict[str, Any], credential_format: str) -> dict[str, Any]:
+    """The user entry AKS hands out for an Entra-integrated cluster: kubelogin as an exec plugin, or (format
+    `azure`) the legacy `azure` auth provider."""
+    tenant = aad_profile(doc).get("tenantID", "")
+    if credential_format == "azure":
+        return {"auth-provider": {"name": "azure", "config": {
+            "apiserver-id": AKS_SERVER_APP_ID, "client-id": AKS_CLIENT_APP_ID, "config-mode": "1",
+            "environment": "AzurePublicCloud", "tenant-id": tenant}}}
+    return {"exec": {
+        "apiVersion": "client.authentication.k8s.io/v1beta1", "command": "kubelogin", "env": None,
+        "args": ["get-token", "--environment", "AzurePublicCloud", "--server-id", AKS_SERVER_APP_ID,
+                 "--client-id", AKS_CLIENT_APP_ID, "--tenant-id", tenant, "--login", "devicecode"],
+        "installHint": KUBELOGIN_INSTALL_HINT, "provideClusterInfo": False, "interactiveMode": "IfAvailable"}}
+
+
+def kubeconfig(backend: Backend, doc: dict[str, Any], *, admin: bool = False, credential_format: str = "exec") -> str:
+    """The kubeconfig YAML that listClusterUserCredential (or, `admin`, listClusterAdminCredential) hands out
+    (base64-encoded on the wire). An Entra-integrated cluster's user kubeconfig carries no secret: its user
+    runs kubelogin (`credential_format` exec) or names the azure auth provider (`azure`)."""
     assert backend.tls is not None
     group = doc["id"].split("/")[4]
-    user = f"clusterUser_{group}_{doc['name']}"
+    user = f"{'clusterAdmin' if admin else 'clusterUser'}_{group}_{doc['name']}"
+    context = f"{doc['name']}-admin" if admin else doc["name"]
     ca_data = base64.b64encode(backend.tls.ca_cert.read_bytes()).decode()
+    entry = (_entra_user(doc, credential_format) if entra_integrated(doc) and not admin
+             else {"token": user_token(backend, doc)})
     config = {
         "apiVersion": "v1", "kind": "Config", "preferences": {},
         "clusters": [{"name": doc["name"], "cluster": {"server": api_server_url(backend, doc),
                                                          "certificate-authority-data": ca_data}}],
-        "users": [{"name": user, "user": {"token": user_token(backend, doc)}}],
-        "contexts": [{"name": doc["name"], "context": {"cluster": doc["name"], "user": user}}],
-        "current-context": doc["name"],
+        "users": [{"name": user, "user": entry}],
+        "contexts": [{"name": context, "context": {"cluster": doc["name"], "user": user}}],
+        "current-context": context,
     }
     return yaml.safe_dump(config, sort_keys=False)

@@ -29,6 +29,8 @@ class RequestContext:
     # Set by the request chain on a route that `lists` a collection the caller may only partly read:
     # the lower-cased ids it may see (None: all of them).
     readable: frozenset[str] | None = None
+    # Set by a Kubernetes API server's authentication: the caller as kube-apiserver sees it (kubernetes/authz/user.py)
+    kube_user: Any = None
     _body: bytes | None = None
 
     @property

@@ -15,8 +15,10 @@ from urllib.parse import parse_qsl, urlencode
 MUTATING = frozenset({"PUT", "POST", "PATCH", "DELETE"})
 _SECRET_PARAMS = frozenset({"code", "client_secret", "client_assertion", "api-key", "access_token", "token"})
 # POSTs that only read (Resource Manager list actions, the token endpoint, data-plane calls)
+# and Kubernetes reviews, which the API server answers without storing anything)
 _READ_ONLY_POSTS = ("/listclusterusercredential", "/listclusteradmincredential", "/listkeys",
-                    "/oauth2/v2.0/token", "/chat/completions", "/providers/microsoft.authorization/permissions")
+                    "/oauth2/v2.0/token", "/chat/completions", "/providers/microsoft.authorization/permissions",
+                    "/selfsubjectaccessreviews", "/subjectaccessreviews", "/selfsubjectreviews")
 
 
 def is_mutating(method: str, path: str) -> bool:

@@ -3,6 +3,11 @@ a tenant with an operator principal that owns a subscription; resource group `my
 (eastus) holding an AKS cluster (workload identity and OIDC issuer off) and an Azure OpenAI
 account (custom subdomain, local auth on) with one chat model deployment.
 
+`before-you-begin-entra` is the same start on a cluster with AKS-managed Microsoft Entra integration, Azure
+RBAC for Kubernetes authorization and local accounts disabled (`az aks create --enable-aad --enable-azure-rbac
+--disable-local-accounts`); the operator holds Azure Kubernetes Service RBAC Writer on the cluster's `default`
+namespace (besides Owner of the subscription, which grants no Kubernetes data actions).
+
 In deterministic mode the clock is frozen while a scenario loads, so with the seed's ids every
 fresh start yields the same snapshot.
 """
@@ -21,6 +26,7 @@ CLUSTER = "myAKSCluster"
 OPENAI_ACCOUNT = "myOpenAIAccount"
 OPENAI_DEPLOYMENT = "gpt-4o-mini"
 OPENAI_MODEL = ("gpt-4o-mini", "2024-07-18")
+NAMESPACE = "default"  # where the prerequisite article deploys the store
 
 
 class UnknownScenario(ValueError):
@@ -46,15 +52,22 @@ def seed_tenant(backend: Backend, name: str) -> SeededTenant:
     return SeededTenant(tenant, subscription, operator)
 
 
-def seed_store_environment(backend: Backend, seeded: SeededTenant) -> None:
-    """The prerequisite article's resources in the tenant's subscription."""
+def seed_store_environment(backend: Backend, seeded: SeededTenant, *, entra: bool = False) -> None:
+    """The prerequisite article's resources in the tenant's subscription (`entra`: on an Entra-integrated cluster
+    with Azure RBAC and local accounts disabled, the operator a Writer on its `default` namespace)."""
     from .arm.cognitiveservices.models import seed_account, seed_deployment
     from .arm.containerservice.models import seed_cluster
     from .arm.resources.models import create_or_update_group
 
     state, sub = backend.state, seeded.subscription.id
     create_or_update_group(state, sub, RESOURCE_GROUP, {"location": LOCATION})
-    seed_cluster(state, sub, RESOURCE_GROUP, CLUSTER, LOCATION, workload_identity=False, oidc_issuer=False)
+    cluster = seed_cluster(state, sub, RESOURCE_GROUP, CLUSTER, LOCATION, workload_identity=False, oidc_issuer=False,
+                           entra=entra)
+    if entra:
+        from .arm.authorization.models import seed_assignment
+
+        seed_assignment(state, f"{cluster['id']}/namespaces/{NAMESPACE}", seeded.operator.object_id,
+                        "Azure Kubernetes Service RBAC Writer", "ServicePrincipal")
     account = seed_account(state, sub, RESOURCE_GROUP, OPENAI_ACCOUNT, LOCATION,
                            custom_subdomain=f"{OPENAI_ACCOUNT.lower()}-{state.ids.hex('subdomain', sub, length=6)}",
                            local_auth=True)
@@ -69,8 +82,13 @@ def before_you_begin(backend: Backend) -> None:
     seed_store_environment(backend, seed_tenant(backend, DEFAULT_TENANT))
 
 
+def before_you_begin_entra(backend: Backend) -> None:
+    seed_store_environment(backend, seed_tenant(backend, DEFAULT_TENANT), entra=True)
+
+
 SCENARIOS: dict[str, Callable[[Backend], None]] = {
     "before-you-begin": before_you_begin,
+    "before-you-begin-entra": before_you_begin_entra,
     "empty": empty,
 }
 

@@ -64,10 +64,31 @@ def test_role_definition_found_by_name_the_way_az_looks_it_up(clients):
     assert CHAT_ACTION in d.permissions[0].data_actions
 
 
-def test_role_definitions_without_filter_are_the_seven_built_ins(clients):
+AKS_ROLES = {"Azure Kubernetes Service RBAC Reader", "Azure Kubernetes Service RBAC Writer",
+             "Azure Kubernetes Service RBAC Admin", "Azure Kubernetes Service RBAC Cluster Admin",
+             "Azure Kubernetes Service Cluster User Role", "Azure Kubernetes Service Cluster Admin Role"}
+
+
+def test_role_definitions_without_filter_are_the_thirteen_built_ins(clients):
     names = {d.role_name for d in clients.auth().role_definitions.list(f"/subscriptions/{clients.sub}")}
     assert names == {"Owner", "Contributor", "Reader", "User Access Administrator", "Cognitive Services User",
-                     "Cognitive Services OpenAI User", "Cognitive Services OpenAI Contributor"}
+                     "Cognitive Services OpenAI User", "Cognitive Services OpenAI Contributor", *AKS_ROLES}
+
+
+def test_aks_rbac_roles_carry_their_real_ids_and_data_actions(clients):
+    auth = clients.auth()
+    writer = next(iter(auth.role_definitions.list(
+        f"/subscriptions/{clients.sub}", filter="roleName eq 'Azure Kubernetes Service RBAC Writer'")))
+    assert writer.name == "a7ffa36f-339b-4b5c-8bdf-e2c188b2c0eb"
+    data = writer.permissions[0].data_actions
+    assert "Microsoft.ContainerService/managedClusters/serviceaccounts/*" in data
+    assert "Microsoft.ContainerService/managedClusters/apps/deployments/*" in data
+    admin = auth.role_definitions.get(f"/subscriptions/{clients.sub}", "3498e952-d568-435e-9b2c-8d77e338d7f7")
+    assert admin.permissions[0].not_data_actions == [
+        "Microsoft.ContainerService/managedClusters/resourcequotas/write",
+        "Microsoft.ContainerService/managedClusters/resourcequotas/delete",
+        "Microsoft.ContainerService/managedClusters/namespaces/write",
+        "Microsoft.ContainerService/managedClusters/namespaces/delete"]
 
 
 def test_unknown_role_name_matches_nothing(clients):
@@ -298,7 +319,7 @@ def test_permissions_of_a_missing_group(clients):
 def test_role_definitions_filtered_by_type_and_name_together(clients):
     auth = clients.auth()
     built_in = list(auth.role_definitions.list(f"/subscriptions/{clients.sub}", filter="type eq 'BuiltInRole'"))
-    assert len(built_in) == 7
+    assert len(built_in) == 13
     assert list(auth.role_definitions.list(f"/subscriptions/{clients.sub}", filter="type eq 'CustomRole'")) == []
     both = list(auth.role_definitions.list(account_scope(clients),
                                            filter="roleName eq 'Reader' and type eq 'BuiltInRole'"))

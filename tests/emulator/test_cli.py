@@ -156,3 +156,32 @@ def test_start_refuses_a_non_loopback_host(tmp_path):
     assert result.returncode == 1
     assert "loopback" in result.stderr
     assert not runtime.runtime_path(tmp_path).exists()
+
+
+def test_start_with_the_entra_scenario_through_the_runbook_alias(tmp_path):
+    """`python -m keyless.emulator start --scenario before-you-begin-entra`: the cluster has Microsoft Entra
+    integration, Azure RBAC and local accounts disabled, so its admin credential is refused."""
+    import requests
+
+    folder = tmp_path / "entra-home"
+    started = subprocess.run([sys.executable, "-m", "keyless.emulator", "start", "--port", "0", "--no-kubelet",
+                              "--scenario", "before-you-begin-entra"], env=cli_env(folder), capture_output=True,
+                             text=True, timeout=120)
+    assert started.returncode == 0, started.stderr
+    info = runtime.read(folder)
+    try:
+        assert runtime.health(info.url, info.ca_cert, timeout=2.0)["scenario"] == "before-you-begin-entra"
+        from azure.identity import ClientSecretCredential
+
+        token = ClientSecretCredential(info.tenant_id, info.client_id, info.client_secret, authority=info.url,
+                                       disable_instance_discovery=True, connection_verify=info.ca_cert).get_token(
+            "https://management.azure.com/.default").token
+        cluster = (f"{info.url}/subscriptions/{info.subscription_id}/resourceGroups/myResourceGroup/providers/"
+                   "Microsoft.ContainerService/managedClusters/myAKSCluster")
+        doc = requests.get(cluster, params={"api-version": "2025-05-01"}, verify=info.ca_cert, timeout=30,
+                           headers={"Authorization": f"Bearer {token}"}).json()
+        assert doc["properties"]["aadProfile"]["enableAzureRBAC"] is True
+        assert doc["properties"]["disableLocalAccounts"] is True
+    finally:
+        cli(folder, "stop")
+        kill_if_alive(info.pid)

@@ -31,6 +31,16 @@ def test_kubernetes_errors_are_explained():
     assert e.status == 403 and "forbidden" in e.message and "RBAC" in e.hint
 
 
+def test_azure_rbac_for_kubernetes_denial_names_the_role_to_ask_for():
+    from kubernetes.client.exceptions import ApiException
+    exc = ApiException(status=403, reason="Forbidden")
+    exc.body = json.dumps({"kind": "Status", "reason": "Forbidden", "message": (
+        'pods is forbidden: User "o" cannot list resource "pods" in API group "" in the namespace "default": User '
+        "does not have access to the resource in Azure. Update role assignment to allow access.")})
+    e = explain(exc)
+    assert e.code == "KubernetesForbidden" and "Azure Kubernetes Service RBAC Writer on the namespace" in e.hint
+
+
 def test_parameter_errors_pass_through_as_explained():
     with pytest.raises(keyless.ParameterError) as info:
         keyless.Parameters(namespace="Bad")

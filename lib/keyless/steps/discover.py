@@ -15,6 +15,7 @@ from ..params import Parameters
 from ..results import OK, Check, StepResult
 from ..statefile import StateFile
 from ._common import explained
+from .kube_access import check_kubernetes_access, entra_integrated
 from .permissions import caller_may_assign
 
 OPENAI_KINDS = ("OpenAI", "AIServices")
@@ -76,6 +77,9 @@ def discover(clients: Any, params: Parameters, state: StateFile | None = None) -
                            "nothing was changed; ask for Owner or User Access Administrator on the account (or its "
                            "resource group), then run this notebook again", code="AuthorizationFailed")
 
+    # an Entra-integrated cluster: may the signed-in identity do in the namespace what the runbook will do?
+    kube_check = check_kubernetes_access(clients, params, cluster) if entra_integrated(cluster) else None
+
     values = {"resource_group": rg.name, "location": params.location or rg.location, "cluster": cluster.name,
               "cluster_id": cluster.id, "openai_account": account.name, "openai_account_id": account.id,
               "openai_endpoint": props.endpoint, "openai_deployment": deployment, "model": model}
@@ -85,12 +89,15 @@ def discover(clients: Any, params: Parameters, state: StateFile | None = None) -
         "discover", OK, f"found cluster {cluster.name} and Azure OpenAI account {account.name} "
                         f"(deployment {deployment}) in {rg.name}",
         values=values,
-        checks=[Check("you may create role assignments on the account", True,
-                      "Microsoft.Authorization/roleAssignments/write")] if may_assign else [],
+        checks=([Check("you may create role assignments on the account", True,
+                       "Microsoft.Authorization/roleAssignments/write")] if may_assign else [])
+        + ([kube_check] if kube_check else []),
         command=(f"az group show -n {group}\n"
                  f"az aks list -g {group} --query '[].name'\n"
                  f"az cognitiveservices account list -g {group} --query \"[?kind=='OpenAI'].name\"\n"
-                 f"az cognitiveservices account deployment list -g {group} -n {account.name} --query '[].name'"))
+                 f"az cognitiveservices account deployment list -g {group} -n {account.name} --query '[].name'"
+                 + (f"\nkubectl auth can-i create serviceaccounts -n {params.namespace}"
+                    f"\nkubectl auth can-i patch deployments.apps -n {params.namespace}" if kube_check else "")))
 
 
 def _params_key(params: Parameters) -> str:

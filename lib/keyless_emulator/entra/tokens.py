@@ -19,7 +19,10 @@ ARM_AUDIENCES = ("https://management.azure.com", "https://management.azure.com/"
                  "https://management.core.windows.net", "https://management.core.windows.net/")
 COGNITIVE_AUDIENCES = ("https://cognitiveservices.azure.com", "https://cognitiveservices.azure.com/",
                        "https://ai.azure.com", "https://ai.azure.com/")
-KNOWN_RESOURCES = ARM_AUDIENCES + COGNITIVE_AUDIENCES
+# the AKS Microsoft Entra server application: tokens for an Entra-integrated cluster's API server carry its
+# application id as `aud` (scope `6dae42f8-4368-4678-94ff-3960e28e3630/.default`)
+AKS_AUDIENCES = ("6dae42f8-4368-4678-94ff-3960e28e3630",)
+KNOWN_RESOURCES = ARM_AUDIENCES + COGNITIVE_AUDIENCES + AKS_AUDIENCES
 SECRET_TOKEN_LIFETIME = 3599
 FEDERATED_TOKEN_LIFETIME = 86399
 

@@ -74,6 +74,13 @@ def forbidden(resource: str, name: str, group: str, why: str) -> KubeError:
                      _details(name, resource, group))
 
 
+def forbidden_request(message: str, resource: str, name: str, group: str) -> KubeError:
+    """403 of the authorizer chain (message from kubernetes/authz); details name the resource as kube-apiserver's
+    NewForbidden does (none for a non-resource path)."""
+    details = _details(name, resource, group) if resource else {}
+    return KubeError(403, "Forbidden", message, details)
+
+
 def unauthorized() -> KubeError:
     return KubeError(401, "Unauthorized", "Unauthorized")
 

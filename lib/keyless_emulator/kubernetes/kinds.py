@@ -81,7 +81,14 @@ KINDS: tuple[Kind, ...] = (
          namespaced=False, verbs=("create",), stored=False),
     Kind("authorization.k8s.io", "v1", "selfsubjectaccessreviews", "SelfSubjectAccessReview",
          "selfsubjectaccessreview", namespaced=False, verbs=("create",), stored=False),
+    Kind("authorization.k8s.io", "v1", "subjectaccessreviews", "SubjectAccessReview", "subjectaccessreview",
+         namespaced=False, verbs=("create",), stored=False),
     Kind("discovery.k8s.io", "v1", "endpointslices", "EndpointSlice", "endpointslice"),
+    Kind("rbac.authorization.k8s.io", "v1", "clusterrolebindings", "ClusterRoleBinding", "clusterrolebinding",
+         namespaced=False),
+    Kind("rbac.authorization.k8s.io", "v1", "clusterroles", "ClusterRole", "clusterrole", namespaced=False),
+    Kind("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding", "rolebinding"),
+    Kind("rbac.authorization.k8s.io", "v1", "roles", "Role", "role"),
     Kind("apps", "v1", "replicasets", "ReplicaSet", "replicaset", short_names=("rs",), categories=("all",),
          has_status=True,
          subresources=(Subresource("scale", "Scale", _STATUS, group="autoscaling"),
@@ -89,7 +96,8 @@ KINDS: tuple[Kind, ...] = (
 )
 
 GROUP_VERSIONS: tuple[tuple[str, str], ...] = (("", "v1"), ("apps", "v1"), ("authentication.k8s.io", "v1"),
-                                                ("authorization.k8s.io", "v1"), ("discovery.k8s.io", "v1"))
+                                                ("authorization.k8s.io", "v1"), ("discovery.k8s.io", "v1"),
+                                                ("rbac.authorization.k8s.io", "v1"))
 _BY_RESOURCE = {(k.group, k.version, k.resource): k for k in KINDS}
 _BY_KIND = {(k.group, k.kind): k for k in KINDS}
 

@@ -72,6 +72,7 @@ ROUTES = [
     _k("PATCH", CORE + "/namespaces/{name}/status", r.patch_namespace_status),
     _k("POST", K + "/apis/authentication.k8s.io/{version}/selfsubjectreviews", reviews.create_self_subject_review),
     _k("POST", K + "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", reviews.create_self_subject_access_review),
+    _k("POST", K + "/apis/authorization.k8s.io/v1/subjectaccessreviews", reviews.create_subject_access_review),
     *_resource_routes(CORE),
     *_resource_routes(GROUP),
 ]

@@ -105,6 +105,19 @@ TYPES: dict[str, dict[str, str]] = {
     "SelfSubjectReview": {"apiVersion": "string", "kind": "string", "metadata": "ObjectMeta", "status": "any"},
     "SelfSubjectAccessReview": {"apiVersion": "string", "kind": "string", "metadata": "ObjectMeta", "spec": "any",
                                 "status": "any"},
+    "SubjectAccessReview": {"apiVersion": "string", "kind": "string", "metadata": "ObjectMeta", "spec": "any",
+                            "status": "any"},
+    "PolicyRule": {"apiGroups": "[string]", "nonResourceURLs": "[string]", "resourceNames": "[string]",
+                   "resources": "[string]", "verbs": "[string]"},
+    "Role": {"apiVersion": "string", "kind": "string", "metadata": "ObjectMeta", "rules": "[PolicyRule]"},
+    "ClusterRole": {"aggregationRule": "any", "apiVersion": "string", "kind": "string", "metadata": "ObjectMeta",
+                    "rules": "[PolicyRule]"},
+    "RoleRef": {"apiGroup": "string", "kind": "string", "name": "string"},
+    "Subject": {"apiGroup": "string", "kind": "string", "name": "string", "namespace": "string"},
+    "RoleBinding": {"apiVersion": "string", "kind": "string", "metadata": "ObjectMeta", "roleRef": "RoleRef",
+                    "subjects": "[Subject]"},
+    "ClusterRoleBinding": {"apiVersion": "string", "kind": "string", "metadata": "ObjectMeta", "roleRef": "RoleRef",
+                           "subjects": "[Subject]"},
     "Scale": {"apiVersion": "string", "kind": "string", "metadata": "ObjectMeta", "spec": "ScaleSpec",
               "status": "any"},
     "ScaleSpec": {"replicas": "integer"},
@@ -116,7 +129,9 @@ _PACKAGE = {"Deployment": "apps", "DeploymentSpec": "apps", "DeploymentStrategy"
             "ObjectMeta": "meta", "ListMeta": "meta", "OwnerReference": "meta", "LabelSelector": "meta",
             "LabelSelectorRequirement": "meta", "Scale": "autoscaling", "ScaleSpec": "autoscaling",
             "EndpointSlice": "discovery", "SelfSubjectReview": "authentication",
-            "SelfSubjectAccessReview": "authorization"}
+            "SelfSubjectAccessReview": "authorization", "SubjectAccessReview": "authorization",
+            "PolicyRule": "rbac", "Role": "rbac", "ClusterRole": "rbac", "RoleRef": "rbac", "Subject": "rbac",
+            "RoleBinding": "rbac", "ClusterRoleBinding": "rbac"}
 
 
 def _go_type(spec: str) -> str:

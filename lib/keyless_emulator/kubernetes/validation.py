@@ -42,6 +42,11 @@ def name_causes(kind: Kind, name: Any, field: str = "metadata.name") -> list[Cau
         if len(name) > _LABEL.max_length:
             return [errors.invalid_value(field, name, "must be no more than 63 characters")]
         return [] if _LABEL.has_valid_shape(name) else [errors.invalid_value(field, name, LABEL_MSG)]
+    if kind.group == "rbac.authorization.k8s.io":  # ValidatePathSegmentName: `system:discovery` is valid
+        for bad in ("/", "%"):
+            if bad in name:
+                return [errors.invalid_value(field, name, f"may not contain '{bad}'")]
+        return [errors.invalid_value(field, name, f"may not be '{name}'")] if name in (".", "..") else []
     if kind.resource == "services":
         if len(name) > _DNS1035.max_length:
             return [errors.invalid_value(field, name, "must be no more than 63 characters")]

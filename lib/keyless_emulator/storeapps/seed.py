@@ -1,4 +1,5 @@
-"""The `before-you-begin` cluster content: the prerequisite article's store, key-based ai-service.
+"""The `before-you-begin` (and `before-you-begin-entra`) cluster content: the prerequisite article's store,
+key-based ai-service.
 
 A seeder of the Kubernetes section (`section.seeders`, given by assembly.py): it runs for every seeded cluster after a
 scenario loads and for the cluster of each workshop tenant added later. The Azure OpenAI account
@@ -13,7 +14,7 @@ from typing import Any
 from . import manifests
 from .applied import APPLY_MANAGER, as_applied
 
-SCENARIO = "before-you-begin"
+SCENARIOS = ("before-you-begin", "before-you-begin-entra")
 NAMESPACE = "default"
 ACCOUNT_TYPE = "Microsoft.CognitiveServices/accounts"
 DEPLOYMENT_TYPE = "Microsoft.CognitiveServices/accounts/deployments"
@@ -32,7 +33,7 @@ def _openai_account(state: Any, cluster_id: str) -> tuple[dict[str, Any], str] |
 
 
 def seed_store_workload(backend: Any, store: Any, scenario: str) -> None:
-    if scenario != SCENARIO:
+    if scenario not in SCENARIOS:
         return
     from ..arm.cognitiveservices.models import current_keys, endpoint_of
 

@@ -65,8 +65,11 @@ def test_version_is_1_32(api):
 def test_service_account_token_authenticates_in_cluster_callers(core, server, fresh):
     tr = core.create_namespaced_service_account_token("default", NS, client.AuthenticationV1TokenRequest(
         spec=client.V1TokenRequestSpec(audiences=[], expiration_seconds=3600)))
-    ok = _raw(server, tr.status.token, fresh.info.ca_cert, "GET", "/api/v1/namespaces/default/configmaps")
-    assert ok.status_code == 200
+    # authenticated: the API server knows who it is (RBAC then decides; tests/emulator/kubernetes/test_rbac.py)
+    who = _raw(server, tr.status.token, fresh.info.ca_cert, "POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews",
+               json={"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"})
+    assert who.status_code == 201
+    assert who.json()["status"]["userInfo"]["username"] == f"system:serviceaccount:{NS}:default"
     wi = core.create_namespaced_service_account_token("default", NS, client.AuthenticationV1TokenRequest(
         spec=client.V1TokenRequestSpec(audiences=["api://AzureADTokenExchange"])))
     refused = _raw(server, wi.status.token, fresh.info.ca_cert, "GET", "/api/v1/namespaces/default/configmaps")

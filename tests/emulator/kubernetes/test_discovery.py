@@ -40,7 +40,7 @@ def test_legacy_discovery_documents(server, token, fresh):
     groups = _get(server, token, fresh, "/apis").json()
     assert groups["kind"] == "APIGroupList"
     assert [g["name"] for g in groups["groups"]] == ["apps", "authentication.k8s.io", "authorization.k8s.io",
-                                                      "discovery.k8s.io"]
+                                                      "discovery.k8s.io", "rbac.authorization.k8s.io"]
     v1 = _get(server, token, fresh, "/api/v1").json()
     by_name = {r["name"]: r for r in v1["resources"]}
     assert by_name["pods"]["shortNames"] == ["po"] and by_name["pods"]["singularName"] == "pod"

@@ -1,6 +1,8 @@
 """The built-in role definitions the procedure touches, with their real ids and permissions (static data).
 
-Source: Azure built-in roles reference (general, ai-machine-learning).
+Source: Azure built-in roles reference (general, ai-machine-learning, containers). The Azure Kubernetes Service
+RBAC roles' data actions are what Azure RBAC for Kubernetes authorization evaluates on an Entra-integrated
+cluster's API server (kubernetes/authz/azure.py).
 """
 from __future__ import annotations
 
@@ -85,6 +87,73 @@ BUILT_IN_ROLES: tuple[RoleDefinition, ...] = (
                  "Microsoft.Authorization/roleAssignments/read", "Microsoft.Authorization/roleDefinitions/read"),
         data_actions=(f"{_OPENAI}/*",)),
 )
+
+_AKS = "Microsoft.ContainerService/managedClusters"
+_AKS_READ_ACTIONS = ("Microsoft.Authorization/*/read", "Microsoft.Resources/subscriptions/operationresults/read",
+                     "Microsoft.Resources/subscriptions/read", "Microsoft.Resources/subscriptions/resourceGroups/read")
+_AKS_ADMIN_ACTIONS = (*_AKS_READ_ACTIONS[:1], "Microsoft.Insights/alertRules/*",
+                      "Microsoft.Resources/deployments/write", *_AKS_READ_ACTIONS[1:], "Microsoft.Support/*",
+                      f"{_AKS}/listClusterUserCredential/action")
+_AKS_READER_DATA = tuple(f"{_AKS}/{x}/read" for x in (
+    "apps/controllerrevisions", "apps/daemonsets", "apps/deployments", "apps/replicasets", "apps/statefulsets",
+    "autoscaling/horizontalpodautoscalers", "batch/cronjobs", "batch/jobs", "configmaps",
+    "discovery.k8s.io/endpointslices", "endpoints", "events.k8s.io/events", "events", "extensions/daemonsets",
+    "extensions/deployments", "extensions/ingresses", "extensions/networkpolicies", "extensions/replicasets",
+    "limitranges", "metrics.k8s.io/pods", "metrics.k8s.io/nodes", "namespaces", "networking.k8s.io/ingresses",
+    "networking.k8s.io/networkpolicies", "persistentvolumeclaims", "pods", "policy/poddisruptionbudgets",
+    "replicationcontrollers", "resourcequotas", "serviceaccounts", "services"))
+_AKS_WRITER_DATA = (
+    f"{_AKS}/apps/controllerrevisions/read", *(f"{_AKS}/{x}/*" for x in (
+        "apps/daemonsets", "apps/deployments", "apps/replicasets", "apps/statefulsets",
+        "autoscaling/horizontalpodautoscalers", "batch/cronjobs", "coordination.k8s.io/leases", "batch/jobs",
+        "configmaps")),
+    f"{_AKS}/discovery.k8s.io/endpointslices/read", f"{_AKS}/endpoints/*", f"{_AKS}/events.k8s.io/events/read",
+    f"{_AKS}/events/*", *(f"{_AKS}/extensions/{x}/*" for x in (
+        "daemonsets", "deployments", "ingresses", "networkpolicies", "replicasets")),
+    f"{_AKS}/limitranges/read", f"{_AKS}/metrics.k8s.io/pods/read", f"{_AKS}/metrics.k8s.io/nodes/read",
+    f"{_AKS}/namespaces/read", f"{_AKS}/networking.k8s.io/ingresses/*", f"{_AKS}/networking.k8s.io/networkpolicies/*",
+    f"{_AKS}/persistentvolumeclaims/*", f"{_AKS}/pods/*", f"{_AKS}/policy/poddisruptionbudgets/*",
+    f"{_AKS}/replicationcontrollers/*", f"{_AKS}/resourcequotas/read", f"{_AKS}/secrets/*",
+    f"{_AKS}/serviceaccounts/*", f"{_AKS}/services/*")
+
+AKS_RBAC_ROLES: tuple[RoleDefinition, ...] = (
+    RoleDefinition(
+        "7f6c6a51-bcf8-42ba-9220-52d62157d7db", "Azure Kubernetes Service RBAC Reader",
+        "Allows read-only access to see most objects in a namespace. It does not allow viewing roles or role "
+        "bindings. This role does not allow viewing Secrets, since reading the contents of Secrets enables access "
+        "to ServiceAccount credentials in the namespace, which would allow API access as any ServiceAccount in the "
+        "namespace (a form of privilege escalation). Applying this role at cluster scope will give access across "
+        "all namespaces.",
+        actions=_AKS_READ_ACTIONS, data_actions=_AKS_READER_DATA),
+    RoleDefinition(
+        "a7ffa36f-339b-4b5c-8bdf-e2c188b2c0eb", "Azure Kubernetes Service RBAC Writer",
+        "Allows read/write access to most objects in a namespace.This role does not allow viewing or modifying "
+        "roles or role bindings. However, this role allows accessing Secrets and running Pods as any ServiceAccount "
+        "in the namespace, so it can be used to gain the API access levels of any ServiceAccount in the namespace. "
+        "Applying this role at cluster scope will give access across all namespaces.",
+        actions=_AKS_READ_ACTIONS, data_actions=_AKS_WRITER_DATA),
+    RoleDefinition(
+        "3498e952-d568-435e-9b2c-8d77e338d7f7", "Azure Kubernetes Service RBAC Admin",
+        "Lets you manage all resources under cluster/namespace, except update or delete resource quotas and "
+        "namespaces.",
+        actions=_AKS_ADMIN_ACTIONS, data_actions=(f"{_AKS}/*",),
+        not_data_actions=(f"{_AKS}/resourcequotas/write", f"{_AKS}/resourcequotas/delete",
+                          f"{_AKS}/namespaces/write", f"{_AKS}/namespaces/delete")),
+    RoleDefinition(
+        "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b", "Azure Kubernetes Service RBAC Cluster Admin",
+        "Lets you manage all resources in the cluster.",
+        actions=_AKS_ADMIN_ACTIONS, data_actions=(f"{_AKS}/*",)),
+    RoleDefinition(
+        "4abbcc35-e782-43d8-92c5-2d3f1bd2253f", "Azure Kubernetes Service Cluster User Role",
+        "List cluster user credential action.",
+        actions=(f"{_AKS}/listClusterUserCredential/action", f"{_AKS}/read")),
+    RoleDefinition(
+        "0ab0b1a8-8aac-4efd-b8c2-3ee1fb270be8", "Azure Kubernetes Service Cluster Admin Role",
+        "List cluster admin credential action.",
+        actions=(f"{_AKS}/listClusterAdminCredential/action", f"{_AKS}/accessProfiles/listCredential/action",
+                 f"{_AKS}/read", f"{_AKS}/runcommand/action")),
+)
+BUILT_IN_ROLES = BUILT_IN_ROLES + AKS_RBAC_ROLES
 
 ROLES_BY_ID = {r.id: r for r in BUILT_IN_ROLES}
 ROLES_BY_NAME = {r.role_name.lower(): r for r in BUILT_IN_ROLES}

@@ -35,6 +35,15 @@ def subscription_of(scope: str) -> str | None:
     return parts[1] if len(parts) >= 2 and parts[0].lower() == "subscriptions" else None
 
 
+def _cluster_namespace_scope(state: EmulatorState, parts: list[str]) -> bool:
+    """`<managed cluster id>/namespaces/<namespace>`: the namespace scope of Azure RBAC for Kubernetes
+    authorization, which Resource Manager accepts for an existing cluster (the namespace is not an ARM resource)."""
+    if len(parts) != 10 or parts[8].lower() != "namespaces":
+        return False
+    parent = state.resources.get("/" + "/".join(parts[:8]))
+    return bool(parent) and parent.get("type", "").lower() == "microsoft.containerservice/managedclusters"
+
+
 def require_scope(state: EmulatorState, scope: str) -> str:
     """The scope, cleaned, once its resource group and resource are known to exist."""
     scope = clean_scope(scope)
@@ -52,7 +61,7 @@ def require_scope(state: EmulatorState, scope: str) -> str:
         return scope
     if parts[4].lower() != "providers" or len(parts) < 8 or len(parts) % 2:
         raise errors.unsupported_scope(scope)
-    if not state.resources.exists(scope):
+    if not state.resources.exists(scope) and not _cluster_namespace_scope(state, parts):
         full_type = "/".join([parts[5]] + parts[6::2])
         raise resource_not_found(full_type, "/".join(parts[7::2]), parts[3])
     return scope

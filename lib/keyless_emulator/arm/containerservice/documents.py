@@ -199,6 +199,51 @@ def _security_profile(props: dict[str, Any], requested: Any, oidc_on: bool) -> d
     return merged
 
 
+def _aad_profile(requested: Any, existing_props: dict[str, Any] | None, tenant: str) -> dict[str, Any] | None:
+    """AKS-managed Microsoft Entra integration: `managed` (cannot be turned off once on), `enableAzureRBAC`
+    (needs `managed`), `tenantID` (the subscription's tenant when left out), `adminGroupObjectIDs`."""
+    current = (existing_props or {}).get("aadProfile")
+    if requested is None:
+        return copy.deepcopy(current)
+    if not isinstance(requested, dict):
+        raise errors.invalid_parameter("properties.aadProfile", "The value of parameter aadProfile must be an object.")
+    merged = _merged(current or {}, requested)
+    for flag in ("managed", "enableAzureRBAC"):
+        if merged.get(flag) is not None and not isinstance(merged[flag], bool):
+            raise errors.invalid_parameter(f"properties.aadProfile.{flag}",
+                                           f"The value of parameter aadProfile.{flag} must be true or false, got "
+                                           f"{str(merged[flag])[:40]!r}.")
+    if current and current.get("managed") and merged.get("managed") is False:
+        raise errors.aad_cannot_be_disabled()
+    if merged.get("enableAzureRBAC") and not merged.get("managed"):
+        raise errors.azure_rbac_needs_managed_aad()
+    groups = merged.get("adminGroupObjectIDs")
+    if groups is not None and (not isinstance(groups, list) or not all(isinstance(g, str) for g in groups)):
+        raise errors.invalid_parameter("properties.aadProfile.adminGroupObjectIDs",
+                                       "The value of parameter aadProfile.adminGroupObjectIDs must be a list of "
+                                       "group object ids.")
+    tenant_id = merged.get("tenantID") or tenant
+    if not isinstance(tenant_id, str):
+        raise errors.invalid_parameter("properties.aadProfile.tenantID",
+                                       "The value of parameter aadProfile.tenantID must be a tenant id.")
+    return {"managed": bool(merged.get("managed")), "enableAzureRBAC": bool(merged.get("enableAzureRBAC")),
+            "adminGroupObjectIDs": list(groups) if groups else None, "tenantID": tenant_id}
+
+
+def _local_accounts(requested: dict[str, Any], props: dict[str, Any]) -> bool:
+    """disableLocalAccounts: a boolean, true only on a cluster with AKS-managed Entra integration."""
+    value = requested.get("disableLocalAccounts", props.get("disableLocalAccounts", False))
+    if value is None:
+        value = False
+    if not isinstance(value, bool):
+        raise errors.invalid_parameter("properties.disableLocalAccounts",
+                                       "The value of parameter disableLocalAccounts must be true or false, got "
+                                       f"{str(value)[:40]!r}.")
+    if value and not (props.get("aadProfile") or {}).get("managed"):
+        raise errors.local_accounts_need_aad()
+    return value
+
+
 def _agent_pools(state: EmulatorState, cluster: str, requested: Any, existing_props: dict[str, Any] | None,
                  version: str, provisioning_state: str) -> list[dict[str, Any]]:
     existing_pools = {p["name"].lower(): p for p in (existing_props or {}).get("agentPoolProfiles") or []}
@@ -299,7 +344,8 @@ def build(state: EmulatorState, *, subscription: str, group: str, name: str, bod
                                          or node_resource_group(group, name, location))
     for key, value in requested.items():
         if key not in READ_ONLY_PROPERTIES and key not in (
-                "agentPoolProfiles", "networkProfile", "oidcIssuerProfile", "securityProfile"):
+                "agentPoolProfiles", "networkProfile", "oidcIssuerProfile", "securityProfile", "aadProfile",
+                "disableLocalAccounts"):
             props[key] = _merged(props.get(key), value)
     if not isinstance(props.get("dnsPrefix"), str) or not _DNS_PREFIX.match(props["dnsPrefix"]):
         raise errors.invalid_parameter("properties.dnsPrefix",
@@ -313,6 +359,11 @@ def build(state: EmulatorState, *, subscription: str, group: str, name: str, bod
     props["oidcIssuerProfile"] = _oidc_profile(requested.get("oidcIssuerProfile"), existing_props)
     props["securityProfile"] = _security_profile(props, requested.get("securityProfile"),
                                                  props["oidcIssuerProfile"]["enabled"])
+    props["aadProfile"] = _aad_profile(requested.get("aadProfile"), existing_props,
+                                       tenant_of_subscription(state, subscription))
+    if props["aadProfile"] is None:
+        del props["aadProfile"]
+    props["disableLocalAccounts"] = _local_accounts(requested, props)
     props["agentPoolProfiles"] = _agent_pools(state, the_id, requested.get("agentPoolProfiles"), existing_props,
                                               version, "Succeeded")
     node_group = props["nodeResourceGroup"]

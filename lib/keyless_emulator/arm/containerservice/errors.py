@@ -58,3 +58,43 @@ def precondition_failed(etag: str | None) -> ArmError:
 def already_exists() -> ArmError:
     return ArmError(412, "PreconditionFailed",
                     "The managed cluster already exists and the request has If-None-Match: *.")
+
+
+def local_accounts_disabled() -> ArmError:
+    """listClusterAdminCredential on a cluster with disableLocalAccounts: AKS's text, as quoted in public
+    Terraform and Bicep issue reports (400 BadRequest)."""
+    return ArmError(400, "BadRequest",
+                    "Getting static credential is not allowed because this cluster is set to disable local accounts.")
+
+
+def local_accounts_need_aad() -> ArmError:
+    """disableLocalAccounts on a cluster without AKS-managed Microsoft Entra integration. AKS refuses it;
+    the code is AKS's class for a bad property, the wording is ours (no public source quotes the text)."""
+    return ArmError(400, "BadRequest",
+                    "Local accounts can only be disabled (properties.disableLocalAccounts = true) on a cluster with "
+                    "AKS-managed Microsoft Entra integration (properties.aadProfile.managed = true).",
+                    target="properties.disableLocalAccounts")
+
+
+def azure_rbac_needs_managed_aad() -> ArmError:
+    """enableAzureRBAC without managed Microsoft Entra integration; wording ours (no public source)."""
+    return ArmError(400, "BadRequest",
+                    "Azure RBAC for Kubernetes authorization (properties.aadProfile.enableAzureRBAC) requires "
+                    "AKS-managed Microsoft Entra integration (properties.aadProfile.managed = true).",
+                    target="properties.aadProfile.enableAzureRBAC")
+
+
+def aad_cannot_be_disabled() -> ArmError:
+    """AKS-managed Microsoft Entra integration cannot be turned off once on (documented: "can't be disabled");
+    the code and wording are ours."""
+    return ArmError(400, "BadRequest",
+                    "AKS-managed Microsoft Entra integration cannot be disabled once enabled "
+                    "(properties.aadProfile.managed).", target="properties.aadProfile.managed")
+
+
+def invalid_credential_format(value: str) -> ArmError:
+    """A `format` query value listClusterUserCredential does not know (the spec's enum: azure, exec);
+    wording ours."""
+    return ArmError(400, "InvalidParameter",
+                    f"The value of parameter format '{value}' is invalid. Allowed values are 'azure' and 'exec'.",
+                    target="format")

@@ -20,7 +20,15 @@ from typing import Any
 import resource_names
 
 from ...backend import Backend
-from ...clusters import CLUSTER_TYPE, cluster_meta, issuer_url, kubeconfig, oidc_enabled
+from ...clusters import (
+    CLUSTER_TYPE,
+    CREDENTIAL_FORMATS,
+    cluster_meta,
+    issuer_url,
+    kubeconfig,
+    local_accounts_disabled,
+    oidc_enabled,
+)
 from ...state import EmulatorState, Principal
 from .. import lro
 from ..errors import invalid_request_content, invalid_resource_name, resource_not_found
@@ -32,6 +40,7 @@ from .documents import DEFAULT_VM_SIZE, build, cluster_id, system_data, tenant_o
 NAME_RULE = ("Managed cluster names are 1-63 characters of letters, digits, underscores and hyphens, and must start "
              "and end with a letter or a digit.")
 USER_CREDENTIAL_NAME = "clusterUser"
+ADMIN_CREDENTIAL_NAME = "clusterAdmin"
 
 
 @dataclass
@@ -93,9 +102,20 @@ def render(backend: Backend, doc: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def user_credentials(backend: Backend, doc: dict[str, Any]) -> dict[str, Any]:
-    value = base64.b64encode(kubeconfig(backend, doc).encode("utf-8")).decode("ascii")
-    return {"kubeconfigs": [{"name": USER_CREDENTIAL_NAME, "value": value}]}
+def user_credentials(backend: Backend, doc: dict[str, Any], credential_format: str | None = None) -> dict[str, Any]:
+    """The user kubeconfig; `format` (azure | exec, default exec) only matters on an Entra-integrated cluster."""
+    if credential_format is not None and credential_format.lower() not in CREDENTIAL_FORMATS:
+        raise errors.invalid_credential_format(credential_format[:40])
+    text = kubeconfig(backend, doc, credential_format=(credential_format or "exec").lower())
+    return {"kubeconfigs": [{"name": USER_CREDENTIAL_NAME, "value": base64.b64encode(text.encode()).decode("ascii")}]}
+
+
+def admin_credentials(backend: Backend, doc: dict[str, Any]) -> dict[str, Any]:
+    """The admin kubeconfig (a static credential): refused when the cluster disables local accounts."""
+    if local_accounts_disabled(doc):
+        raise errors.local_accounts_disabled()
+    text = kubeconfig(backend, doc, admin=True)
+    return {"kubeconfigs": [{"name": ADMIN_CREDENTIAL_NAME, "value": base64.b64encode(text.encode()).decode("ascii")}]}
 
 
 def _in_progress(doc: dict[str, Any], provisioning_state: str, *, pools: bool) -> dict[str, Any]:
@@ -185,14 +205,18 @@ def _operator_of(state: EmulatorState, subscription: str) -> Principal | None:
 
 
 def seed_cluster(state: EmulatorState, subscription: str, group: str, name: str, location: str, *,
-                 workload_identity: bool, oidc_issuer: bool) -> dict[str, Any]:
-    """A running cluster, as `az aks create --node-count 1` leaves it (no operation to wait for)."""
+                 workload_identity: bool, oidc_issuer: bool, entra: bool = False) -> dict[str, Any]:
+    """A running cluster, as `az aks create --node-count 1` leaves it (no operation to wait for); with `entra`,
+    as `--enable-aad --enable-azure-rbac --disable-local-accounts` leave it."""
     properties: dict[str, Any] = {
         "agentPoolProfiles": [{"name": "nodepool1", "count": 1, "vmSize": DEFAULT_VM_SIZE, "mode": "System"}],
         "oidcIssuerProfile": {"enabled": oidc_issuer},
     }
     if workload_identity:
         properties["securityProfile"] = {"workloadIdentity": {"enabled": True}}
+    if entra:
+        properties["aadProfile"] = {"managed": True, "enableAzureRBAC": True}
+        properties["disableLocalAccounts"] = True
     with state.lock:
         group_doc = require_group(state, subscription, group)
         validate_name(name)

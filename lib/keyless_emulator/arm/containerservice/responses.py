@@ -48,4 +48,9 @@ async def managed_clusters_delete(ctx: RequestContext) -> Response:
 
 
 async def managed_clusters_list_cluster_user_credentials(ctx: RequestContext) -> Response:
-    return JSONResponse(models.user_credentials(ctx.backend, models.get_cluster(ctx.state, *_where(ctx))))
+    return JSONResponse(models.user_credentials(ctx.backend, models.get_cluster(ctx.state, *_where(ctx)),
+                                                ctx.query.get("format")))
+
+
+async def managed_clusters_list_cluster_admin_credentials(ctx: RequestContext) -> Response:
+    return JSONResponse(models.admin_credentials(ctx.backend, models.get_cluster(ctx.state, *_where(ctx))))

@@ -14,6 +14,7 @@ READ = "Microsoft.ContainerService/managedClusters/read"
 WRITE = "Microsoft.ContainerService/managedClusters/write"
 DELETE = "Microsoft.ContainerService/managedClusters/delete"
 LIST_USER_CREDENTIAL = "Microsoft.ContainerService/managedClusters/listClusterUserCredential/action"
+LIST_ADMIN_CREDENTIAL = "Microsoft.ContainerService/managedClusters/listClusterAdminCredential/action"
 
 
 def _cluster_scope(p: dict[str, str]) -> str:
@@ -29,4 +30,6 @@ ROUTES = [
     Route("DELETE", _CLUSTER, r.managed_clusters_delete, action=DELETE, scope=_cluster_scope),
     Route("POST", _CLUSTER + "/listClusterUserCredential", r.managed_clusters_list_cluster_user_credentials,
           action=LIST_USER_CREDENTIAL, scope=_cluster_scope),
+    Route("POST", _CLUSTER + "/listClusterAdminCredential", r.managed_clusters_list_cluster_admin_credentials,
+          action=LIST_ADMIN_CREDENTIAL, scope=_cluster_scope),
 ]

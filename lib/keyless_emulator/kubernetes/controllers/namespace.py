@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from ... import clusters
 from .. import defaults
+from ..authz import bootstrap
 from .objects import API_SERVER, CONTROLLER_MANAGER, node_name, terminating
 
 if TYPE_CHECKING:
@@ -35,6 +36,9 @@ class NamespaceController:
         for ns in ("default", "kube-node-lease", "kube-public", "kube-system"):
             if s.find("namespaces", None, ns) is None:
                 s.create("namespaces", {"metadata": {"name": ns}}, manager=API_SERVER)
+        for resource, obj in bootstrap.objects():  # kube-apiserver's bootstrap RBAC policy and AKS's roles
+            if s.find(resource, None, obj["metadata"]["name"]) is None:
+                s.create(resource, obj, manager=API_SERVER)
         if s.find("nodes", None, node_name(s)) is None:
             s.create("nodes", self._node(), manager="kubelet")
         if s.find("services", "default", "kubernetes") is None:
