@@ -20,12 +20,16 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from .params import Parameters
+from .params import ParameterError, Parameters
 from .recording import SANITIZE_CONFIG
 from .report import NotebookRun, RunReport, step_lines, unexpected
 
 KERNEL = "python3"
 CLEAN_UP = "99"  # the teardown notebook: `check` leaves it out (its plan is the teardown, not drift)
+# Start from nothing (`run --from-scratch`): these run before and after the runbook, on an emulator reset to
+# `empty`; they are not in the runbook's numbered order, so a plain `run` never creates or deletes them.
+PREREQUISITES, TEARDOWN = "prerequisites", "teardown"
+FROM_SCRATCH_SCENARIO = "empty"
 
 
 class UnknownNotebook(ValueError):
@@ -69,6 +73,22 @@ def select(folder: Path, only: Iterable[str] = ()) -> list[Path]:
     if wanted:
         books = [b for b in books if any(b.name.startswith(w) for w in wanted)]
     return books
+
+
+def from_scratch_books(folder: Path, only: Iterable[str] = ()) -> list[Path]:
+    """prerequisites, the runbook's notebooks (`only` narrows them), teardown."""
+    return [folder / f"{PREREQUISITES}.ipynb", *select(folder, only), folder / f"{TEARDOWN}.ipynb"]
+
+
+def costs_refused(params: Parameters) -> ParameterError | None:
+    """`run --from-scratch` on Azure creates billed resources: refused, before anything is sent, unless
+    `confirm_costs` is True (the prerequisites notebook checks the same again)."""
+    if params.target == "azure" and not params.confirm_costs:
+        return ParameterError("confirm_costs", params.confirm_costs,
+                              "--from-scratch on Azure creates billed resources (an AKS cluster, an Azure OpenAI "
+                              "account and deployment, a public IP): read the cost notice in README.md, then pass "
+                              "-p confirm_costs True (the teardown notebook deletes them again)")
+    return None
 
 
 def steps_of(book: Path) -> list[str]:
@@ -157,9 +177,10 @@ def failing_cell(executed: Path, source: Path) -> tuple[int | None, str | None]:
     return None, None
 
 
-def prepare_target(params: Parameters, reset: bool = True) -> Any:
-    """Emulator: start or reuse it and reset it to the article's starting point. Azure: read the cloud's
-    metadata, so a bad or unreachable endpoint is refused (ParameterError) before any notebook runs."""
+def prepare_target(params: Parameters, reset: bool = True, scenario: str = "before-you-begin") -> Any:
+    """Emulator: start or reuse it and reset it to the article's starting point (or `scenario`). Azure: read
+    the cloud's metadata, so a bad or unreachable endpoint is refused (ParameterError) before any notebook
+    runs."""
     if params.target != "emulator":
         from .targets import check_cloud
 
@@ -169,7 +190,7 @@ def prepare_target(params: Parameters, reset: bool = True) -> Any:
 
     info = emulator_info(params.home, start=True)
     if reset:
-        reset_emulator(info)
+        reset_emulator(info, scenario)
     return info
 
 
@@ -232,11 +253,20 @@ def _papermill_log(echo_output: bool) -> Callable[[], None]:
 
 def run(params: Parameters, out: Path, only: Iterable[str] = (), reset: bool = True,
         folder: Path | None = None, echo: Any = print, cell_timeout: int = 1800, *, mode: str = "run",
-        timeout: float | None = None, log_output: bool = False, stop_emulator: bool = False) -> RunReport:
+        timeout: float | None = None, log_output: bool = False, stop_emulator: bool = False,
+        from_scratch: bool = False) -> RunReport:
     """Run the notebooks; `mode` "plan" or "check" is a dry run (`dry_run=True`, the emulator is not
-    reset: a plan is about the environment as it is). `timeout`: seconds per notebook."""
+    reset: a plan is about the environment as it is). `timeout`: seconds per notebook. `from_scratch`:
+    prerequisites, the runbook and teardown, on the emulator reset to `empty` (on Azure only with
+    `confirm_costs`; refused with ParameterError otherwise, before anything is sent)."""
     only = list(only)
-    books = select(folder or notebooks_dir(), only)
+    if from_scratch:
+        refused = costs_refused(params)
+        if refused is not None:
+            raise refused
+        books = from_scratch_books(folder or notebooks_dir(), only)
+    else:
+        books = select(folder or notebooks_dir(), only)
     if mode == "check" and not [o for o in only if o.strip()]:
         books = [b for b in books if not b.name.startswith(CLEAN_UP)]
     if mode != "run":
@@ -250,7 +280,7 @@ def run(params: Parameters, out: Path, only: Iterable[str] = (), reset: bool = T
                                                 "KEYLESS_HOME")}
     restore_log = _papermill_log(log_output)
     try:
-        prepare_target(params, reset)
+        prepare_target(params, reset, FROM_SCRATCH_SCENARIO if from_scratch else "before-you-begin")
         os.environ.update({"KEYLESS_HEADLESS": "1", "KEYLESS_STOP_ON_FAILURE": "1", "KEYLESS_HOME": str(params.home)})
         for book in books:
             entry = NotebookRun(book.stem)

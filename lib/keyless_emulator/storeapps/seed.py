@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import manifests
+import store_manifests as manifests
+
 from .applied import APPLY_MANAGER, as_applied
 
 SCENARIO = "before-you-begin"
