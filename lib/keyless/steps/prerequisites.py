@@ -349,8 +349,8 @@ def deploy_store(clients: Any, params: Parameters, state: StateFile, progress: P
             obj = store_manifests.ai_service(endpoint, deployment, key)[0]
         _create(kube, obj)
         checks.append(Check(f"{obj['kind']} {obj['metadata']['name']}", True, "created"))
-        say(progress, f"{obj['kind'].lower()}.{'apps/' if obj['kind'] == 'Deployment' else ''}"
-                      f"{obj['metadata']['name']} created")
+        say(progress, f"{'deployment.apps' if obj['kind'] == 'Deployment' else 'service'}/{obj['metadata']['name']} "
+                      "created")  # as kubectl apply reports it
     state.record_created("store", {"namespace": STORE_NAMESPACE,
                                    "objects": [f"{o['kind']}/{o['metadata']['name']}" for o in wanted]})
     return StepResult("deploy-store", CREATED, f"applied the store: {len(missing)} object(s) created", checks=checks,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..kube import forget
 from ..params import Parameters
 from ..results import ABSENT, DELETED, FAILED, PLANNED, Check, StepResult
 from ..statefile import StateFile
@@ -54,6 +55,7 @@ def delete_resource_group(clients: Any, params: Parameters, state: StateFile, pr
                           f"{timeout:.0f}s", command=command,
                           hint="the delete goes on in Azure; run this cell again later to check")
     poller.result()
+    forget(clients, name)
     # everything prerequisites and the runbook found or made in the group went with it
     state.data["discovered"], state.data["original"] = {}, {}
     for kind in [k for k in state.created if k != PURGE_KEY]:
