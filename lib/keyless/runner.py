@@ -75,9 +75,10 @@ def select(folder: Path, only: Iterable[str] = ()) -> list[Path]:
     return books
 
 
-def from_scratch_books(folder: Path, only: Iterable[str] = ()) -> list[Path]:
-    """prerequisites, the runbook's notebooks (`only` narrows them), teardown."""
-    return [folder / f"{PREREQUISITES}.ipynb", *select(folder, only), folder / f"{TEARDOWN}.ipynb"]
+def from_scratch_books(folder: Path, only: Iterable[str] = (), runbook: bool = True) -> list[Path]:
+    """prerequisites, the runbook's notebooks (`only` narrows them; none when not `runbook`), teardown."""
+    return [folder / f"{PREREQUISITES}.ipynb", *(select(folder, only) if runbook else []),
+            folder / f"{TEARDOWN}.ipynb"]
 
 
 def costs_refused(params: Parameters) -> ParameterError | None:
@@ -196,7 +197,8 @@ def prepare_target(params: Parameters, reset: bool = True, scenario: str = "befo
 
 def clear_previous(out: Path) -> None:
     """A reused output folder holds only the latest run: the files an earlier run wrote there go."""
-    for pattern in ("report.json", "[0-9][0-9]-*.ipynb", "[0-9][0-9]-*.html", "[0-9][0-9]-*.steps.jsonl"):
+    stems = ("[0-9][0-9]-*", PREREQUISITES, TEARDOWN)
+    for pattern in ("report.json", *(f"{stem}{ext}" for stem in stems for ext in (".ipynb", ".html", ".steps.jsonl"))):
         for old in out.glob(pattern):
             old.unlink()
 
@@ -254,17 +256,18 @@ def _papermill_log(echo_output: bool) -> Callable[[], None]:
 def run(params: Parameters, out: Path, only: Iterable[str] = (), reset: bool = True,
         folder: Path | None = None, echo: Any = print, cell_timeout: int = 1800, *, mode: str = "run",
         timeout: float | None = None, log_output: bool = False, stop_emulator: bool = False,
-        from_scratch: bool = False) -> RunReport:
+        from_scratch: bool = False, runbook: bool = True) -> RunReport:
     """Run the notebooks; `mode` "plan" or "check" is a dry run (`dry_run=True`, the emulator is not
     reset: a plan is about the environment as it is). `timeout`: seconds per notebook. `from_scratch`:
     prerequisites, the runbook and teardown, on the emulator reset to `empty` (on Azure only with
-    `confirm_costs`; refused with ParameterError otherwise, before anything is sent)."""
+    `confirm_costs`; refused with ParameterError otherwise, before anything is sent); without `runbook`
+    only prerequisites and teardown (how their outputs are recorded)."""
     only = list(only)
     if from_scratch:
         refused = costs_refused(params)
         if refused is not None:
             raise refused
-        books = from_scratch_books(folder or notebooks_dir(), only)
+        books = from_scratch_books(folder or notebooks_dir(), only, runbook)
     else:
         books = select(folder or notebooks_dir(), only)
     if mode == "check" and not [o for o in only if o.strip()]:
@@ -359,7 +362,9 @@ def record(params: Parameters, folder: Path | None = None, echo: Any = print) ->
     show the expected result of every step and nbval can replay them. Without `data_dir` a new
     emulator in a temporary data folder is started and stopped; with it, that folder's emulator is
     used (it must run in deterministic mode) after a reset, with the instant latency profile a fresh
-    emulator starts with. Nothing is written if a notebook fails."""
+    emulator starts with. Then prerequisites and teardown are recorded the same way from the `empty`
+    scenario (they run before and after the runbook, never on its starting point). Nothing is written if
+    a notebook fails."""
     import tempfile
 
     import nbformat
@@ -383,6 +388,10 @@ def record(params: Parameters, folder: Path | None = None, echo: Any = print) ->
                                    "(a fresh emulator is started)", code="EmulatorNotDeterministic")
             emulator_control(info).latency("instant")  # as a fresh one starts
             report = run(params, Path(tmp) / "out", folder=folder, echo=echo)
+            if not report.failed and (folder / f"{PREREQUISITES}.ipynb").exists():
+                pair = run(params, Path(tmp) / "out-scratch", folder=folder, echo=echo, from_scratch=True,
+                           runbook=False)
+                report.notebooks += pair.notebooks
         finally:
             if own_emulator:
                 stop_emulator(params.home)
@@ -390,9 +399,12 @@ def record(params: Parameters, folder: Path | None = None, echo: Any = print) ->
         if report.failed:
             return report
         changed = 0
-        for book in select(folder):
+        books = [(book, Path(tmp) / "out") for book in select(folder)]
+        if (folder / f"{PREREQUISITES}.ipynb").exists():
+            books += [(book, Path(tmp) / "out-scratch") for book in from_scratch_books(folder, runbook=False)]
+        for book, executed in books:
             recorded = with_outputs(nbformat.read(book, as_version=4),
-                                    nbformat.read(Path(tmp) / "out" / book.name, as_version=4))
+                                    nbformat.read(executed / book.name, as_version=4))
             if write(recorded, book, sanitizers(SANITIZERS)):
                 changed += 1
                 echo(f"recorded {book.name}")
