@@ -112,3 +112,24 @@ def test_put_deployment_answers_with_the_example_shape(clients):
                                            "properties": {"model": MODEL}}, cls=raw).result()
     assert set(example["responses"]["200"]["body"]) <= set(body)
     assert set(example["responses"]["200"]["body"]["properties"]) <= set(body["properties"])
+
+
+def test_account_delete_and_purge_answer_as_the_official_examples(clients):
+    """202 with the headers DeleteAccount.json and PurgeDeletedAccount.json show (the poller follows them)."""
+    cs = clients.cognitive()
+    cs.accounts.begin_create(GROUP, "soft4", account_body("soft4-sub")).result()
+    seen: list = []
+
+    def hook(response):
+        seen.append(response.http_response)
+
+    for name, begin in (("DeleteAccount.json",
+                         lambda: cs.accounts.begin_delete(GROUP, "soft4", raw_response_hook=hook)),
+                        ("PurgeDeletedAccount.json",
+                         lambda: cs.deleted_accounts.begin_purge("eastus", GROUP, "soft4", raw_response_hook=hook))):
+        seen.clear()
+        begin().result()
+        first = seen[0]
+        expected = json.loads((EXAMPLES / name).read_text())["responses"]["202"]["headers"]
+        assert (first.request.method, first.status_code) == ("DELETE", 202)
+        assert set(expected) <= {k.lower() for k in first.headers}
