@@ -29,7 +29,7 @@ venv: $(STAMP)
 lint: venv
 	$(VENV)/bin/lint-imports --no-cache
 	$(VENV)/bin/ruff check lib tests benchmarks notebooks
-	$(VENV)/bin/mypy --strict lib/keyless lib/resource_names
+	$(VENV)/bin/mypy --strict lib/keyless lib/resource_names lib/store_manifests
 
 test: venv lint
 	$(PY) -m pytest $(PYTEST_ARGS)

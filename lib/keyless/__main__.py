@@ -86,6 +86,10 @@ def _run_options(sub: argparse.ArgumentParser, reset: bool) -> None:
                          help="emulator: the starting state to reset to (default before-you-begin; "
                               "before-you-begin-entra: a cluster with Microsoft Entra integration, Azure RBAC and "
                               "local accounts disabled)")
+        sub.add_argument("--from-scratch", action="store_true",
+                         help="start from nothing: run prerequisites (builds the prerequisite article's end state), "
+                              "the runbook, then teardown (deletes it again); the emulator is reset to 'empty'; on "
+                              "Azure only with -p confirm_costs True (billed resources)")
     sub.add_argument("--notebooks", type=Path, help="the notebooks folder (default: the repository's)")
 
 
@@ -136,10 +140,12 @@ def _take_pairs(argv: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
     return rest, pairs
 
 
-def _list(folder: Path | None, only: list[str]) -> int:
-    from .runner import notebooks_dir, select, steps_of
+def _list(folder: Path | None, only: list[str], from_scratch: bool = False) -> int:
+    from .runner import from_scratch_books, notebooks_dir, select, steps_of
 
-    for book in select(folder or notebooks_dir(), only):
+    books = from_scratch_books(folder or notebooks_dir(), only) if from_scratch else select(folder or notebooks_dir(),
+                                                                                           only)
+    for book in books:
         print(book.stem)
         for step in steps_of(book):
             print(f"    {step}")
@@ -152,11 +158,17 @@ def _execute(args: argparse.Namespace, params: Parameters) -> int:
     only = [o for o in args.only.split(",") if o.strip()]
     try:
         if args.list:
-            return _list(args.notebooks, only)
+            return _list(args.notebooks, only, getattr(args, "from_scratch", False))
+        scenario = getattr(args, "scenario", "before-you-begin")
+        if getattr(args, "from_scratch", False) and scenario != "before-you-begin":
+            print(f"error: --scenario {scenario} and --from-scratch: pick one (--from-scratch always starts from "
+                  "the 'empty' scenario)\nnothing was run.", file=sys.stderr)
+            return 2
         out = args.out or Path("out") / time.strftime("%Y%m%d-%H%M%S")
         report = run(params, out, only=only, reset=not getattr(args, "no_reset", False), folder=args.notebooks,
                      mode=args.command, timeout=args.timeout, log_output=args.log_output,
-                     stop_emulator=args.stop_emulator, scenario=getattr(args, "scenario", "before-you-begin"))
+                     stop_emulator=args.stop_emulator, scenario=scenario,
+                     from_scratch=getattr(args, "from_scratch", False))
     except UnknownNotebook as e:
         print(f"error: {e}\nnothing was run.", file=sys.stderr)
         return 2

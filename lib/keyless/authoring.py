@@ -25,7 +25,7 @@ from typing import Any
 
 from .params import MEANINGS, Parameters
 from .recording import keep_outputs, tags, write
-from .runner import notebooks_dir
+from .runner import PREREQUISITES, TEARDOWN, notebooks_dir
 
 TEXT_FORMAT = "md:myst"
 TEXT_SUFFIX = ".md"
@@ -48,8 +48,10 @@ def parameters_source() -> str:
 
 
 def text_sources(folder: Path) -> list[Path]:
-    """The text sources of the runbook's notebooks in `folder`, in running order."""
-    return sorted(folder.glob(NOTEBOOK_GLOB + TEXT_SUFFIX))
+    """The text sources of the runbook's notebooks in `folder`, in running order, then those of the
+    start-from-nothing pair (prerequisites, teardown) where present."""
+    extra = [folder / f"{stem}{TEXT_SUFFIX}" for stem in (PREREQUISITES, TEARDOWN)]
+    return sorted(folder.glob(NOTEBOOK_GLOB + TEXT_SUFFIX)) + [p for p in extra if p.exists()]
 
 
 def read_text(path: Path) -> Any:
@@ -106,7 +108,8 @@ def write_notebooks(folder: Path, clear_outputs: bool = False, echo: Any = print
     cells unless `clear_outputs`; the notebooks that changed. A notebook without a text source is
     refused before anything is written: it could not be changed or regenerated."""
     books = generated(folder)
-    orphans = sorted(p.name for p in folder.glob(NOTEBOOK_GLOB + ".ipynb") if p.stem not in books)
+    candidates = [*folder.glob(NOTEBOOK_GLOB + ".ipynb"), *(folder / f"{s}.ipynb" for s in (PREREQUISITES, TEARDOWN))]
+    orphans = sorted(p.name for p in candidates if p.exists() and p.stem not in books)
     if orphans:
         raise AuthoringError(f"no text source ({TEXT_SUFFIX}) for {', '.join(orphans)} in {folder}")
     changed = []

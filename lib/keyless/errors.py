@@ -50,6 +50,17 @@ _ARM_ADVICE: dict[str, str] = {
         "federated credentials of one identity must be written one at a time; retry in a few seconds",
     "InvalidResourceName": "the name breaks the service's naming rule; choose another name",
     "SubscriptionNotFound": "check the subscription parameter (az account list -o table)",
+    "InsufficientQuota": "the subscription's quota for this model and SKU in this region is used up: lower "
+                         "deployment_capacity, free capacity from another deployment of the model, try another "
+                         "deployment_sku or location, or request more quota (https://aka.ms/oai/quotaincrease)",
+    "DeploymentModelNotSupported": "this model and version cannot be deployed on this account in this region: check "
+                                   "model_name and model_version against the models available in the region (az "
+                                   "cognitiveservices account list-models), or choose another location",
+    "FlagMustBeSetForRestore": "an Azure OpenAI account of this name was deleted and is kept for 48 hours: purge it "
+                               "(az cognitiveservices account purge, or the teardown notebook) or choose another "
+                               "openai_account name",
+    "CustomDomainInUse": "the custom subdomain is taken (it is globally unique; a deleted account keeps it until "
+                         "purged): purge the deleted account or choose another openai_account name",
     "InvalidAuthenticationToken": "the token is not valid for this cloud or tenant; sign in again (az login)",
     "ExpiredAuthenticationToken": "the sign-in expired; sign in again (az login)",
 }

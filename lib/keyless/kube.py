@@ -150,3 +150,11 @@ def connect(clients: Any, resource_group: str, cluster: str, home: Path) -> Kube
     kube = Kube(api_client, path, cluster, entra=bool(entra_users))
     clients._kube[key] = kube
     return kube
+
+
+def forget(clients: Any, resource_group: str) -> None:
+    """Drop the cached clients of a resource group's clusters (they were deleted with it: a cluster
+    created again under the same name has a new API server and credential)."""
+    prefix = f"{resource_group}/".lower()
+    for key in [k for k in clients._kube if k.startswith(prefix)]:
+        clients._kube.pop(key)

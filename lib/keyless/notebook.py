@@ -92,7 +92,28 @@ STEP_METHODS = {
     "create_federated_credential": "create-federated-credential", "create_service_account": "create-service-account",
     "redeploy_app": "redeploy-app", "verify": "verify", "remove_pod_label": "remove-pod-label",
     "plan_clean_up": "clean-up-plan", "clean_up": "clean-up",
+    "cost_notice": "cost-notice", "create_resource_group": "create-resource-group", "create_cluster": "create-cluster",
+    "create_openai_account": "create-openai-account", "create_model_deployment": "create-model-deployment",
+    "deploy_store": "deploy-store", "wait_for_store_admin": "wait-for-store-admin",
+    "delete_resource_group": "delete-resource-group", "purge_openai_accounts": "purge-openai-accounts",
 }
+
+# What the prerequisites notebook creates that Azure bills (shown before anything is created).
+BILLED = ("an AKS cluster: its nodes are virtual machines billed by the hour while they exist",
+          "an Azure OpenAI account and model deployment: billed per token used",
+          "a public IP address and a load balancer for the store-admin Service")
+COSTS_REFUSED = "CostsNotConfirmed"
+
+
+def costs_refusal(params: Parameters) -> KeylessError | None:
+    """On Azure, the prerequisites create billed resources only once `confirm_costs = True` was given."""
+    if params.target == "azure" and not params.confirm_costs and not params.dry_run:
+        return KeylessError("refused: the prerequisites create resources Azure bills (" + "; ".join(BILLED)
+                            + "), and confirm_costs is not True; nothing was sent",
+                            "read the cost notice, then set confirm_costs = True in the parameters (or -p "
+                            "confirm_costs True); the teardown notebook deletes everything again",
+                            code=COSTS_REFUSED)
+    return None
 
 
 class StepFailed(RuntimeError):
@@ -197,6 +218,55 @@ class Runbook:
 
     def clean_up(self) -> StepResult:
         return self._run("clean-up", steps.clean_up, progress=self.progress)
+
+    # ---- start from nothing: the prerequisite article's end state, and its teardown ----------
+    def cost_notice(self) -> StepResult:
+        """What the prerequisites would cost; on Azure a refusal unless `confirm_costs` is True."""
+        from .results import OK
+
+        def notice(clients: Any, params: Parameters, state: StateFile) -> StepResult:
+            refusal = costs_refusal(params)
+            if refusal is not None:
+                raise refusal
+            if params.target != "azure":
+                return StepResult("cost-notice", OK, "the emulator bills nothing: every resource is local")
+            return StepResult("cost-notice", OK, "confirm_costs is True: the billed resources will be created",
+                              values={f"{i + 1}": b for i, b in enumerate(BILLED)})
+
+        return self._run("cost-notice", notice)
+
+    def _prerequisite(self, name: str, fn: Callable[..., StepResult], **kw: Any) -> StepResult:
+        refusal = costs_refusal(self.params)
+        if refusal is not None:  # checked again at every step: a skipped notice cell sends nothing either
+            def refused(*_: Any, **__: Any) -> StepResult:
+                raise refusal
+
+            return self._run(name, refused)
+        return self._run(name, fn, **kw)
+
+    def create_resource_group(self) -> StepResult:
+        return self._prerequisite("create-resource-group", steps.create_resource_group)
+
+    def create_cluster(self) -> StepResult:
+        return self._prerequisite("create-cluster", steps.create_cluster, progress=self.progress)
+
+    def create_openai_account(self) -> StepResult:
+        return self._prerequisite("create-openai-account", steps.create_openai_account, progress=self.progress)
+
+    def create_model_deployment(self) -> StepResult:
+        return self._prerequisite("create-model-deployment", steps.create_model_deployment, progress=self.progress)
+
+    def deploy_store(self) -> StepResult:
+        return self._prerequisite("deploy-store", steps.deploy_store, progress=self.progress)
+
+    def wait_for_store_admin(self) -> StepResult:
+        return self._prerequisite("wait-for-store-admin", steps.wait_for_store_admin, progress=self.progress)
+
+    def delete_resource_group(self) -> StepResult:
+        return self._run("delete-resource-group", steps.delete_resource_group, progress=self.progress)
+
+    def purge_openai_accounts(self) -> StepResult:
+        return self._run("purge-openai-accounts", steps.purge_openai_accounts, progress=self.progress)
 
     # ---- the form ------------------------------------------------------------------------
     def form(self) -> Any:

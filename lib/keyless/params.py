@@ -75,6 +75,14 @@ RULES: dict[str, Rule] = {
     "store_admin_service": _named(resource_names.DNS1035_LABEL, "a Kubernetes Service name is "),
     "location": _pattern(r"[a-z0-9]{2,40}", "an Azure location is a short lower-case name such as 'eastus' (empty: "
                                             "the resource group's location)", allow_empty=True),
+    "node_vm_size": _pattern(r"[A-Za-z][A-Za-z0-9_]{2,63}", "an Azure VM size such as Standard_DS2_v2 (empty: the "
+                                                           "size AKS picks)", allow_empty=True),
+    "kubernetes_version": _pattern(r"\d+\.\d+(\.\d+)?", "a Kubernetes version such as 1.32 or 1.32.6 (empty: "
+                                                        "AKS's default version)", allow_empty=True),
+    "model_name": _pattern(r"[a-z0-9][a-z0-9.-]{0,63}", "an Azure OpenAI model name such as gpt-4o-mini"),
+    "model_version": _pattern(r"[0-9A-Za-z][0-9A-Za-z.-]{0,31}", "a model version such as 2024-07-18"),
+    "deployment_sku": _pattern(r"Standard|GlobalStandard|DataZoneStandard", "a deployment SKU: Standard, "
+                                                                            "GlobalStandard or DataZoneStandard"),
     "subscription": _pattern(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}",
                              "a subscription id is a GUID such as 00000000-0000-0000-0000-000000000000 (empty: the "
                              "only or default subscription of the signed-in identity)", allow_empty=True),
@@ -84,7 +92,10 @@ RULES: dict[str, Rule] = {
 LIMITS: dict[str, tuple[int, int, str]] = {
     "rollout_timeout": (5, 3600, "seconds to wait for the ai-service rollout"),
     "verify_timeout": (5, 3600, "seconds to wait for a generated description (role and federation propagation)"),
+    "node_count": (1, 100, "nodes in the new cluster's system node pool"),
+    "deployment_capacity": (1, 10000, "the model deployment's capacity (thousands of tokens per minute)"),
 }
+BOOLEANS = ("restore_deployment", "dry_run", "confirm_costs", "delete_unowned_group")
 
 
 @dataclass
@@ -110,6 +121,16 @@ class Parameters:
     verify_timeout: int = 120
     restore_deployment: bool = True                   # clean-up puts back the original ai-service Deployment
     dry_run: bool = False                             # every step only reports what it would change
+    # -- the prerequisites and teardown notebooks (start from nothing) --
+    confirm_costs: bool = False                       # Azure: prerequisites creates billed resources only if True
+    node_count: int = 3                               # az aks create's default node count
+    node_vm_size: str = ""                            # empty: the size AKS picks
+    kubernetes_version: str = ""                      # empty: AKS's default version
+    model_name: str = "gpt-4o-mini"
+    model_version: str = "2024-07-18"
+    deployment_sku: str = "Standard"
+    deployment_capacity: int = 10
+    delete_unowned_group: bool = False                # teardown deletes a group prerequisites did not create
 
     def __post_init__(self) -> None:
         self.validate()
@@ -127,7 +148,7 @@ class Parameters:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
                 raise ParameterError(name, value, f"{meaning}: a whole number between {lo} and {hi}")
-        for name in ("restore_deployment", "dry_run"):
+        for name in BOOLEANS:
             if not isinstance(getattr(self, name), bool):
                 raise ParameterError(name, getattr(self, name), "must be True or False")
         if not isinstance(self.data_dir, str):
@@ -191,6 +212,15 @@ MEANINGS: dict[str, str] = {
     "verify_timeout": "seconds to wait for a generated description",
     "restore_deployment": "clean-up puts the original ai-service Deployment back",
     "dry_run": "every step only reports what it would change; nothing is sent that changes anything",
+    "confirm_costs": "prerequisites on Azure: True to create billed resources (AKS cluster, Azure OpenAI)",
+    "node_count": "prerequisites: nodes in the new cluster (az aks create's default)",
+    "node_vm_size": "prerequisites: empty: the node size AKS picks",
+    "kubernetes_version": "prerequisites: empty: AKS's default Kubernetes version",
+    "model_name": "prerequisites: the chat model to deploy",
+    "model_version": "prerequisites: the model's version",
+    "deployment_sku": "prerequisites: Standard, GlobalStandard or DataZoneStandard",
+    "deployment_capacity": "prerequisites: thousands of tokens per minute (counts against your quota)",
+    "delete_unowned_group": "teardown: also delete a resource group that prerequisites did not create",
 }
 
 

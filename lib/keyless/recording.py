@@ -72,6 +72,22 @@ def _clean_output(output: Any, where: str) -> Any:
     return out
 
 
+def coalesce_streams(outputs: list[Any]) -> list[Any]:
+    """Adjacent stream outputs of the same stream joined into one, as front ends and nbval show them: how
+    one print reaches the notebook in chunks (its text and its newline apart, or together) depends on
+    the kernel's timing, so two correct recordings would otherwise differ."""
+    out: list[Any] = []
+    for o in outputs:
+        if (o.get("output_type") == "stream" and out and out[-1].get("output_type") == "stream"
+                and out[-1].get("name") == o.get("name")):
+            joined = copy.deepcopy(out[-1])
+            joined["text"] = "".join(out[-1]["text"]) + "".join(o["text"])
+            out[-1] = joined
+        else:
+            out.append(o)
+    return out
+
+
 def with_outputs(source: Any, executed: Any) -> Any:
     """`source` (the generator's notebook) with each code cell's outputs from `executed` (matched by
     cell id). Execution counts are numbered 1..n in order, as a reader running all cells would see."""
@@ -88,7 +104,7 @@ def with_outputs(source: Any, executed: Any) -> Any:
             raise RecordingError(f"cell {cell.get('id')}: the executed source differs from the notebook's")
         count += 1
         cell.execution_count = count
-        cell.outputs = [_clean_output(o, f"cell {cell.get('id')}") for o in match.get("outputs", [])]
+        cell.outputs = coalesce_streams([_clean_output(o, f"cell {cell.get('id')}") for o in match.get("outputs", [])])
         for key in VOLATILE_CELL_METADATA:
             cell.metadata.pop(key, None)
     return recorded

@@ -20,13 +20,17 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from .params import Parameters
+from .params import ParameterError, Parameters
 from .recording import SANITIZE_CONFIG
 from .report import NotebookRun, RunReport, step_lines, unexpected
 
 KERNEL = "python3"
 DEFAULT_SCENARIO = "before-you-begin"  # the emulator's starting state a run resets to (the article's)
 CLEAN_UP = "99"  # the teardown notebook: `check` leaves it out (its plan is the teardown, not drift)
+# Start from nothing (`run --from-scratch`): these run before and after the runbook, on an emulator reset to
+# `empty`; they are not in the runbook's numbered order, so a plain `run` never creates or deletes them.
+PREREQUISITES, TEARDOWN = "prerequisites", "teardown"
+FROM_SCRATCH_SCENARIO = "empty"
 
 
 class UnknownNotebook(ValueError):
@@ -70,6 +74,23 @@ def select(folder: Path, only: Iterable[str] = ()) -> list[Path]:
     if wanted:
         books = [b for b in books if any(b.name.startswith(w) for w in wanted)]
     return books
+
+
+def from_scratch_books(folder: Path, only: Iterable[str] = (), runbook: bool = True) -> list[Path]:
+    """prerequisites, the runbook's notebooks (`only` narrows them; none when not `runbook`), teardown."""
+    return [folder / f"{PREREQUISITES}.ipynb", *(select(folder, only) if runbook else []),
+            folder / f"{TEARDOWN}.ipynb"]
+
+
+def costs_refused(params: Parameters) -> ParameterError | None:
+    """`run --from-scratch` on Azure creates billed resources: refused, before anything is sent, unless
+    `confirm_costs` is True (the prerequisites notebook checks the same again)."""
+    if params.target == "azure" and not params.confirm_costs:
+        return ParameterError("confirm_costs", params.confirm_costs,
+                              "--from-scratch on Azure creates billed resources (an AKS cluster, an Azure OpenAI "
+                              "account and deployment, a public IP): read the cost notice in README.md, then pass "
+                              "-p confirm_costs True (the teardown notebook deletes them again)")
+    return None
 
 
 def steps_of(book: Path) -> list[str]:
@@ -176,7 +197,8 @@ def prepare_target(params: Parameters, reset: bool = True, scenario: str = DEFAU
 
 def clear_previous(out: Path) -> None:
     """A reused output folder holds only the latest run: the files an earlier run wrote there go."""
-    for pattern in ("report.json", "[0-9][0-9]-*.ipynb", "[0-9][0-9]-*.html", "[0-9][0-9]-*.steps.jsonl"):
+    stems = ("[0-9][0-9]-*", PREREQUISITES, TEARDOWN)
+    for pattern in ("report.json", *(f"{stem}{ext}" for stem in stems for ext in (".ipynb", ".html", ".steps.jsonl"))):
         for old in out.glob(pattern):
             old.unlink()
 
@@ -234,12 +256,21 @@ def _papermill_log(echo_output: bool) -> Callable[[], None]:
 def run(params: Parameters, out: Path, only: Iterable[str] = (), reset: bool = True,
         folder: Path | None = None, echo: Any = print, cell_timeout: int = 1800, *, mode: str = "run",
         timeout: float | None = None, log_output: bool = False, stop_emulator: bool = False,
-        scenario: str = DEFAULT_SCENARIO) -> RunReport:
+        scenario: str = DEFAULT_SCENARIO, from_scratch: bool = False, runbook: bool = True) -> RunReport:
     """Run the notebooks; `mode` "plan" or "check" is a dry run (`dry_run=True`, the emulator is not
     reset: a plan is about the environment as it is). `timeout`: seconds per notebook. `scenario`: the
-    emulator's starting state a run resets to."""
+    emulator's starting state a run resets to. `from_scratch`: prerequisites, the runbook and teardown,
+    on the emulator reset to `empty` (on Azure only with `confirm_costs`; refused with ParameterError
+    otherwise, before anything is sent); without `runbook` only prerequisites and teardown (how their
+    outputs are recorded)."""
     only = list(only)
-    books = select(folder or notebooks_dir(), only)
+    if from_scratch:
+        refused = costs_refused(params)
+        if refused is not None:
+            raise refused
+        books = from_scratch_books(folder or notebooks_dir(), only, runbook)
+    else:
+        books = select(folder or notebooks_dir(), only)
     if mode == "check" and not [o for o in only if o.strip()]:
         books = [b for b in books if not b.name.startswith(CLEAN_UP)]
     if mode != "run":
@@ -253,7 +284,7 @@ def run(params: Parameters, out: Path, only: Iterable[str] = (), reset: bool = T
                                                 "KEYLESS_HOME")}
     restore_log = _papermill_log(log_output)
     try:
-        prepare_target(params, reset, scenario)
+        prepare_target(params, reset, FROM_SCRATCH_SCENARIO if from_scratch else scenario)
         os.environ.update({"KEYLESS_HEADLESS": "1", "KEYLESS_STOP_ON_FAILURE": "1", "KEYLESS_HOME": str(params.home)})
         for book in books:
             entry = NotebookRun(book.stem)
@@ -332,7 +363,9 @@ def record(params: Parameters, folder: Path | None = None, echo: Any = print) ->
     show the expected result of every step and nbval can replay them. Without `data_dir` a new
     emulator in a temporary data folder is started and stopped; with it, that folder's emulator is
     used (it must run in deterministic mode) after a reset, with the instant latency profile a fresh
-    emulator starts with. Nothing is written if a notebook fails."""
+    emulator starts with. Then prerequisites and teardown are recorded the same way from the `empty`
+    scenario (they run before and after the runbook, never on its starting point). Nothing is written if
+    a notebook fails."""
     import tempfile
 
     import nbformat
@@ -356,6 +389,10 @@ def record(params: Parameters, folder: Path | None = None, echo: Any = print) ->
                                    "(a fresh emulator is started)", code="EmulatorNotDeterministic")
             emulator_control(info).latency("instant")  # as a fresh one starts
             report = run(params, Path(tmp) / "out", folder=folder, echo=echo)
+            if not report.failed and (folder / f"{PREREQUISITES}.ipynb").exists():
+                pair = run(params, Path(tmp) / "out-scratch", folder=folder, echo=echo, from_scratch=True,
+                           runbook=False)
+                report.notebooks += pair.notebooks
         finally:
             if own_emulator:
                 stop_emulator(params.home)
@@ -363,9 +400,12 @@ def record(params: Parameters, folder: Path | None = None, echo: Any = print) ->
         if report.failed:
             return report
         changed = 0
-        for book in select(folder):
+        books = [(book, Path(tmp) / "out") for book in select(folder)]
+        if (folder / f"{PREREQUISITES}.ipynb").exists():
+            books += [(book, Path(tmp) / "out-scratch") for book in from_scratch_books(folder, runbook=False)]
+        for book, executed in books:
             recorded = with_outputs(nbformat.read(book, as_version=4),
-                                    nbformat.read(Path(tmp) / "out" / book.name, as_version=4))
+                                    nbformat.read(executed / book.name, as_version=4))
             if write(recorded, book, sanitizers(SANITIZERS)):
                 changed += 1
                 echo(f"recorded {book.name}")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import threading
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
 from .clock import Clock
@@ -57,8 +57,9 @@ class Operation:
     """A long-running Resource Manager operation.
 
     On completion, `final` (a resource document) is stored, or when `final` is None the
-    resource (and everything under it) is deleted. `settle_after` is the wall time after
-    which the operation reports its terminal status.
+    resource (and everything under it) is deleted; a delete then stores what it `leaves` (the
+    soft-deleted records Azure keeps, e.g. a Cognitive Services account's deletedAccounts entry).
+    `settle_after` is the wall time after which the operation reports its terminal status.
     """
 
     id: str
@@ -73,6 +74,7 @@ class Operation:
     error: dict[str, Any] | None = None
     start_time: str = ""
     end_time: str | None = None
+    leaves: list[dict[str, Any]] = field(default_factory=list)
 
 
 class StateSection(Protocol):
@@ -227,6 +229,8 @@ class EmulatorState:
         if op.kind == "delete":
             self._cancel_under(op.resource_id, except_id=op.id)
             self._removed(self.resources.delete(op.resource_id))
+            for doc in op.leaves:
+                self.resources.put(doc)
         elif op.final is not None:
             self.resources.put(op.final)
         op.status = "Succeeded" if op.error is None else "Failed"

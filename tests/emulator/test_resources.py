@@ -1,7 +1,9 @@
 """Microsoft.Resources through azure-mgmt-resource: groups, listing with $filter, LRO delete."""
 from __future__ import annotations
 
+import json
 import time
+from pathlib import Path
 
 import pytest
 import requests
@@ -119,3 +121,17 @@ def test_expanded_listing_carries_created_and_changed_times_and_provisioning_sta
         assert r.provisioning_state == "Succeeded", r.name
     plain = next(iter(rm.resources.list_by_resource_group("myResourceGroup")))
     assert (plain.created_time, plain.provisioning_state) == (None, None)
+
+
+def test_group_delete_answers_202_with_a_location_as_the_official_example(clients):
+    """The spec's delete example (ForceDeleteVMsInResourceGroup.json, the plain delete's only one): 202 with
+    `location`, which the SDK's poller follows to the end."""
+    example_path = Path(__file__).resolve().parent / "arm_examples" / "resources" / "ForceDeleteVMsInResourceGroup.json"
+    expected = json.loads(example_path.read_text())["responses"]["202"]["headers"]
+    seen: list = []
+    rm = clients.resources()
+    rm.resource_groups.create_or_update("rg-example", {"location": "eastus"})
+    rm.resource_groups.begin_delete("rg-example", raw_response_hook=lambda r: seen.append(r.http_response)).result()
+    assert (seen[0].request.method, seen[0].status_code) == ("DELETE", 202)
+    assert set(expected) <= {k.lower() for k in seen[0].headers}
+    assert rm.resource_groups.check_existence("rg-example") is False

@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
 EXPECTED = ["00-before-you-begin", "01-enable-workload-identity", "02-create-managed-identity",
             "03-create-federated-credential", "04-use-workload-identity-on-aks", "05-test-the-application",
-            "99-clean-up"]
+            "99-clean-up", "prerequisites", "teardown"]
 
 
 def copy_notebooks(to: Path) -> Path:
@@ -157,5 +157,5 @@ def test_each_notebook_has_one_parameters_cell_stable_ids_and_python3(stem):
     assert len(tagged) == 1
     names = {line.split(" = ")[0] for line in tagged[0].source.splitlines() if " = " in line}
     assert names == set(keyless.params.NAMES)
-    assert all(c.id.startswith(f"nb{stem[:2]}-") for c in nb.cells)
+    assert all(c.id.startswith(f"nb{stem.split('-', 1)[0]}-") for c in nb.cells)
     assert "keyless.init(globals())" in "".join(c.source for c in nb.cells)

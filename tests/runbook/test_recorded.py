@@ -34,7 +34,9 @@ from keyless_emulator import ControlClient, EmulatorConfig, InProcessEmulator, s
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 NOTEBOOKS = ROOT / "notebooks"
-BOOKS = sorted(NOTEBOOKS.glob("*.ipynb"))          # file order: 00 ... 05, 99
+RUNBOOK = sorted(NOTEBOOKS.glob("[0-9][0-9]-*.ipynb"))  # file order: 00 ... 05, 99
+SCRATCH = [NOTEBOOKS / "prerequisites.ipynb", NOTEBOOKS / "teardown.ipynb"]  # from the `empty` scenario
+BOOKS = [*RUNBOOK, *SCRATCH]
 MIN_COMPARED = 0.80
 
 
@@ -61,6 +63,15 @@ def replay_emulator(tmp_path: Path) -> Iterator[InProcessEmulator]:
     emu.stop()
 
 
+@pytest.fixture
+def empty_emulator(tmp_path: Path) -> Iterator[InProcessEmulator]:
+    """A fresh emulator of its own loaded with the `empty` scenario (where prerequisites start)."""
+    emu = start_in_thread(EmulatorConfig(home=tmp_path / "empty-home", kubelet=True, scenario="empty"),
+                          write_runtime=True)
+    yield emu
+    emu.stop()
+
+
 def nbval(home: Path, *books: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KEYLESS_")}
     env.update(KEYLESS_HOME=str(home), KEYLESS_HEADLESS="1")
@@ -78,21 +89,31 @@ def test_committed_notebooks_replay_identically_in_file_order(replay_emulator, c
         print(f"\n{line}")
     assert total and compared / total >= MIN_COMPARED, line
 
-    home = Path(replay_emulator.info.home)
-    done = nbval(home, *BOOKS)
+    replay_in_order(replay_emulator, RUNBOOK)
+
+
+@pytest.mark.slow
+def test_prerequisites_and_teardown_replay_identically_from_the_empty_scenario(empty_emulator):
+    replay_in_order(empty_emulator, SCRATCH, pods_remain=False)  # teardown deleted the cluster and its pods
+
+
+def replay_in_order(emulator: InProcessEmulator, books: list[Path], pods_remain: bool = True) -> None:
+    """nbval over `books` in order: every code cell passes, and the notebooks and what the replay left
+    (state files, the pods' logs while the cluster remains, the request log) hold no secret."""
+    home = Path(emulator.info.home)
+    done = nbval(home, *books)
     assert done.returncode == 0, done.stdout[-8000:]
     passed = re.findall(r"^notebooks/([^:\s]+?)(?:\.ipynb|::ipynb)::Cell (\d+) PASSED", done.stdout, re.M)
     order = list(dict.fromkeys(name for name, _ in passed))
-    assert order == [b.stem for b in BOOKS], done.stdout[-3000:]
-    code_cells = sum(1 for b in BOOKS for c in read(b).cells if c.cell_type == "code" and "nbval-skip" not in tags(c))
+    assert order == [b.stem for b in books], done.stdout[-3000:]
+    code_cells = sum(1 for b in books for c in read(b).cells if c.cell_type == "code" and "nbval-skip" not in tags(c))
     assert len(passed) == code_cells, done.stdout[-4000:]
 
-    # the notebooks and what the replay left (state files, the pods' logs, the request log) hold no secret
-    secrets = emulator_secrets(replay_emulator.info)
+    secrets = emulator_secrets(emulator.info)
     logs = pod_logs(home)
-    assert logs and len(list((home / "state").glob("*.json"))) == 1
-    assert_no_secret([*BOOKS, home / "state", Path(replay_emulator.info.log_file), *logs], secrets)
-    requests_log = json.dumps(ControlClient.of(replay_emulator.info).request_log())
+    assert bool(logs) == pods_remain and len(list((home / "state").glob("*.json"))) == 1
+    assert_no_secret([*books, home / "state", Path(emulator.info.log_file), *logs], secrets)
+    requests_log = json.dumps(ControlClient.of(emulator.info).request_log())
     assert not text_findings("the emulator's request log", requests_log, secrets)
 
 
@@ -185,7 +206,7 @@ def test_recordings_are_clean_to_review(path):
     assert set(nb.metadata) == {"kernelspec", "language_info"}, "papermill or widget metadata"
     assert nb.metadata.language_info == {"name": "python"}, "interpreter version churn"
     assert '"papermill"' not in text and INJECTED_TAG not in text
-    prefix = path.stem[:2]
+    prefix = path.stem.split("-", 1)[0]  # 00, 01, ... or the whole stem (prerequisites, teardown)
     assert [c.id for c in nb.cells] == [f"nb{prefix}-{i:02d}" for i in range(len(nb.cells))]
     for cell in nb.cells:
         assert set(cell.metadata) <= {"tags"}, f"{cell.id}: volatile cell metadata {sorted(cell.metadata)}"

@@ -127,3 +127,19 @@ def test_checked_text_never_goes_through_an_output_widget_or_clear_output():
             if isinstance(node, ast.ImportFrom) and any(a.name in ("Output", "clear_output") for a in node.names):
                 offenders.append(f"{path.name}:{node.lineno} import")
     assert offenders == []
+
+
+def test_adjacent_stream_chunks_are_recorded_as_one_output():
+    """One print may reach the notebook as one or two stream messages (the kernel's timing); the recording
+    is the same either way. Streams of another name, or separated by a result, stay apart."""
+    from keyless.recording import coalesce_streams
+
+    chunks = [new_output("stream", name="stdout", text="deleted"), new_output("stream", name="stdout", text="\n"),
+              new_output("stream", name="stdout", text="next\n"), new_output("stream", name="stderr", text="warn\n"),
+              new_output("display_data", data={"text/plain": "result"}),
+              new_output("stream", name="stderr", text="after\n")]
+    merged = coalesce_streams(chunks)
+    assert [(o.output_type, o.get("name"), o.get("text")) for o in merged] == [
+        ("stream", "stdout", "deleted\nnext\n"), ("stream", "stderr", "warn\n"), ("display_data", None, None),
+        ("stream", "stderr", "after\n")]
+    assert chunks[0].text == "deleted"  # the executed notebook is not changed

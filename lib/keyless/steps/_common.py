@@ -40,3 +40,19 @@ def status_code(exc: BaseException) -> int | None:
 
 def arm_id(subscription: str, group: str, provider_path: str) -> str:
     return f"/subscriptions/{subscription}/resourceGroups/{group}/providers/{provider_path}"
+
+
+def follow(poller: Any, what: str, progress: Progress | None, timeout: float) -> bool:
+    """Wait for a long-running operation (the SDK's poller honours the server's Retry-After), saying
+    how it goes; False when `timeout` seconds pass first (the operation goes on in Azure)."""
+    import time
+
+    started = time.monotonic()
+    while not poller.done():
+        if time.monotonic() - started > timeout:
+            return False
+        poller.wait(5)
+        if not poller.done():
+            say(progress, f"  still {what} ({poller.status()}, {time.monotonic() - started:.0f}s)", detail=True)
+    say(progress, f"{what}: done in {time.monotonic() - started:.0f}s", detail=True)
+    return True

@@ -48,8 +48,9 @@ class Started:
 
 
 def begin(backend: Backend, *, resource_id: str, location: str, kind: str,
-          final: dict[str, Any] | None) -> Operation:
-    """Record an operation whose effect (store `final`, or delete) happens when it settles."""
+          final: dict[str, Any] | None, leaves: list[dict[str, Any]] | None = None) -> Operation:
+    """Record an operation whose effect (store `final`, or delete and store what it `leaves`) happens
+    when it settles."""
     state = backend.state
     resource_type = _type_of(resource_id)
     duration = backend.latency.get().duration(resource_type, kind)
@@ -57,7 +58,7 @@ def begin(backend: Backend, *, resource_id: str, location: str, kind: str,
     op = Operation(id=state.ids.guid("operation", resource_id, kind), resource_id=resource_id,
                    namespace=resource_type.split("/")[0], location=(location or "global").replace(" ", "").lower(),
                    kind=kind, started=now, settle_after=now + duration, final=final,
-                   start_time=backend.clock.iso())
+                   start_time=backend.clock.iso(), leaves=list(leaves or []))
     with state.lock:
         state.operations[op.id] = op
     return op

@@ -8,32 +8,12 @@ Deployment computes its three-way patch from it, and that patch is what removes 
 without the annotation kubectl only merges and the key stays. kubectl creates the object under
 the field manager `kubectl-client-side-apply`, so its managedFields entry (operation Update)
 covers the applied fields, those the API server defaulted and the annotation.
+
+The rules live with the manifests in `store_manifests` (shared with the runbook, which applies the
+same objects the same way); this module names them for the emulator.
 """
 from __future__ import annotations
 
-import copy
-import json
-from typing import Any
+from store_manifests import APPLY_MANAGER, LAST_APPLIED, as_applied, last_applied_configuration
 
-LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
-APPLY_MANAGER = "kubectl-client-side-apply"
-
-
-def last_applied_configuration(manifest: dict[str, Any]) -> str:
-    applied = copy.deepcopy(manifest)
-    meta = applied.setdefault("metadata", {})
-    annotations = dict(meta.get("annotations") or {})
-    annotations.pop(LAST_APPLIED, None)
-    meta["annotations"] = annotations
-    text = json.dumps(applied, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    # Go's encoding/json escapes these three in strings; kubectl's annotation shows them so.
-    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-    return text + "\n"
-
-
-def as_applied(manifest: dict[str, Any]) -> dict[str, Any]:
-    """The object kubectl sends when it creates `manifest` with `kubectl apply`."""
-    obj = copy.deepcopy(manifest)
-    annotations = obj.setdefault("metadata", {}).setdefault("annotations", {})
-    annotations[LAST_APPLIED] = last_applied_configuration(manifest)
-    return obj
+__all__ = ["APPLY_MANAGER", "LAST_APPLIED", "as_applied", "last_applied_configuration"]

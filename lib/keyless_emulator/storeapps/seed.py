@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import manifests
+import store_manifests as manifests
+
 from .applied import APPLY_MANAGER, as_applied
 
 SCENARIOS = ("before-you-begin", "before-you-begin-entra")

@@ -44,3 +44,17 @@ def find_model(name: str, version: str) -> Model | None:
 def capability_of(model_name: str) -> str | None:
     model = MODELS.get(model_name)
     return model.capability if model else None
+
+
+# Each subscription's regional quota per model and deployment SKU, in capacity units (thousands of
+# tokens per minute). Real limits vary by subscription, region, model and SKU; one figure of the
+# order Azure grants a pay-as-you-go subscription keeps the rule (the sum of the deployments of a
+# model and SKU in a region may not exceed it) observable.
+QUOTA_LIMIT = 1000
+
+
+def usage_name(sku: str, model: str) -> str:
+    """The quota's name in Azure's InsufficientQuota message ("Tokens Per Minute (thousands) - <model>"
+    for Standard is quoted in public reports; the prefix of other SKUs is not confirmed)."""
+    prefix = "Tokens Per Minute (thousands)" if sku == "Standard" else f"{sku} Tokens Per Minute (thousands)"
+    return f"{prefix} - {model}"

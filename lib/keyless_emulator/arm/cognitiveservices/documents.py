@@ -6,6 +6,7 @@ model (from the catalogue), SKU and capacity, and the rate limits that follow fr
 """
 from __future__ import annotations
 
+import datetime as _dt
 from typing import Any
 
 from ...state import EmulatorState
@@ -14,6 +15,10 @@ from . import catalog, errors
 
 ACCOUNT_TYPE = "Microsoft.CognitiveServices/accounts"
 DEPLOYMENT_TYPE = "Microsoft.CognitiveServices/accounts/deployments"
+# How the store files a soft-deleted account (the wire shows it with the account's own type, as the
+# GetDeletedAccount example does); its id is the deletedAccounts URL, outside any resource group.
+DELETED_TYPE = "Microsoft.CognitiveServices/locations/resourceGroups/deletedAccounts"
+RETENTION_HOURS = 48  # Azure AI services keep a deleted resource for 48 hours before purging it
 _CAPABILITIES = ({"name": "VirtualNetworks"}, {"name": "CustomerManagedKey"},
                  {"name": "MaxFineTuneCount", "value": "500"},
                  {"name": "MaxRunningFineTuneCount", "value": "3"}, {"name": "MaxUserFileCount", "value": "100"},
@@ -23,6 +28,34 @@ _CAPABILITIES = ({"name": "VirtualNetworks"}, {"name": "CustomerManagedKey"},
 
 def account_id(subscription: str, group: str, name: str) -> str:
     return f"/subscriptions/{subscription}/resourceGroups/{group}/providers/{ACCOUNT_TYPE}/{name}"
+
+
+def deleted_account_id(subscription: str, location: str, group: str, name: str) -> str:
+    return (f"/subscriptions/{subscription}/providers/Microsoft.CognitiveServices/locations/{normal_location(location)}"
+            f"/resourceGroups/{group}/deletedAccounts/{name}")
+
+
+def tombstone(account: dict[str, Any], deleted_at: str, purge_at: str) -> dict[str, Any]:
+    """What Azure keeps of a deleted account until it is purged: the account as it was (the
+    subdomain stays taken), filed under its deletedAccounts id."""
+    parts = account["id"].split("/")
+    doc = {k: account[k] for k in ("name", "location", "sku", "kind", "tags", "etag") if k in account}
+    doc["id"] = deleted_account_id(parts[2], account["location"], parts[4], account["name"])
+    doc["type"] = DELETED_TYPE
+    props = {k: v for k, v in account["properties"].items() if k not in ("capabilities",)}
+    props.update({"provisioningState": "Succeeded", "deletionDate": deleted_at, "scheduledPurgeDate": purge_at})
+    doc["properties"] = props
+    return doc
+
+
+def tombstones(state: EmulatorState, scope: str) -> list[dict[str, Any]]:
+    """The deletedAccounts records a delete of `scope` (an account, or a resource group) leaves behind."""
+    now = state.clock.now()
+    deleted_at = state.clock.iso()
+    purge_at = (now + _dt.timedelta(hours=RETENTION_HOURS)).strftime("%Y-%m-%dT%H:%M:%S.%f") + "0Z"
+    key = scope.lower().rstrip("/")
+    return [tombstone(d, deleted_at, purge_at) for d in state.resources.of_type(ACCOUNT_TYPE)
+            if d["id"].lower() == key or d["id"].lower().startswith(key + "/")]
 
 
 def deployment_id(account: str, name: str) -> str:

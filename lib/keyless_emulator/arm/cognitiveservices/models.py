@@ -9,6 +9,9 @@ Stored documents never hold a URL the emulator serves: `render_account` adds `en
 `endpoints` at answer time (`{base}/aoai/{customSubDomainName}/`). Account keys are stored
 nowhere either: they derive from the instance secret, the account id and how many times the
 key was regenerated.
+
+A deleted account is soft-deleted, as Azure does: its `deletedAccounts` record stays (its name and
+custom subdomain still taken) until it is purged.
 """
 from __future__ import annotations
 
@@ -25,7 +28,14 @@ from .. import lro
 from ..errors import bad_request, invalid_resource_name, missing_property, parent_not_found, resource_not_found
 from ..resources.models import require_group
 from . import catalog, documents, errors
-from .documents import ACCOUNT_TYPE, DEPLOYMENT_TYPE, account_id, deployment_id
+from .documents import (
+    ACCOUNT_TYPE,
+    DELETED_TYPE,
+    DEPLOYMENT_TYPE,
+    account_id,
+    deleted_account_id,
+    deployment_id,
+)
 
 _ACCOUNT_RULE = ("Account names are 2-64 characters of letters, digits and hyphens, starting and ending with a letter "
                  "or digit.")
@@ -78,6 +88,9 @@ def _validate_subdomain(state: EmulatorState, subdomain: Any, own_id: str) -> st
     holder = account_for_subdomain(state, subdomain)
     if holder is not None and holder["id"].lower() != own_id.lower():
         raise errors.custom_domain_in_use(subdomain)
+    if any((d["properties"].get("customSubDomainName") or "").lower() == subdomain.lower()
+           for d in state.resources.of_type(DELETED_TYPE)):
+        raise errors.custom_domain_in_use(subdomain)  # a soft-deleted account keeps its subdomain until purged
     return subdomain
 
 
@@ -139,6 +152,11 @@ def _put_account(state: EmulatorState, subscription: str, group: str, name: str,
             doc["properties"].update(documents.mutable_defaults())
             doc["systemData"] = documents.system_data(state.clock.iso(), who, existing.get("systemData"))
         else:
+            held = deleted_in_group(state, subscription, group, name)
+            if held is not None:
+                if props.get("restore") is not True:
+                    raise errors.flag_must_be_set_for_restore(rid)
+                state.resources.delete(held["id"])  # restore: the account comes back under its old name
             doc = documents.new_account(state, rid, name, body["location"], kind, sku, who)
         doc["sku"] = {"name": sku}
         doc["tags"] = documents.tags(body.get("tags"))
@@ -205,8 +223,46 @@ def update_account(backend: Backend, subscription: str, group: str, name: str, b
 
 
 def delete_account(backend: Backend, subscription: str, group: str, name: str) -> lro.Started:
+    """DELETE soft-deletes: the account goes, its deletedAccounts record stays until purged."""
     with backend.state.lock:
         doc = get_account(backend.state, subscription, group, name)
+        return lro.Started(lro.begin(backend, resource_id=doc["id"], location=doc["location"], kind="delete",
+                                     final=None, leaves=documents.tombstones(backend.state, doc["id"])))
+
+
+# -- soft delete ---------------------------------------------------------------------------
+def deleted_in_group(state: EmulatorState, subscription: str, group: str, name: str) -> dict[str, Any] | None:
+    """The soft-deleted account of that name in that group (any location), if any."""
+    tail = f"/resourcegroups/{group.lower()}/deletedaccounts/{name.lower()}"
+    prefix = f"/subscriptions/{subscription.lower()}/"
+    return next((d for d in state.resources.of_type(DELETED_TYPE)
+                 if d["id"].lower().startswith(prefix) and d["id"].lower().endswith(tail)), None)
+
+
+def render_deleted(doc: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(doc)
+    out["type"] = ACCOUNT_TYPE
+    return out
+
+
+def list_deleted_accounts(state: EmulatorState, subscription: str) -> list[dict[str, Any]]:
+    return [d for d in state.resources.of_type(DELETED_TYPE)
+            if d["id"].lower().startswith(f"/subscriptions/{subscription.lower()}/")]
+
+
+def get_deleted_account(state: EmulatorState, subscription: str, location: str, group: str,
+                        name: str) -> dict[str, Any]:
+    doc = state.resources.get(deleted_account_id(subscription, location, group, name))
+    if doc is None:
+        raise errors.deleted_account_not_found(name, location, group)
+    return doc
+
+
+def purge_deleted_account(backend: Backend, subscription: str, location: str, group: str,
+                          name: str) -> lro.Started:
+    """Purge: the record goes for good (a long-running delete); the name and subdomain are free again."""
+    with backend.state.lock:
+        doc = get_deleted_account(backend.state, subscription, location, group, name)
         return lro.Started(lro.begin(backend, resource_id=doc["id"], location=doc["location"], kind="delete",
                                      final=None))
 
@@ -303,12 +359,28 @@ def _put_deployment(state: EmulatorState, subscription: str, group: str, account
         existing = state.resources.get(rid)
         if existing is not None:
             _refuse_while_busy(state, rid)
+        _check_quota(state, subscription, account["location"], rid, model.name, sku, capacity)
         final = documents.deployment_document(state, account, name, model, version, sku, capacity, props, who,
                                      existing.get("systemData") if existing else None)
         doc = copy.deepcopy(final)
         doc["properties"]["provisioningState"] = "Creating" if existing is None else "Updating"
         state.resources.put(doc)
         return doc, final, existing is None
+
+
+def _check_quota(state: EmulatorState, subscription: str, location: str, own_id: str, model: str, sku: str,
+                 capacity: int) -> None:
+    """The deployments of one model and SKU in a subscription's region share one quota."""
+    used = 0
+    for doc in state.resources.under(f"/subscriptions/{subscription}", DEPLOYMENT_TYPE):
+        if doc["id"].lower() == own_id.lower():
+            continue
+        account = state.resources.get(doc["id"].rsplit("/deployments/", 1)[0]) or {}
+        if (account.get("location") == location and doc["sku"]["name"] == sku
+                and doc["properties"]["model"]["name"] == model):
+            used += int(doc["sku"].get("capacity") or 0)
+    if used + capacity > catalog.QUOTA_LIMIT:
+        raise errors.insufficient_quota(capacity, catalog.usage_name(sku, model), used, catalog.QUOTA_LIMIT)
 
 
 # -- scenario seeding --------------------------------------------------------------------

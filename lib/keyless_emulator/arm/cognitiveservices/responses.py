@@ -82,3 +82,21 @@ async def deployments_create_or_update(ctx: RequestContext) -> Response:
 
 async def deployments_delete(ctx: RequestContext) -> Response:
     return lro.accepted_delete(ctx, models.delete_deployment(ctx.backend, *_deployment(ctx)).operation)
+
+
+def _deleted(ctx: RequestContext) -> tuple[str, str, str, str]:
+    p = ctx.params
+    return p["subscription"], p["location"], p["group"], p["account"]
+
+
+async def deleted_accounts_list(ctx: RequestContext) -> Response:
+    docs = models.list_deleted_accounts(ctx.state, ctx.params["subscription"])
+    return JSONResponse({"value": [models.render_deleted(d) for d in docs]})
+
+
+async def deleted_accounts_get(ctx: RequestContext) -> Response:
+    return JSONResponse(models.render_deleted(models.get_deleted_account(ctx.state, *_deleted(ctx))))
+
+
+async def deleted_accounts_purge(ctx: RequestContext) -> Response:
+    return lro.accepted_delete(ctx, models.purge_deleted_account(ctx.backend, *_deleted(ctx)).operation)

@@ -19,6 +19,10 @@ def _account_scope(p: dict[str, str]) -> str:
     return f"/subscriptions/{p['subscription']}/resourceGroups/{p['group']}/providers/{_NS}/accounts/{p['account']}"
 
 
+_DELETED = _SUB + "/providers/" + _NS + "/locations/{location}/resourceGroups/{group}/deletedAccounts/{account}"
+_DELETED_ACTION = _NS + "/locations/resourceGroups/deletedAccounts"
+
+
 def _deployment_scope(p: dict[str, str]) -> str:
     return _account_scope(p) + f"/deployments/{p['deployment']}"
 
@@ -40,5 +44,11 @@ ROUTES = [
     Route("GET", _DEPLOYMENT, r.deployments_get, action=_A + "/deployments/read", scope=_deployment_scope),
     Route("PUT", _DEPLOYMENT, r.deployments_create_or_update, action=_A + "/deployments/write",
           scope=_deployment_scope),
+    # Soft-deleted accounts: read and purged at the subscription's scope, as Azure checks them.
+    Route("GET", _SUB + "/providers/" + _NS + "/deletedAccounts", r.deleted_accounts_list,
+          action=_DELETED_ACTION + "/read", scope=subscription_scope),
+    Route("GET", _DELETED, r.deleted_accounts_get, action=_DELETED_ACTION + "/read", scope=subscription_scope),
+    Route("DELETE", _DELETED, r.deleted_accounts_purge, action=_DELETED_ACTION + "/delete",
+          scope=subscription_scope),
     Route("DELETE", _DEPLOYMENT, r.deployments_delete, action=_A + "/deployments/delete", scope=_deployment_scope),
 ]

@@ -13,6 +13,7 @@ import resource_names
 from ...backend import Backend
 from ...state import EmulatorState
 from .. import lro
+from ..cognitiveservices.documents import tombstones
 from ..errors import (
     bad_request,
     invalid_resource_name,
@@ -48,10 +49,12 @@ def group_exists(state: EmulatorState, subscription: str, group: str) -> bool:
 
 
 def delete_group(backend: Backend, subscription: str, group: str) -> lro.Started:
-    """Begin deleting a group (and, when the operation settles, everything in it)."""
+    """Begin deleting a group (and, when the operation settles, everything in it). The Cognitive
+    Services accounts in it are soft-deleted, as Azure does: their deletedAccounts records stay."""
     with backend.state.lock:
         doc = get_group(backend.state, subscription, group)
-        op = lro.begin(backend, resource_id=doc["id"], location=doc["location"], kind="delete", final=None)
+        op = lro.begin(backend, resource_id=doc["id"], location=doc["location"], kind="delete", final=None,
+                       leaves=tombstones(backend.state, doc["id"]))
         return lro.Started(op)
 
 

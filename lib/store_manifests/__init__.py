@@ -1,4 +1,7 @@
-"""The prerequisite article's workload in namespace `default`, as Kubernetes objects.
+"""The prerequisite article's workload in namespace `default`, as Kubernetes objects — one copy,
+shared: the emulator seeds `before-you-begin` with it, and the runbook's prerequisites notebook
+applies it (to AKS or to the emulator) with `kubectl apply`'s semantics. Standard library only; it
+imports neither the runbook nor the emulator (an import-linter contract in pyproject.toml).
 
 - ai-service: the prerequisite article's own `ai-service.yaml` (Deployment + ClusterIP Service
   5001), key-based: USE_AZURE_OPENAI=True, the deployment name, the account endpoint and the
@@ -8,8 +11,12 @@
 """
 from __future__ import annotations
 
+import copy
+import json
 from typing import Any
 
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+APPLY_MANAGER = "kubectl-client-side-apply"
 STORE_VERSION = "2.2.0"
 IMAGE = "ghcr.io/azure-samples/aks-store-demo/{app}:" + STORE_VERSION
 LINUX = {"kubernetes.io/os": "linux"}
@@ -77,3 +84,26 @@ def store_admin() -> list[dict[str, Any]]:
 def store_workload(endpoint: str, deployment: str, api_key: str) -> list[dict[str, Any]]:
     """Every object, in the order `kubectl apply` would create them."""
     return [*ai_service(endpoint, deployment, api_key), *product_service(), *store_admin()]
+
+
+def last_applied_configuration(manifest: dict[str, Any]) -> str:
+    """What `kubectl apply` stores in the last-applied-configuration annotation: the applied manifest
+    as compact JSON with sorted keys, its own annotation left out (an empty `annotations` map remains)
+    and a trailing newline, as kubectl writes it."""
+    applied = copy.deepcopy(manifest)
+    meta = applied.setdefault("metadata", {})
+    annotations = dict(meta.get("annotations") or {})
+    annotations.pop(LAST_APPLIED, None)
+    meta["annotations"] = annotations
+    text = json.dumps(applied, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    # Go's encoding/json escapes these three in strings; kubectl's annotation shows them so.
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return text + "\n"
+
+
+def as_applied(manifest: dict[str, Any]) -> dict[str, Any]:
+    """The object kubectl sends when it creates `manifest` with `kubectl apply`."""
+    obj = copy.deepcopy(manifest)
+    annotations = obj.setdefault("metadata", {}).setdefault("annotations", {})
+    annotations[LAST_APPLIED] = last_applied_configuration(manifest)
+    return obj
