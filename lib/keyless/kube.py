@@ -15,7 +15,58 @@ from typing import Any
 
 import yaml
 
+from . import retry
 from .errors import KeylessError, explain
+
+
+def _api_client_class() -> Any:
+    """`RetryingApiClient`, defined on first use so importing keyless does not import kubernetes."""
+    global _RETRYING
+    if _RETRYING is None:
+        from kubernetes.client import ApiClient
+        from kubernetes.client.exceptions import ApiException
+
+        class RetryingApiClient(ApiClient):
+            """Every Kubernetes call through `keyless.retry`: 429 (Retry-After), 5xx and dropped
+            connections are retried. The body is read inside the retry, so an answer cut off
+            mid-body counts as a transport failure. A create (POST of a named object) whose answer
+            was lost is read back before it is sent again. Watches and followed logs stream: only
+            their opening is retried by the caller."""
+
+            def call_api(self, method: str, url: str, header_params: Any = None, body: Any = None,
+                         post_params: Any = None, _request_timeout: Any = None) -> Any:
+                query = url.partition("?")[2]
+                if "watch=true" in query.lower() or "follow=true" in query.lower():
+                    return super().call_api(method, url, header_params, body, post_params, _request_timeout)
+                send = super().call_api
+
+                def act() -> Any:
+                    response = send(method, url, header_params, body, post_params, _request_timeout)
+                    response.read()
+                    if response.status in retry.RETRY_STATUSES:
+                        raise ApiException.from_response(http_resp=response, body=bytes(response.data or b"").decode(
+                            "utf-8", "replace"), data=None)
+                    return response
+
+                def landed() -> Any:
+                    name = ((body or {}).get("metadata") or {}).get("name") if isinstance(body, dict) else None
+                    if method != "POST" or not name:
+                        return None
+                    headers = {k: v for k, v in (header_params or {}).items() if k.lower() != "content-type"}
+                    got = send("GET", f"{url.partition('?')[0]}/{name}", headers, None, None, _request_timeout)
+                    got.read()
+                    if got.status in retry.RETRY_STATUSES:
+                        raise ApiException.from_response(http_resp=got, body=None, data=None)
+                    return got if got.status == 200 else None
+
+                path = url.partition("//")[2].partition("/")[2].partition("?")[0]
+                return retry.call(act, what=f"Kubernetes {method} /{path}", landed=landed)
+
+        _RETRYING = RetryingApiClient
+    return _RETRYING
+
+
+_RETRYING: Any = None
 
 
 @dataclass
@@ -61,8 +112,9 @@ def connect(clients: Any, resource_group: str, cluster: str, home: Path) -> Kube
         return cached
     from kubernetes import config
 
-    try:
-        creds = clients.aks.managed_clusters.list_cluster_user_credentials(resource_group, cluster)
+    try:  # a POST action: azure-core does not retry it, keyless.retry does (it changes nothing)
+        creds = retry.call(lambda: clients.aks.managed_clusters.list_cluster_user_credentials(resource_group, cluster),
+                           what=f"listClusterUserCredential on {cluster}")
     except Exception as e:  # noqa: BLE001
         raise explain(e) from None
     if not creds.kubeconfigs:
@@ -81,7 +133,11 @@ def connect(clients: Any, resource_group: str, cluster: str, home: Path) -> Kube
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
         f.write(text)
-    api_client = config.new_client_from_config_dict(data)
+    from kubernetes import client as k8s
+
+    configuration = type.__call__(k8s.Configuration)  # a fresh one, not a copy of the process default
+    config.load_kube_config_from_dict(data, client_configuration=configuration)
+    api_client = _api_client_class()(configuration=configuration)
     kube = Kube(api_client, path, cluster)
     clients._kube[key] = kube
     return kube

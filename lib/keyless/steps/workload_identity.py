@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from .. import retry
 from ..params import Parameters
 from ..results import FAILED, PLANNED, UNCHANGED, UPDATED, StepResult
 from ..statefile import StateFile
@@ -61,9 +62,19 @@ def enable_workload_identity(clients: Any, params: Parameters, state: StateFile,
     else:
         mc.security_profile.workload_identity.enabled = True
 
+    # intent first: if the run stops while the update is in flight, clean-up still knows to undo it
+    state.created.setdefault("workload_identity_enabled_by_runbook", {"oidc_was": oidc, "workload_identity_was": wi})
+    state.save()
     say(progress, f"updating {name}: enabling the OIDC issuer and workload identity (this can take minutes on Azure)")
     started = time.monotonic()
-    poller = clients.aks.managed_clusters.begin_create_or_update(group, name, mc)
+
+    def landed() -> retry.ReadBack | None:  # the update's first answer was lost: did it start?
+        now = clients.aks.managed_clusters.get(group, name)
+        return retry.ReadBack(lambda: clients.aks.managed_clusters.get(group, name), now) \
+            if _flags(now) == (True, True) else None
+
+    poller = retry.call(lambda: clients.aks.managed_clusters.begin_create_or_update(group, name, mc),
+                        what=f"the update of {name}", landed=landed)
     while not poller.done():
         if time.monotonic() - started > timeout:
             return StepResult("enable-workload-identity", FAILED,
@@ -79,8 +90,6 @@ def enable_workload_identity(clients: Any, params: Parameters, state: StateFile,
     if not issuer:  # some versions return the body before the issuer is filled: read it back
         issuer = clients.aks.managed_clusters.get(group, name).oidc_issuer_profile.issuer_url
     state.remember(issuer_url=issuer)
-    state.created.setdefault("workload_identity_enabled_by_runbook", {"oidc_was": oidc, "workload_identity_was": wi})
-    state.save()
     say(progress, f"{name} updated in {time.monotonic() - started:.0f}s", detail=True)
     return StepResult("enable-workload-identity", UPDATED,
                       f"enabled the OIDC issuer and workload identity on {name}",
