@@ -30,18 +30,19 @@ def _api_client_class() -> Any:
             """Every Kubernetes call through `keyless.retry`: 429 (Retry-After), 5xx and dropped
             connections are retried. The body is read inside the retry, so an answer cut off
             mid-body counts as a transport failure. A create (POST of a named object) whose answer
-            was lost is read back before it is sent again. Watches and followed logs stream: only
-            their opening is retried by the caller."""
+            was lost is read back before it is sent again. Watches and followed logs stream: here
+            only their opening is retried; a stream cut later is the caller's to reopen."""
 
             def call_api(self, method: str, url: str, header_params: Any = None, body: Any = None,
                          post_params: Any = None, _request_timeout: Any = None) -> Any:
-                query = url.partition("?")[2]
-                if "watch=true" in query.lower() or "follow=true" in query.lower():
-                    return super().call_api(method, url, header_params, body, post_params, _request_timeout)
+                query = url.partition("?")[2].lower()
+                streams = "watch=true" in query or "follow=true" in query
                 send = super().call_api
 
                 def act() -> Any:
                     response = send(method, url, header_params, body, post_params, _request_timeout)
+                    if streams and response.status not in retry.RETRY_STATUSES:
+                        return response  # the caller reads the stream as it comes
                     response.read()
                     if response.status in retry.RETRY_STATUSES:
                         raise ApiException.from_response(http_resp=response, body=bytes(response.data or b"").decode(

@@ -141,3 +141,16 @@ def test_two_runbooks_for_different_identities_write_in_parallel(rb, admin, para
     assert [results[n].status for n in ("one", "two")] == ["created", "created"], results
     answers = [x["status"] for x in _logged(admin, "PUT", "") if "/federatedIdentityCredentials/" in x["path"]]
     assert 409 not in answers
+
+
+@pytest.mark.parametrize("fault", [{"status": 503, "code": "ServiceUnavailable", "retry_after": 1}, {"drop": True}],
+                         ids=["503", "drop"])
+def test_a_fault_on_the_rollout_watch_reopens_it(rb, admin, fault):
+    up_to_federation(rb)
+    assert rb.create_service_account().ok
+    admin.faults({"route": "/namespaces/default/deployments$", "method": "GET", "count": 1, **fault})
+    r = rb.redeploy_app()
+    assert r.status == "updated", repr(r)
+    assert r["rollout"] == "1/1 updated, 1/1 ready, 1 in total"
+    watches = _logged(admin, "GET", "/namespaces/default/deployments")
+    assert len(watches) >= 2 and watches[0]["status"] in (503, None) and watches[-1]["status"] == 200
