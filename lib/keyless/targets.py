@@ -108,6 +108,30 @@ def _list_subscriptions(credential: Any, arm_url: str, scope: str, verify: Any) 
     return items
 
 
+def subscription_locations(clients: Clients) -> list[str]:
+    """The names `GET /subscriptions/{id}/locations` lists (what `az account list-locations` shows)."""
+    from azure.core.rest import HttpRequest
+
+    url = (f"{clients.arm_url.rstrip('/')}/subscriptions/{clients.subscription_id}/locations"
+           f"?api-version={SUBSCRIPTIONS_API}")
+    response = clients.resources.send_request(HttpRequest("GET", url))
+    response.raise_for_status()
+    return [str(v["name"]) for v in response.json().get("value", []) if v.get("name")]
+
+
+def check_location(clients: Clients, location: str) -> None:
+    """Refuse a `location` the subscription does not offer, before anything is created there (Azure
+    itself would refuse the first write with LocationNotAvailableForResourceType, half-way through)."""
+    try:
+        names = subscription_locations(clients)
+    except Exception as e:  # noqa: BLE001 - every SDK error becomes an explained one
+        raise explain(e) from None
+    if location.lower() not in {n.lower() for n in names}:
+        some = ", ".join(sorted(names)[:8])
+        raise ParameterError("location", location, f"must be one of the subscription's locations (az account "
+                                                   f"list-locations -o table), e.g. {some} ({len(names)} in all)")
+
+
 def choose_subscription(subscriptions: list[dict[str, Any]], wanted: str, default: str = "") -> dict[str, Any]:
     enabled = [s for s in subscriptions if s.get("state", "Enabled") == "Enabled"]
     if wanted:
@@ -180,8 +204,11 @@ def connect_cloud(target: str, params: Parameters, cloud_value: str, environment
         raise
     except Exception as e:  # noqa: BLE001 - every SDK error becomes an explained one
         raise explain(e) from None
-    return Clients(target, credential, chosen["subscriptionId"], chosen.get("tenantId", ""), cloud.resource_manager,
-                   cloud.arm_scope, verify, cloud, emulator=emulator)
+    clients = Clients(target, credential, chosen["subscriptionId"], chosen.get("tenantId", ""),
+                      cloud.resource_manager, cloud.arm_scope, verify, cloud, emulator=emulator)
+    if params.location:
+        check_location(clients, params.location)
+    return clients
 
 
 def connect_azure(params: Parameters, environment: Mapping[str, str] | None = None) -> Clients:
@@ -191,8 +218,10 @@ def connect_azure(params: Parameters, environment: Mapping[str, str] | None = No
 
 # ---- the emulator target (the only place the emulator's public API is used) ----------------------
 
-def emulator_info(home: Path, start: bool = True) -> Any:
-    """The background emulator of this data folder: reused if running, else started (if `start`)."""
+def emulator_info(home: Path, start: bool = True, echo: Any = None) -> Any:
+    """The background emulator of this data folder: reused if running, else started (if `start`).
+    Starting one is never silent when `echo` is given: a new data folder means a new emulator, which
+    keeps running after the run, and the user is told where it is and how to stop it."""
     from keyless_emulator import EmulatorConfig, EmulatorNotRunning, attach, start_background
 
     try:
@@ -201,7 +230,11 @@ def emulator_info(home: Path, start: bool = True) -> Any:
         if not start:
             raise KeylessError(f"no emulator is running for the data folder {home}",
                                "start it with `python -m keyless_emulator start`", code="EmulatorNotRunning") from None
-    return start_background(EmulatorConfig(home=home))
+    info = start_background(EmulatorConfig(home=home))
+    if echo is not None:
+        echo(f"started an emulator for the data folder {home} (none was running there) at {info.url}; it keeps "
+             f"running after this run: --stop-emulator, or python -m keyless_emulator --home {home} stop")
+    return info
 
 
 def stop_emulator(home: Path) -> bool:

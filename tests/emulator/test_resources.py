@@ -119,3 +119,28 @@ def test_expanded_listing_carries_created_and_changed_times_and_provisioning_sta
         assert r.provisioning_state == "Succeeded", r.name
     plain = next(iter(rm.resources.list_by_resource_group("myResourceGroup")))
     assert (plain.created_time, plain.provisioning_state) == (None, None)
+
+
+def _locations(clients, subscription: str):
+    from azure.core.rest import HttpRequest
+    return clients.resources().send_request(HttpRequest(
+        "GET", f"{clients.info.url}/subscriptions/{subscription}/locations?api-version=2022-12-01"))
+
+
+def test_the_subscription_lists_azure_regions_as_azure_does(clients):
+    answer = _locations(clients, clients.sub)
+    assert answer.status_code == 200
+    regions = {v["name"]: v for v in answer.json()["value"]}
+    assert {"eastus", "westeurope", "swedencentral", "japaneast"} <= set(regions) and "mars" not in regions
+    east = regions["eastus"]
+    assert east["id"] == f"/subscriptions/{clients.sub}/locations/eastus" and east["type"] == "Region"
+    assert (east["displayName"], east["regionalDisplayName"]) == ("East US", "(US) East US")
+    assert east["metadata"]["regionType"] == "Physical" and east["metadata"]["physicalLocation"] == "Virginia"
+    assert east["metadata"]["pairedRegion"] == [{"name": "westus",
+                                                 "id": f"/subscriptions/{clients.sub}/locations/westus"}]
+    assert clients.resources().resource_groups.get("myResourceGroup").location in regions
+
+
+def test_locations_of_an_unknown_subscription_are_subscription_not_found(clients):
+    answer = _locations(clients, "12345678-1234-1234-1234-123456789012")
+    assert answer.status_code == 404 and answer.json()["error"]["code"] == "SubscriptionNotFound"

@@ -54,7 +54,8 @@ def dropped() -> urllib3.exceptions.ProtocolError:
 
 
 @pytest.mark.parametrize("error,reason", [
-    (kube_error(429), "429 (throttled)"), (kube_error(500), "500 (server error)"), (kube_error(503), "503 (server error)"),
+    (kube_error(429), "429 (throttled)"), (kube_error(500), "500 (server error)"),
+    (kube_error(503), "503 (server error)"),
     (arm_error(502), "502 (server error)"),
     (arm_error(409, "ConcurrentFederatedIdentityCredentialsWritesForSingleManagedIdentity"),
      "409 ConcurrentFederatedIdentityCredentialsWritesForSingleManagedIdentity"),

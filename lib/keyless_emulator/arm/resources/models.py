@@ -20,7 +20,7 @@ from ..errors import (
     resource_group_not_found,
     subscription_not_found,
 )
-from . import errors
+from . import catalog, errors
 
 GROUP_TYPE = "Microsoft.Resources/resourceGroups"
 _GROUP_RULE = ("Resource group names are 1-90 characters of letters, digits, underscores, parentheses, "
@@ -174,6 +174,11 @@ def subscription_document(state: EmulatorState, subscription_id: str) -> dict[st
             "subscriptionPolicies": {"locationPlacementId": "Public_2014-09-01", "quotaId": "PayAsYouGo_2014-09-01",
                                      "spendingLimit": "Off"},
             "authorizationSource": "RoleBased", "managedByTenants": []}
+
+
+def list_locations(state: EmulatorState, subscription_id: str) -> list[dict[str, Any]]:
+    """`GET /subscriptions/{id}/locations`: the regions the subscription may deploy to."""
+    return catalog.location_documents(subscription_document(state, subscription_id)["subscriptionId"])
 
 
 def list_subscriptions(state: EmulatorState, visible: frozenset[str] | None) -> list[dict[str, Any]]:
