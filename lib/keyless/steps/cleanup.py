@@ -21,6 +21,7 @@ from ._common import Progress, explained, say
 from .deploy import KEY_VARIABLES, LAST_APPLIED, RESTORE_MARKER, wait_for_rollout, with_key
 from .discover import discovered
 from .service_account import CLIENT_ID_ANNOTATION, SMP, kube_for, not_found
+from .workload_identity import settled
 
 ORDER = ("deployment_changed", "service_account", "federated_credential", "role_assignment", "identity",
          "workload_identity_enabled_by_runbook")
@@ -94,7 +95,7 @@ def restore_deployment(clients: Any, params: Parameters, state: StateFile, progr
 
 def _disable_workload_identity(clients: Any, params: Parameters, state: StateFile) -> None:
     found = discovered(clients, params, state)
-    mc = clients.aks.managed_clusters.get(params.resource_group, found["cluster"])
+    mc = settled(clients, params.resource_group, found["cluster"])
     if mc.security_profile and mc.security_profile.workload_identity and mc.security_profile.workload_identity.enabled:
         mc.security_profile.workload_identity.enabled = False
         group, name = params.resource_group, found["cluster"]

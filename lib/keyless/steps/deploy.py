@@ -228,8 +228,8 @@ def redeploy_app(clients: Any, params: Parameters, state: StateFile, progress: P
     if key_in_last_applied(dep):
         patch["metadata"] = {"annotations": {LAST_APPLIED: None}}
     say(progress, f"patching {params.app}: {', '.join(missing)}")
-    kube.apps.patch_namespaced_deployment(params.app, params.namespace, patch, _content_type=SMP)
-    state.record_created("deployment_changed", {"namespace": params.namespace, "name": params.app})
+    with state.intent("deployment_changed", {"namespace": params.namespace, "name": params.app}):
+        kube.apps.patch_namespaced_deployment(params.app, params.namespace, patch, _content_type=SMP)
     return _wait_result(kube, params, found, UPDATED, f"redeployed {params.app} with workload identity and no key",
                         progress, [f"deployment/{params.app}"])
 

@@ -88,11 +88,14 @@ def create_federated_credential(clients: Any, params: Parameters, state: StateFi
 
     # Another writer on the same identity makes Azure answer 409 ConcurrentFederated...; keyless.retry
     # waits and tries again, reading back first in case a lost answer hid a write that landed.
-    fic = retry.call(lambda: clients.msi.federated_identity_credentials.create_or_update(
-        params.resource_group, params.identity, params.federated_credential,
-        FederatedIdentityCredential(issuer=issuer, subject=params.subject, audiences=[AUDIENCE])),
-        what=f"writing the federated credential {params.federated_credential}",
-        landed=lambda: _existing(clients, params))
+    planned_id = (f"{state.discovered.get('identity_id') or ''}/federatedIdentityCredentials/"
+                  f"{params.federated_credential}")
+    with state.intent("federated_credential", planned_id):
+        fic = retry.call(lambda: clients.msi.federated_identity_credentials.create_or_update(
+            params.resource_group, params.identity, params.federated_credential,
+            FederatedIdentityCredential(issuer=issuer, subject=params.subject, audiences=[AUDIENCE])),
+            what=f"writing the federated credential {params.federated_credential}",
+            landed=lambda: _existing(clients, params))
     state.record_created("federated_credential", fic.id)
     return StepResult("create-federated-credential", CREATED,
                       f"created the federated credential {fic.name} trusting {params.subject}",

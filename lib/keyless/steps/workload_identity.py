@@ -24,6 +24,15 @@ def _flags(mc: Any) -> tuple[bool, bool]:
     return oidc, wi
 
 
+def settled(clients: Any, group: str, name: str) -> Any:
+    """The cluster once no operation runs on it: an update still in flight (a run interrupted during
+    it, or one whose answer was lost) is followed to its end before anything is decided or sent."""
+    mc = clients.aks.managed_clusters.get(group, name)
+    if str(mc.provisioning_state or "").lower() in retry.TERMINAL:
+        return mc
+    return retry.ReadBack(lambda: clients.aks.managed_clusters.get(group, name), mc).result()
+
+
 def _command(params: Parameters, cluster: str) -> str:
     return (f"az aks update -g {params.resource_group} -n {cluster} --enable-oidc-issuer --enable-workload-identity\n"
             f"az aks show -g {params.resource_group} -n {cluster} --query oidcIssuerProfile.issuerUrl -o tsv")
@@ -36,7 +45,7 @@ def enable_workload_identity(clients: Any, params: Parameters, state: StateFile,
 
     found = discovered(clients, params, state)
     group, name = params.resource_group, found["cluster"]
-    mc = clients.aks.managed_clusters.get(group, name)
+    mc = settled(clients, group, name)
     oidc, wi = _flags(mc)
     if oidc and wi and mc.oidc_issuer_profile.issuer_url:
         state.remember(issuer_url=mc.oidc_issuer_profile.issuer_url)
