@@ -23,12 +23,18 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from . import signin
+from . import retry, signin
 from .clouds import Cloud, CloudError, is_known_authority, metadata_url_for, resolve
 from .errors import KeylessError, explain
 from .params import ParameterError, Parameters
 
 SUBSCRIPTIONS_API = "2022-12-01"
+# azure-core retries Resource Manager GET/PUT/DELETE itself (429 after Retry-After, 5xx, transport
+# errors); its default of 3 retries per cause gives up on a short burst of mixed faults, so the
+# bounds are set here, with backoff that starts small. What it does not retry (a long-running
+# operation's first answer, POST actions, the body of a raw send_request) goes through keyless.retry.
+ARM_RETRY: dict[str, Any] = {"retry_total": 8, "retry_status": 6, "retry_read": 6, "retry_connect": 6,
+                             "retry_backoff_factor": 0.4, "retry_backoff_max": 16}
 
 
 @dataclass
@@ -48,7 +54,7 @@ class Clients:
 
     def _mgmt(self, cls: Any) -> Any:
         return cls(self.credential, self.subscription_id, base_url=self.arm_url, credential_scopes=[self.arm_scope],
-                   connection_verify=self.verify)
+                   connection_verify=self.verify, **ARM_RETRY)
 
     @cached_property
     def resources(self) -> Any:
@@ -90,19 +96,29 @@ class Clients:
                 "tenant": self.tenant_id, "resource manager": self.arm_url}
 
 
+def _get_json(client: Any, url: str) -> Any:
+    """A raw GET through a management client's pipeline; its body is read after azure-core's retry
+    policy has finished, so a dropped body is retried here (a GET changes nothing)."""
+    from azure.core.rest import HttpRequest
+
+    def get() -> Any:
+        response = client.send_request(HttpRequest("GET", url))
+        response.raise_for_status()
+        return response.json()
+
+    return retry.call(get, what=f"GET {url.split('?')[0]}")
+
+
 def _list_subscriptions(credential: Any, arm_url: str, scope: str, verify: Any) -> list[dict[str, Any]]:
     """GET /subscriptions through the resource client's pipeline (the subscription id is unused)."""
-    from azure.core.rest import HttpRequest
     from azure.mgmt.resource.resources import ResourceManagementClient
 
     client = ResourceManagementClient(credential, "00000000-0000-0000-0000-000000000000", base_url=arm_url,
-                                      credential_scopes=[scope], connection_verify=verify)
+                                      credential_scopes=[scope], connection_verify=verify, **ARM_RETRY)
     items: list[dict[str, Any]] = []
     url: str | None = f"{arm_url.rstrip('/')}/subscriptions?api-version={SUBSCRIPTIONS_API}"
     while url:
-        response = client.send_request(HttpRequest("GET", url))
-        response.raise_for_status()
-        body = response.json()
+        body = _get_json(client, url)
         items += body.get("value", [])
         url = body.get("nextLink")
     return items
@@ -110,13 +126,9 @@ def _list_subscriptions(credential: Any, arm_url: str, scope: str, verify: Any) 
 
 def subscription_locations(clients: Clients) -> list[str]:
     """The names `GET /subscriptions/{id}/locations` lists (what `az account list-locations` shows)."""
-    from azure.core.rest import HttpRequest
-
     url = (f"{clients.arm_url.rstrip('/')}/subscriptions/{clients.subscription_id}/locations"
            f"?api-version={SUBSCRIPTIONS_API}")
-    response = clients.resources.send_request(HttpRequest("GET", url))
-    response.raise_for_status()
-    return [str(v["name"]) for v in response.json().get("value", []) if v.get("name")]
+    return [str(v["name"]) for v in _get_json(clients.resources, url).get("value", []) if v.get("name")]
 
 
 def check_location(clients: Clients, location: str) -> None:

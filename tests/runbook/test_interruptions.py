@@ -67,11 +67,11 @@ def interrupted_run(info, params: keyless.Parameters, admin, after: int) -> str:
 
 
 @pytest.mark.slow
-def test_random_interruptions_then_rerun_and_clean_up_restore_the_start(fresh, admin, tmp_path, capsys):
+def test_random_interruptions_then_rerun_and_clean_up_restore_the_start(fresh, admin, tmp_path, figures):
     kills = int(os.environ.get("KEYLESS_INTERRUPTIONS", "2"))
     seed = int(os.environ.get("KEYLESS_INTERRUPTION_SEED", str(random.randrange(1 << 30))))
     rng = random.Random(seed)
-    figures: list[str] = []
+    held: list[str] = []
     started = time.monotonic()
     for i in range(kills):
         admin.quiet()
@@ -90,8 +90,7 @@ def test_random_interruptions_then_rerun_and_clean_up_restore_the_start(fresh, a
         assert all(r.ok for r in rerun), f"{where}: " + "\n".join(repr(r) for r in rerun if not r.ok)
         assert rb.clean_up().ok, where
         assert normalise(admin.snapshot()) == normalise(start), where
-        figures.append(where)
-    with capsys.disabled():
-        print(f"\ninterruptions (seed {seed}): {len(figures)} of {kills} held in {time.monotonic() - started:.0f}s")
-        for f in figures:
-            print(f"  {f}")
+        held.append(where)
+    figures.append(f"interruptions (seed {seed}): {len(held)} of {kills} killed runs resumed and cleaned up to the "
+                   f"start, {time.monotonic() - started:.0f}s")
+    figures.extend(f"  {w}" for w in held)
