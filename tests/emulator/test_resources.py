@@ -144,3 +144,18 @@ def test_the_subscription_lists_azure_regions_as_azure_does(clients):
 def test_locations_of_an_unknown_subscription_are_subscription_not_found(clients):
     answer = _locations(clients, "12345678-1234-1234-1234-123456789012")
     assert answer.status_code == 404 and answer.json()["error"]["code"] == "SubscriptionNotFound"
+
+
+def test_a_region_azure_does_not_offer_is_location_not_available(clients):
+    with pytest.raises(HttpResponseError) as e:
+        clients.resources().resource_groups.create_or_update("rg-mars", {"location": "mars"})
+    assert e.value.status_code == 400 and e.value.error.code == "LocationNotAvailableForResourceType"
+    assert e.value.error.message.startswith("The provided location 'mars' is not available for resource type "
+                                            "'Microsoft.Resources/resourceGroups'. List of available regions for the "
+                                            "resource type is 'eastus,eastus2,")
+    with pytest.raises(HttpResponseError) as e:
+        clients.msi().user_assigned_identities.create_or_update("myResourceGroup", "marsIdentity",
+                                                                {"location": "mars"})
+    assert e.value.error.code == "LocationNotAvailableForResourceType"
+    assert "'Microsoft.ManagedIdentity/userAssignedIdentities'" in e.value.error.message
+    assert [g.name for g in clients.resources().resource_groups.list() if g.name == "rg-mars"] == []

@@ -54,6 +54,19 @@ REGIONS: tuple[tuple[str, str, str, str, str], ...] = (
 NAMES = frozenset(r[0] for r in REGIONS)
 
 
+def normalized(location: str) -> str:
+    """'East US' and 'eastus' name the same region, as Resource Manager accepts either."""
+    return str(location).replace(" ", "").lower()
+
+
+def available(location: str) -> bool:
+    return normalized(location) in NAMES
+
+
+def listed() -> list[str]:
+    return [r[0] for r in REGIONS]
+
+
 def location_documents(subscription_id: str) -> list[dict[str, Any]]:
     """The subscription's locations, in the shape and order Azure lists them."""
     def ref(name: str) -> dict[str, str]:

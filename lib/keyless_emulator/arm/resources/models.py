@@ -16,6 +16,7 @@ from .. import lro
 from ..errors import (
     bad_request,
     invalid_resource_name,
+    location_not_available,
     missing_property,
     resource_group_not_found,
     subscription_not_found,
@@ -67,6 +68,8 @@ def create_or_update_group(state: EmulatorState, subscription: str, group: str,
         raise bad_request("The request content must be a JSON object.", code="InvalidRequestContent")
     if not body.get("location"):
         raise missing_property("location")
+    if not catalog.available(body["location"]):
+        raise location_not_available(str(body["location"]), GROUP_TYPE, catalog.listed())
     with state.lock:
         existing = state.resources.get(group_id(subscription, group))
         if existing is not None:
