@@ -33,6 +33,10 @@ def _api_client_class() -> Any:
             was lost is read back before it is sent again. Watches and followed logs stream: here
             only their opening is retried; a stream cut later is the caller's to reopen."""
 
+            def call_api_once(self, *args: Any, **kwargs: Any) -> Any:
+                """One send, no retry: for a caller whose own loop reads every answer (Kube.raw)."""
+                return super().call_api(*args, **kwargs)
+
             def call_api(self, method: str, url: str, header_params: Any = None, body: Any = None,
                          post_params: Any = None, _request_timeout: Any = None) -> Any:
                 query = url.partition("?")[2].lower()
@@ -88,14 +92,16 @@ class Kube:
 
     def raw(self, method: str, path: str, body: Any = None, timeout: float = 30.0,
             content_type: str = "application/json") -> tuple[int, Any]:
-        """A request the generated API does not offer (service proxy); returns (status, parsed body)."""
+        """A request the generated API does not offer (service proxy); returns (status, parsed body).
+        Sent once: the caller reads every status itself (verify waits for propagation with its own
+        deadline), so keyless.retry stays out of the way."""
         headers = {"Accept": "application/json"}
         if body is not None:
             headers["Content-Type"] = content_type
         method_, url, headers, body_, _ = self.api_client.param_serialize(
             method=method, resource_path=path, header_params=headers, body=body, auth_settings=["BearerToken"])
-        response = self.api_client.call_api(method_, url, header_params=headers, body=body_,
-                                            _request_timeout=timeout)
+        once = getattr(self.api_client, "call_api_once", self.api_client.call_api)
+        response = once(method_, url, header_params=headers, body=body_, _request_timeout=timeout)
         raw = response.read() if hasattr(response, "read") else response.data
         text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else (raw or "")
         try:
