@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 # JupyterLab refuses to run as root (containers, Codespaces) unless told: tell it when we are root.
 LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: help venv lint test test-fast run lab emulator-start emulator-stop notebooks record bench clean
+.PHONY: help venv lint test torture test-fast run lab emulator-start emulator-stop notebooks record bench clean
 
 help:
 	@echo "make run    - set up, start the offline emulator and run the whole runbook against it"
@@ -33,6 +33,9 @@ lint: venv
 
 test: venv lint
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+torture: venv
+	$(PY) -m pytest tests/runbook/test_torture.py tests/runbook/test_interruptions.py tests/runbook/test_bad_input.py $(PYTEST_ARGS)
 
 test-fast: venv
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)

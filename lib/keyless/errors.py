@@ -103,6 +103,32 @@ def _json(text: Any) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+RERUN_HINT = ("check the network (for the emulator: python -m keyless_emulator status), then run the cell again: "
+              "every step reads what exists before it acts, so running it again is safe")
+_TRANSPORT_CODE = "ConnectionError"
+
+
+def _raw_cause(exc: BaseException) -> str:
+    """The low-level cause in a few words ('IncompleteRead', 'ConnectionResetError'), never a whole repr."""
+    text = scrub(str(exc))
+    for needle in ("IncompleteRead", "RemoteDisconnected", "Connection reset", "Connection refused",
+                   "Connection aborted", "timed out"):
+        if needle.lower() in text.lower():
+            return needle
+    return type(exc).__name__
+
+
+def _gave_up(exc: Any) -> KeylessError:
+    """A transient failure that outlasted keyless.retry's bounds: the last failure explained, and how
+    often it was tried."""
+    inner = explain(exc.last)
+    tries = f"still failing after {exc.attempts} attempts"
+    if inner.code == _TRANSPORT_CODE:
+        return KeylessError(f"{exc.what}: {inner.message}, {tries}", RERUN_HINT, code=_TRANSPORT_CODE)
+    hint = inner.hint if inner.hint and inner.hint != "see the message" else RERUN_HINT
+    return KeylessError(f"{inner.message} ({exc.what}, {tries})", hint, code=inner.code, status=inner.status)
+
+
 def is_kubernetes_error(exc: BaseException) -> bool:
     return (type(exc).__module__ or "").startswith("kubernetes") and hasattr(exc, "status") and hasattr(exc, "body")
 
@@ -116,8 +142,15 @@ def explain(exc: BaseException) -> KeylessError:
     if isinstance(exc, ParameterError):
         return KeylessError(str(exc), "fix the value in the parameters cell, the -f file or the -p option",
                             code="InvalidParameter")
+    from . import retry
+
+    if isinstance(exc, retry.GaveUp):
+        return _gave_up(exc)
     name = type(exc).__name__
     module = type(exc).__module__ or ""
+    transport = retry.transport_reason(exc, deep=False)
+    if transport is not None:
+        return KeylessError(f"{transport.reason} ({_raw_cause(exc)})", RERUN_HINT, code=_TRANSPORT_CODE)
 
     # azure-core / azure-identity
     if module.startswith("azure."):

@@ -22,13 +22,68 @@ from typing import Any
 
 import yaml
 
-from . import kubelogin
+from . import kubelogin, retry
 from .errors import KeylessError, explain
 
 # the credential that answered (keyless.signin) -> the kubelogin login mode that signs in the same way
 LOGIN_OF = {"EnvironmentCredential": "spn", "WorkloadIdentityCredential": "workloadidentity",
             "AzureCliCredential": "azurecli"}
 REFRESH_MARGIN = 300  # seconds before expiry a new Entra token is fetched
+
+
+def _api_client_class() -> Any:
+    """`RetryingApiClient`, defined on first use so importing keyless does not import kubernetes."""
+    global _RETRYING
+    if _RETRYING is None:
+        from kubernetes.client import ApiClient
+        from kubernetes.client.exceptions import ApiException
+
+        class RetryingApiClient(ApiClient):
+            """Every Kubernetes call through `keyless.retry`: 429 (Retry-After), 5xx and dropped
+            connections are retried. The body is read inside the retry, so an answer cut off
+            mid-body counts as a transport failure. A create (POST of a named object) whose answer
+            was lost is read back before it is sent again. Watches and followed logs stream: here
+            only their opening is retried; a stream cut later is the caller's to reopen."""
+
+            def call_api_once(self, *args: Any, **kwargs: Any) -> Any:
+                """One send, no retry: for a caller whose own loop reads every answer (Kube.raw)."""
+                return super().call_api(*args, **kwargs)
+
+            def call_api(self, method: str, url: str, header_params: Any = None, body: Any = None,
+                         post_params: Any = None, _request_timeout: Any = None) -> Any:
+                query = url.partition("?")[2].lower()
+                streams = "watch=true" in query or "follow=true" in query
+                send = super().call_api
+
+                def act() -> Any:
+                    response = send(method, url, header_params, body, post_params, _request_timeout)
+                    if streams and response.status not in retry.RETRY_STATUSES:
+                        return response  # the caller reads the stream as it comes
+                    response.read()
+                    if response.status in retry.RETRY_STATUSES:
+                        raise ApiException.from_response(http_resp=response, body=bytes(response.data or b"").decode(
+                            "utf-8", "replace"), data=None)
+                    return response
+
+                def landed() -> Any:
+                    name = ((body or {}).get("metadata") or {}).get("name") if isinstance(body, dict) else None
+                    if method != "POST" or not name:
+                        return None
+                    headers = {k: v for k, v in (header_params or {}).items() if k.lower() != "content-type"}
+                    got = send("GET", f"{url.partition('?')[0]}/{name}", headers, None, None, _request_timeout)
+                    got.read()
+                    if got.status in retry.RETRY_STATUSES:
+                        raise ApiException.from_response(http_resp=got, body=None, data=None)
+                    return got if got.status == 200 else None
+
+                path = url.partition("//")[2].partition("/")[2].partition("?")[0]
+                return retry.call(act, what=f"Kubernetes {method} /{path}", landed=landed)
+
+        _RETRYING = RetryingApiClient
+    return _RETRYING
+
+
+_RETRYING: Any = None
 
 
 @dataclass
@@ -50,14 +105,16 @@ class Kube:
 
     def raw(self, method: str, path: str, body: Any = None, timeout: float = 30.0,
             content_type: str = "application/json") -> tuple[int, Any]:
-        """A request the generated API does not offer (service proxy); returns (status, parsed body)."""
+        """A request the generated API does not offer (service proxy); returns (status, parsed body).
+        Sent once: the caller reads every status itself (verify waits for propagation with its own
+        deadline), so keyless.retry stays out of the way."""
         headers = {"Accept": "application/json"}
         if body is not None:
             headers["Content-Type"] = content_type
         method_, url, headers, body_, _ = self.api_client.param_serialize(
             method=method, resource_path=path, header_params=headers, body=body, auth_settings=["BearerToken"])
-        response = self.api_client.call_api(method_, url, header_params=headers, body=body_,
-                                            _request_timeout=timeout)
+        once = getattr(self.api_client, "call_api_once", self.api_client.call_api)
+        response = once(method_, url, header_params=headers, body=body_, _request_timeout=timeout)
         raw = response.read() if hasattr(response, "read") else response.data
         text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else (raw or "")
         try:
@@ -92,17 +149,26 @@ def _server_id(user: dict[str, Any]) -> str:
     return args[args.index("--server-id") + 1] if "--server-id" in args[:-1] else kubelogin.AKS_SERVER_ID
 
 
+def _client_from(data: dict[str, Any]) -> Any:
+    """A retrying client (every call through keyless.retry) for a kubeconfig held in memory."""
+    from kubernetes import client as k8s
+    from kubernetes import config
+
+    configuration = type.__call__(k8s.Configuration)  # a fresh one, not a copy of the process default
+    config.load_kube_config_from_dict(data, client_configuration=configuration)
+    return _api_client_class()(configuration=configuration)
+
+
 def _entra_client(clients: Any, data: dict[str, Any], server_id: str) -> Any:
     """A client whose bearer token comes from the runbook's credential, renewed before it expires."""
     import time
 
-    from kubernetes import config
 
     scope = f"{server_id}/.default"
     token = clients.credential.get_token(scope)
     with_token = dict(data, users=[{"name": u.get("name"), "user": {"token": token.token}}
                                    for u in data.get("users") or []])
-    api_client = config.new_client_from_config_dict(with_token)
+    api_client = _client_from(with_token)
     expires = [token.expires_on]
 
     def refresh(configuration: Any) -> None:
@@ -122,10 +188,10 @@ def connect(clients: Any, resource_group: str, cluster: str, home: Path) -> Kube
     if key in clients._kube:
         cached: Kube = clients._kube[key]
         return cached
-    from kubernetes import config
 
-    try:
-        creds = clients.aks.managed_clusters.list_cluster_user_credentials(resource_group, cluster)
+    try:  # a POST action: azure-core does not retry it, keyless.retry does (it changes nothing)
+        creds = retry.call(lambda: clients.aks.managed_clusters.list_cluster_user_credentials(resource_group, cluster),
+                           what=f"listClusterUserCredential on {cluster}")
     except Exception as e:  # noqa: BLE001
         raise explain(e) from None
     if not creds.kubeconfigs:
@@ -141,7 +207,7 @@ def connect(clients: Any, resource_group: str, cluster: str, home: Path) -> Kube
         kubelogin.convert(learner, LOGIN_OF.get(getattr(clients.credential, "used", ""), "azurecli"))
         text = yaml.safe_dump(learner, sort_keys=False)
     else:
-        api_client = config.new_client_from_config_dict(data)
+        api_client = _client_from(data)
     path = Path(home) / f"kubeconfig-{cluster}"
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

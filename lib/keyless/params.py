@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -22,6 +23,18 @@ TARGETS = ("emulator", "azure")
 CLOUDS = PUBLIC_CLOUDS                                # or the URL of a Resource Manager metadata endpoint
 HOME_ENV = "KEYLESS_HOME"
 _SECRET_WORDS = ("key", "secret", "token", "password", "passwd", "credential_value", "connection_string")
+SHOWN_CHARACTERS = 60          # a refusal quotes at most this much of a bad value (or name)
+YAML_MAX_BYTES = 64 * 1024     # a parameters file is a few lines; anything larger is refused unread
+DATA_DIR_MAX = 1024
+
+
+def shown(value: Any) -> str:
+    """`repr(value)` of at most a bounded prefix: a refusal must never echo a megabyte back."""
+    if isinstance(value, str):
+        head = repr(value[:SHOWN_CHARACTERS])
+        return head if len(value) <= SHOWN_CHARACTERS else f"{head}... ({len(value)} characters)"
+    text = repr(value)  # other values come from YAML (size-bounded, no aliases) or a notebook's cell
+    return text if len(text) <= SHOWN_CHARACTERS else f"{text[:SHOWN_CHARACTERS]}... ({len(text)} characters)"
 
 
 class ParameterError(ValueError):
@@ -29,8 +42,8 @@ class ParameterError(ValueError):
 
     def __init__(self, name: str, value: Any, rule: str):
         self.name, self.value, self.rule = name, value, rule
-        shown = "(hidden)" if _looks_secret(name) else repr(value)
-        super().__init__(f"parameter {name!r} = {shown} is not valid: {rule}")
+        value_text = "(hidden)" if _looks_secret(name) else shown(value)
+        super().__init__(f"parameter {shown(name)} = {value_text} is not valid: {rule}")
 
 
 @dataclass(frozen=True)
@@ -153,6 +166,9 @@ class Parameters:
                 raise ParameterError(name, getattr(self, name), "must be True or False")
         if not isinstance(self.data_dir, str):
             raise ParameterError("data_dir", self.data_dir, "must be a folder path as text (empty: default)")
+        problem = data_dir_problem(self.data_dir) if self.data_dir else None
+        if problem:
+            raise ParameterError("data_dir", self.data_dir, problem)
         if self.target == "emulator" and self.cloud != "AzureCloud":
             raise ParameterError("cloud", self.cloud, "the emulator target reads its cloud from the emulator's "
                                                       "metadata endpoint: keep AzureCloud with target=emulator, or "
@@ -224,6 +240,35 @@ MEANINGS: dict[str, str] = {
 }
 
 
+def data_dir_problem(value: str) -> str | None:
+    """Why `value` cannot be the data folder (state file, kubeconfigs, the emulator's data), or None.
+    Nothing is created: a folder that does not exist yet must be creatable by this user, which is
+    proven by creating and removing a probe in its nearest existing parent."""
+    if "\x00" in value:
+        return "must be a folder path without NUL characters"
+    if len(value) > DATA_DIR_MAX:
+        return f"must be a folder path of at most {DATA_DIR_MAX} characters"
+    try:
+        path = Path(value).expanduser().resolve()
+    except (OSError, RuntimeError) as e:
+        return f"must be a folder path that can be resolved ({type(e).__name__})"
+    if path.exists() and not path.is_dir():
+        return "must be a folder, but it is an existing file"
+    parent = path
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        return f"must be a folder path, but {shown(str(parent))} on the way is a file"
+    try:  # the one reliable test, also for root and read-only file systems: try it
+        probe = tempfile.mkdtemp(prefix=".keyless-probe-", dir=parent)
+        os.rmdir(probe)
+    except OSError:
+        if parent == path:
+            return "must be a folder you can write to (you cannot create files in it)"
+        return f"must be a folder you can create: you cannot write to {shown(str(parent))}"
+    return None
+
+
 def _looks_secret(name: str) -> bool:
     lowered = name.lower()
     return any(w in lowered for w in _SECRET_WORDS)
@@ -270,16 +315,42 @@ def from_namespace(namespace: Mapping[str, Any]) -> Parameters:
     return from_mapping({n: namespace[n] for n in NAMES if n in namespace})
 
 
+def _loader() -> Any:
+    """yaml's SafeLoader refusing aliases: a parameters file has no use for them, and nested
+    aliases ("billion laughs") expand a few hundred bytes into gigabytes."""
+    import yaml
+
+    class NoAliases(yaml.SafeLoader):
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            if self.check_event(yaml.AliasEvent):
+                raise yaml.YAMLError("aliases (*name) are not allowed in a parameters file")
+            return super().compose_node(parent, index)
+
+    return NoAliases
+
+
 def load_yaml(path: str | Path) -> dict[str, Any]:
     import yaml
 
     p = Path(path)
     try:
-        data = yaml.safe_load(p.read_text()) or {}
+        with p.open("rb") as f:
+            raw = f.read(YAML_MAX_BYTES + 1)
     except FileNotFoundError:
         raise ParameterError("-f", str(p), "the parameters file does not exist") from None
+    except IsADirectoryError:
+        raise ParameterError("-f", str(p), "the parameters file must be a file, not a folder") from None
+    except OSError as e:
+        raise ParameterError("-f", str(p), f"the parameters file cannot be read ({type(e).__name__})") from None
+    if len(raw) > YAML_MAX_BYTES:
+        raise ParameterError("-f", str(p), f"the parameters file must be at most {YAML_MAX_BYTES // 1024} KiB")
+    try:
+        data = yaml.load(raw.decode("utf-8"), Loader=_loader()) or {}  # a SafeLoader subclass: no arbitrary objects
+    except UnicodeDecodeError:
+        raise ParameterError("-f", str(p), "the parameters file must be UTF-8 text") from None
     except yaml.YAMLError as e:
-        raise ParameterError("-f", str(p), f"the parameters file is not valid YAML ({e})") from None
+        problem = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise ParameterError("-f", str(p), f"the parameters file is not valid YAML ({shown(problem)[1:-1]})") from None
     if not isinstance(data, dict):
         raise ParameterError("-f", str(p), "the parameters file must be a mapping of NAME: VALUE")
     return data

@@ -179,17 +179,23 @@ def failing_cell(executed: Path, source: Path) -> tuple[int | None, str | None]:
     return None, None
 
 
-def prepare_target(params: Parameters, reset: bool = True, scenario: str = DEFAULT_SCENARIO) -> Any:
-    """Emulator: start or reuse it and reset it to the article's starting point. Azure: read the cloud's
-    metadata, so a bad or unreachable endpoint is refused (ParameterError) before any notebook runs."""
+def prepare_target(params: Parameters, reset: bool = True, scenario: str = DEFAULT_SCENARIO, echo: Any = print) -> Any:
+    """Emulator: start or reuse it (saying so when it starts one) and reset it to the article's starting
+    point (or `scenario`). Azure: read the cloud's metadata, so a bad or unreachable endpoint is refused
+    (ParameterError) before any notebook runs. A `location` is checked against the subscription's
+    locations on both."""
     if params.target != "emulator":
-        from .targets import check_cloud
+        from .targets import check_cloud, connect_azure
 
         check_cloud(params)
+        if params.location:  # checked against the subscription's list: needs a sign-in
+            connect_azure(params)
         return None
-    from .targets import emulator_info, reset_emulator
+    from .targets import connect, emulator_info, reset_emulator
 
-    info = emulator_info(params.home, start=True)
+    info = emulator_info(params.home, start=True, echo=echo)
+    if params.location:
+        connect(params, info)
     if reset:
         reset_emulator(info, scenario)
     return info
@@ -278,13 +284,20 @@ def run(params: Parameters, out: Path, only: Iterable[str] = (), reset: bool = T
     out = Path(out).resolve()  # the kernels run inside it, so every path handed to them is absolute
     injected = {**params.to_dict(), "data_dir": str(params.home)}
     report = RunReport(params.target, injected, str(out), mode=mode)
+    try:  # refusals (cloud, location) come before anything is written
+        prepare_target(params, reset, FROM_SCRATCH_SCENARIO if from_scratch else scenario, echo=echo)
+    except Exception:
+        if stop_emulator and params.target == "emulator":
+            from .targets import stop_emulator as stop
+
+            stop(params.home)
+        raise
     out.mkdir(parents=True, exist_ok=True)
     clear_previous(out)
     saved_env = {k: os.environ.get(k) for k in ("KEYLESS_HEADLESS", "KEYLESS_STOP_ON_FAILURE", "KEYLESS_STEP_LOG",
                                                 "KEYLESS_HOME")}
     restore_log = _papermill_log(log_output)
     try:
-        prepare_target(params, reset, FROM_SCRATCH_SCENARIO if from_scratch else scenario)
         os.environ.update({"KEYLESS_HEADLESS": "1", "KEYLESS_STOP_ON_FAILURE": "1", "KEYLESS_HOME": str(params.home)})
         for book in books:
             entry = NotebookRun(book.stem)

@@ -11,10 +11,22 @@ import json
 import os
 import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from . import retry
+
 STATE_VERSION = 1
+
+
+def _refused(exc: BaseException) -> bool:
+    """A real answer saying no (4xx, or 5xx past retrying is not one: the change may have landed)."""
+    if isinstance(exc, retry.GaveUp) or retry.classify(exc) is not None:
+        return False
+    status = getattr(exc, "status_code", None) or getattr(exc, "status", None)
+    return isinstance(status, int) and 400 <= status < 500
 
 
 def environment_name(target: str, subscription: str, resource_group: str) -> str:
@@ -69,6 +81,21 @@ class StateFile:
         """`kind` is e.g. 'identity', 'role_assignment', 'federated_credential', 'service_account'."""
         self.created[kind] = ref
         self.save()
+
+    @contextmanager
+    def intent(self, kind: str, ref: Any) -> Iterator[None]:
+        """Record `ref` as created *before* the change is sent: an interruption at any point (a kill,
+        a lost answer) leaves clean-up knowing what may exist; it treats what is missing as removed.
+        Only a definite refusal (an HTTP answer that is not transient: nothing was made) takes the
+        record back; a record that was there before the attempt is always kept."""
+        had = kind in self.created
+        self.record_created(kind, ref)
+        try:
+            yield
+        except Exception as e:
+            if not had and _refused(e):
+                self.forget_created(kind)
+            raise
 
     def forget_created(self, kind: str) -> None:
         if self.created.pop(kind, None) is not None:

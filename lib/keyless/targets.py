@@ -23,12 +23,18 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from . import signin
+from . import retry, signin
 from .clouds import Cloud, CloudError, is_known_authority, metadata_url_for, resolve
 from .errors import KeylessError, explain
 from .params import ParameterError, Parameters
 
 SUBSCRIPTIONS_API = "2022-12-01"
+# azure-core retries Resource Manager GET/PUT/DELETE itself (429 after Retry-After, 5xx, transport
+# errors); its default of 3 retries per cause gives up on a short burst of mixed faults, so the
+# bounds are set here, with backoff that starts small. What it does not retry (a long-running
+# operation's first answer, POST actions, the body of a raw send_request) goes through keyless.retry.
+ARM_RETRY: dict[str, Any] = {"retry_total": 8, "retry_status": 6, "retry_read": 6, "retry_connect": 6,
+                             "retry_backoff_factor": 0.4, "retry_backoff_max": 16}
 
 
 @dataclass
@@ -48,7 +54,7 @@ class Clients:
 
     def _mgmt(self, cls: Any) -> Any:
         return cls(self.credential, self.subscription_id, base_url=self.arm_url, credential_scopes=[self.arm_scope],
-                   connection_verify=self.verify)
+                   connection_verify=self.verify, **ARM_RETRY)
 
     @cached_property
     def resources(self) -> Any:
@@ -90,22 +96,52 @@ class Clients:
                 "tenant": self.tenant_id, "resource manager": self.arm_url}
 
 
+def _get_json(client: Any, url: str) -> Any:
+    """A raw GET through a management client's pipeline; its body is read after azure-core's retry
+    policy has finished, so a dropped body is retried here (a GET changes nothing)."""
+    from azure.core.rest import HttpRequest
+
+    def get() -> Any:
+        response = client.send_request(HttpRequest("GET", url))
+        response.raise_for_status()
+        return response.json()
+
+    return retry.call(get, what=f"GET {url.split('?')[0]}")
+
+
 def _list_subscriptions(credential: Any, arm_url: str, scope: str, verify: Any) -> list[dict[str, Any]]:
     """GET /subscriptions through the resource client's pipeline (the subscription id is unused)."""
-    from azure.core.rest import HttpRequest
     from azure.mgmt.resource.resources import ResourceManagementClient
 
     client = ResourceManagementClient(credential, "00000000-0000-0000-0000-000000000000", base_url=arm_url,
-                                      credential_scopes=[scope], connection_verify=verify)
+                                      credential_scopes=[scope], connection_verify=verify, **ARM_RETRY)
     items: list[dict[str, Any]] = []
     url: str | None = f"{arm_url.rstrip('/')}/subscriptions?api-version={SUBSCRIPTIONS_API}"
     while url:
-        response = client.send_request(HttpRequest("GET", url))
-        response.raise_for_status()
-        body = response.json()
+        body = _get_json(client, url)
         items += body.get("value", [])
         url = body.get("nextLink")
     return items
+
+
+def subscription_locations(clients: Clients) -> list[str]:
+    """The names `GET /subscriptions/{id}/locations` lists (what `az account list-locations` shows)."""
+    url = (f"{clients.arm_url.rstrip('/')}/subscriptions/{clients.subscription_id}/locations"
+           f"?api-version={SUBSCRIPTIONS_API}")
+    return [str(v["name"]) for v in _get_json(clients.resources, url).get("value", []) if v.get("name")]
+
+
+def check_location(clients: Clients, location: str) -> None:
+    """Refuse a `location` the subscription does not offer, before anything is created there (Azure
+    itself would refuse the first write with LocationNotAvailableForResourceType, half-way through)."""
+    try:
+        names = subscription_locations(clients)
+    except Exception as e:  # noqa: BLE001 - every SDK error becomes an explained one
+        raise explain(e) from None
+    if location.lower() not in {n.lower() for n in names}:
+        some = ", ".join(sorted(names)[:8])
+        raise ParameterError("location", location, f"must be one of the subscription's locations (az account "
+                                                   f"list-locations -o table), e.g. {some} ({len(names)} in all)")
 
 
 def choose_subscription(subscriptions: list[dict[str, Any]], wanted: str, default: str = "") -> dict[str, Any]:
@@ -180,8 +216,11 @@ def connect_cloud(target: str, params: Parameters, cloud_value: str, environment
         raise
     except Exception as e:  # noqa: BLE001 - every SDK error becomes an explained one
         raise explain(e) from None
-    return Clients(target, credential, chosen["subscriptionId"], chosen.get("tenantId", ""), cloud.resource_manager,
-                   cloud.arm_scope, verify, cloud, emulator=emulator)
+    clients = Clients(target, credential, chosen["subscriptionId"], chosen.get("tenantId", ""),
+                      cloud.resource_manager, cloud.arm_scope, verify, cloud, emulator=emulator)
+    if params.location:
+        check_location(clients, params.location)
+    return clients
 
 
 def connect_azure(params: Parameters, environment: Mapping[str, str] | None = None) -> Clients:
@@ -191,8 +230,10 @@ def connect_azure(params: Parameters, environment: Mapping[str, str] | None = No
 
 # ---- the emulator target (the only place the emulator's public API is used) ----------------------
 
-def emulator_info(home: Path, start: bool = True) -> Any:
-    """The background emulator of this data folder: reused if running, else started (if `start`)."""
+def emulator_info(home: Path, start: bool = True, echo: Any = None) -> Any:
+    """The background emulator of this data folder: reused if running, else started (if `start`).
+    Starting one is never silent when `echo` is given: a new data folder means a new emulator, which
+    keeps running after the run, and the user is told where it is and how to stop it."""
     from keyless_emulator import EmulatorConfig, EmulatorNotRunning, attach, start_background
 
     try:
@@ -201,7 +242,11 @@ def emulator_info(home: Path, start: bool = True) -> Any:
         if not start:
             raise KeylessError(f"no emulator is running for the data folder {home}",
                                "start it with `python -m keyless_emulator start`", code="EmulatorNotRunning") from None
-    return start_background(EmulatorConfig(home=home))
+    info = start_background(EmulatorConfig(home=home))
+    if echo is not None:
+        echo(f"started an emulator for the data folder {home} (none was running there) at {info.url}; it keeps "
+             f"running after this run: --stop-emulator, or python -m keyless_emulator --home {home} stop")
+    return info
 
 
 def stop_emulator(home: Path) -> bool:

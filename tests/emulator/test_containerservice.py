@@ -198,8 +198,27 @@ def test_round_trip_keeps_server_owned_fields(clients):
     for key in ("fqdn", "azurePortalFQDN", "nodeResourceGroup", "dnsPrefix", "resourceUID", "identityProfile"):
         assert after["properties"][key] == before["properties"][key], key
     assert after["identity"] == before["identity"]
+    lb = "loadBalancerProfile"   # the SDK leaves the read-only effectiveOutboundIPs out of the update body
+    assert after["properties"]["networkProfile"][lb]["effectiveOutboundIPs"] == \
+        before["properties"]["networkProfile"][lb]["effectiveOutboundIPs"]
+    assert after["properties"]["networkProfile"] == before["properties"]["networkProfile"]
     assert after["systemData"]["createdAt"] == before["systemData"]["createdAt"]
     assert after["eTag"] != before["eTag"]
+
+
+def test_an_update_cannot_overwrite_server_filled_effective_outbound_ips(clients):
+    aks = clients.aks()
+    before = aks.managed_clusters.get(RG, CLUSTER, cls=_raw)
+    body = json.loads(json.dumps(before))
+    body["properties"]["networkProfile"]["loadBalancerProfile"]["effectiveOutboundIPs"] = [{"id": "/made/up"}]
+    body["properties"]["networkProfile"]["loadBalancerProfile"]["idleTimeoutInMinutes"] = 10
+    for key in ("provisioningState", "powerState"):
+        body["properties"].pop(key, None)
+    aks.managed_clusters.begin_create_or_update(RG, CLUSTER, body).result()
+    after = aks.managed_clusters.get(RG, CLUSTER, cls=_raw)["properties"]["networkProfile"]["loadBalancerProfile"]
+    assert after["idleTimeoutInMinutes"] == 10                                   # the writable field changed
+    assert after["effectiveOutboundIPs"] == \
+        before["properties"]["networkProfile"]["loadBalancerProfile"]["effectiveOutboundIPs"]
 
 
 def test_realistic_latency_shows_updating_then_succeeded(clients):

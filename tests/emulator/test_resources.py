@@ -135,3 +135,42 @@ def test_group_delete_answers_202_with_a_location_as_the_official_example(client
     assert (seen[0].request.method, seen[0].status_code) == ("DELETE", 202)
     assert set(expected) <= {k.lower() for k in seen[0].headers}
     assert rm.resource_groups.check_existence("rg-example") is False
+
+def _locations(clients, subscription: str):
+    from azure.core.rest import HttpRequest
+    return clients.resources().send_request(HttpRequest(
+        "GET", f"{clients.info.url}/subscriptions/{subscription}/locations?api-version=2022-12-01"))
+
+
+def test_the_subscription_lists_azure_regions_as_azure_does(clients):
+    answer = _locations(clients, clients.sub)
+    assert answer.status_code == 200
+    regions = {v["name"]: v for v in answer.json()["value"]}
+    assert {"eastus", "westeurope", "swedencentral", "japaneast"} <= set(regions) and "mars" not in regions
+    east = regions["eastus"]
+    assert east["id"] == f"/subscriptions/{clients.sub}/locations/eastus" and east["type"] == "Region"
+    assert (east["displayName"], east["regionalDisplayName"]) == ("East US", "(US) East US")
+    assert east["metadata"]["regionType"] == "Physical" and east["metadata"]["physicalLocation"] == "Virginia"
+    assert east["metadata"]["pairedRegion"] == [{"name": "westus",
+                                                 "id": f"/subscriptions/{clients.sub}/locations/westus"}]
+    assert clients.resources().resource_groups.get("myResourceGroup").location in regions
+
+
+def test_locations_of_an_unknown_subscription_are_subscription_not_found(clients):
+    answer = _locations(clients, "12345678-1234-1234-1234-123456789012")
+    assert answer.status_code == 404 and answer.json()["error"]["code"] == "SubscriptionNotFound"
+
+
+def test_a_region_azure_does_not_offer_is_location_not_available(clients):
+    with pytest.raises(HttpResponseError) as e:
+        clients.resources().resource_groups.create_or_update("rg-mars", {"location": "mars"})
+    assert e.value.status_code == 400 and e.value.error.code == "LocationNotAvailableForResourceType"
+    assert e.value.error.message.startswith("The provided location 'mars' is not available for resource type "
+                                            "'Microsoft.Resources/resourceGroups'. List of available regions for the "
+                                            "resource type is 'eastus,eastus2,")
+    with pytest.raises(HttpResponseError) as e:
+        clients.msi().user_assigned_identities.create_or_update("myResourceGroup", "marsIdentity",
+                                                                {"location": "mars"})
+    assert e.value.error.code == "LocationNotAvailableForResourceType"
+    assert "'Microsoft.ManagedIdentity/userAssignedIdentities'" in e.value.error.message
+    assert [g.name for g in clients.resources().resource_groups.list() if g.name == "rg-mars"] == []

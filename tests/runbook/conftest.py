@@ -10,6 +10,22 @@ import pytest
 import keyless
 from keyless_emulator import ControlClient, InProcessEmulator
 
+FIGURES: list[str] = []
+
+
+@pytest.fixture
+def figures() -> list[str]:
+    """Lines the torture suite's parts report (faults held, interruptions, refusals): printed once,
+    at the end of the session, whatever else ran."""
+    return FIGURES
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if FIGURES:
+        terminalreporter.section("torture suite figures")
+        for line in FIGURES:
+            terminalreporter.write_line(line)
+
 
 @pytest.fixture(scope="session")
 def emulator(node_emulator: InProcessEmulator) -> InProcessEmulator:

@@ -13,6 +13,7 @@ from typing import Any
 
 from azure.core.exceptions import ResourceNotFoundError
 
+from .. import retry
 from ..params import Parameters
 from ..results import ABSENT, DELETED, FAILED, OK, PLANNED, Check, StepResult
 from ..statefile import StateFile
@@ -20,6 +21,7 @@ from ._common import Progress, explained, say
 from .deploy import KEY_VARIABLES, LAST_APPLIED, RESTORE_MARKER, wait_for_rollout, with_key
 from .discover import discovered
 from .service_account import CLIENT_ID_ANNOTATION, SMP, kube_for, not_found
+from .workload_identity import settled
 
 ORDER = ("deployment_changed", "service_account", "federated_credential", "role_assignment", "identity",
          "workload_identity_enabled_by_runbook")
@@ -93,10 +95,19 @@ def restore_deployment(clients: Any, params: Parameters, state: StateFile, progr
 
 def _disable_workload_identity(clients: Any, params: Parameters, state: StateFile) -> None:
     found = discovered(clients, params, state)
-    mc = clients.aks.managed_clusters.get(params.resource_group, found["cluster"])
+    mc = settled(clients, params.resource_group, found["cluster"])
     if mc.security_profile and mc.security_profile.workload_identity and mc.security_profile.workload_identity.enabled:
         mc.security_profile.workload_identity.enabled = False
-        clients.aks.managed_clusters.begin_create_or_update(params.resource_group, found["cluster"], mc).result()
+        group, name = params.resource_group, found["cluster"]
+
+        def landed() -> retry.ReadBack | None:  # the update's first answer was lost: did it start?
+            now = clients.aks.managed_clusters.get(group, name)
+            wi = now.security_profile and now.security_profile.workload_identity
+            return None if wi and wi.enabled else retry.ReadBack(
+                lambda: clients.aks.managed_clusters.get(group, name), now)
+
+        retry.call(lambda: clients.aks.managed_clusters.begin_create_or_update(group, name, mc),
+                   what=f"the update of {name}", landed=landed).result()
 
 
 @explained
@@ -148,8 +159,9 @@ def clean_up(clients: Any, params: Parameters, state: StateFile, progress: Progr
     if "federated_credential" in created:
         fic_id = created["federated_credential"]
         identity = fic_id.split("/")[-3]
-        record(f"federated credential {_name(fic_id)}", _gone(lambda: clients.msi.federated_identity_credentials.delete(
-            params.resource_group, identity, _name(fic_id))))
+        record(f"federated credential {_name(fic_id)}", _gone(lambda: retry.call(  # 409 while another is written
+            lambda: clients.msi.federated_identity_credentials.delete(params.resource_group, identity, _name(fic_id)),
+            what=f"deleting the federated credential {_name(fic_id)}")))
         touched.append(fic_id)
         state.forget_created("federated_credential")
     if "role_assignment" in created:

@@ -13,6 +13,7 @@ import json
 import time
 from typing import Any
 
+from .. import retry
 from ..errors import KeylessError
 from ..params import Parameters
 from ..results import FAILED, PLANNED, SKIPPED, UNCHANGED, UPDATED, Check, StepResult
@@ -161,18 +162,26 @@ def wait_for_rollout(kube: Any, params: Parameters, progress: Progress | None = 
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             return False, text
-        w = watch.Watch()
-        for event in w.stream(kube.apps.list_namespaced_deployment, params.namespace,
-                              field_selector=f"metadata.name={params.app}",
-                              timeout_seconds=max(1, min(int(remaining), 30))):
-            obj = kube.api_client.sanitize_for_serialization(event["object"])
-            done, text = rollout_complete(obj)
-            if text != last:
-                say(progress, f"  rollout of {params.app}: {text}", detail=True)
-                last = text
-            if done or time.monotonic() > deadline:
-                w.stop()
-                break
+
+        def watch_once(remaining: float = remaining, text: str = text) -> tuple[bool, str]:
+            nonlocal last
+            done = False
+            w = watch.Watch()
+            for event in w.stream(kube.apps.list_namespaced_deployment, params.namespace,
+                                  field_selector=f"metadata.name={params.app}",
+                                  timeout_seconds=max(1, min(int(remaining), 30))):
+                obj = kube.api_client.sanitize_for_serialization(event["object"])
+                done, text = rollout_complete(obj)
+                if text != last:
+                    say(progress, f"  rollout of {params.app}: {text}", detail=True)
+                    last = text
+                if done or time.monotonic() > deadline:
+                    w.stop()
+                    break
+            return done, text
+
+        # a watch cut mid-stream is reopened after keyless.retry's backoff (it changes nothing)
+        done, text = retry.call(watch_once, what=f"watching the rollout of {params.app}")
     return True, text
 
 
@@ -219,8 +228,8 @@ def redeploy_app(clients: Any, params: Parameters, state: StateFile, progress: P
     if key_in_last_applied(dep):
         patch["metadata"] = {"annotations": {LAST_APPLIED: None}}
     say(progress, f"patching {params.app}: {', '.join(missing)}")
-    kube.apps.patch_namespaced_deployment(params.app, params.namespace, patch, _content_type=SMP)
-    state.record_created("deployment_changed", {"namespace": params.namespace, "name": params.app})
+    with state.intent("deployment_changed", {"namespace": params.namespace, "name": params.app}):
+        kube.apps.patch_namespaced_deployment(params.app, params.namespace, patch, _content_type=SMP)
     return _wait_result(kube, params, found, UPDATED, f"redeployed {params.app} with workload identity and no key",
                         progress, [f"deployment/{params.app}"])
 

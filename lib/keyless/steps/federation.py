@@ -9,6 +9,7 @@ from typing import Any
 
 from azure.core.exceptions import ResourceNotFoundError
 
+from .. import retry
 from ..errors import KeylessError
 from ..params import Parameters
 from ..results import CREATED, FAILED, PLANNED, UNCHANGED, Check, StepResult
@@ -85,9 +86,16 @@ def create_federated_credential(clients: Any, params: Parameters, state: StateFi
         return _compare(fic, wanted, values, params, issuer)
     from azure.mgmt.msi.models import FederatedIdentityCredential
 
-    fic = clients.msi.federated_identity_credentials.create_or_update(
-        params.resource_group, params.identity, params.federated_credential,
-        FederatedIdentityCredential(issuer=issuer, subject=params.subject, audiences=[AUDIENCE]))
+    # Another writer on the same identity makes Azure answer 409 ConcurrentFederated...; keyless.retry
+    # waits and tries again, reading back first in case a lost answer hid a write that landed.
+    planned_id = (f"{state.discovered.get('identity_id') or ''}/federatedIdentityCredentials/"
+                  f"{params.federated_credential}")
+    with state.intent("federated_credential", planned_id):
+        fic = retry.call(lambda: clients.msi.federated_identity_credentials.create_or_update(
+            params.resource_group, params.identity, params.federated_credential,
+            FederatedIdentityCredential(issuer=issuer, subject=params.subject, audiences=[AUDIENCE])),
+            what=f"writing the federated credential {params.federated_credential}",
+            landed=lambda: _existing(clients, params))
     state.record_created("federated_credential", fic.id)
     return StepResult("create-federated-credential", CREATED,
                       f"created the federated credential {fic.name} trusting {params.subject}",

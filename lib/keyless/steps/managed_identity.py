@@ -9,7 +9,7 @@ from azure.core.exceptions import ResourceNotFoundError
 from ..params import Parameters
 from ..results import CREATED, PLANNED, UNCHANGED, StepResult
 from ..statefile import StateFile
-from ._common import explained
+from ._common import arm_id, explained
 from .discover import discovered
 
 TAGS = {"created-by": "keyless-runbook"}
@@ -37,7 +37,7 @@ def create_managed_identity(clients: Any, params: Parameters, state: StateFile) 
     if existing is not None:
         values = _values(existing)
         state.remember(**values)
-        mine = state.created.get("identity") == existing.id
+        mine = str(state.created.get("identity") or "").lower() == existing.id.lower()
         return StepResult("create-managed-identity", UNCHANGED,
                           f"the identity {existing.name} already exists"
                           + ("" if mine else " (not created by this runbook, so clean-up will keep it)"),
@@ -49,8 +49,11 @@ def create_managed_identity(clients: Any, params: Parameters, state: StateFile) 
                           command=_command(params, location))
     from azure.mgmt.msi.models import Identity
 
-    identity = clients.msi.user_assigned_identities.create_or_update(
-        params.resource_group, params.identity, Identity(location=location, tags=dict(TAGS)))
+    planned_id = arm_id(clients.subscription_id, params.resource_group,
+                        f"Microsoft.ManagedIdentity/userAssignedIdentities/{params.identity}")
+    with state.intent("identity", planned_id):
+        identity = clients.msi.user_assigned_identities.create_or_update(
+            params.resource_group, params.identity, Identity(location=location, tags=dict(TAGS)))
     values = _values(identity)
     state.remember(**values)
     state.record_created("identity", identity.id)

@@ -85,8 +85,9 @@ def assign_openai_role(clients: Any, params: Parameters, state: StateFile) -> St
         # the API version the client uses for role assignments (the package's default models are 2015-07-01's)
         from azure.mgmt.authorization.v2022_04_01.models import RoleAssignmentCreateParameters
 
-        created = clients.authorization.role_assignments.create(scope, name, RoleAssignmentCreateParameters(
-            role_definition_id=role_id, principal_id=principal, principal_type="ServicePrincipal"))
+        with state.intent("role_assignment", f"{scope}/providers/Microsoft.Authorization/roleAssignments/{name}"):
+            created = clients.authorization.role_assignments.create(scope, name, RoleAssignmentCreateParameters(
+                role_definition_id=role_id, principal_id=principal, principal_type="ServicePrincipal"))
     except ResourceExistsError as e:  # an equal assignment under another name appeared meanwhile
         if getattr(getattr(e, "error", None), "code", "") == "RoleAssignmentExists":
             return StepResult("assign-openai-role", UNCHANGED, f"the identity already holds {ROLE_NAME}",

@@ -79,7 +79,8 @@ def create_service_account(clients: Any, params: Parameters, state: StateFile) -
                                    f"{CLIENT_ID_ANNOTATION}={client_id}"])
     body = client.V1ServiceAccount(metadata=client.V1ObjectMeta(
         name=params.service_account, namespace=params.namespace, annotations={CLIENT_ID_ANNOTATION: client_id}))
-    kube.core.create_namespaced_service_account(params.namespace, body)
-    state.record_created("service_account", {"namespace": params.namespace, "name": params.service_account})
+    ref = {"namespace": params.namespace, "name": params.service_account}
+    with state.intent("service_account", ref):
+        kube.core.create_namespaced_service_account(params.namespace, body)
     return StepResult("create-service-account", CREATED, f"created the ServiceAccount {params.service_account}",
                       values=values, command=command, touched=[f"serviceaccount/{params.service_account}"])

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from .. import retry
 from ..params import Parameters
 from ..results import FAILED, PLANNED, UNCHANGED, UPDATED, StepResult
 from ..statefile import StateFile
@@ -23,6 +24,15 @@ def _flags(mc: Any) -> tuple[bool, bool]:
     return oidc, wi
 
 
+def settled(clients: Any, group: str, name: str) -> Any:
+    """The cluster once no operation runs on it: an update still in flight (a run interrupted during
+    it, or one whose answer was lost) is followed to its end before anything is decided or sent."""
+    mc = clients.aks.managed_clusters.get(group, name)
+    if str(mc.provisioning_state or "").lower() in retry.TERMINAL:
+        return mc
+    return retry.ReadBack(lambda: clients.aks.managed_clusters.get(group, name), mc).result()
+
+
 def _command(params: Parameters, cluster: str) -> str:
     return (f"az aks update -g {params.resource_group} -n {cluster} --enable-oidc-issuer --enable-workload-identity\n"
             f"az aks show -g {params.resource_group} -n {cluster} --query oidcIssuerProfile.issuerUrl -o tsv")
@@ -35,7 +45,7 @@ def enable_workload_identity(clients: Any, params: Parameters, state: StateFile,
 
     found = discovered(clients, params, state)
     group, name = params.resource_group, found["cluster"]
-    mc = clients.aks.managed_clusters.get(group, name)
+    mc = settled(clients, group, name)
     oidc, wi = _flags(mc)
     if oidc and wi and mc.oidc_issuer_profile.issuer_url:
         state.remember(issuer_url=mc.oidc_issuer_profile.issuer_url)
@@ -61,9 +71,19 @@ def enable_workload_identity(clients: Any, params: Parameters, state: StateFile,
     else:
         mc.security_profile.workload_identity.enabled = True
 
+    # intent first: if the run stops while the update is in flight, clean-up still knows to undo it
+    state.created.setdefault("workload_identity_enabled_by_runbook", {"oidc_was": oidc, "workload_identity_was": wi})
+    state.save()
     say(progress, f"updating {name}: enabling the OIDC issuer and workload identity (this can take minutes on Azure)")
     started = time.monotonic()
-    poller = clients.aks.managed_clusters.begin_create_or_update(group, name, mc)
+
+    def landed() -> retry.ReadBack | None:  # the update's first answer was lost: did it start?
+        now = clients.aks.managed_clusters.get(group, name)
+        return retry.ReadBack(lambda: clients.aks.managed_clusters.get(group, name), now) \
+            if _flags(now) == (True, True) else None
+
+    poller = retry.call(lambda: clients.aks.managed_clusters.begin_create_or_update(group, name, mc),
+                        what=f"the update of {name}", landed=landed)
     while not poller.done():
         if time.monotonic() - started > timeout:
             return StepResult("enable-workload-identity", FAILED,
@@ -79,8 +99,6 @@ def enable_workload_identity(clients: Any, params: Parameters, state: StateFile,
     if not issuer:  # some versions return the body before the issuer is filled: read it back
         issuer = clients.aks.managed_clusters.get(group, name).oidc_issuer_profile.issuer_url
     state.remember(issuer_url=issuer)
-    state.created.setdefault("workload_identity_enabled_by_runbook", {"oidc_was": oidc, "workload_identity_was": wi})
-    state.save()
     say(progress, f"{name} updated in {time.monotonic() - started:.0f}s", detail=True)
     return StepResult("enable-workload-identity", UPDATED,
                       f"enabled the OIDC issuer and workload identity on {name}",

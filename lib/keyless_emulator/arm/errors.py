@@ -78,6 +78,14 @@ def location_change(name: str, location: str, group: str, requested: str) -> Arm
                     "Please select a new resource name.")
 
 
+def location_not_available(location: str, resource_type: str, available: list[str]) -> ArmError:
+    """Resource Manager's answer to a region the resource type is not offered in (text as clients
+    report it; the status is not documented: 400, as for the other request-validation errors)."""
+    return ArmError(400, "LocationNotAvailableForResourceType",
+                    f"The provided location '{location}' is not available for resource type '{resource_type}'. "
+                    f"List of available regions for the resource type is '{','.join(available)}'.")
+
+
 def operation_not_found(operation: str) -> ArmError:
     return ArmError(404, "OperationNotFound", f"The operation '{operation}' could not be found.")
 

@@ -31,6 +31,12 @@ READ_ONLY_PROPERTIES = frozenset({
     "maxAgentPools", "resourceUID",
 })
 READ_ONLY_POOL_PROPERTIES = frozenset({"provisioningState", "currentOrchestratorVersion", "eTag", "nodeImageVersion"})
+# server-filled fields inside the network profile's writable sub-profiles: an update body (the SDK leaves
+# them out, as read-only) replaces the sub-profile but never these; ARM keeps what the server filled in
+READ_ONLY_NETWORK_PROPERTIES: dict[str, tuple[str, ...]] = {
+    "loadBalancerProfile": ("effectiveOutboundIPs",),
+    "natGatewayProfile": ("effectiveOutboundIPs",),
+}
 
 _POOL_NAME = re.compile(r"^[a-z][a-z0-9]{0,11}$")
 
@@ -109,7 +115,15 @@ def network_profile(request: dict[str, Any] | None, existing: dict[str, Any] | N
         "podCidrs": ["10.244.0.0/16"], "serviceCidrs": ["10.0.0.0/16"], "ipFamilies": ["IPv4"],
     }
     for key, value in (request or {}).items():
-        base[key] = copy.deepcopy(value)
+        new = copy.deepcopy(value)
+        current = base.get(key)
+        if isinstance(new, dict) and isinstance(current, dict):
+            for field in READ_ONLY_NETWORK_PROPERTIES.get(key, ()):  # the server's value, whatever was sent
+                if field in current:
+                    new[field] = copy.deepcopy(current[field])
+                else:
+                    new.pop(field, None)
+        base[key] = new
     return base
 
 

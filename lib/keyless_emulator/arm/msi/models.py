@@ -22,7 +22,14 @@ import asyncio
 from typing import Any
 
 from ...state import EmulatorState, Principal
-from ..errors import invalid_request_content, location_change, missing_property, resource_not_found
+from ..errors import (
+    invalid_request_content,
+    location_change,
+    location_not_available,
+    missing_property,
+    resource_not_found,
+)
+from ..resources import catalog
 from ..resources import models as resource_models
 from ..resources.models import require_group
 from . import documents, errors
@@ -74,6 +81,8 @@ def create_or_update_identity(state: EmulatorState, subscription: str, group: st
         if not body.get("location"):
             raise missing_property("location")
         location = str(body["location"]).replace(" ", "").lower()
+        if not catalog.available(location):
+            raise location_not_available(str(body["location"]), IDENTITY_TYPE, catalog.listed())
         if existing is not None and location != existing["location"]:
             raise location_change(existing["name"], existing["location"], group_doc["name"], location)
         sub = state.subscription(subscription)

@@ -17,11 +17,12 @@ from ..cognitiveservices.documents import tombstones
 from ..errors import (
     bad_request,
     invalid_resource_name,
+    location_not_available,
     missing_property,
     resource_group_not_found,
     subscription_not_found,
 )
-from . import errors
+from . import catalog, errors
 
 GROUP_TYPE = "Microsoft.Resources/resourceGroups"
 _GROUP_RULE = ("Resource group names are 1-90 characters of letters, digits, underscores, parentheses, "
@@ -70,6 +71,8 @@ def create_or_update_group(state: EmulatorState, subscription: str, group: str,
         raise bad_request("The request content must be a JSON object.", code="InvalidRequestContent")
     if not body.get("location"):
         raise missing_property("location")
+    if not catalog.available(body["location"]):
+        raise location_not_available(str(body["location"]), GROUP_TYPE, catalog.listed())
     with state.lock:
         existing = state.resources.get(group_id(subscription, group))
         if existing is not None:
@@ -177,6 +180,11 @@ def subscription_document(state: EmulatorState, subscription_id: str) -> dict[st
             "subscriptionPolicies": {"locationPlacementId": "Public_2014-09-01", "quotaId": "PayAsYouGo_2014-09-01",
                                      "spendingLimit": "Off"},
             "authorizationSource": "RoleBased", "managedByTenants": []}
+
+
+def list_locations(state: EmulatorState, subscription_id: str) -> list[dict[str, Any]]:
+    """`GET /subscriptions/{id}/locations`: the regions the subscription may deploy to."""
+    return catalog.location_documents(subscription_document(state, subscription_id)["subscriptionId"])
 
 
 def list_subscriptions(state: EmulatorState, visible: frozenset[str] | None) -> list[dict[str, Any]]:

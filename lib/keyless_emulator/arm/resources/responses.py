@@ -52,6 +52,10 @@ async def subscriptions_get(ctx: RequestContext) -> Response:
     return JSONResponse(models.subscription_document(ctx.state, ctx.params["subscription"]))
 
 
+async def subscriptions_list_locations(ctx: RequestContext) -> Response:
+    return JSONResponse({"value": models.list_locations(ctx.state, ctx.params["subscription"])})
+
+
 async def tenants_list(ctx: RequestContext) -> Response:
     assert ctx.principal is not None
     return JSONResponse({"value": models.tenant_documents(ctx.state, ctx.principal.tenant_id)})

@@ -20,6 +20,8 @@ ROUTES = [
     Route("GET", "/subscriptions", r.subscriptions_list, lists=SUBSCRIPTIONS),
     Route("GET", "/tenants", r.tenants_list),
     Route("GET", _SUB, r.subscriptions_get, action="Microsoft.Resources/subscriptions/read", scope=subscription_scope),
+    Route("GET", _SUB + "/locations", r.subscriptions_list_locations,
+          action="Microsoft.Resources/subscriptions/locations/read", scope=subscription_scope),
     Route("GET", _SUB + "/providers/{namespace}/locations/{location}/operations/{operation}", lro.get_operation_status),
     Route("GET", _SUB + "/providers/{namespace}/locations/{location}/operationresults/{operation}",
           lro.get_operation_result),

@@ -1,0 +1,156 @@
+"""The runbook holds under the faults a real cloud throws (keyless.retry), driven by the emulator's
+fault injection through the real clients: Kubernetes 429/500/dropped connections on the
+ServiceAccount create and the Deployment patch, dropped Resource Manager answers on the cluster
+update and on listClusterUserCredential, concurrent federated-credential writes on one identity.
+A lost answer of an applied change is read back, never sent twice; what outlasts the retries is
+explained in plain words."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+import keyless
+from keyless import retry
+
+SA_POSTS = "/namespaces/default/serviceaccounts$"
+CLUSTER = "managedClusters/myAKSCluster$"
+CREDENTIAL = "managedClusters/myAKSCluster/listClusterUserCredential"
+
+
+def up_to_federation(rb: keyless.Runbook) -> None:
+    for step in ("discover", "enable_workload_identity", "create_managed_identity", "assign_openai_role",
+                 "create_federated_credential"):
+        assert getattr(rb, step)().ok
+
+
+def _logged(admin, method: str, needle: str) -> list[dict]:
+    return [r for r in admin.requests() if r["method"] == method and r["path"].endswith(needle)]
+
+
+@pytest.mark.parametrize("fault", [
+    {"status": 429, "code": "TooManyRequests", "retry_after": 1},
+    {"status": 500, "code": "InternalError"},
+    {"drop": True},
+], ids=["429", "500", "drop"])
+def test_a_kubernetes_fault_on_the_service_account_create_is_retried(rb, admin, fault):
+    up_to_federation(rb)
+    admin.clear_requests()
+    admin.faults({"route": SA_POSTS, "method": "POST", "count": 2, **fault})
+    r = rb.create_service_account()
+    assert r.status == "created", repr(r)
+    posts = _logged(admin, "POST", "/serviceaccounts")
+    assert len(posts) == 3 and posts[-1]["status"] == 201
+    assert [p["dropped"] for p in posts] == ([True, True, False] if fault.get("drop") else [False] * 3)
+
+
+def test_a_lost_answer_of_an_applied_create_is_read_back_not_sent_again(rb, admin):
+    up_to_federation(rb)
+    admin.clear_requests()
+    admin.faults({"route": SA_POSTS, "method": "POST", "drop": True, "applied": True, "count": 1})
+    r = rb.create_service_account()
+    assert r.status == "created", repr(r)
+    assert [(p["status"], p["dropped"]) for p in _logged(admin, "POST", "/serviceaccounts")] == [(201, True)]
+    assert _logged(admin, "GET", "/serviceaccounts/ai-service-account")[-1]["status"] == 200
+    assert rb.state.created["service_account"] == {"namespace": "default", "name": "ai-service-account"}
+
+
+@pytest.mark.parametrize("fault", [{"status": 500, "code": "InternalError"}, {"drop": True},
+                                   {"drop": True, "applied": True}], ids=["500", "drop", "drop-applied"])
+def test_a_kubernetes_fault_on_the_deployment_patch_is_retried(rb, admin, fault):
+    up_to_federation(rb)
+    assert rb.create_service_account().ok
+    admin.faults({"route": "/deployments/ai-service$", "method": "PATCH", "count": 1, **fault})
+    r = rb.redeploy_app()
+    assert r.status == "updated", repr(r)
+    patches = _logged(admin, "PATCH", "/deployments/ai-service")
+    assert patches[0]["dropped"] == bool(fault.get("drop")) and patches[-1]["status"] == 200
+
+
+@pytest.mark.parametrize("applied", [False, True], ids=["before", "applied"])
+def test_a_dropped_answer_on_the_cluster_update_is_retried_or_read_back(rb, admin, applied):
+    rb.discover()
+    admin.clear_requests()
+    admin.faults({"route": CLUSTER, "method": "PUT", "drop": True, "applied": applied, "count": 1})
+    r = rb.enable_workload_identity()
+    assert r.status == "updated", repr(r)
+    assert r["issuer_url"].startswith("https://")
+    puts = _logged(admin, "PUT", "managedClusters/myAKSCluster")
+    assert len(puts) == (1 if applied else 2)                # an applied update is followed, never re-sent
+    mc = rb.clients.aks.managed_clusters.get("myResourceGroup", "myAKSCluster")
+    assert mc.provisioning_state == "Succeeded" and mc.security_profile.workload_identity.enabled
+
+
+def test_a_dropped_answer_on_list_cluster_user_credential_is_retried(rb, admin):
+    up_to_federation(rb)
+    admin.faults({"route": CREDENTIAL, "method": "POST", "drop": True, "count": 2})
+    r = rb.create_service_account()
+    assert r.status == "created", repr(r)
+    assert [p["dropped"] for p in _logged(admin, "POST", "/listClusterUserCredential")] == [True, True, False]
+
+
+def test_a_fault_that_outlasts_the_retries_is_explained_in_plain_words(rb, admin):
+    up_to_federation(rb)
+    admin.faults({"route": SA_POSTS, "method": "POST", "drop": True})
+    r = rb.create_service_account()
+    assert r.status == "failed"
+    assert r.get("error") == "ConnectionError"
+    assert ("the connection dropped before the answer was complete (IncompleteRead), still failing after "
+            f"{retry.DEFAULT.attempts} attempts") in r.summary
+    assert "(None)" not in r.summary and "Connection broken" not in r.summary
+    assert "running it again is safe" in r.hint
+    assert len(_logged(admin, "POST", "/serviceaccounts")) == retry.DEFAULT.attempts
+
+
+def test_concurrent_credential_writes_on_one_identity_are_serialized_and_retried(rb, admin, params, fresh):
+    """Two runbooks whose federated credentials hang under one identity: Azure lets one write at a
+    time (409 ConcurrentFederatedIdentityCredentialsWritesForSingleManagedIdentity); both succeed."""
+    admin.settings(federation_write_seconds=0.5)
+    for step in ("discover", "enable_workload_identity", "create_managed_identity"):
+        assert getattr(rb, step)().ok
+    other = keyless.init(params.replace(data_dir=str(params.home) + "-other", federated_credential="other-fic",
+                                        service_account="other-account"), emulator=fresh.info)
+    assert other.discover().ok and other.create_managed_identity().ok
+    results: dict[str, keyless.StepResult] = {}
+    threads = [threading.Thread(target=lambda n=n, b=b: results.__setitem__(n, b.create_federated_credential()))
+               for n, b in (("one", rb), ("two", other))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert [results[n].status for n in ("one", "two")] == ["created", "created"], results
+    answers = [x["status"] for x in _logged(admin, "PUT", "") if "/federatedIdentityCredentials/" in x["path"]]
+    assert 409 in answers and answers.count(200) + answers.count(201) == 2
+
+
+def test_two_runbooks_for_different_identities_write_in_parallel(rb, admin, params, fresh):
+    admin.settings(federation_write_seconds=0.5)
+    for step in ("discover", "enable_workload_identity", "create_managed_identity"):
+        assert getattr(rb, step)().ok
+    other = keyless.init(params.replace(data_dir=str(params.home) + "-other", identity="otherIdentity",
+                                        federated_credential="other-fic", service_account="other-account"),
+                         emulator=fresh.info)
+    assert other.discover().ok and other.create_managed_identity().ok
+    results: dict[str, keyless.StepResult] = {}
+    threads = [threading.Thread(target=lambda n=n, b=b: results.__setitem__(n, b.create_federated_credential()))
+               for n, b in (("one", rb), ("two", other))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert [results[n].status for n in ("one", "two")] == ["created", "created"], results
+    answers = [x["status"] for x in _logged(admin, "PUT", "") if "/federatedIdentityCredentials/" in x["path"]]
+    assert 409 not in answers
+
+
+@pytest.mark.parametrize("fault", [{"status": 503, "code": "ServiceUnavailable", "retry_after": 1}, {"drop": True}],
+                         ids=["503", "drop"])
+def test_a_fault_on_the_rollout_watch_reopens_it(rb, admin, fault):
+    up_to_federation(rb)
+    assert rb.create_service_account().ok
+    admin.faults({"route": "/namespaces/default/deployments$", "method": "GET", "count": 1, **fault})
+    r = rb.redeploy_app()
+    assert r.status == "updated", repr(r)
+    assert r["rollout"] == "1/1 updated, 1/1 ready, 1 in total"
+    watches = _logged(admin, "GET", "/namespaces/default/deployments")
+    assert len(watches) >= 2 and watches[0]["status"] in (503, None) and watches[-1]["status"] == 200
