@@ -24,13 +24,20 @@ class Check:
     ok: bool
     detail: str = ""
     hint: str = ""
+    # False for a check that is no failure but could not be proven (e.g. "keyless" on Azure while the
+    # account still accepts keys): shown as NOT PROVEN, never as passed, with its hint.
+    proven: bool = True
+
+    @property
+    def passed(self) -> bool:
+        return self.ok and self.proven
 
     def line(self) -> str:
-        mark = "PASS" if self.ok else "FAIL"
+        mark = "PASS" if self.passed else "NOT PROVEN" if self.ok else "FAIL"
         text = f"[{mark}] {self.name}"
         if self.detail:
             text += f": {self.detail}"
-        if not self.ok and self.hint:
+        if not self.passed and self.hint:
             text += f"\n       fix: {self.hint}"
         return text
 
@@ -63,8 +70,8 @@ class StepResult:
         return {"step": self.step, "status": self.status if self.ok or self.status == FAILED else FAILED,
                 "summary": self.summary, "touched": list(self.touched), "changes": list(self.changes),
                 "hint": "" if self.ok else self.hint,
-                "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail, "hint": "" if c.ok else c.hint}
-                           for c in self.checks]}
+                "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail, "hint": "" if c.passed else c.hint,
+                            **({} if c.proven else {"proven": False})} for c in self.checks]}
 
     def __repr__(self) -> str:
         lines = [f"{self.step}: {self.status} - {self.summary}"]
@@ -84,9 +91,10 @@ class StepResult:
         colour = "#1a7f37" if self.ok else "#cf222e"
         rows = "".join(f"<tr><th style='text-align:left;padding-right:1em'>{html.escape(str(k))}</th>"
                        f"<td><code>{html.escape(str(v))}</code></td></tr>" for k, v in self.values.items())
-        checks = "".join(f"<li>{'&#9989;' if c.ok else '&#10060;'} {html.escape(c.name)}"
-                         f"{': ' + html.escape(c.detail) if c.detail else ''}"
-                         f"{'<br><em>fix: ' + html.escape(c.hint) + '</em>' if (not c.ok and c.hint) else ''}</li>"
+        checks = "".join(f"<li>{'&#9989;' if c.passed else '&#9888;&#65039;' if c.ok else '&#10060;'} "
+                         f"{html.escape(c.name)}{': ' + html.escape(c.detail) if c.detail else ''}"
+                         f"{'<br><em>fix: ' + html.escape(c.hint) + '</em>' if (not c.passed and c.hint) else ''}"
+                         "</li>"
                          for c in self.checks)
         shown = {str(v) for v in self.values.values()}
         checks += "".join(f"<li>would: {html.escape(change)}</li>" for change in self.changes if change not in shown)
