@@ -125,7 +125,8 @@ def diagnose(last: str, checks: list[Check]) -> str:
     """The first failing link in chain order with its fix, else what Entra or Azure OpenAI answered."""
     failing = [c for c in checks if not c.ok]
     if failing:
-        return f"first failing link: {failing[0].name} — {failing[0].hint}"
+        first = failing[0]
+        return f"first failing link: {first.name}" + (f" ({first.detail})" if first.detail else "") + f" — {first.hint}"
     if "AADSTS700211" in last:
         return ("Entra knows no federated credential for the pod token's issuer: the credential's issuer must equal "
                 "the cluster's OIDC issuer URL exactly, trailing slash included (notebook 03)")
