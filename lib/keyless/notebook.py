@@ -22,7 +22,7 @@ from typing import Any
 
 from . import steps
 from .errors import KeylessError, explain
-from .params import Parameters, from_namespace
+from .params import ParameterError, Parameters, describe_sources, from_notebook, save
 from .results import FAILED, SKIPPED, StepResult
 from .statefile import StateFile
 from .targets import Clients, connect
@@ -112,6 +112,7 @@ class Runbook:
     raise_on_failure: bool = False
     interactive: bool = False                # True in a front end: form widgets, a live progress line
     results: list[StepResult] = field(default_factory=list)
+    sources: dict[str, str] = field(default_factory=dict)   # where each non-default value came from
     durations: dict[str, float] = field(default_factory=dict)
     _progress_line: Any = field(default=None, repr=False)
 
@@ -212,11 +213,24 @@ class Runbook:
         display(form.widget)
         return form
 
-    def apply(self, form: Any) -> Runbook:
-        """Take the form's current values (no click needed); headless this keeps the parameters."""
+    def apply(self, form: Any) -> Runbook | StepResult:
+        """Take the form's current values (no click needed) and save them for the next notebooks (the one
+        parameter channel: they are read back by `init` there); headless this keeps the parameters. A value
+        the rules refuse comes back as a failed result naming the parameter and the rule, nothing kept."""
         if form is None:
             return self
-        params = form.parameters()
+        try:
+            params = form.parameters()
+        except ParameterError as e:
+            result = StepResult("apply-form", FAILED, str(e), hint="correct it in the form above, then run this "
+                                "cell again; nothing was saved or changed", values={"error": "InvalidParameter"})
+            if self.raise_on_failure:
+                _show(result)
+                raise StepFailed(result) from None
+            return result
+        save(params)
+        for name in (n for n in form.values() if getattr(params, n) != getattr(self.params, n)):
+            self.sources[name] = "set in this notebook's form"
         if params != self.params:
             self.params = params
             self.state = StateFile.for_environment(params.home, params.target, self.clients.subscription_id,
@@ -229,8 +243,11 @@ class Runbook:
 
     def __repr__(self) -> str:
         p = self.params
-        return (f"Runbook(target={p.target}, resource_group={p.resource_group}, "
+        head = (f"Runbook(target={p.target}, resource_group={p.resource_group}, "
                 f"subscription={self.clients.subscription_id}, state={self.state.path.name})")
+        lines = describe_sources(p, self.sources)
+        return "\n".join([head, "  parameters not at their defaults:", *("    " + line for line in lines)]) \
+            if lines else head
 
 
 def _show(result: StepResult) -> None:
@@ -245,10 +262,12 @@ def init(namespace: Mapping[str, Any] | Parameters | None = None, *, emulator: A
          **overrides: Any) -> Runbook:
     """Parameters from the notebook's globals (or a Parameters), connect to the target, open the state."""
     quiet_logging()
+    sources: dict[str, str] = {}
     if isinstance(namespace, Parameters):
         params = namespace.replace(**overrides) if overrides else namespace
     else:
-        params = from_namespace({**(namespace or {}), **overrides})
+        params, sources = from_notebook({**(namespace or {}), **overrides})
     clients = connect(params, emulator)
     state = StateFile.for_environment(params.home, params.target, clients.subscription_id, params.resource_group)
-    return Runbook(params, clients, state, raise_on_failure=stop_on_failure(), interactive=not headless())
+    return Runbook(params, clients, state, raise_on_failure=stop_on_failure(), interactive=not headless(),
+                   sources=sources)
