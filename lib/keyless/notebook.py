@@ -123,7 +123,7 @@ class Runbook:
             if self._progress_line is None:
                 from .widgets import ProgressLine
                 self._progress_line = ProgressLine()
-            self._progress_line(message)
+            self._progress_line(message, detail=detail)
         elif not detail:
             print(message, file=sys.stdout, flush=True)
 
@@ -140,6 +140,10 @@ class Runbook:
         except Exception as e:  # noqa: BLE001 - anything unexplained still becomes a readable result
             err = explain(e)
             result = StepResult(name, FAILED, err.message, hint=err.hint)
+        if self._progress_line is not None:
+            self._progress_line.done()
+            self._progress_line = None
+        self._with_kubeconfig(result)
         self.durations[result.step] = round(time.monotonic() - started, 3)
         self.results.append(result)
         self._report(result, expect_failure)
@@ -149,6 +153,16 @@ class Runbook:
             raise StepFailed(result) if not expect_failure else StepFailed(StepResult(
                 result.step, FAILED, "the exercise expected this check to fail, but it passed"))
         return result
+
+    def _with_kubeconfig(self, result: StepResult) -> None:
+        """kubectl equivalents run in a terminal only with the cluster's kubeconfig, which the runbook keeps in
+        its data folder (your own ~/.kube/config is never touched): say which, as a command to copy first."""
+        cluster = self.state.discovered.get("cluster")
+        if "kubectl" not in result.command or not cluster:
+            return
+        path = self.params.home / f"kubeconfig-{cluster}"
+        if path.exists() and "KUBECONFIG=" not in result.command:
+            result.command = f"export KUBECONFIG={path}\n{result.command}"
 
     def _report(self, result: StepResult, expected_failure: bool = False) -> None:
         """Append the step to the run's JSON lines log (read by the runner for report.json)."""
@@ -207,10 +221,8 @@ class Runbook:
         if not self.interactive:
             print(summary(self.params))
             return None
-        from IPython.display import display
-
         form = ParameterForm(self.params, live_suggestions(self.clients))
-        display(form.widget)
+        form.show()
         return form
 
     def apply(self, form: Any) -> Runbook | StepResult:
@@ -229,6 +241,8 @@ class Runbook:
                 raise StepFailed(result) from None
             return result
         save(params)
+        if hasattr(form, "freeze"):
+            form.freeze(params)
         for name in (n for n in form.values() if getattr(params, n) != getattr(self.params, n)):
             self.sources[name] = "set in this notebook's form"
         if params != self.params:
