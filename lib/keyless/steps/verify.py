@@ -220,7 +220,9 @@ def keyless_from_observation(clients: Any, params: Parameters, found: dict[str, 
                      "holds none, so the call carried an Entra token")
     return Check(KEYLESS, True, "not proven: the account still accepts keys (disableLocalAuth is off), so a key "
                  "kept outside the pod could have made the call; the pod and its Deployment hold none",
-                 "to prove it, turn key access off: notebook 06-disable-key-access", proven=False)
+                 "to prove it, turn key access off (the workload keeps working: it signs in with its token): "
+                 f"az resource update --ids {found['openai_account_id']} --set properties.disableLocalAuth=true",
+                 proven=False)
 
 
 @explained
