@@ -91,7 +91,7 @@ STEP_METHODS = {
     "create_managed_identity": "create-managed-identity", "assign_openai_role": "assign-openai-role",
     "create_federated_credential": "create-federated-credential", "create_service_account": "create-service-account",
     "redeploy_app": "redeploy-app", "verify": "verify", "remove_pod_label": "remove-pod-label",
-    "plan_clean_up": "clean-up-plan", "clean_up": "clean-up",
+    "disable_key_access": "disable-key-access", "plan_clean_up": "clean-up-plan", "clean_up": "clean-up",
 }
 
 
@@ -206,6 +206,10 @@ class Runbook:
 
     def remove_pod_label(self) -> StepResult:
         return self._run("remove-pod-label", steps.remove_pod_label, progress=self.progress)
+
+    def disable_key_access(self) -> StepResult:
+        """Beyond the article: regenerate the account's keys and turn key-based authentication off."""
+        return self._run("disable-key-access", steps.disable_key_access, progress=self.progress)
 
     def plan_clean_up(self) -> StepResult:
         return self._run("clean-up-plan", steps.plan_clean_up)

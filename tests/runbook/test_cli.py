@@ -118,6 +118,23 @@ def test_only_runs_the_named_notebooks_reuses_the_emulator_and_a_reused_out_hold
 
 
 @pytest.mark.slow
+def test_05_before_04_exits_1_naming_04_and_sends_no_mutating_request(tmp_path, home):
+    done = keyless_run("-p", "data_dir", str(home), "--only", "00,01,02,03", "--out", str(tmp_path / "a"), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    control = ControlClient.of(attach(home))
+    control.clear_requests()
+    early = keyless_run("-p", "data_dir", str(home), "--only", "05", "--no-reset", "--out", str(tmp_path / "b"),
+                        cwd=tmp_path)
+    assert early.returncode == 1
+    assert control.mutating_requests() == []
+    steps = [s for nb in read_report(tmp_path / "b")["notebooks"] for s in nb["steps"]]
+    assert [(s["step"], s["status"]) for s in steps] == [("verify", "failed")]
+    assert "run 04 first (notebook 04-use-workload-identity-on-aks)" in steps[0]["hint"]
+    keyless_check = next(c for c in steps[0]["checks"] if c["name"].startswith("keyless"))
+    assert not keyless_check["ok"] and keyless_check["detail"] == "not proven: the chain is broken"
+
+
+@pytest.mark.slow
 def test_each_notebook_runs_alone_once_the_earlier_ones_have_run(tmp_path, home):
     def only(which: str, reset: bool = False) -> dict:
         out = tmp_path / which.replace(",", "-")
