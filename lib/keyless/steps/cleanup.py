@@ -131,7 +131,7 @@ def clean_up(clients: Any, params: Parameters, state: StateFile, progress: Progr
         account = created["local_auth_disabled"]["account"]
         clients.cognitive.accounts.begin_update(params.resource_group, account,
                                                 {"properties": {"disableLocalAuth": False}}).result()
-        record(f"key access on {account}", "turned back on (the keys are the regenerated ones)")
+        record(f"key access on {account}", "turned back on")
         state.forget_created("local_auth_disabled")
         state.forget_original("local_auth")
     if "deployment_changed" in created:

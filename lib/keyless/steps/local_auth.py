@@ -1,12 +1,14 @@
 """Beyond the article — lock the door: once the workload signs in with its token, the account's keys are
-only a risk. Regenerate both keys (so any copy made before — a Secret, a laptop, a CI variable — is
-worthless), turn key-based ("local") authentication off (`disableLocalAuth`), and prove the key the app
-used before is refused with Azure OpenAI's own answer: 403 `AuthenticationTypeDisabled`, "Key based
-authentication is disabled for this resource."
+only a risk (any copy — a Secret, a laptop, a CI variable — still opens the account). Turn key-based
+("local") authentication off (`disableLocalAuth`) and prove the key the app used before is refused with
+Azure OpenAI's own answer: 403 `AuthenticationTypeDisabled`, "Key based authentication is disabled for
+this resource."
 
-The keys are regenerated first because Azure refuses to list or regenerate keys once local auth is
-off (400 "Failed to list key. disableLocalAuth is set to be true"). The old key is read into memory for
-the proof and never shown or stored. Clean-up turns key access back on only if this step turned it off.
+The key is read before the switch, because Azure refuses to list keys once local auth is off (400
+"Failed to list key. disableLocalAuth is set to be true"); it is held in memory for the proof, never
+shown or stored. The keys are not regenerated here: clean-up puts the prerequisite article's key-based
+Deployment back, and that Deployment holds the current key. Clean-up turns key access back on only if
+this step turned it off.
 """
 from __future__ import annotations
 
@@ -27,8 +29,7 @@ NOT_A_KEY = "0" * 32  # what a re-run presents once the real keys can no longer 
 
 def _command(params: Parameters, found: dict[str, Any]) -> str:
     account = found["openai_account"]
-    return (f"az cognitiveservices account keys regenerate -n {account} -g {params.resource_group} --key-name key1\n"
-            f"az cognitiveservices account keys regenerate -n {account} -g {params.resource_group} --key-name key2\n"
+    return (f"az cognitiveservices account keys list -n {account} -g {params.resource_group}  # for the proof\n"
             f"az resource update --ids {found['openai_account_id']} --set properties.disableLocalAuth=true")
 
 
@@ -76,22 +77,18 @@ def disable_key_access(clients: Any, params: Parameters, state: StateFile,
                           command=_command(params, found),
                           checks=[Check("a key is refused", ok, answer, "check the account's disableLocalAuth")])
     if params.dry_run:
-        return StepResult(STEP, PLANNED, f"dry run: {name}'s keys would be regenerated and key access turned off; "
-                          "nothing sent", values={"account": name}, command=_command(params, found),
-                          changes=[f"regenerate key1 and key2 of {name}",
-                                   f"set disableLocalAuth=true on {name}"])
+        return StepResult(STEP, PLANNED, f"dry run: key access would be turned off on {name}; nothing sent",
+                          values={"account": name}, command=_command(params, found),
+                          changes=[f"set disableLocalAuth=true on {name}"])
     old_key = clients.cognitive.accounts.list_keys(group, name).key1  # in memory only, for the proof below
-    say(progress, f"regenerating the keys of {name}, then turning key access off")
-    for which in ("Key1", "Key2"):
-        clients.cognitive.accounts.regenerate_key(group, name, which)
+    say(progress, f"turning key access off on {name}")
     state.record_original("local_auth", {"disableLocalAuth": False})
     clients.cognitive.accounts.begin_update(group, name, {"properties": {"disableLocalAuth": True}}).result()
     state.record_created("local_auth_disabled", {"account": name})
     ok, answer = key_refused(clients, found, old_key, float(params.verify_timeout), progress)
-    checks = [Check("both keys regenerated", True, "key1 and key2: every copy made before is worthless"),
-              Check("disableLocalAuth on the account", True, "true"),
+    checks = [Check("disableLocalAuth on the account", True, "true"),
               Check("the key ai-service used before is refused", ok, answer,
                     "Azure may take a moment to apply the setting: run this cell again")]
     return StepResult(STEP, UPDATED,
-                      f"regenerated {name}'s keys and turned key access off", values=values, checks=checks,
+                      f"turned key access off on {name}", values=values, checks=checks,
                       command=_command(params, found), touched=[account.id])
