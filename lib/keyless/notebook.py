@@ -22,7 +22,7 @@ from typing import Any
 
 from . import steps
 from .errors import KeylessError, explain
-from .params import Parameters, from_namespace
+from .params import ParameterError, Parameters, describe_sources, from_notebook, save
 from .results import FAILED, SKIPPED, StepResult
 from .statefile import StateFile
 from .targets import Clients, connect
@@ -91,7 +91,7 @@ STEP_METHODS = {
     "create_managed_identity": "create-managed-identity", "assign_openai_role": "assign-openai-role",
     "create_federated_credential": "create-federated-credential", "create_service_account": "create-service-account",
     "redeploy_app": "redeploy-app", "verify": "verify", "remove_pod_label": "remove-pod-label",
-    "plan_clean_up": "clean-up-plan", "clean_up": "clean-up",
+    "disable_key_access": "disable-key-access", "plan_clean_up": "clean-up-plan", "clean_up": "clean-up",
     "cost_notice": "cost-notice", "create_resource_group": "create-resource-group", "create_cluster": "create-cluster",
     "create_openai_account": "create-openai-account", "create_model_deployment": "create-model-deployment",
     "deploy_store": "deploy-store", "wait_for_store_admin": "wait-for-store-admin",
@@ -133,6 +133,7 @@ class Runbook:
     raise_on_failure: bool = False
     interactive: bool = False                # True in a front end: form widgets, a live progress line
     results: list[StepResult] = field(default_factory=list)
+    sources: dict[str, str] = field(default_factory=dict)   # where each non-default value came from
     durations: dict[str, float] = field(default_factory=dict)
     _progress_line: Any = field(default=None, repr=False)
 
@@ -143,7 +144,7 @@ class Runbook:
             if self._progress_line is None:
                 from .widgets import ProgressLine
                 self._progress_line = ProgressLine()
-            self._progress_line(message)
+            self._progress_line(message, detail=detail)
         elif not detail:
             print(message, file=sys.stdout, flush=True)
 
@@ -160,6 +161,10 @@ class Runbook:
         except Exception as e:  # noqa: BLE001 - anything unexplained still becomes a readable result
             err = explain(e)
             result = StepResult(name, FAILED, err.message, hint=err.hint)
+        if self._progress_line is not None:
+            self._progress_line.done()
+            self._progress_line = None
+        self._with_kubeconfig(result)
         self.durations[result.step] = round(time.monotonic() - started, 3)
         self.results.append(result)
         self._report(result, expect_failure)
@@ -169,6 +174,16 @@ class Runbook:
             raise StepFailed(result) if not expect_failure else StepFailed(StepResult(
                 result.step, FAILED, "the exercise expected this check to fail, but it passed"))
         return result
+
+    def _with_kubeconfig(self, result: StepResult) -> None:
+        """kubectl equivalents run in a terminal only with the cluster's kubeconfig, which the runbook keeps in
+        its data folder (your own ~/.kube/config is never touched): say which, as a command to copy first."""
+        cluster = self.state.discovered.get("cluster")
+        if "kubectl" not in result.command or not cluster:
+            return
+        path = self.params.home / f"kubeconfig-{cluster}"
+        if path.exists() and "KUBECONFIG=" not in result.command:
+            result.command = f"export KUBECONFIG={path}\n{result.command}"
 
     def _report(self, result: StepResult, expected_failure: bool = False) -> None:
         """Append the step to the run's JSON lines log (read by the runner for report.json)."""
@@ -212,6 +227,10 @@ class Runbook:
 
     def remove_pod_label(self) -> StepResult:
         return self._run("remove-pod-label", steps.remove_pod_label, progress=self.progress)
+
+    def disable_key_access(self) -> StepResult:
+        """Beyond the article: regenerate the account's keys and turn key-based authentication off."""
+        return self._run("disable-key-access", steps.disable_key_access, progress=self.progress)
 
     def plan_clean_up(self) -> StepResult:
         return self._run("clean-up-plan", steps.plan_clean_up)
@@ -276,17 +295,30 @@ class Runbook:
         if not self.interactive:
             print(summary(self.params))
             return None
-        from IPython.display import display
-
         form = ParameterForm(self.params, live_suggestions(self.clients))
-        display(form.widget)
+        form.show()
         return form
 
-    def apply(self, form: Any) -> Runbook:
-        """Take the form's current values (no click needed); headless this keeps the parameters."""
+    def apply(self, form: Any) -> Runbook | StepResult:
+        """Take the form's current values (no click needed) and save them for the next notebooks (the one
+        parameter channel: they are read back by `init` there); headless this keeps the parameters. A value
+        the rules refuse comes back as a failed result naming the parameter and the rule, nothing kept."""
         if form is None:
             return self
-        params = form.parameters()
+        try:
+            params = form.parameters()
+        except ParameterError as e:
+            result = StepResult("apply-form", FAILED, str(e), hint="correct it in the form above, then run this "
+                                "cell again; nothing was saved or changed", values={"error": "InvalidParameter"})
+            if self.raise_on_failure:
+                _show(result)
+                raise StepFailed(result) from None
+            return result
+        save(params)
+        if hasattr(form, "freeze"):
+            form.freeze(params)
+        for name in (n for n in form.values() if getattr(params, n) != getattr(self.params, n)):
+            self.sources[name] = "set in this notebook's form"
         if params != self.params:
             self.params = params
             self.state = StateFile.for_environment(params.home, params.target, self.clients.subscription_id,
@@ -299,8 +331,11 @@ class Runbook:
 
     def __repr__(self) -> str:
         p = self.params
-        return (f"Runbook(target={p.target}, resource_group={p.resource_group}, "
+        head = (f"Runbook(target={p.target}, resource_group={p.resource_group}, "
                 f"subscription={self.clients.subscription_id}, state={self.state.path.name})")
+        lines = describe_sources(p, self.sources)
+        return "\n".join([head, "  parameters not at their defaults:", *("    " + line for line in lines)]) \
+            if lines else head
 
 
 def _show(result: StepResult) -> None:
@@ -315,10 +350,12 @@ def init(namespace: Mapping[str, Any] | Parameters | None = None, *, emulator: A
          **overrides: Any) -> Runbook:
     """Parameters from the notebook's globals (or a Parameters), connect to the target, open the state."""
     quiet_logging()
+    sources: dict[str, str] = {}
     if isinstance(namespace, Parameters):
         params = namespace.replace(**overrides) if overrides else namespace
     else:
-        params = from_namespace({**(namespace or {}), **overrides})
+        params, sources = from_notebook({**(namespace or {}), **overrides})
     clients = connect(params, emulator)
     state = StateFile.for_environment(params.home, params.target, clients.subscription_id, params.resource_group)
-    return Runbook(params, clients, state, raise_on_failure=stop_on_failure(), interactive=not headless())
+    return Runbook(params, clients, state, raise_on_failure=stop_on_failure(), interactive=not headless(),
+                   sources=sources)

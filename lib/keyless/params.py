@@ -366,3 +366,104 @@ def load(files: Iterable[str | Path] = (), pairs: Iterable[tuple[str, Any]] = ()
     merged.update(overrides)
     return from_mapping(merged)
 
+
+
+# ---- one parameter channel: injected (papermill) > saved (a form, earlier) > the notebook's defaults ----------
+
+# What a learner's form sets and every later notebook reuses: names of things, never a secret, never where the
+# runbook's own files live (data_dir) or how it runs (target, cloud, timeouts, dry_run).
+PERSISTED = ("resource_group", "cluster", "openai_account", "openai_deployment", "identity", "federated_credential",
+             "namespace", "service_account", "app", "store_admin_service", "location", "subscription")
+INJECTED, SAVED, NOTEBOOK = "injected by papermill", "saved from a form", "set in this notebook's parameters cell"
+PAPERMILL_MARK = "# Parameters"   # the first line of the cell papermill injects after the parameters cell
+
+
+def saved_path(home: Path, target: str) -> Path:
+    """Beside the state files: one file per target in the data folder (the resource group is one of the
+    values, so it cannot be part of the file's name)."""
+    return Path(home) / "state" / f"{target}-parameters.json"
+
+
+def load_saved(home: Path, target: str) -> dict[str, str]:
+    """The saved values, checked like any others (an unreadable or hand-broken file is ignored)."""
+    import json
+
+    try:
+        data = json.loads(saved_path(home, target).read_text())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    values = {k: v for k, v in data.items() if k in PERSISTED and isinstance(v, str)}
+    try:
+        from_mapping(values)
+    except ParameterError:
+        return {}
+    return values
+
+
+def save(params: Parameters) -> Path:
+    """Keep the persisted values for the next notebooks (mode 0600, atomic)."""
+    import json
+
+    path = saved_path(params.home, params.target)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".json.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        json.dump({name: getattr(params, name) for name in PERSISTED}, f, indent=2, sort_keys=True)
+    tmp.replace(path)
+    return path
+
+
+def injected_names(namespace: Mapping[str, Any]) -> set[str]:
+    """The names papermill injected: the kernel cannot see cell tags, but IPython keeps every executed cell's
+    source in `In`, and papermill's injected cell starts with `# Parameters`."""
+    import ast
+
+    names: set[str] = set()
+    for source in namespace.get("In") or ():
+        if not isinstance(source, str) or not source.lstrip().startswith(PAPERMILL_MARK):
+            continue
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            continue
+        names |= {t.id for node in tree.body if isinstance(node, ast.Assign) for t in node.targets
+                  if isinstance(t, ast.Name)}
+    return names & set(NAMES)
+
+
+def from_notebook(namespace: Mapping[str, Any]) -> tuple[Parameters, dict[str, str]]:
+    """A notebook's parameters through the one channel, and where each value that is not the default came
+    from. Precedence: injected by papermill > set in the notebook's own parameters cell (differs from the
+    default) > saved from a form > the default."""
+    given = {n: namespace[n] for n in NAMES if n in namespace}
+    base = from_mapping(given)
+    injected = injected_names(namespace)
+    defaults = Parameters.__dataclass_fields__
+    saved = load_saved(base.home, base.target)
+    chosen: dict[str, Any] = dict(given)
+    sources: dict[str, str] = {}
+    for name in NAMES:
+        value = getattr(base, name)
+        default = defaults[name].default
+        if name in injected:
+            source = INJECTED
+        elif value != default:
+            source = NOTEBOOK
+        elif name in saved:
+            chosen[name], source = saved[name], SAVED
+        else:
+            continue
+        if chosen.get(name, value) != default:
+            sources[name] = source
+    params = from_mapping(chosen)
+    return params, sources
+
+
+def describe_sources(params: Parameters, sources: Mapping[str, str]) -> list[str]:
+    """`name = value (where from)` for every value that is not the default. The data folder is left out: the
+    state file's name (shown beside these lines) already says which environment this is, and its path
+    differs per machine and per run."""
+    return [f"{name} = {getattr(params, name)} ({source})" for name, source in sources.items() if name != "data_dir"]

@@ -7,6 +7,7 @@ equivalent `az`/`kubectl` command beside the result.
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +15,26 @@ from typing import Any
 CREATED, UPDATED, UNCHANGED, DELETED, ABSENT, OK, FAILED, SKIPPED, PLANNED = (
     "created", "updated", "unchanged", "deleted", "absent", "ok", "failed", "skipped", "planned")
 _GOOD = {CREATED, UPDATED, UNCHANGED, DELETED, ABSENT, OK, PLANNED, SKIPPED}
+
+
+_URL = re.compile(r"https?://[^\s()<>]+")
+# Values a learner must copy (ids, URLs) wrap instead of being clipped by a narrow output area.
+_CELL = "word-break:break-all;white-space:pre-wrap"
+
+
+def as_text(value: Any) -> str:
+    """A value as text: None is '(none)', never the word None."""
+    return "(none)" if value is None else str(value)
+
+
+def linked(text: str) -> str:
+    """HTML-escaped text whose http(s) URLs are links (the store-admin address a learner opens)."""
+    out, last = [], 0
+    for m in _URL.finditer(text):
+        out += [html.escape(text[last:m.start()]),
+                f"<a href='{html.escape(m.group(0))}' target='_blank' rel='noopener'>{html.escape(m.group(0))}</a>"]
+        last = m.end()
+    return "".join(out) + html.escape(text[last:])
 
 
 @dataclass
@@ -24,13 +45,20 @@ class Check:
     ok: bool
     detail: str = ""
     hint: str = ""
+    # False for a check that is no failure but could not be proven (e.g. "keyless" on Azure while the
+    # account still accepts keys): shown as NOT PROVEN, never as passed, with its hint.
+    proven: bool = True
+
+    @property
+    def passed(self) -> bool:
+        return self.ok and self.proven
 
     def line(self) -> str:
-        mark = "PASS" if self.ok else "FAIL"
+        mark = "PASS" if self.passed else "NOT PROVEN" if self.ok else "FAIL"
         text = f"[{mark}] {self.name}"
         if self.detail:
             text += f": {self.detail}"
-        if not self.ok and self.hint:
+        if not self.passed and self.hint:
             text += f"\n       fix: {self.hint}"
         return text
 
@@ -63,13 +91,13 @@ class StepResult:
         return {"step": self.step, "status": self.status if self.ok or self.status == FAILED else FAILED,
                 "summary": self.summary, "touched": list(self.touched), "changes": list(self.changes),
                 "hint": "" if self.ok else self.hint,
-                "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail, "hint": "" if c.ok else c.hint}
-                           for c in self.checks]}
+                "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail, "hint": "" if c.passed else c.hint,
+                            **({} if c.proven else {"proven": False})} for c in self.checks]}
 
     def __repr__(self) -> str:
         lines = [f"{self.step}: {self.status} - {self.summary}"]
         for key, value in self.values.items():
-            lines.append(f"  {key}: {value}")
+            lines.append(f"  {key}: {as_text(value)}")
         lines += ["  " + c.line() for c in self.checks]
         shown = {str(v) for v in self.values.values()}  # clean-up's plan lists its changes as numbered values
         lines += [f"  would: {change}" for change in self.changes if change not in shown]
@@ -82,16 +110,19 @@ class StepResult:
 
     def _repr_html_(self) -> str:
         colour = "#1a7f37" if self.ok else "#cf222e"
-        rows = "".join(f"<tr><th style='text-align:left;padding-right:1em'>{html.escape(str(k))}</th>"
-                       f"<td><code>{html.escape(str(v))}</code></td></tr>" for k, v in self.values.items())
-        checks = "".join(f"<li>{'&#9989;' if c.ok else '&#10060;'} {html.escape(c.name)}"
-                         f"{': ' + html.escape(c.detail) if c.detail else ''}"
-                         f"{'<br><em>fix: ' + html.escape(c.hint) + '</em>' if (not c.ok and c.hint) else ''}</li>"
+        rows = "".join(f"<tr><th style='text-align:left;padding-right:1em;vertical-align:top'>{html.escape(str(k))}"
+                       f"</th><td style='text-align:left;{_CELL}'><code style='{_CELL}'>{linked(as_text(v))}</code>"
+                       "</td></tr>" for k, v in self.values.items())
+        checks = "".join(f"<li>{'&#9989;' if c.passed else '&#9888;&#65039;' if c.ok else '&#10060;'} "
+                         f"{html.escape(c.name)}{': ' + html.escape(c.detail) if c.detail else ''}"
+                         f"{'<br><em>fix: ' + html.escape(c.hint) + '</em>' if (not c.passed and c.hint) else ''}"
+                         "</li>"
                          for c in self.checks)
         shown = {str(v) for v in self.values.values()}
         checks += "".join(f"<li>would: {html.escape(change)}</li>" for change in self.changes if change not in shown)
         hint = (f"<p><strong>Next:</strong> {html.escape(self.hint)}</p>" if self.hint and not self.ok else "")
-        command = (f"<details open><summary>Equivalent command</summary><pre>{html.escape(self.command)}</pre>"
+        command = (f"<details open><summary>Equivalent command</summary><pre style='font-family:monospace;"
+                   f"white-space:pre-wrap;word-break:break-all'>{html.escape(self.command)}</pre>"
                    "</details>" if self.command else "")
         return (f"<div style='border-left:4px solid {colour};padding:0.3em 0.8em'>"
                 f"<p><strong>{html.escape(self.step)}</strong>: <span style='color:{colour}'>"

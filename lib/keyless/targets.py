@@ -91,6 +91,13 @@ class Clients:
         import openai
         return openai.DefaultHttpxClient(verify=self.ssl_context())
 
+    def data_plane_record(self) -> DataPlaneRecord | None:
+        """Azure OpenAI's own record of who called it and how, where the target keeps one the runbook can
+        read: the emulator's (its control API). On Azure the equivalent is the account's diagnostic logs,
+        which need a Log Analytics workspace the article does not set up: None, and the verification proves
+        what it can from what it reads instead (the key absent, the account's disableLocalAuth)."""
+        return DataPlaneRecord(emulator_control(self.emulator)) if self.emulator is not None else None
+
     def describe(self) -> dict[str, str]:
         return {"target": self.target, "cloud": self.cloud.name, "subscription": self.subscription_id,
                 "tenant": self.tenant_id, "resource manager": self.arm_url}
@@ -107,6 +114,20 @@ def _get_json(client: Any, url: str) -> Any:
         return response.json()
 
     return retry.call(get, what=f"GET {url.split('?')[0]}")
+
+
+@dataclass
+class DataPlaneRecord:
+    """Read-only view of the emulator's Azure OpenAI call record: `mark()` before a call, `calls_since(mark)`
+    after it; each call names the account, `credential` (`entra-token` | `api-key`), principal and client id."""
+
+    control: Any
+
+    def mark(self) -> int:
+        return int(self.control.openai_calls()["last_seq"])
+
+    def calls_since(self, mark: int) -> list[dict[str, Any]]:
+        return list(self.control.openai_calls(since=mark)["calls"])
 
 
 def _list_subscriptions(credential: Any, arm_url: str, scope: str, verify: Any) -> list[dict[str, Any]]:

@@ -55,6 +55,26 @@ class ParameterForm:
         self.fields["resource_group"].observe(lambda _change: self.refresh(), names="value")
         self.refresh()
 
+    def show(self) -> None:
+        from IPython.display import display
+
+        self.handle = display(self.widget, display_id=True)
+
+    def freeze(self, params: Parameters) -> None:
+        """Once applied, the form's output becomes the values as plain HTML (what a reopened notebook shows
+        where the widget's model is gone); running the form's cell again brings the form back."""
+        from IPython.display import HTML
+
+        handle = getattr(self, "handle", None)
+        if handle is not None:
+            handle.update(HTML(self.applied_html(params)))
+
+    def applied_html(self, params: Parameters) -> str:
+        rows = "".join(f"<tr><th style='text-align:left;padding-right:1em'>{html.escape(label)}</th>"
+                       f"<td style='text-align:left'><code>{html.escape(str(getattr(params, name)) or '(discover)')}"
+                       "</code></td></tr>" for name, label in FIELDS)
+        return f"<p>Values applied (run the form's cell again to change them):</p><table>{rows}</table>"
+
     def values(self) -> dict[str, str]:
         return {name: f.value.strip() for name, f in self.fields.items()}
 
@@ -106,14 +126,41 @@ def live_suggestions(clients: Any) -> Callable[[str, dict[str, str]], list[str]]
 
 
 class ProgressLine:
-    """A one-line progress display (an HTML widget updated in place; never an Output widget)."""
+    """Progress of a long operation, as learners need it: what is being done and why it takes long (the
+    milestones, which stay), the latest state, and the elapsed time. An HTML widget updated in place,
+    never an Output widget; `done()` replaces it by the same text as plain HTML, so the saved notebook
+    shows it even where the widget's model is gone (reopened, another front end)."""
 
     def __init__(self) -> None:
+        import time
+
         import ipywidgets as w
         from IPython.display import display
 
+        self.started = time.monotonic()
+        self.milestones: list[str] = []
+        self.latest = ""
         self.widget = w.HTML(value="")
-        display(self.widget)
+        self.handle = display(self.widget, display_id=True)
+
+    def html(self, final: bool = False) -> str:
+        import time
+
+        elapsed = time.monotonic() - self.started
+        lines = "".join(f"<div><code>{html.escape(m)}</code></div>" for m in self.milestones)
+        state = f"<div style='color:#57606a'><code>{html.escape(self.latest)}</code></div>" if self.latest else ""
+        clock = (f"<div style='color:#57606a'>{'took' if final else 'elapsed'} {elapsed:.0f}s</div>")
+        return f"<div class='keyless-progress'>{lines}{state}{clock}</div>"
 
     def __call__(self, message: str, detail: bool = False) -> None:
-        self.widget.value = f"<code>{html.escape(message)}</code>"
+        if detail:
+            self.latest = message.strip()
+        else:
+            self.milestones.append(message)
+        self.widget.value = self.html()
+
+    def done(self) -> None:
+        from IPython.display import HTML
+
+        if self.handle is not None:
+            self.handle.update(HTML(self.html(final=True)))

@@ -33,6 +33,7 @@ from .kubelet.routes import ROUTES as NODE_ROUTES
 from .kubernetes import security as kubernetes_security
 from .kubernetes.routes import ROUTES as KUBERNETES_ROUTES
 from .oidc.routes import ROUTES as OIDC_ROUTES
+from .openai import calls as openai_calls
 from .openai import security as openai_security
 from .openai.routes import ROUTES as OPENAI_ROUTES
 from .routing import (
@@ -158,5 +159,7 @@ class EmulatorApp:
             dropped=dropped, surface=surface,
             operation=ctx.route.name if ctx else "", principal=principal,
             principal_id=ctx.principal.object_id if ctx and ctx.principal else None, duration_ms=duration_ms)
+        if ctx is not None and ctx.route.auth == AUTH_OPENAI:  # the data plane's own record of who called, and how
+            openai_calls.record(ctx, response.handled_status if dropped else response.status_code)
         access_log.info("%s %s %s %s %.1fms", request.method, request.url.path, response.status_code, principal,
                         duration_ms)

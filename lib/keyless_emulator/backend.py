@@ -12,6 +12,7 @@ from .config import EmulatorConfig
 from .faults import FaultInjector
 from .ids import IdFactory, SecretFactory
 from .latency import LatencyProfile, LatencySetting
+from .openai.calls import DataPlaneCalls
 from .requestlog import RequestLog
 from .signing import KeyRing
 from .state import EmulatorState
@@ -45,6 +46,8 @@ class Backend:
     keys: KeyRing
     clock: Clock
     log: RequestLog = field(default_factory=RequestLog)
+    # Azure OpenAI's record of who called it and how (never the credential): see openai/calls.py
+    openai_calls: DataPlaneCalls = field(default_factory=DataPlaneCalls)
     faults: FaultInjector = field(default_factory=FaultInjector)
     latency: LatencySetting = field(default_factory=LatencySetting)
     tls: TlsFiles | None = None

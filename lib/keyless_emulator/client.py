@@ -89,6 +89,12 @@ class ControlClient:
         """`METHOD path` of every logged request that changed (or would have changed) something."""
         return [f"{r['method']} {r['path']}" for r in self.client_requests(since) if r.get("mutating")]
 
+    def openai_calls(self, since: int | None = None) -> dict[str, Any]:
+        """Azure OpenAI's record of who called it and how: `{"calls": [...], "last_seq": N}`; each call names
+        the account, deployment, `credential` (`entra-token` | `api-key`), principal id and client id (or
+        which key), and the status — never the credential itself."""
+        return dict(self.call("GET", "/openai-calls", query={"since": since} if since is not None else None))
+
     def clear_requests(self) -> None:
         self.call("DELETE", "/requests")
 

@@ -26,6 +26,10 @@ class RequestContext:
     principal: Principal | None = None
     principal_label: str = "anonymous"
     claims: dict[str, Any] = field(default_factory=dict)
+    # How a data-plane caller authenticated ("entra-token" | "api-key") and, for a key, which one:
+    # what Azure OpenAI's call record keeps instead of the credential.
+    credential_kind: str = ""
+    credential_name: str = ""
     # Set by the request chain on a route that `lists` a collection the caller may only partly read:
     # the lower-cased ids it may see (None: all of them).
     readable: frozenset[str] | None = None

@@ -209,6 +209,26 @@ def test_api_key_works_while_local_auth_is_enabled(clients, endpoint):
     assert key not in json.dumps(log)
 
 
+def test_the_data_plane_records_who_called_and_how_never_the_credential(clients, endpoint, principal, credential_of):
+    grant_openai_user(clients, principal.object_id)
+    mark = clients.control.openai_calls()["last_seq"]
+    key = api_key(clients)
+    ask(aoai(clients, endpoint, api_key=key))
+    ask(entra_client(clients, endpoint, credential_of(principal)))
+    clients.cognitive().accounts.begin_update(GROUP, ACCOUNT, {"properties": {"disableLocalAuth": True}}).result()
+    with pytest.raises(openai.PermissionDeniedError):
+        ask(aoai(clients, endpoint, api_key=key))
+    record = clients.control.openai_calls(since=mark)
+    seen = [(c["account"], c["deployment"], c["credential"], c["principal"], c["principal_id"], c["client_id"],
+             c["status"]) for c in record["calls"]]
+    assert seen == [(ACCOUNT, DEPLOYMENT, "api-key", "key1", "", "", 200),
+                    (ACCOUNT, DEPLOYMENT, "entra-token", principal.display_name, principal.object_id, principal.app_id,
+                     200),
+                    (ACCOUNT, DEPLOYMENT, "api-key", "", "", "", 403)]  # refused before the key is matched
+    assert record["last_seq"] == record["calls"][-1]["seq"] and key not in json.dumps(record)
+    assert clients.control.openai_calls(since=record["last_seq"])["calls"] == []
+
+
 def test_api_key_with_local_auth_disabled_is_403(clients, endpoint):
     key = api_key(clients)
     clients.cognitive().accounts.begin_update(GROUP, ACCOUNT, {"properties": {"disableLocalAuth": True}}).result()

@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
 EXPECTED = ["00-before-you-begin", "01-enable-workload-identity", "02-create-managed-identity",
             "03-create-federated-credential", "04-use-workload-identity-on-aks", "05-test-the-application",
-            "99-clean-up", "prerequisites", "teardown"]
+            "06-disable-key-access", "99-clean-up", "prerequisites", "teardown"]
 
 
 def copy_notebooks(to: Path) -> Path:

@@ -20,7 +20,7 @@ from keyless.report import schema
 from keyless_emulator import ControlClient, EmulatorConfig, EmulatorNotRunning, attach, start_background, stop
 
 ROOT = Path(__file__).resolve().parents[2]
-SETUP = "00,01,02,03,04,05"
+SETUP = "00,01,02,03,04,05,06"
 
 
 def keyless(command: str, *args: str, cwd: Path, timeout: int = 900,
@@ -66,7 +66,7 @@ def test_run_on_the_emulator_writes_notebooks_html_and_report_without_secrets(tm
     names = [n["name"] for n in report["notebooks"]]
     assert names == ["00-before-you-begin", "01-enable-workload-identity", "02-create-managed-identity",
                      "03-create-federated-credential", "04-use-workload-identity-on-aks", "05-test-the-application",
-                     "99-clean-up"]
+                     "06-disable-key-access", "99-clean-up"]
     assert all(n["status"] == "passed" for n in report["notebooks"])
     for nb in report["notebooks"]:
         assert Path(nb["output"]).exists() and Path(nb["html"]).exists()
@@ -115,6 +115,23 @@ def test_only_runs_the_named_notebooks_reuses_the_emulator_and_a_reused_out_hold
     info = attach(home)
     health = ControlClient.of(info).health()
     assert health["scenario"] == "before-you-begin"
+
+
+@pytest.mark.slow
+def test_05_before_04_exits_1_naming_04_and_sends_no_mutating_request(tmp_path, home):
+    done = keyless_run("-p", "data_dir", str(home), "--only", "00,01,02,03", "--out", str(tmp_path / "a"), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    control = ControlClient.of(attach(home))
+    control.clear_requests()
+    early = keyless_run("-p", "data_dir", str(home), "--only", "05", "--no-reset", "--out", str(tmp_path / "b"),
+                        cwd=tmp_path)
+    assert early.returncode == 1
+    assert control.mutating_requests() == []
+    steps = [s for nb in read_report(tmp_path / "b")["notebooks"] for s in nb["steps"]]
+    assert [(s["step"], s["status"]) for s in steps] == [("verify", "failed")]
+    assert "run 04 first (notebook 04-use-workload-identity-on-aks)" in steps[0]["hint"]
+    keyless_check = next(c for c in steps[0]["checks"] if c["name"].startswith("keyless"))
+    assert not keyless_check["ok"] and keyless_check["detail"] == "not proven: the chain is broken"
 
 
 @pytest.mark.slow
@@ -272,7 +289,7 @@ def test_plan_on_a_fresh_environment_sends_nothing_mutating_and_lists_the_change
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(900)  # a drift check, a run of 00-05 and a second check, as a pipeline would
+@pytest.mark.timeout(900)  # a drift check, a run of 00-06 and a second check, as a pipeline would
 def test_check_exits_3_before_a_run_and_0_after_it_sending_nothing_mutating(tmp_path, home):
     before = keyless("check", "-p", "data_dir", str(home), "--only", "00,01,02", "--out", str(tmp_path / "c1"),
                      cwd=tmp_path)
@@ -289,6 +306,6 @@ def test_check_exits_3_before_a_run_and_0_after_it_sending_nothing_mutating(tmp_
     assert "0 change(s) planned - the environment matches" in after.stdout
     assert control.mutating_requests() == []
     checked = read_report(tmp_path / "c2")
-    assert [n["name"] for n in checked["notebooks"]][-1] == "05-test-the-application"   # no clean-up in a check
+    assert [n["name"] for n in checked["notebooks"]][-1] == "06-disable-key-access"   # no clean-up in a check
     assert checked["changes_planned"] == []
     scan_run(home, tmp_path / "c1", tmp_path / "run", tmp_path / "c2")

@@ -15,7 +15,7 @@ from .test_cli import home, keyless, keyless_run, read_report, scan_run  # noqa:
 
 RUNBOOK = ["00-before-you-begin", "01-enable-workload-identity", "02-create-managed-identity",
            "03-create-federated-credential", "04-use-workload-identity-on-aks", "05-test-the-application",
-           "99-clean-up"]
+           "06-disable-key-access", "99-clean-up"]
 
 
 def comparable(snapshot: dict[str, Any]) -> dict[str, Any]:

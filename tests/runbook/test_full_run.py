@@ -12,6 +12,7 @@ import pytest
 from secretscan import assert_no_secret, emulator_secrets, pod_logs, text_findings
 
 import keyless
+from keyless.steps.verify import CALL, KEYLESS
 
 MAIN = ("discover", "enable_workload_identity", "create_managed_identity", "assign_openai_role",
         "create_federated_credential", "create_service_account", "redeploy_app")
@@ -89,7 +90,8 @@ def test_the_article_end_to_end_then_a_rerun_sends_no_mutating_request(rb, admin
     check = rb.verify()
     assert check.ok, repr(check)
     names = [c.name for c in check.checks]
-    assert "no API key in the pod" in names and "product description generated with the workload's token" in names
+    assert "no API key in the pod" in names and CALL in names and KEYLESS in names
+    assert all(c.passed for c in check.checks)
     assert check["description"]
     # nothing the run showed or wrote holds a secret: results, state file, request log, pods' logs
     secrets = emulator_secrets(rb.clients.emulator)
@@ -114,7 +116,9 @@ def test_exercise_removing_the_label_breaks_the_chain_and_redeploy_mends_it(rb):
     failing = [c.name for c in check.checks if not c.ok]
     assert "pod labelled azure.workload.identity/use=true" in failing
     assert "webhook injected AZURE_* variables" in failing
-    assert "pod labelled" in check.hint
+    # the first broken link, in chain order, is the Deployment's pod template, which 04 sets
+    assert check.hint.startswith("first failing link: Deployment ai-service uses the ServiceAccount")
+    assert "pod label azure.workload.identity/use=true" in check.hint and "run 04 first" in check.hint
     mended = rb.redeploy_app()
     assert mended.status == "updated"
     assert rb.verify().ok
@@ -130,7 +134,9 @@ def test_wrong_subject_is_diagnosed_by_verify(rb, admin):
             audiences=["api://AzureADTokenExchange"]))
     check = rb.verify(timeout=5)
     assert not check.ok
-    assert next(c.name for c in check.checks if not c.ok) == "federated credential subject is the pod's service account"
+    first = next(c for c in check.checks if not c.ok)
+    assert first.name == "federated credential myFedIdentity trusts system:serviceaccount:default:ai-service-account"
+    assert "subject system:serviceaccount:default:wrong" in first.detail and "run 03 first" in first.hint
 
 
 @pytest.mark.slow
@@ -141,7 +147,7 @@ def test_missing_role_is_diagnosed_after_a_bounded_wait(rb):
     check = rb.verify(timeout=3)
     assert not check.ok
     failing = [c for c in check.checks if not c.ok]
-    assert failing[0].name == "Cognitive Services OpenAI User at the account scope"
+    assert failing[0].name == "Cognitive Services OpenAI User for myIdentity at the account's scope"
 
 
 @pytest.mark.slow
@@ -203,7 +209,7 @@ def test_verify_gives_up_in_bounded_time_with_a_diagnosis(rb, admin):
     elapsed = __import__("time").monotonic() - started
     assert not check.ok and elapsed < 25
     last = check.checks[-1]
-    assert last.name == "product description generated with the workload's token" and not last.ok
+    assert last.name == CALL and not last.ok
     assert "propagating" in last.hint and "propagating" in check.hint
 
 
@@ -215,7 +221,9 @@ def test_missing_credential_and_service_account_are_failed_checks_not_crashes(rb
         "ai-service-account", "default")
     check = rb.verify(timeout=3)
     failing = {c.name: c for c in check.checks if not c.ok}
-    assert "federated credential exists" in failing and "create it (notebook 03)" == failing[
-        "federated credential exists"].hint
-    assert failing["ServiceAccount ai-service-account annotated with the client id"].detail == \
-        "the ServiceAccount does not exist"
+    fic = failing["federated credential myFedIdentity trusts system:serviceaccount:default:ai-service-account"]
+    assert (fic.detail, fic.hint) == ("myFedIdentity does not exist",
+                                      "run 03 first (notebook 03-create-federated-credential)")
+    sa = failing["ServiceAccount ai-service-account annotated with myIdentity's client id"]
+    assert sa.detail == "default/ai-service-account does not exist"
+    assert check.hint.startswith("first failing link: federated credential myFedIdentity")

@@ -11,7 +11,8 @@ def test_result_repr_is_plain_stable_text_with_the_equivalent_command():
                        "  client_id: c1\n  equivalent:\n    az identity create -g rg -n myIdentity")
     assert repr(r) == repr(StepResult(**{**r.__dict__}))
     html = r._repr_html_()
-    assert "<pre>az identity create -g rg -n myIdentity</pre>" in html and "created" in html
+    assert ">az identity create -g rg -n myIdentity</pre>" in html and "created" in html
+    assert "<pre style='font-family:monospace" in html
 
 
 def test_a_failing_check_makes_the_result_not_ok_and_shows_the_fix():

@@ -143,10 +143,13 @@ def test_existing_credential_with_a_different_subject_is_reported_not_overwritte
     assert got.subject == "system:serviceaccount:default:someone-else"
 
 
-def test_federated_credential_before_the_issuer_is_explained(rb, admin):
+def test_federated_credential_before_the_issuer_is_refused_naming_01(rb, admin):
     rb.create_managed_identity()
+    admin.clear_requests()
     r = rb.create_federated_credential()
-    assert r.status == "failed" and r.get("error") == "NoIssuer" and "notebook 01" in r.hint
+    assert r.status == "failed" and r.get("error") == "PrerequisiteMissing"
+    assert r.hint.startswith("run 01 first (notebook 01-enable-workload-identity)")
+    assert "OIDC issuer and workload identity off" in r.summary and admin.mutating() == []
 
 
 def test_throttling_is_retried_by_the_sdk_honouring_retry_after(rb, admin):

@@ -23,7 +23,8 @@ from .discover import discovered
 from .service_account import CLIENT_ID_ANNOTATION, SMP, kube_for, not_found
 from .workload_identity import settled
 
-ORDER = ("deployment_changed", "service_account", "federated_credential", "role_assignment", "identity",
+ORDER = ("local_auth_disabled", "deployment_changed",
+         "service_account", "federated_credential", "role_assignment", "identity",
          "workload_identity_enabled_by_runbook")
 
 
@@ -34,6 +35,8 @@ def _name(resource_id: str) -> str:
 def plan(params: Parameters, state: StateFile) -> list[str]:
     out = []
     created, original = state.created, state.original
+    if "local_auth_disabled" in created:
+        out.append(f"turn key access back on for {created['local_auth_disabled']['account']} (disableLocalAuth=false)")
     if "deployment_changed" in created:
         out.append(f"restore the original Deployment {params.namespace}/{params.app}" if params.restore_deployment
                    and "deployment" in original else f"keep the Deployment {params.app} as it is now")
@@ -118,7 +121,9 @@ def clean_up(clients: Any, params: Parameters, state: StateFile, progress: Progr
                f"az role assignment delete --ids <assignment id>\n"
                f"az identity delete -n {params.identity} -g {params.resource_group}\n"
                f"kubectl delete serviceaccount {params.service_account} -n {params.namespace}\n"
-               f"kubectl apply -f <original ai-service.yaml>")
+               f"kubectl apply -f <original ai-service.yaml>\n"
+               "az resource update --ids <Azure OpenAI account id> --set properties.disableLocalAuth=false  "
+               "# only if notebook 06 turned it off")
     if not todo:
         return StepResult("clean-up", OK, "nothing to clean up: the state file records nothing the runbook made",
                           command=command)
@@ -133,6 +138,13 @@ def clean_up(clients: Any, params: Parameters, state: StateFile, progress: Progr
         checks.append(Check(name, True, outcome))
         say(progress, f"{name}: {outcome}")
 
+    if "local_auth_disabled" in created:  # first: the original Deployment's key is read with listKeys
+        account = created["local_auth_disabled"]["account"]
+        clients.cognitive.accounts.begin_update(params.resource_group, account,
+                                                {"properties": {"disableLocalAuth": False}}).result()
+        record(f"key access on {account}", "turned back on")
+        state.forget_created("local_auth_disabled")
+        state.forget_original("local_auth")
     if "deployment_changed" in created:
         if params.restore_deployment and "deployment" in original:
             outcome = restore_deployment(clients, params, state, progress)

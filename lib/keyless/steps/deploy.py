@@ -199,6 +199,11 @@ def _wait_result(kube: Any, params: Parameters, found: dict[str, Any], status: s
 
 @explained
 def redeploy_app(clients: Any, params: Parameters, state: StateFile, progress: Progress | None = None) -> StepResult:
+    from .chain import require  # here, not at the top: the chain reads the links these steps build
+
+    # removing the key is safe only once every link the pods will sign in through holds
+    require(clients, params, state, f"redeploying {params.app} without its key",
+            ("cluster", "identity", "role", "federation", "service_account"))
     found = discovered(clients, params, state)
     kube = kube_for(clients, params, state)
     dep = read_deployment(kube, params)
@@ -242,6 +247,9 @@ def remove_pod_label(clients: Any, params: Parameters, state: StateFile,
     if params.dry_run:
         return StepResult("remove-pod-label", SKIPPED, "dry run: the exercise is skipped (it would change the "
                           f"Deployment {params.app}); nothing sent")
+    from .chain import ORDER, require  # here, not at the top: the chain reads the links these steps build
+
+    require(clients, params, state, "the exercise", ORDER)  # it breaks a chain that must be whole first
     found = discovered(clients, params, state)
     kube = kube_for(clients, params, state)
     patch = {"spec": {"template": {"metadata": {"labels": {USE_LABEL: None}}}}}

@@ -74,6 +74,9 @@ def _compare(fic: Any, wanted: dict[str, Any], values: dict[str, Any], params: P
 def create_federated_credential(clients: Any, params: Parameters, state: StateFile) -> StepResult:
     if params.dry_run:
         return _plan(clients, params, state)
+    from .chain import require  # here, not at the top: the chain reads the links these steps build
+
+    require(clients, params, state, "creating the federated credential", ("cluster", "identity"))
     identity_values(clients, params, state)  # proves the identity exists (and fills the state)
     issuer = issuer_url(clients, params, state)
     if not issuer:

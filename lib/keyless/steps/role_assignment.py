@@ -54,6 +54,9 @@ def existing_assignment(clients: Any, scope: str, principal_id: str, role_id: st
 
 @explained
 def assign_openai_role(clients: Any, params: Parameters, state: StateFile) -> StepResult:
+    from .chain import require  # here, not at the top: the chain reads the links these steps build
+
+    require(clients, params, state, "granting the role", ("identity",))
     found = discovered(clients, params, state)
     ident = existing_identity(clients, params, state) if params.dry_run else identity_values(clients, params, state)
     scope = found["openai_account_id"]

@@ -41,6 +41,9 @@ def create_service_account(clients: Any, params: Parameters, state: StateFile) -
     from kubernetes import client
     from kubernetes.client.exceptions import ApiException
 
+    from .chain import require  # here, not at the top: the chain reads the links these steps build
+
+    require(clients, params, state, "creating the ServiceAccount", ("cluster", "identity", "role", "federation"))
     ident = existing_identity(clients, params, state) if params.dry_run else identity_values(clients, params, state)
     client_id = ident["client_id"] if ident else identity_placeholder(params, "client id")
     kube = kube_for(clients, params, state)

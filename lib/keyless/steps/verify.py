@@ -1,32 +1,28 @@
-"""Test the application: every link of the chain is checked on its own, then the whole chain is
-proved by generating a product description through ai-service (reached through the API
-server's service proxy), which only works if the pod's token is exchanged for an Entra token
-that Azure OpenAI accepts.
+"""Test the application: every link of the chain is read on its own, in the article's order (the
+cluster's workload identity, the identity, its role, the federated credential, the ServiceAccount,
+the Deployment, then the running pod), and the first broken one is named with the notebook that
+fixes it. Only when every link holds is ai-service asked for a product description (through the
+API server's service proxy), so a broken chain is reported without sending anything.
 
-The links: pod running and ready; the webhook's AZURE_* variables injected and no API key in the
-pod; the ServiceAccount annotated with the identity's client id; the pod labelled for the
-webhook; the federated credential's issuer = the cluster's issuer and subject = the pod's
-service account; the role at the account's scope. Waiting is bounded and says what it waits
-for; when time runs out the failing link is named.
+A description proves the app reaches Azure OpenAI, not how: an app that still holds its key gets
+one too. So "keyless" is a check of its own, passed only when proven — from Azure OpenAI's own
+record of who called it and how where the target keeps one the runbook can read (the emulator),
+else from what can be read: no key in the pod nor in its Deployment, and the account refusing keys
+(`disableLocalAuth`). Where neither proves it, the check says "not proven", never passed.
 """
 from __future__ import annotations
 
 import time
 from typing import Any
 
-from azure.core.exceptions import ResourceNotFoundError
-
 from ..params import Parameters
 from ..results import FAILED, OK, SKIPPED, Check, StepResult
 from ..statefile import StateFile
 from ._common import Progress, explained, say
-from .deploy import KEY_VARIABLES, USE_LABEL, read_deployment
+from .chain import fix, links
+from .deploy import KEY_VARIABLES, USE_LABEL
 from .discover import discovered
-from .federation import AUDIENCE
-from .managed_identity import existing_identity, identity_values
-from .role_assignment import ROLE_NAME, existing_assignment, role_definition_id
-from .service_account import CLIENT_ID_ANNOTATION, kube_for, not_found
-from .workload_identity import issuer_url
+from .service_account import kube_for
 
 INJECTED = ("AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_FEDERATED_TOKEN_FILE", "AZURE_AUTHORITY_HOST")
 LOCAL_URL_ANNOTATION = "keyless.emulator/local-url"
@@ -52,7 +48,7 @@ def _ready(pod: dict[str, Any]) -> bool:
 
 def pod_checks(pod: dict[str, Any] | None, params: Parameters, client_id: str) -> list[Check]:
     if pod is None:
-        return [Check("ai-service pod exists", False, "no pod found",
+        return [Check(f"{params.app} pod exists", False, "no pod found",
                       f"kubectl get pods -n {params.namespace} -l app={params.app}; see the Deployment's events")]
     name = pod["metadata"]["name"]
     phase = (pod.get("status") or {}).get("phase")
@@ -63,23 +59,25 @@ def pod_checks(pod: dict[str, Any] | None, params: Parameters, client_id: str) -
     missing = [n for n in INJECTED if n not in env_names]
     keys = [n for n in KEY_VARIABLES if n in env_names]
     label = ((pod.get("metadata") or {}).get("labels") or {}).get(USE_LABEL)
+    ready = _ready(pod)
     checks = [
-        Check("pod running and ready", phase == "Running" and _ready(pod), f"{name} is {phase}"
-              + (" and ready" if _ready(pod) else " and not ready"),
+        Check("pod running and ready", phase == "Running" and ready, f"{name} is {phase or 'not yet scheduled'}"
+              + (" and ready" if ready else " and not ready"),
               f"kubectl describe pod {name} -n {params.namespace}; kubectl logs {name} -n {params.namespace}"),
-        Check(f"pod labelled {USE_LABEL}=true", label == "true", f"label is {label!r}",
-              "the webhook only mutates pods with this label on the pod template: run notebook 04 again"),
+        Check(f"pod labelled {USE_LABEL}=true", label == "true",
+              f"{USE_LABEL}={label}" if label is not None else "not labelled",
+              "the webhook only mutates pods labelled on the pod template: " + fix("04")),
         Check("webhook injected AZURE_* variables", not missing,
               "all four present" if not missing else f"missing {', '.join(missing)}",
-              "the pod was not mutated: check the pod label and that workload identity is enabled (notebook 01); "
-              "pods are only mutated when they are created"),
+              "the pod was not mutated (pods are only mutated when they are created): " + fix("04")),
         Check("no API key in the pod", not keys, "none" if not keys else f"found {', '.join(keys)}",
-              "remove the key variables from the Deployment (notebook 04)"),
+              "remove the key variables from the Deployment: " + fix("04")),
     ]
     if "AZURE_CLIENT_ID" in env_names:
         checks.append(Check("AZURE_CLIENT_ID is the identity's client id", env_names["AZURE_CLIENT_ID"] == client_id,
                             f"{env_names['AZURE_CLIENT_ID']}",
-                            "annotate the ServiceAccount with the right client id and restart the pods"))
+                            "annotate the ServiceAccount with the identity's client id and restart the pods: "
+                            + fix("04")))
     return checks
 
 
@@ -124,9 +122,11 @@ def _short(text: str, limit: int = 160) -> str:
 
 
 def diagnose(last: str, checks: list[Check]) -> str:
+    """The first failing link in chain order with its fix, else what Entra or Azure OpenAI answered."""
     failing = [c for c in checks if not c.ok]
     if failing:
-        return f"first failing link: {failing[0].name} — {failing[0].hint}"
+        first = failing[0]
+        return f"first failing link: {first.name}" + (f" ({first.detail})" if first.detail else "") + f" — {first.hint}"
     if "AADSTS700211" in last:
         return ("Entra knows no federated credential for the pod token's issuer: the credential's issuer must equal "
                 "the cluster's OIDC issuer URL exactly, trailing slash included (notebook 03)")
@@ -142,7 +142,7 @@ def diagnose(last: str, checks: list[Check]) -> str:
         return ("Azure OpenAI refused the identity: the role assignment may still be propagating (up to 10 minutes "
                 "on Azure) or is missing (notebook 03)")
     if "AZURE_CLIENT_ID" in last or "DefaultAzureCredential" in last or "ManagedIdentityCredential" in last:
-        return "the pod has no workload identity: check the pod label and the ServiceAccount (notebook 04)"
+        return "the pod has no workload identity: check the pod label and the ServiceAccount: " + fix("04")
     return "see the last answer above and the pod's logs (kubectl logs -l app=ai-service)"
 
 
@@ -166,65 +166,63 @@ def store_admin_url(kube: Any, params: Parameters) -> str:
 
 
 def link_checks(clients: Any, params: Parameters, state: StateFile) -> tuple[list[Check], dict[str, Any] | None]:
-    """Every link of the chain, read on its own (reads only), and the current ai-service pod."""
-    found = discovered(clients, params, state)
-    ident = identity_values(clients, params, state)
-    kube = kube_for(clients, params, state)
-    dep = read_deployment(kube, params)
-    pod = current_pod(kube, params, dep)
-    checks = pod_checks(pod, params, ident["client_id"])
-
-    sa_name = ((pod or {}).get("spec") or {}).get("serviceAccountName") or params.service_account
-    try:
-        sa = kube.api_client.sanitize_for_serialization(
-            kube.core.read_namespaced_service_account(sa_name, params.namespace))
-    except Exception as e:  # a missing link is a failed check, not a crash
-        if not not_found(e):
-            raise
-        sa = {}
-    annotation = ((sa.get("metadata") or {}).get("annotations") or {}).get(CLIENT_ID_ANNOTATION)
-    checks.append(Check(f"ServiceAccount {sa_name} annotated with the client id", annotation == ident["client_id"],
-                        f"{CLIENT_ID_ANNOTATION}={annotation}" if sa else "the ServiceAccount does not exist",
-                        "run notebook 04 (service account) again"))
-
-    issuer = issuer_url(clients, params, state)
-    subject = f"system:serviceaccount:{params.namespace}:{sa_name}"
-    try:
-        fic = clients.msi.federated_identity_credentials.get(params.resource_group, params.identity,
-                                                             params.federated_credential)
-    except ResourceNotFoundError:
-        checks.append(Check("federated credential exists", False, f"{params.federated_credential} not found",
-                            "create it (notebook 03)"))
-    else:
-        checks.append(Check("federated credential issuer is the cluster's issuer", fic.issuer == issuer,
-                            fic.issuer, f"the cluster's issuer is {issuer}: recreate the credential (notebook 03)"))
-        checks.append(Check("federated credential subject is the pod's service account", fic.subject == subject,
-                            fic.subject, f"the pod's token subject is {subject}: recreate the credential "
-                                         "(notebook 03)"))
-        checks.append(Check("federated credential audience", AUDIENCE in (fic.audiences or []),
-                            ", ".join(fic.audiences or []), f"the audience must be {AUDIENCE}"))
-    scope = found["openai_account_id"]
-    role = existing_assignment(clients, scope, ident["principal_id"], role_definition_id(clients, scope))
-    checks.append(Check(f"{ROLE_NAME} at the account scope", role is not None, scope.rsplit("/", 1)[-1],
-                        "assign the role (notebook 03)"))
-
-    return checks, pod
+    """Every link of the chain in order, read live (reads only), then the current ai-service pod's."""
+    reading = links(clients, params, state)
+    checks = [link.check for link in reading.links]
+    if reading.deployment is None:
+        return checks, None
+    pod = current_pod(kube_for(clients, params, state), params, reading.deployment)
+    return checks + pod_checks(pod, params, (reading.identity or {}).get("client_id", "")), pod
 
 
 SKIPPED_CALL = ("the product-description request was skipped: it is a POST through the service proxy, which a "
                 "dry run never sends")
+CALL = "product description generated through ai-service"
+KEYLESS = "keyless: Azure OpenAI was called with the workload identity's Entra token, no key"
 
 
 def _dry_run(clients: Any, params: Parameters, state: StateFile) -> StepResult:
     """Dry run: read every link (reads only) and say which hold, without proving the chain."""
-    if existing_identity(clients, params, state) is None:
-        return StepResult("verify", SKIPPED, f"dry run: nothing to verify yet (the identity {params.identity} does "
-                          f"not exist); {SKIPPED_CALL}")
     checks, _ = link_checks(clients, params, state)
     held = sum(c.ok for c in checks)
     return StepResult("verify", SKIPPED, f"dry run: {held} of {len(checks)} links hold; {SKIPPED_CALL}",
                       values={c.name: ("holds" if c.ok else "broken") + (f" ({c.detail})" if c.detail else "")
                               for c in checks})
+
+
+def keyless_from_record(calls: list[dict[str, Any]], account: str, client_id: str, identity: str) -> Check:
+    """Proof from Azure OpenAI's record of the calls made while ai-service answered: every successful call
+    to the account carried the identity's Entra token (its client id), none a key."""
+    answered = [c for c in calls if c.get("account", "").lower() == account.lower() and c.get("status") == 200]
+    keyed = [c for c in answered if c.get("credential") != "entra-token"]
+    others = [c for c in answered if c.get("credential") == "entra-token" and c.get("client_id") != client_id]
+    if keyed:
+        return Check(KEYLESS, False, f"Azure OpenAI's record: {len(keyed)} of {len(answered)} call(s) made with an "
+                     f"API key ({keyed[-1].get('principal') or 'a key'})",
+                     "the app still signs in with its key: " + fix("04"))
+    if others:
+        who = others[-1].get("principal") or others[-1].get("client_id")
+        return Check(KEYLESS, False, f"Azure OpenAI's record: called with the token of {who}, not {identity}",
+                     "the pods run as another identity: " + fix("04"))
+    if not answered:
+        return Check(KEYLESS, False, "not proven: Azure OpenAI recorded no answered call from ai-service",
+                     "run this cell again; if it persists, see the pod's logs")
+    return Check(KEYLESS, True, f"Azure OpenAI's record: {len(answered)} call(s), each with {identity}'s Entra token "
+                 f"(client id {client_id}), none with a key")
+
+
+def keyless_from_observation(clients: Any, params: Parameters, found: dict[str, Any]) -> Check:
+    """Without a record of the call (Azure): proven only when the account refuses keys (disableLocalAuth) —
+    the pod and its Deployment holding no key are links checked above. Otherwise: not proven."""
+    account = clients.cognitive.accounts.get(params.resource_group, found["openai_account"])
+    if bool(getattr(account.properties, "disable_local_auth", False)):
+        return Check(KEYLESS, True, f"{found['openai_account']} refuses keys (disableLocalAuth=true) and the pod "
+                     "holds none, so the call carried an Entra token")
+    return Check(KEYLESS, True, "not proven: the account still accepts keys (disableLocalAuth is off), so a key "
+                 "kept outside the pod could have made the call; the pod and its Deployment hold none",
+                 "to prove it, turn key access off (the workload keeps working: it signs in with its token): "
+                 f"az resource update --ids {found['openai_account_id']} --set properties.disableLocalAuth=true",
+                 proven=False)
 
 
 @explained
@@ -234,19 +232,36 @@ def verify(clients: Any, params: Parameters, state: StateFile, progress: Progres
         return _dry_run(clients, params, state)
     checks, pod = link_checks(clients, params, state)
     kube = kube_for(clients, params, state)
-    wait = float(timeout if timeout is not None else params.verify_timeout) if all(c.ok for c in checks) else 0.0
-    ok, text = generate_description(kube, params, wait, progress)
-    checks.append(Check("product description generated with the workload's token", ok, _short(text, 120),
-                        diagnose(text, checks)))
+    found = discovered(clients, params, state)
+    values = {"pod": (pod or {}).get("metadata", {}).get("name", "") or "(none)"}
+    broken = next((c for c in checks if not c.ok), None)
+    if broken is not None:  # read-only: a broken chain is reported, nothing is sent
+        checks.append(Check(CALL, False, "not asked: the request is sent only once every link above holds",
+                            broken.hint))
+        checks.append(Check(KEYLESS, False, "not proven: the chain is broken", broken.hint))
+        text = ""
+    else:
+        record = clients.data_plane_record()
+        mark = record.mark() if record is not None else 0
+        wait = float(timeout if timeout is not None else params.verify_timeout)
+        ok, text = generate_description(kube, params, wait, progress)
+        checks.append(Check(CALL, ok, _short(text, 120), diagnose(text, checks)))
+        if ok:
+            values["description"] = _short(text, 200)
+            client_id = state.discovered.get("client_id", "")
+            checks.append(keyless_from_record(record.calls_since(mark), found["openai_account"], client_id,
+                                              params.identity) if record is not None
+                          else keyless_from_observation(clients, params, found))
     url = store_admin_url(kube, params)
-    values = {"pod": (pod or {}).get("metadata", {}).get("name", ""), "store_admin_url": url or "(no address yet)"}
-    if ok:
-        values["description"] = _short(text, 200)
+    values["store_admin_url"] = url or "(no address yet)"
     good = all(c.ok for c in checks)
-    return StepResult("verify", OK if good else FAILED,
-                      "ai-service reaches Azure OpenAI with its workload identity and no key" if good
-                      else "the workload identity chain is broken", values=values, checks=checks,
-                      hint="" if good else diagnose(text, checks[:-1]),
+    proven = good and all(c.proven for c in checks)
+    summary = ("ai-service reaches Azure OpenAI with its workload identity and no key" if proven
+               else "ai-service reaches Azure OpenAI; that it does so without a key is not proven" if good
+               else "the workload identity chain is broken" if broken is not None
+               else "ai-service does not reach Azure OpenAI keyless")
+    return StepResult("verify", OK if good else FAILED, summary, values=values, checks=checks,
+                      hint="" if good else diagnose(text, checks),
                       command=(f"kubectl get pods -n {params.namespace} -l app={params.app}\n"
                                f"kubectl describe pod -n {params.namespace} -l app={params.app}\n"
                                f"kubectl get svc/{params.store_admin_service} -n {params.namespace} "

@@ -54,6 +54,15 @@ async def get_requests(ctx: RequestContext) -> Response:
     return JSONResponse(ctx.backend.log.report(since))
 
 
+async def get_openai_calls(ctx: RequestContext) -> Response:
+    """Azure OpenAI's record of who called it and how (openai/calls.py), after sequence number `since`."""
+    try:
+        since = int(ctx.query.get("since", "0"))
+    except ValueError:
+        raise ControlError(400, "InvalidQuery", "since must be an integer sequence number") from None
+    return JSONResponse(ctx.backend.openai_calls.report(since))
+
+
 async def delete_requests(ctx: RequestContext) -> Response:
     ctx.backend.log.clear()
     return Response(status_code=204)

@@ -13,6 +13,7 @@ ROUTES = [
     Route("PUT", P + "/snapshot", r.put_snapshot, auth=AUTH_CONTROL),
     Route("GET", P + "/requests", r.get_requests, auth=AUTH_CONTROL),
     Route("DELETE", P + "/requests", r.delete_requests, auth=AUTH_CONTROL),
+    Route("GET", P + "/openai-calls", r.get_openai_calls, auth=AUTH_CONTROL),
     Route("GET", P + "/faults", r.get_faults, auth=AUTH_CONTROL),
     Route("PUT", P + "/faults", r.put_faults, auth=AUTH_CONTROL),
     Route("DELETE", P + "/faults", r.delete_faults, auth=AUTH_CONTROL),

@@ -14,6 +14,7 @@ from ..context import RequestContext
 from ..entra.tokens import COGNITIVE_AUDIENCES, principal_of, verify_access_token
 from ..signing import InvalidToken
 from . import errors, models
+from .calls import API_KEY, ENTRA_TOKEN
 
 
 def operation_of(ctx: RequestContext) -> str:
@@ -29,8 +30,10 @@ async def authenticate(ctx: RequestContext) -> None:
     header = ctx.request.headers.get("authorization")
     api_key = ctx.request.headers.get("api-key")
     if header is not None:
+        ctx.credential_kind = ENTRA_TOKEN
         _authenticate_token(ctx, account)
     elif api_key is not None:
+        ctx.credential_kind = API_KEY
         _authenticate_key(ctx, subdomain, api_key, account)
     else:
         raise errors.missing_credentials()
@@ -63,6 +66,7 @@ def _authenticate_key(ctx: RequestContext, subdomain: str, api_key: str, account
     if found is None:
         raise errors.invalid_key()
     opened, which = found
+    ctx.credential_name = which
     if opened["properties"].get("disableLocalAuth"):
         raise errors.key_auth_disabled()
     ctx.principal_label = f"api-key {which} of {opened['name']}"

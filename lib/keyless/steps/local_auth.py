@@ -1,0 +1,94 @@
+"""Beyond the article — lock the door: once the workload signs in with its token, the account's keys are
+only a risk (any copy — a Secret, a laptop, a CI variable — still opens the account). Turn key-based
+("local") authentication off (`disableLocalAuth`) and prove the key the app used before is refused with
+Azure OpenAI's own answer: 403 `AuthenticationTypeDisabled`, "Key based authentication is disabled for
+this resource."
+
+The key is read before the switch, because Azure refuses to list keys once local auth is off (400
+"Failed to list key. disableLocalAuth is set to be true"); it is held in memory for the proof, never
+shown or stored. The keys are not regenerated here: clean-up puts the prerequisite article's key-based
+Deployment back, and that Deployment holds the current key. Clean-up turns key access back on only if
+this step turned it off.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from ..params import Parameters
+from ..results import PLANNED, UNCHANGED, UPDATED, Check, StepResult
+from ..statefile import StateFile
+from ._common import Progress, explained, say
+from .discover import discovered
+
+REFUSED_CODE = "AuthenticationTypeDisabled"
+API_VERSION = "2024-10-21"
+STEP = "disable-key-access"
+NOT_A_KEY = "0" * 32  # what a re-run presents once the real keys can no longer be listed: any key gets the same 403
+
+
+def _command(params: Parameters, found: dict[str, Any]) -> str:
+    account = found["openai_account"]
+    return (f"az cognitiveservices account keys list -n {account} -g {params.resource_group}  # for the proof\n"
+            f"az resource update --ids {found['openai_account_id']} --set properties.disableLocalAuth=true")
+
+
+def key_refused(clients: Any, found: dict[str, Any], key: str, timeout: float,
+                progress: Progress | None = None) -> tuple[bool, str]:
+    """Ask the account's deployment for one token with `key`; (True, answer) once Azure OpenAI refuses it with
+    403 AuthenticationTypeDisabled. Azure applies the setting within moments; this waits up to `timeout`."""
+    import openai
+
+    client = openai.AzureOpenAI(azure_endpoint=found["openai_endpoint"], api_key=key, api_version=API_VERSION,
+                                http_client=clients.openai_http_client(), max_retries=0)
+    deadline, delay = time.monotonic() + timeout, 1.0
+    while True:
+        try:
+            client.chat.completions.create(model=found["openai_deployment"], max_tokens=1,
+                                           messages=[{"role": "user", "content": "ping"}])
+            answer = "HTTP 200: the key was accepted"
+        except openai.APIStatusError as e:
+            body = e.body if isinstance(e.body, dict) else {}
+            code = str(body.get("code") or (body.get("error") or {}).get("code") or "")
+            if e.status_code == 403 and code == REFUSED_CODE:
+                return True, f"HTTP 403 {REFUSED_CODE}"
+            answer = f"HTTP {e.status_code} {code}".strip()
+        if time.monotonic() + delay > deadline:
+            return False, answer
+        say(progress, f"  the key is still answered ({answer}); asking again in {delay:.0f}s", detail=True)
+        time.sleep(delay)
+        delay = min(delay * 2, 15.0)
+
+
+@explained
+def disable_key_access(clients: Any, params: Parameters, state: StateFile,
+                       progress: Progress | None = None) -> StepResult:
+    from .chain import ORDER, require  # here, not at the top: the chain reads the links these steps build
+
+    # turning keys off breaks any client still using one: the workload must be keyless first (01-04)
+    require(clients, params, state, "turning key access off", ORDER)
+    found = discovered(clients, params, state)
+    group, name = params.resource_group, found["openai_account"]
+    account = clients.cognitive.accounts.get(group, name)
+    values = {"account": name, "disableLocalAuth": "true"}
+    if bool(account.properties.disable_local_auth):
+        ok, answer = key_refused(clients, found, NOT_A_KEY, float(params.verify_timeout), progress)
+        return StepResult(STEP, UNCHANGED, f"key access is already off on {name}; nothing sent", values=values,
+                          command=_command(params, found),
+                          checks=[Check("a key is refused", ok, answer, "check the account's disableLocalAuth")])
+    if params.dry_run:
+        return StepResult(STEP, PLANNED, f"dry run: key access would be turned off on {name}; nothing sent",
+                          values={"account": name}, command=_command(params, found),
+                          changes=[f"set disableLocalAuth=true on {name}"])
+    old_key = clients.cognitive.accounts.list_keys(group, name).key1  # in memory only, for the proof below
+    say(progress, f"turning key access off on {name}")
+    state.record_original("local_auth", {"disableLocalAuth": False})
+    clients.cognitive.accounts.begin_update(group, name, {"properties": {"disableLocalAuth": True}}).result()
+    state.record_created("local_auth_disabled", {"account": name})
+    ok, answer = key_refused(clients, found, old_key, float(params.verify_timeout), progress)
+    checks = [Check("disableLocalAuth on the account", True, "true"),
+              Check("the key ai-service used before is refused", ok, answer,
+                    "Azure may take a moment to apply the setting: run this cell again")]
+    return StepResult(STEP, UPDATED,
+                      f"turned key access off on {name}", values=values, checks=checks,
+                      command=_command(params, found), touched=[account.id])

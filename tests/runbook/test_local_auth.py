@@ -1,0 +1,52 @@
+"""Notebook 06, lock the door: key access turned off, the old key refused with
+Azure OpenAI's 403 AuthenticationTypeDisabled, the workload still keyless; a re-run sends nothing; clean-up
+turns key access back on and restores the key-based Deployment."""
+from __future__ import annotations
+
+import pytest
+
+import keyless
+from keyless.steps.verify import KEYLESS
+
+UP_TO_04 = ("discover", "enable_workload_identity", "create_managed_identity", "assign_openai_role",
+            "create_federated_credential", "create_service_account", "redeploy_app")
+
+
+def test_06_before_04_is_refused_and_changes_nothing(rb, admin):
+    for step in UP_TO_04[:5]:
+        assert getattr(rb, step)().ok
+    admin.clear_requests()
+    refused = rb.disable_key_access()
+    assert refused.get("error") == "PrerequisiteMissing" and refused.hint.startswith("run 04 first")
+    assert admin.mutating() == []
+    assert rb.clients.cognitive.accounts.get("myResourceGroup", "myOpenAIAccount").properties.disable_local_auth \
+        is False
+
+
+@pytest.mark.slow
+def test_keys_off_old_key_refused_workload_keyless_then_clean_up_turns_keys_back_on(rb, admin):
+    for step in UP_TO_04:
+        assert getattr(rb, step)().ok, repr(rb.results[-1])
+    cognitive = rb.clients.cognitive
+    old = cognitive.accounts.list_keys("myResourceGroup", "myOpenAIAccount")
+    locked = rb.disable_key_access()
+    assert locked.status == "updated" and locked.ok, repr(locked)
+    proof = next(c for c in locked.checks if c.name == "the key ai-service used before is refused")
+    assert proof.detail == "HTTP 403 AuthenticationTypeDisabled"
+    assert old.key1 not in repr(locked) + locked._repr_html_() and old.key1 not in rb.state.path.read_text()
+    account = cognitive.accounts.get("myResourceGroup", "myOpenAIAccount")
+    assert account.properties.disable_local_auth is True
+    verified = rb.verify()
+    assert verified.ok and next(c for c in verified.checks if c.name == KEYLESS).passed, repr(verified)
+
+    admin.clear_requests()
+    again = keyless.init(rb.params, emulator=rb.clients.emulator).disable_key_access()
+    assert again.status == "unchanged" and again.ok and admin.mutating() == []
+
+    done = rb.clean_up()
+    assert done.ok and "[PASS] key access on myOpenAIAccount: turned back on\n" in repr(done), repr(done)
+    assert "[PASS] Deployment ai-service: restored\n" in repr(done)
+    assert cognitive.accounts.get("myResourceGroup", "myOpenAIAccount").properties.disable_local_auth is False
+    dep = rb.clients._kube["myresourcegroup/myakscluster"].apps.read_namespaced_deployment("ai-service", "default")
+    env = {e.name: e.value for e in dep.spec.template.spec.containers[0].env}
+    assert env["OPENAI_API_KEY"] == old.key1
