@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from dataclasses import fields
@@ -79,6 +80,9 @@ def _run_options(sub: argparse.ArgumentParser, reset: bool) -> None:
     sub.add_argument("--junit", type=Path, metavar="FILE", help="also write JUnit XML: one test case per step")
     sub.add_argument("--log-output", action="store_true", help="stream every cell's output to stdout")
     sub.add_argument("--stop-emulator", action="store_true", help="stop the data folder's emulator at the end")
+    sub.add_argument("--attendee", metavar="NAME", default=os.environ.get("KEYLESS_ATTENDEE", ""),
+                     help="emulator: act as this workshop attendee (their profile under DATA_DIR/attendees/NAME; "
+                          "the reset touches their tenant alone; default $KEYLESS_ATTENDEE)")
     if reset:
         sub.add_argument("--no-reset", action="store_true",
                          help="emulator: keep its current state instead of resetting to before-you-begin")
@@ -152,7 +156,7 @@ def _execute(args: argparse.Namespace, params: Parameters) -> int:
         out = args.out or Path("out") / time.strftime("%Y%m%d-%H%M%S")
         report = run(params, out, only=only, reset=not getattr(args, "no_reset", False), folder=args.notebooks,
                      mode=args.command, timeout=args.timeout, log_output=args.log_output,
-                     stop_emulator=args.stop_emulator)
+                     stop_emulator=args.stop_emulator, attendee=args.attendee)
     except UnknownNotebook as e:
         print(f"error: {e}\nnothing was run.", file=sys.stderr)
         return 2

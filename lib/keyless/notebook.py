@@ -25,7 +25,7 @@ from .errors import KeylessError, explain
 from .params import Parameters, from_namespace
 from .results import FAILED, SKIPPED, StepResult
 from .statefile import StateFile
-from .targets import Clients, connect
+from .targets import Clients, connect, for_attendee
 
 QUIET_LOGGERS = ("azure", "azure.identity", "azure.core.pipeline.policies.http_logging_policy", "msal", "urllib3",
                  "kubernetes", "httpx", "httpx2", "openai")
@@ -249,6 +249,8 @@ def init(namespace: Mapping[str, Any] | Parameters | None = None, *, emulator: A
         params = namespace.replace(**overrides) if overrides else namespace
     else:
         params = from_namespace({**(namespace or {}), **overrides})
+    if emulator is None:
+        params = for_attendee(params)  # KEYLESS_ATTENDEE: a workshop attendee's own data folder and credentials
     clients = connect(params, emulator)
     state = StateFile.for_environment(params.home, params.target, clients.subscription_id, params.resource_group)
     return Runbook(params, clients, state, raise_on_failure=stop_on_failure(), interactive=not headless())

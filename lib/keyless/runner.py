@@ -157,8 +157,9 @@ def failing_cell(executed: Path, source: Path) -> tuple[int | None, str | None]:
     return None, None
 
 
-def prepare_target(params: Parameters, reset: bool = True) -> Any:
-    """Emulator: start or reuse it and reset it to the article's starting point. Azure: read the cloud's
+def prepare_target(params: Parameters, reset: bool = True, attendee: str = "") -> Any:
+    """Emulator: start or reuse it and reset the tenant the run acts as to the article's starting point (an
+    attendee's: theirs alone, through the facilitator's runtime file in `params.home`). Azure: read the cloud's
     metadata, so a bad or unreachable endpoint is refused (ParameterError) before any notebook runs."""
     if params.target != "emulator":
         from .targets import check_cloud
@@ -167,9 +168,9 @@ def prepare_target(params: Parameters, reset: bool = True) -> Any:
         return None
     from .targets import emulator_info, reset_emulator
 
-    info = emulator_info(params.home, start=True)
+    info = emulator_info(params.home, start=not attendee)
     if reset:
-        reset_emulator(info)
+        reset_emulator(info, attendee=attendee)
     return info
 
 
@@ -232,10 +233,19 @@ def _papermill_log(echo_output: bool) -> Callable[[], None]:
 
 def run(params: Parameters, out: Path, only: Iterable[str] = (), reset: bool = True,
         folder: Path | None = None, echo: Any = print, cell_timeout: int = 1800, *, mode: str = "run",
-        timeout: float | None = None, log_output: bool = False, stop_emulator: bool = False) -> RunReport:
+        timeout: float | None = None, log_output: bool = False, stop_emulator: bool = False,
+        attendee: str = "") -> RunReport:
     """Run the notebooks; `mode` "plan" or "check" is a dry run (`dry_run=True`, the emulator is not
-    reset: a plan is about the environment as it is). `timeout`: seconds per notebook."""
+    reset: a plan is about the environment as it is). `timeout`: seconds per notebook. `attendee`: act as
+    that workshop attendee (their profile, data folder and tenant; the reset touches their tenant alone)."""
     only = list(only)
+    attendee = attendee if params.target == "emulator" else ""
+    workshop = params  # the facilitator's data folder: its runtime file (admin key) resets the attendee's tenant
+    if attendee:
+        from .targets import for_attendee
+
+        params = for_attendee(params, attendee)  # refuses a bad name or a missing profile before anything runs
+        workshop = params.replace(data_dir=str(params.home.parents[1]))
     books = select(folder or notebooks_dir(), only)
     if mode == "check" and not [o for o in only if o.strip()]:
         books = [b for b in books if not b.name.startswith(CLEAN_UP)]
@@ -247,11 +257,14 @@ def run(params: Parameters, out: Path, only: Iterable[str] = (), reset: bool = T
     out.mkdir(parents=True, exist_ok=True)
     clear_previous(out)
     saved_env = {k: os.environ.get(k) for k in ("KEYLESS_HEADLESS", "KEYLESS_STOP_ON_FAILURE", "KEYLESS_STEP_LOG",
-                                                "KEYLESS_HOME")}
+                                                "KEYLESS_HOME", "KEYLESS_ATTENDEE")}
     restore_log = _papermill_log(log_output)
     try:
-        prepare_target(params, reset)
+        if not attendee or reset:
+            prepare_target(workshop, reset, attendee)
         os.environ.update({"KEYLESS_HEADLESS": "1", "KEYLESS_STOP_ON_FAILURE": "1", "KEYLESS_HOME": str(params.home)})
+        if attendee:
+            os.environ["KEYLESS_ATTENDEE"] = attendee
         for book in books:
             entry = NotebookRun(book.stem)
             report.notebooks.append(entry)
@@ -269,7 +282,7 @@ def run(params: Parameters, out: Path, only: Iterable[str] = (), reset: bool = T
         if stop_emulator and params.target == "emulator":
             from .targets import stop_emulator as stop
 
-            stop(params.home)
+            stop(workshop.home)
     report.finish()
     report.write(out / "report.json")
     return report
