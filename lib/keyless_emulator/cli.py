@@ -50,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="print the set-up as shell commands instead of running it")
     az.add_argument("--az", dest="az_command", default="az",
                     help="how to run az (default: az on PATH; e.g. '/opt/az/bin/python -m azure.cli')")
+    sub.add_parser("dashboard",
+                   help="print the facilitator's dashboard link (it carries the admin key: keep it private)")
     att = sub.add_parser("attendees", help="workshop attendees: a tenant, a profile and a credential card each")
     att_sub = att.add_subparsers(dest="action", required=True)
     add = att_sub.add_parser("add", help="create each attendee's tenant (seeded like before-you-begin) and profile")
@@ -115,6 +117,15 @@ def main(argv: list[str] | None = None) -> int:
         return _az(home, args)
     if args.command == "attendees":
         return _attendees(home, args)
+    if args.command == "dashboard":
+        try:
+            info = process.attach(home)
+        except runtime.EmulatorNotRunning as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 3
+        # the key rides in the fragment, which the browser never sends (control/dashboard.py)
+        print(f"{info.url}/_emulator/dashboard#key={info.admin_key}")
+        return 0
     return 2
 
 

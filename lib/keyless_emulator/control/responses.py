@@ -155,3 +155,21 @@ async def reset_tenant(ctx: RequestContext) -> Response:
         raise ControlError(404, "TenantNotFound", str(e)) from None
     return JSONResponse({"name": name, "scenario": tenancy.RESET_SCENARIO, "status": "reset",
                          "subscription_id": seeded.subscription.id})
+
+
+async def get_dashboard(ctx: RequestContext) -> Response:
+    """The facilitator's page (no data in it: it polls get_progress with the admin key)."""
+    from starlette.responses import HTMLResponse
+
+    from .dashboard import page
+
+    return HTMLResponse(page(), headers={"Cache-Control": "no-store", "Content-Security-Policy":
+                                         "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'"})
+
+
+async def get_progress(ctx: RequestContext) -> Response:
+    """Every tenant's progress through the article, link by link (progress.py)."""
+    from ..progress import LABELS, LINKS, room
+
+    return JSONResponse({"links": [{"name": n, "label": LABELS[n]} for n in LINKS], "tenants": room(ctx.backend)},
+                        headers={"Cache-Control": "no-store"})
