@@ -265,6 +265,8 @@ def run(params: Parameters, out: Path, only: Iterable[str] = (), reset: bool = T
         os.environ.update({"KEYLESS_HEADLESS": "1", "KEYLESS_STOP_ON_FAILURE": "1", "KEYLESS_HOME": str(params.home)})
         if attendee:
             os.environ["KEYLESS_ATTENDEE"] = attendee
+        else:  # the kernels act as the run does, whatever the calling shell had set
+            os.environ.pop("KEYLESS_ATTENDEE", None)
         for book in books:
             entry = NotebookRun(book.stem)
             report.notebooks.append(entry)
