@@ -152,3 +152,37 @@ def test_three_attendees_run_the_whole_runbook_at_once_and_resets_stay_in_their_
                                                     admin_key=info.admin_key))
     assert_no_secret([tmp_path / n for n in ATTENDEES] + [workshop / "attendees" / n / "state" for n in ATTENDEES],
                      secrets)
+
+
+# ---- the dashboard follows the article link by link ---------------------------------------------
+
+@pytest.mark.slow
+def test_the_dashboard_ticks_every_link_as_the_runbook_makes_it(rb, admin):
+    from .test_full_run import MAIN
+
+    def links() -> dict[str, bool]:
+        room = admin.call("GET", "/dashboard/progress")["tenants"]
+        return next(t for t in room if t["name"] == "contoso")["links"]
+
+    assert not any(links().values())
+    ticked = {"enable_workload_identity": "workload_identity", "create_managed_identity": "identity",
+              "assign_openai_role": "role", "create_federated_credential": "federated_credential",
+              "create_service_account": "service_account", "redeploy_app": "redeploy"}
+    for step in MAIN:
+        assert getattr(rb, step)().ok, step
+        if step in ticked:
+            assert links()[ticked[step]], step
+    assert not links()["description"]
+    assert rb.verify().ok                      # ai-service generated a description with its own token
+    assert all(links().values()), links()
+
+
+def test_the_command_line_refuses_an_unknown_or_badly_named_attendee_before_anything_runs(tmp_path):
+    for name, code, said in (("zed", 1, "error: there is no profile for the attendee zed in"),
+                             ("Zed!", 2, "error: parameter 'attendee' = 'Zed!' is not valid: an attendee is named")):
+        done = subprocess.run([sys.executable, "-m", "keyless", "run", "-p", "data_dir", str(tmp_path / "data"),
+                               "--attendee", name, "--out", str(tmp_path / "out")], cwd=tmp_path,
+                              env={**{k: v for k, v in os.environ.items() if not k.startswith("KEYLESS_")}, **OFFLINE},
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == code and said in done.stderr, done.stderr
+        assert not (tmp_path / "data" / "emulator.json").exists()  # no emulator was started
