@@ -7,7 +7,13 @@ STAMP := $(VENV)/.installed-stamp
 # JupyterLab refuses to run as root (containers, Codespaces) unless told: tell it when we are root.
 LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: help venv lint test torture test-fast run lab emulator-start emulator-stop notebooks record bench clean
+# `make wheelhouse` fills this folder (online, once); while it holds wheels, set-up installs from it alone.
+WHEELHOUSE ?= wheelhouse
+PIP_SOURCE = $(if $(wildcard $(WHEELHOUSE)/*.whl),--no-index --find-links $(WHEELHOUSE),)
+SUPPORTED_PYTHONS := 3.11 3.12 3.13
+
+.PHONY: help venv lint test torture test-fast run lab emulator-start emulator-stop notebooks record bench handout \
+	wheelhouse check-python clean
 
 help:
 	@echo "make run    - set up, start the offline emulator and run the whole runbook against it"
@@ -17,11 +23,26 @@ help:
 	@echo "make notebooks - write notebooks/*.ipynb from their text sources notebooks/*.md (keeps recorded outputs)"
 	@echo "make record - write the notebooks from their text sources, then re-record their outputs"
 	@echo "make bench  - run the benchmark scripts under benchmarks/"
+	@echo "make handout - write the runbook as an offline HTML bundle into out/handout"
+	@echo "make wheelhouse - download every pinned package into wheelhouse/ (later set-ups install offline from it)"
 
+# A clear refusal for a Python the project does not support, before anything is made.
+CHECK_PYTHON = v=$$($(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null); \
+	case " $(SUPPORTED_PYTHONS) " in *" $$v "*) ;; *) \
+	  echo "error: keyless needs Python 3.11, 3.12 or 3.13; '$(PYTHON)' is $${v:-not found}." >&2; \
+	  echo "install one of them and run e.g. 'make PYTHON=python3.12 run' (no 'make clean' needed)" >&2; exit 2;; esac
+
+check-python:
+	@$(CHECK_PYTHON)
+
+# A .venv made by an unsupported or vanished Python is replaced, and an interrupted install is
+# resumed (the stamp is written last), so a broken set-up recovers without `make clean`.
 $(STAMP): pyproject.toml
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[notebooks,dev]'
+	@if { [ -e $(PY) ] || [ -L $(PY) ]; } && ! $(PY) -c 'import sys; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 13))' 2>/dev/null; \
+	  then echo "replacing $(VENV): its Python is missing or unsupported"; rm -rf $(VENV); fi
+	@test -x $(PY) || { $(CHECK_PYTHON); $(PYTHON) -m venv $(VENV); }
+	$(PY) -m pip install --quiet $(PIP_SOURCE) --upgrade pip
+	$(PY) -m pip install --quiet $(PIP_SOURCE) -e '.[notebooks,dev]'
 	@touch $(STAMP)
 
 venv: $(STAMP)
@@ -63,6 +84,15 @@ bench: venv
 	$(PY) benchmarks/emulator_bench.py
 	$(PY) benchmarks/cluster_bench.py
 	$(PY) benchmarks/runbook_bench.py
+
+handout: venv
+	$(PY) -m keyless handout --out out/handout
+
+# Online, once (e.g. before a workshop): every pinned package as a wheel, plus what builds this project.
+wheelhouse: venv
+	$(PY) -m pip download --quiet --dest $(WHEELHOUSE) pip 'setuptools>=77' wheel
+	$(PY) -m pip wheel --quiet --wheel-dir $(WHEELHOUSE) '.[notebooks,dev]'
+	@echo "$(WHEELHOUSE)/ holds $$(ls $(WHEELHOUSE) | wc -l) packages; 'make run' now installs from it with no network"
 
 clean:
 	rm -rf $(VENV) .keyless build lib/*.egg-info

@@ -4,10 +4,12 @@
     plan    the same notebooks with dry_run=True: every step says what it would change; nothing is changed
     check   plan without 99-clean-up, as a drift check: exit 3 when anything would change
     record  re-record the committed notebooks' outputs on a fresh deterministic emulator
+    handout the runbook as one offline HTML bundle (prose and each step's result), for attendees
 """
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from dataclasses import fields
@@ -79,6 +81,9 @@ def _run_options(sub: argparse.ArgumentParser, reset: bool) -> None:
     sub.add_argument("--junit", type=Path, metavar="FILE", help="also write JUnit XML: one test case per step")
     sub.add_argument("--log-output", action="store_true", help="stream every cell's output to stdout")
     sub.add_argument("--stop-emulator", action="store_true", help="stop the data folder's emulator at the end")
+    sub.add_argument("--attendee", metavar="NAME", default=os.environ.get("KEYLESS_ATTENDEE", ""),
+                     help="emulator: act as this workshop attendee (their profile under DATA_DIR/attendees/NAME; "
+                          "the reset touches their tenant alone; default $KEYLESS_ATTENDEE)")
     if reset:
         sub.add_argument("--no-reset", action="store_true",
                          help="emulator: keep its current state instead of resetting to before-you-begin")
@@ -116,6 +121,11 @@ def _parser() -> argparse.ArgumentParser:
                                        "the target matches the runbook's end state, 3 when a step would change "
                                        "something (listed), 1 when a step failed.")
     _run_options(check, reset=False)
+    hand = sub.add_parser("handout",
+                          help="write the runbook as one offline HTML bundle (index + one page per notebook)")
+    hand.add_argument("--out", type=Path, default=Path("out") / "handout", help="folder to write (default out/handout)")
+    hand.add_argument("--notebooks", type=Path, help="notebooks to render: the repository's recorded ones (default), "
+                                                     "or a run's output folder")
     rec = sub.add_parser("record", help="re-record the outputs of notebooks/*.ipynb on a fresh deterministic emulator "
                                         "(the expected results nbval compares)")
     rec.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
@@ -168,7 +178,7 @@ def _execute(args: argparse.Namespace, params: Parameters) -> int:
         report = run(params, out, only=only, reset=not getattr(args, "no_reset", False), folder=args.notebooks,
                      mode=args.command, timeout=args.timeout, log_output=args.log_output,
                      stop_emulator=args.stop_emulator, scenario=scenario,
-                     from_scratch=getattr(args, "from_scratch", False))
+                     from_scratch=getattr(args, "from_scratch", False), attendee=args.attendee)
     except UnknownNotebook as e:
         print(f"error: {e}\nnothing was run.", file=sys.stderr)
         return 2
@@ -194,9 +204,24 @@ def _execute(args: argparse.Namespace, params: Parameters) -> int:
     return 0
 
 
+def _handout(args: argparse.Namespace) -> int:
+    from .handout import write_handout
+    from .runner import notebooks_dir
+
+    try:
+        written = write_handout(args.out, args.notebooks or notebooks_dir())
+    except FileNotFoundError as e:
+        print(f"error: --notebooks: {e}", file=sys.stderr)
+        return 2
+    print(f"handout: {len(written) - 2} pages in {args.out} (open {args.out / 'index.html'})")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     rest, pairs = _take_pairs(list(sys.argv[1:] if argv is None else argv))
     args = _parser().parse_args(rest)
+    if args.command == "handout":
+        return _handout(args)
     if getattr(args, "timeout", None) is not None and args.timeout <= 0:
         print("error: --timeout must be a positive number of seconds\nnothing was run.", file=sys.stderr)
         return 2

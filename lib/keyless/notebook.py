@@ -25,7 +25,7 @@ from .errors import KeylessError, explain
 from .params import ParameterError, Parameters, describe_sources, from_notebook, save
 from .results import FAILED, SKIPPED, StepResult
 from .statefile import StateFile
-from .targets import Clients, connect
+from .targets import Clients, connect, for_attendee
 
 QUIET_LOGGERS = ("azure", "azure.identity", "azure.core.pipeline.policies.http_logging_policy", "msal", "urllib3",
                  "kubernetes", "httpx", "httpx2", "openai")
@@ -355,6 +355,12 @@ def init(namespace: Mapping[str, Any] | Parameters | None = None, *, emulator: A
         params = namespace.replace(**overrides) if overrides else namespace
     else:
         params, sources = from_notebook({**(namespace or {}), **overrides})
+        if emulator is None:  # KEYLESS_ATTENDEE: the attendee's own data folder, credentials and saved values
+            attendee = for_attendee(params)
+            if attendee.home != params.home:
+                params, sources = from_notebook({**(namespace or {}), **overrides, "data_dir": str(attendee.home)})
+    if emulator is None:
+        params = for_attendee(params)
     clients = connect(params, emulator)
     state = StateFile.for_environment(params.home, params.target, clients.subscription_id, params.resource_group)
     return Runbook(params, clients, state, raise_on_failure=stop_on_failure(), interactive=not headless(),

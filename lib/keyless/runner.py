@@ -179,10 +179,12 @@ def failing_cell(executed: Path, source: Path) -> tuple[int | None, str | None]:
     return None, None
 
 
-def prepare_target(params: Parameters, reset: bool = True, scenario: str = DEFAULT_SCENARIO, echo: Any = print) -> Any:
-    """Emulator: start or reuse it (saying so when it starts one) and reset it to the article's starting
-    point (or `scenario`). Azure: read the cloud's metadata, so a bad or unreachable endpoint is refused
-    (ParameterError) before any notebook runs. A `location` is checked against the subscription's
+def prepare_target(params: Parameters, reset: bool = True, scenario: str = DEFAULT_SCENARIO, echo: Any = print,
+                   attendee: str = "") -> Any:
+    """Emulator: start or reuse it (saying so when it starts one) and reset the tenant the run acts as to the
+    article's starting point (or `scenario`; an attendee's tenant: theirs alone, through the facilitator's
+    runtime file in `params.home`). Azure: read the cloud's metadata, so a bad or unreachable endpoint is
+    refused (ParameterError) before any notebook runs. A `location` is checked against the subscription's
     locations on both."""
     if params.target != "emulator":
         from .targets import check_cloud, connect_azure
@@ -193,11 +195,11 @@ def prepare_target(params: Parameters, reset: bool = True, scenario: str = DEFAU
         return None
     from .targets import connect, emulator_info, reset_emulator
 
-    info = emulator_info(params.home, start=True, echo=echo)
+    info = emulator_info(params.home, start=not attendee, echo=echo)
     if params.location:
         connect(params, info)
     if reset:
-        reset_emulator(info, scenario)
+        reset_emulator(info, scenario, attendee=attendee)
     return info
 
 
@@ -262,14 +264,26 @@ def _papermill_log(echo_output: bool) -> Callable[[], None]:
 def run(params: Parameters, out: Path, only: Iterable[str] = (), reset: bool = True,
         folder: Path | None = None, echo: Any = print, cell_timeout: int = 1800, *, mode: str = "run",
         timeout: float | None = None, log_output: bool = False, stop_emulator: bool = False,
-        scenario: str = DEFAULT_SCENARIO, from_scratch: bool = False, runbook: bool = True) -> RunReport:
+        scenario: str = DEFAULT_SCENARIO, from_scratch: bool = False, runbook: bool = True,
+        attendee: str = "") -> RunReport:
     """Run the notebooks; `mode` "plan" or "check" is a dry run (`dry_run=True`, the emulator is not
     reset: a plan is about the environment as it is). `timeout`: seconds per notebook. `scenario`: the
     emulator's starting state a run resets to. `from_scratch`: prerequisites, the runbook and teardown,
     on the emulator reset to `empty` (on Azure only with `confirm_costs`; refused with ParameterError
     otherwise, before anything is sent); without `runbook` only prerequisites and teardown (how their
-    outputs are recorded)."""
+    outputs are recorded). `attendee`: act as that workshop attendee (their profile, data folder and
+    tenant; the reset touches their tenant alone)."""
     only = list(only)
+    attendee = attendee if params.target == "emulator" else ""
+    workshop = params  # the facilitator's data folder: its runtime file (admin key) resets the attendee's tenant
+    if attendee:
+        from .targets import for_attendee
+
+        if from_scratch:
+            raise ParameterError("attendee", attendee[:60], "an attendee's tenant starts from before-you-begin; "
+                                 "--from-scratch resets the whole emulator to 'empty' (run it without --attendee)")
+        params = for_attendee(params, attendee)  # refuses a bad name or a missing profile before anything runs
+        workshop = params.replace(data_dir=str(params.home.parents[1]))
     if from_scratch:
         refused = costs_refused(params)
         if refused is not None:
@@ -285,20 +299,26 @@ def run(params: Parameters, out: Path, only: Iterable[str] = (), reset: bool = T
     injected = {**params.to_dict(), "data_dir": str(params.home)}
     report = RunReport(params.target, injected, str(out), mode=mode)
     try:  # refusals (cloud, location) come before anything is written
-        prepare_target(params, reset, FROM_SCRATCH_SCENARIO if from_scratch else scenario, echo=echo)
+        if not attendee or reset:
+            prepare_target(workshop, reset, FROM_SCRATCH_SCENARIO if from_scratch else scenario, echo=echo,
+                           attendee=attendee)
     except Exception:
         if stop_emulator and params.target == "emulator":
             from .targets import stop_emulator as stop
 
-            stop(params.home)
+            stop(workshop.home)
         raise
     out.mkdir(parents=True, exist_ok=True)
     clear_previous(out)
     saved_env = {k: os.environ.get(k) for k in ("KEYLESS_HEADLESS", "KEYLESS_STOP_ON_FAILURE", "KEYLESS_STEP_LOG",
-                                                "KEYLESS_HOME")}
+                                                "KEYLESS_HOME", "KEYLESS_ATTENDEE")}
     restore_log = _papermill_log(log_output)
     try:
         os.environ.update({"KEYLESS_HEADLESS": "1", "KEYLESS_STOP_ON_FAILURE": "1", "KEYLESS_HOME": str(params.home)})
+        if attendee:
+            os.environ["KEYLESS_ATTENDEE"] = attendee
+        else:  # the kernels act as the run does, whatever the calling shell had set
+            os.environ.pop("KEYLESS_ATTENDEE", None)
         for book in books:
             entry = NotebookRun(book.stem)
             report.notebooks.append(entry)
@@ -316,7 +336,7 @@ def run(params: Parameters, out: Path, only: Iterable[str] = (), reset: bool = T
         if stop_emulator and params.target == "emulator":
             from .targets import stop_emulator as stop
 
-            stop(params.home)
+            stop(workshop.home)
     report.finish()
     report.write(out / "report.json")
     return report

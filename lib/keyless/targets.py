@@ -12,10 +12,15 @@ document (`keyless.clouds`), sign in with the credentials of an environment mapp
 - `emulator`: start or reuse the background emulator of the data folder, then the same path with the
   emulator's metadata endpoint and the environment `python -m keyless_emulator env` exports (its
   operator's service principal, its CA bundle): what `make run` proves is what Azure users run.
+- `emulator` as a workshop attendee (`KEYLESS_ATTENDEE=NAME`, `python -m keyless run --attendee NAME`):
+  the data folder becomes `<data folder>/attendees/NAME`, whose profile (written by `python -m
+  keyless_emulator attendees add NAME`) gives the emulator's URL, its CA and the attendee's own service
+  principal; the same path again, with no admin key anywhere in the runbook's reach.
 """
 from __future__ import annotations
 
 import os
+import re
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -284,15 +289,31 @@ def emulator_control(info: Any) -> Any:
     return ControlClient.of(info)
 
 
-def reset_emulator(info: Any, scenario: str = "before-you-begin") -> None:
-    """Reset to a named scenario; an unknown one is a ParameterError naming the emulator's answer."""
+def reset_emulator(info: Any, scenario: str = "before-you-begin", attendee: str = "") -> None:
+    """Put the tenant the runbook acts as back to `scenario`, and nobody else's. Acting as an attendee: that
+    attendee's tenant. Acting as the emulator's operator: its tenant alone once attendees exist; while it is
+    the only tenant, the full reset (same ids run after run, which the recorded notebooks rely on). An
+    unknown scenario is a ParameterError naming the emulator's answer."""
     from keyless_emulator import ControlError
 
-    try:
-        emulator_control(info).reset(scenario)
-    except ControlError as e:
-        raise ParameterError("scenario", scenario[:60],
-                             f"the emulator knows no such scenario ({str(e)[:300]})") from None
+    control = emulator_control(info)
+    if attendee:
+        control.reset_tenant(attendee)
+        return
+    tenants = control.tenants()
+    if len(tenants) <= 1:
+        try:
+            control.reset(scenario)
+        except ControlError as e:
+            raise ParameterError("scenario", scenario[:60],
+                                 f"the emulator knows no such scenario ({str(e)[:300]})") from None
+        return
+    if scenario != "before-you-begin":
+        raise ParameterError("scenario", scenario[:60], "this emulator holds workshop attendees' tenants, and a "
+                             "scenario other than before-you-begin would reset all of them; use a data folder "
+                             "of its own (-p data_dir) for this scenario")
+    own = next(t["name"] for t in tenants if t["tenant_id"] == info.tenant_id)
+    control.reset_tenant(own)
 
 
 def emulator_environment(info: Any) -> dict[str, str]:
@@ -306,8 +327,54 @@ def emulator_metadata_url(info: Any) -> str:
     return metadata_url_for(info.url)
 
 
+ATTENDEE_ENV = "KEYLESS_ATTENDEE"
+ATTENDEES_FOLDER = "attendees"      # keyless_emulator.attendees.FOLDER, the layout its profiles are written in
+PROFILE_FILE = "profile.json"
+_ATTENDEE_NAME = re.compile(r"[a-z][a-z0-9-]{0,38}[a-z0-9]")
+ATTENDEE_RULE = ("an attendee is named as `python -m keyless_emulator attendees add` named them: 2-40 lower-case "
+                 "letters, digits and hyphens, starting with a letter and not ending with a hyphen")
+
+
+def attendee_folder(home: Path, name: str) -> Path:
+    """Where an attendee's profile, state file and kubeconfig live; a bad name is refused naming the rule."""
+    if not _ATTENDEE_NAME.fullmatch(name):
+        raise ParameterError("attendee", name, ATTENDEE_RULE)
+    return Path(home) / ATTENDEES_FOLDER / name
+
+
+def for_attendee(params: Parameters, name: str | None = None) -> Parameters:
+    """The parameters acting as attendee `name` (default: $KEYLESS_ATTENDEE): the data folder becomes the
+    attendee's own, so attendees sharing a machine keep separate state files and kubeconfigs. Unchanged
+    when no attendee is named, on the azure target, or when the data folder already is that attendee's."""
+    name = os.environ.get(ATTENDEE_ENV, "") if name is None else name
+    if not name or params.target != "emulator":
+        return params
+    home = params.home
+    if home.name == name and (home / PROFILE_FILE).is_file():
+        return params
+    folder = attendee_folder(home, name)
+    if not (folder / PROFILE_FILE).is_file():
+        raise KeylessError(f"there is no profile for the attendee {name} in {home}",
+                           f"ask the facilitator to run `python -m keyless_emulator attendees add {name}`, or point "
+                           "data_dir (KEYLESS_HOME) at the workshop's data folder", code="UnknownAttendee")
+    return params.replace(data_dir=str(folder))
+
+
+def is_attendee_home(home: Path) -> bool:
+    return (Path(home) / PROFILE_FILE).is_file()
+
+
 def connect_emulator(params: Parameters, info: Any = None) -> Clients:
-    """Start or reuse the emulator, then exactly the Azure path with its metadata endpoint and environment."""
+    """Start or reuse the emulator, then exactly the Azure path with its metadata endpoint and environment.
+    In an attendee's data folder, the emulator and the credentials are the profile's (nothing is started)."""
+    if info is None and is_attendee_home(params.home):
+        from keyless_emulator import ProfileNotFound, read_profile
+
+        try:
+            profile = read_profile(params.home)
+        except ProfileNotFound as e:
+            raise KeylessError(str(e), "ask the facilitator for a new profile", code="UnknownAttendee") from None
+        return connect_cloud("emulator", params, metadata_url_for(profile.url), profile.env(), emulator=profile)
     info = info or emulator_info(params.home)
     return connect_cloud("emulator", params, emulator_metadata_url(info), emulator_environment(info), emulator=info)
 

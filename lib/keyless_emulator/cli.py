@@ -50,6 +50,20 @@ def main(argv: list[str] | None = None) -> int:
                     help="print the set-up as shell commands instead of running it")
     az.add_argument("--az", dest="az_command", default="az",
                     help="how to run az (default: az on PATH; e.g. '/opt/az/bin/python -m azure.cli')")
+    sub.add_parser("dashboard",
+                   help="print the facilitator's dashboard link (it carries the admin key: keep it private)")
+    att = sub.add_parser("attendees", help="workshop attendees: a tenant, a profile and a credential card each")
+    att_sub = att.add_subparsers(dest="action", required=True)
+    add = att_sub.add_parser("add", help="create each attendee's tenant (seeded like before-you-begin) and profile")
+    add.add_argument("names", nargs="+", metavar="NAME")
+    att_sub.add_parser("list", help="the attendees' tenants and profiles")
+    rm = att_sub.add_parser("remove", help="remove attendees' tenants (everything in them) and profiles")
+    rm.add_argument("names", nargs="+", metavar="NAME")
+    rs = att_sub.add_parser("reset", help="put attendees' tenants back to before-you-begin (credentials kept; "
+                                          "nobody else is touched)")
+    rs.add_argument("names", nargs="+", metavar="NAME")
+    for p in att_sub.choices.values():
+        p.add_argument("--home", dest="home", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     # Options may follow the sub-command too.
     for p in sub.choices.values():
         p.add_argument("--home", dest="home", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
@@ -101,7 +115,72 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "az":
         return _az(home, args)
+    if args.command == "attendees":
+        return _attendees(home, args)
+    if args.command == "dashboard":
+        try:
+            info = process.attach(home)
+        except runtime.EmulatorNotRunning as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 3
+        # the key rides in the fragment, which the browser never sends (control/dashboard.py)
+        print(f"{info.url}/_emulator/dashboard#key={info.admin_key}")
+        return 0
     return 2
+
+
+def _attendees(home: Path, args: argparse.Namespace) -> int:
+    """`attendees add|list|remove|reset`: the control API with the admin key, profiles and the sheet on disk."""
+    from . import attendees
+    from .client import ControlClient, ControlError
+    from .control.tenants import TENANT_NAME, TENANT_NAME_RULE
+    from .scenarios import DEFAULT_TENANT
+
+    names = list(getattr(args, "names", []))
+    bad = [n for n in names if not TENANT_NAME.match(n) or n == DEFAULT_TENANT]
+    if bad:
+        print(f"error: attendee {bad[0]!r}: {TENANT_NAME_RULE}, and not {DEFAULT_TENANT!r} (the emulator's own "
+              "tenant)\nnothing was changed.", file=sys.stderr)
+        return 2
+    try:
+        info = process.attach(home)
+    except runtime.EmulatorNotRunning as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 3
+    control = ControlClient.of(info)
+    failed = 0
+    try:
+        if args.action == "list":
+            known = {p.name: p for p in attendees.profiles(home)}
+            for t in control.tenants():
+                if t["name"] == DEFAULT_TENANT:
+                    continue
+                where = attendees.folder(home, t["name"]) if t["name"] in known else "(no profile)"
+                print(f"{t['name']:<20} tenant {t['tenant_id']}  subscription {t['subscription_ids'][0]}  {where}")
+            return 0
+        for name in names:
+            try:
+                if args.action == "add":
+                    created = control.add_tenant(name)
+                    attendees.write_profile(home, info.url, Path(info.ca_cert), created)
+                    print(f"added {name}: profile {attendees.folder(home, name)}")
+                elif args.action == "remove":
+                    control.remove_tenant(name)
+                    attendees.remove_profile(home, name)
+                    print(f"removed {name}")
+                elif args.action == "reset":
+                    control.reset_tenant(name)
+                    print(f"reset {name} to before-you-begin")
+            except ControlError as e:
+                failed += 1
+                code = json.loads(e.body).get("error", {}) if e.body.startswith("{") else {}
+                print(f"error: {name}: {code.get('message') or e}", file=sys.stderr)
+                if args.action == "remove" and e.status == 404:
+                    attendees.remove_profile(home, name)
+    finally:
+        if args.action in ("add", "remove"):
+            print(f"credential sheet: {attendees.write_sheet(home)}")
+    return 1 if failed else 0
 
 
 def _az(home: Path, args: argparse.Namespace) -> int:

@@ -129,6 +129,13 @@ class ControlClient:
     def add_tenant(self, name: str) -> dict[str, Any]:
         return self.call("POST", "/tenants", {"name": name})
 
+    def remove_tenant(self, name: str) -> None:
+        self.call("DELETE", f"/tenants/{urllib.parse.quote(name, safe='')}")
+
+    def reset_tenant(self, name: str) -> dict[str, Any]:
+        """One tenant back to before-you-begin (its credentials kept); other tenants are left alone."""
+        return self.call("POST", f"/tenants/{urllib.parse.quote(name, safe='')}/reset", {})
+
     def quiet(self, scenario: str = "before-you-begin") -> None:
         """The state most tests start from: `scenario` loaded, no faults, instant operations, no
         propagation delays, an empty request log."""

@@ -27,6 +27,7 @@ OPENAI_ACCOUNT = "myOpenAIAccount"
 OPENAI_DEPLOYMENT = "gpt-4o-mini"
 OPENAI_MODEL = ("gpt-4o-mini", "2024-07-18")
 NAMESPACE = "default"  # where the prerequisite article deploys the store
+RESET_SCENARIO = "before-you-begin"  # what a workshop tenant is seeded as, and reset to (tenancy.py)
 
 
 class UnknownScenario(ValueError):
@@ -117,7 +118,7 @@ def add_tenant(backend: Backend, name: str) -> SeededTenant:
         seeded = seed_tenant(backend, name)
         seed_store_environment(backend, seeded)
     if backend.kubernetes is not None:
-        backend.kubernetes.tenant_added(seeded.subscription.id)
+        backend.kubernetes.tenant_added(seeded.subscription.id, RESET_SCENARIO)
     return seeded
 
 

@@ -138,3 +138,47 @@ async def get_tenants(ctx: RequestContext) -> Response:
     from . import tenants
 
     return JSONResponse({"tenants": tenants.listing(ctx.backend)})
+
+
+async def delete_tenant(ctx: RequestContext) -> Response:
+    """Remove a workshop tenant and everything in it (not the emulator's own)."""
+    from .. import tenancy
+
+    try:
+        tenancy.remove(ctx.backend, ctx.params["name"])
+    except tenancy.TenantNotFound as e:
+        raise ControlError(404, "TenantNotFound", str(e)) from None
+    except tenancy.DefaultTenantKept as e:
+        raise ControlError(409, "DefaultTenant", str(e)) from None
+    return Response(status_code=204)
+
+
+async def reset_tenant(ctx: RequestContext) -> Response:
+    """One tenant back to before-you-begin; every other tenant, faults and settings are left as they are."""
+    from .. import tenancy
+
+    name = ctx.params["name"]
+    try:
+        seeded = tenancy.reset(ctx.backend, name)
+    except tenancy.TenantNotFound as e:
+        raise ControlError(404, "TenantNotFound", str(e)) from None
+    return JSONResponse({"name": name, "scenario": tenancy.RESET_SCENARIO, "status": "reset",
+                         "subscription_id": seeded.subscription.id})
+
+
+async def get_dashboard(ctx: RequestContext) -> Response:
+    """The facilitator's page (no data in it: it polls get_progress with the admin key)."""
+    from starlette.responses import HTMLResponse
+
+    from .dashboard import page
+
+    return HTMLResponse(page(), headers={"Cache-Control": "no-store", "Content-Security-Policy":
+                                         "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'"})
+
+
+async def get_progress(ctx: RequestContext) -> Response:
+    """Every tenant's progress through the article, link by link (progress.py)."""
+    from ..progress import LABELS, LINKS, room
+
+    return JSONResponse({"links": [{"name": n, "label": LABELS[n]} for n in LINKS], "tenants": room(ctx.backend)},
+                        headers={"Cache-Control": "no-store"})

@@ -150,8 +150,9 @@ class KubernetesSection:
     def scenario_loaded(self, scenario: str) -> None:
         self.seed_all(scenario)
 
-    def tenant_added(self, subscription_id: str) -> None:
-        self.seed_all(self.backend.state.scenario or "", subscription_id)
+    def tenant_added(self, subscription_id: str, scenario: str | None = None) -> None:
+        """A new workshop tenant's clusters (seeded as the loaded scenario), or one reset to `scenario`."""
+        self.seed_all(scenario or self.backend.state.scenario or "", subscription_id)
 
     def resources_removed(self, removed: list[dict[str, Any]]) -> None:
         """Drop the stores of deleted managed clusters (their pods stop with them)."""
