@@ -112,21 +112,21 @@ def test_a_recorded_output_that_would_change_fails_the_replay(replay_emulator, t
 
 
 @pytest.mark.slow
-def test_re_recording_changes_no_committed_notebook_beyond_sanitized_fields(replay_emulator, tmp_path):
-    """`python -m keyless record` on another fresh emulator: the same outputs, ports aside, so the
-    committed files stay byte for byte (and the recorded run on papermill equals nbval's replay)."""
+def test_re_recording_changes_no_committed_notebook_beyond_sanitized_fields(executed_run, tmp_path):
+    """What `python -m keyless record` writes from a run on another fresh deterministic emulator (the
+    session's one whole run, tests/runbook/conftest.py): the same outputs, ports aside, so the committed
+    files stay byte for byte (and the recorded run on papermill equals nbval's replay)."""
     import shutil
 
-    import keyless
-    from keyless.runner import record
+    from keyless.runner import write_recordings
 
+    assert executed_run.done.returncode == 0, executed_run.done.stdout[-3000:] + executed_run.done.stderr[-3000:]
     folder = tmp_path / "notebooks"
     folder.mkdir()
     for book in BOOKS:
         shutil.copy(book, folder / book.name)
     said: list[str] = []
-    report = record(keyless.Parameters(data_dir=str(replay_emulator.info.home)), folder=folder, echo=said.append)
-    assert not report.failed, report.summary()
+    assert write_recordings(executed_run.out, folder, echo=said.append) == 0, said
     assert {b.name: (folder / b.name).read_text() for b in BOOKS} == {b.name: b.read_text() for b in BOOKS}, said
     assert any("up to date" in line for line in said), said
 
