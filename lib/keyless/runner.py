@@ -324,7 +324,7 @@ def run(params: Parameters, out: Path, only: Iterable[str] = (), reset: bool = T
     out.mkdir(parents=True, exist_ok=True)
     clear_previous(out)
     saved_env = {k: os.environ.get(k) for k in ("KEYLESS_HEADLESS", "KEYLESS_STOP_ON_FAILURE", "KEYLESS_STEP_LOG",
-                                                "KEYLESS_HOME")}
+                                                "KEYLESS_HOME", "KEYLESS_REUSE_CONNECTION")}
     restore_log = _papermill_log(log_output)
     with tempfile.TemporaryDirectory(prefix="keyless-run-") as scratch, \
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="keyless-html") as html:
@@ -335,7 +335,8 @@ def run(params: Parameters, out: Path, only: Iterable[str] = (), reset: bool = T
         try:
             prepare_target(params, reset)
             os.environ.update({"KEYLESS_HEADLESS": "1", "KEYLESS_STOP_ON_FAILURE": "1",
-                               "KEYLESS_HOME": str(params.home), "KEYLESS_STEP_LOG": str(log)})
+                               "KEYLESS_HOME": str(params.home), "KEYLESS_STEP_LOG": str(log),
+                               "KEYLESS_REUSE_CONNECTION": "1"})  # the kernel's notebooks: one sign-in
             for book in books:
                 entry = NotebookRun(book.stem)
                 report.notebooks.append(entry)
