@@ -153,9 +153,10 @@ def article_script(setup: AzSetup, az: str) -> str:
     def line(args: list[str]) -> str:
         return f"{az} " + " ".join('"$AZURE_CLIENT_SECRET"' if a == "$SECRET" else shlex.quote(a) for a in args)
 
-    sign_in = "\n".join(line(args) for args in setup.commands("$SECRET", fresh=not setup.cloud_registered()))
+    sign_in = "\n".join(line(args) for args in setup.commands("$SECRET", fresh=True))
     return f"""set -euo pipefail
-mkdir -p {shlex.quote(str(setup.kubeconfig.parent))}
+rm -rf "$AZURE_CONFIG_DIR"  # every round signs in as on a fresh machine (the cloud registered anew)
+mkdir -p "$AZURE_CONFIG_DIR" {shlex.quote(str(setup.kubeconfig.parent))}
 {sign_in}
 {az} aks update -g {RG} -n {CLUSTER} --enable-oidc-issuer --enable-workload-identity -o none
 ISSUER=$({az} aks show -g {RG} -n {CLUSTER} --query oidcIssuerProfile.issuerUrl -o tsv)
