@@ -22,7 +22,7 @@ help:
 	@echo "make lab    - start the emulator and JupyterLab on notebooks/"
 	@echo "make notebooks - write notebooks/*.ipynb from their text sources notebooks/*.md (keeps recorded outputs)"
 	@echo "make record - write the notebooks from their text sources, then re-record their outputs"
-	@echo "make bench  - run the benchmark scripts under benchmarks/"
+	@echo "make bench  - run the benchmark scripts under benchmarks/ (JSON summary: out/bench/summary.json)"
 	@echo "make handout - write the runbook as an offline HTML bundle into out/handout"
 	@echo "make wheelhouse - download every pinned package into wheelhouse/ (later set-ups install offline from it)"
 
@@ -80,10 +80,14 @@ notebooks: venv
 record: notebooks
 	$(PY) -m keyless record
 
+# each benchmark writes its numbers (with its baseline's and the ratios) to out/bench/; summary.json holds all three
 bench: venv
-	$(PY) benchmarks/emulator_bench.py
-	$(PY) benchmarks/cluster_bench.py
-	$(PY) benchmarks/runbook_bench.py
+	@mkdir -p out/bench
+	$(PY) benchmarks/emulator_bench.py --out out/bench/emulator.json
+	$(PY) benchmarks/cluster_bench.py --out out/bench/cluster.json
+	$(PY) benchmarks/runbook_bench.py --json out/bench/runbook.json
+	$(PY) -c 'import json; print(json.dumps({n: json.load(open(f"out/bench/{n}.json")) for n in ("emulator", "cluster", "runbook")}, indent=2))' > out/bench/summary.json
+	@echo "wrote out/bench/summary.json"
 
 handout: venv
 	$(PY) -m keyless handout --out out/handout

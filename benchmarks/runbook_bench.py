@@ -1,15 +1,29 @@
-"""Time the runbook's main job on the emulator, `instant` vs `realistic` latency, side by side,
-and count Resource Manager, Entra and Kubernetes requests per step from the request log.
+"""What users wait for: `python -m keyless run`, timed as a whole process against two baselines on the
+same emulator, alternating, with min / median and ratios; and, with --steps, the runbook's steps
+timed one by one at the `instant` and `realistic` latency profiles with their request counts.
 
-    .venv/bin/python benchmarks/runbook_bench.py [--factor 0.01] [--json out.json]
+    .venv/bin/python benchmarks/runbook_bench.py [--rounds 3] [--json out.json]
+    .venv/bin/python benchmarks/runbook_bench.py --steps [--factor 0.01] [--json out.json]
 
-The main job is the article end to end: discover, enable workload identity, identity, role,
-federated credential, service account, redeploy, verify; then clean-up (timed separately).
+The contenders, each a fresh process against the emulator reset to before-you-begin:
+- `keyless run`: `python -m keyless run` (every notebook: the article, its exercise and clean-up);
+- `keyless 00-05`: the same with `--only 00,01,02,03,04,05` (the article's steps and the exercise);
+- `article script` (baseline): the article's commands as a learner types them, the real Azure CLI
+  (`python -m azure.cli` from the cached environment of tests/azure_cli_venv.py, its sign-in
+  included) and kubectl, without the exercise or clean-up; skipped, saying so, when that
+  environment has not been built (`make test` builds it);
+- `library script` (baseline): one plain Python process doing the whole run's work (steps, the
+  exercise, clean-up) through the same SDK clients with the keyless library, no notebooks or kernels.
+Ratios: keyless 00-05 / article script, keyless run / library script.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import shlex
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -19,10 +33,21 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "lib"))
+sys.path.insert(0, str(ROOT / "tests"))  # azure_cli_venv: where the cached Azure CLI lives
+
+from azure_cli_venv import MARKER, venv_dir  # noqa: E402
 
 import keyless  # noqa: E402
-from keyless_emulator import ControlClient, EmulatorConfig, start_in_thread  # noqa: E402  (the benchmark drives the emulator itself)
+from keyless_emulator import (  # noqa: E402  (the benchmark drives the emulator itself)
+    ControlClient,
+    EmulatorConfig,
+    start_background,
+    start_in_thread,
+    stop,
+)
+from keyless_emulator.azcli import AzSetup, offline_environment  # noqa: E402
 
+KUBECTL = Path(sys.executable).parent / "kubectl"
 STEPS = ("discover", "enable_workload_identity", "create_managed_identity", "assign_openai_role",
          "create_federated_credential", "create_service_account", "redeploy_app", "verify", "clean_up")
 
@@ -49,11 +74,7 @@ def run_profile(info: Any, profile: str, factor: float, data: Path) -> dict[str,
             "main_job_seconds": round(sum(r["seconds"] for r in rows if r["step"] != "clean_up"), 3)}
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--factor", type=float, default=0.01, help="realistic profile time factor (1.0 = real time)")
-    parser.add_argument("--json", type=Path, help="also write the numbers as JSON")
-    args = parser.parse_args()
+def steps_main(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         emu = start_in_thread(EmulatorConfig(home=Path(tmp) / "emulator", kubelet=True), write_runtime=True)
         try:
@@ -75,6 +96,189 @@ def main() -> int:
     if args.json:
         args.json.write_text(json.dumps({"runs": runs, "ratio": ratio}, indent=2))
     return 0 if all(r["status"] != "failed" for run in runs for r in run["steps"]) else 1
+
+
+# ---- the whole process against its baselines -------------------------------------------------------
+
+SERVICE_ACCOUNT = """apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: ai-service-account
+  annotations:
+    azure.workload.identity/client-id: $CLIENT_ID
+"""
+
+# The article's Deployment for ai-service: the label, the service account, Azure OpenAI through Entra, no key.
+DEPLOYMENT = """apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: ai-service
+spec:
+  replicas: 1
+  selector:
+    matchLabels:
+      app: ai-service
+  template:
+    metadata:
+      labels:
+        app: ai-service
+        azure.workload.identity/use: "true"
+    spec:
+      serviceAccountName: ai-service-account
+      nodeSelector:
+        "kubernetes.io/os": linux
+      containers:
+      - name: ai-service
+        image: ghcr.io/azure-samples/aks-store-demo/ai-service:latest
+        ports:
+        - containerPort: 5001
+        env:
+        - name: USE_AZURE_OPENAI
+          value: "True"
+        - name: USE_AZURE_AD
+          value: "True"
+        - name: AZURE_OPENAI_DEPLOYMENT_NAME
+          value: "$DEPLOYMENT"
+        - name: AZURE_OPENAI_ENDPOINT
+          value: "$ENDPOINT"
+"""
+
+RG, CLUSTER, ACCOUNT = "myResourceGroup", "myAKSCluster", "myOpenAIAccount"
+IDENTITY, FIC = "myIdentity", "myFedIdentity"
+
+
+def article_script(setup: AzSetup, az: str) -> str:
+    """The article's commands as shell lines (the sign-in first, as a learner's shell needs it)."""
+    kubectl = f"{shlex.quote(str(KUBECTL))} --cache-dir {shlex.quote(str(Path(setup.info.home) / 'kube-cache'))}"
+    def line(args: list[str]) -> str:
+        return f"{az} " + " ".join('"$AZURE_CLIENT_SECRET"' if a == "$SECRET" else shlex.quote(a) for a in args)
+
+    sign_in = "\n".join(line(args) for args in setup.commands("$SECRET", fresh=True))
+    return f"""set -euo pipefail
+rm -rf "$AZURE_CONFIG_DIR"  # every round signs in as on a fresh machine (the cloud registered anew)
+mkdir -p "$AZURE_CONFIG_DIR" {shlex.quote(str(setup.kubeconfig.parent))}
+{sign_in}
+{az} aks update -g {RG} -n {CLUSTER} --enable-oidc-issuer --enable-workload-identity -o none
+ISSUER=$({az} aks show -g {RG} -n {CLUSTER} --query oidcIssuerProfile.issuerUrl -o tsv)
+{az} identity create -n {IDENTITY} -g {RG} --location eastus -o none
+CLIENT_ID=$({az} identity show -n {IDENTITY} -g {RG} --query clientId -o tsv)
+PRINCIPAL_ID=$({az} identity show -n {IDENTITY} -g {RG} --query principalId -o tsv)
+ACCOUNT_ID=$({az} cognitiveservices account show -n {ACCOUNT} -g {RG} --query id -o tsv)
+{az} role assignment create --role "Cognitive Services OpenAI User" --assignee-object-id "$PRINCIPAL_ID" \
+  --assignee-principal-type ServicePrincipal --scope "$ACCOUNT_ID" -o none
+{az} identity federated-credential create --name {FIC} --identity-name {IDENTITY} -g {RG} --issuer "$ISSUER" \
+  --subject system:serviceaccount:default:ai-service-account --audience api://AzureADTokenExchange -o none
+{az} aks get-credentials -g {RG} -n {CLUSTER} --file "$KUBECONFIG" --overwrite-existing -o none
+ENDPOINT=$({az} cognitiveservices account show -n {ACCOUNT} -g {RG} --query properties.endpoint -o tsv)
+DEPLOYMENT=$({az} cognitiveservices account deployment list -n {ACCOUNT} -g {RG} --query "[0].name" -o tsv)
+export CLIENT_ID ENDPOINT DEPLOYMENT
+{kubectl} apply -f - <<EOF
+{SERVICE_ACCOUNT}EOF
+{kubectl} apply -f - <<EOF
+{DEPLOYMENT}EOF
+{kubectl} rollout status deployment/ai-service --timeout=300s
+{kubectl} get pods --selector app=ai-service
+{kubectl} logs --selector app=ai-service
+{kubectl} get service store-admin
+"""
+
+
+LIBRARY_SCRIPT = """
+import sys
+import keyless
+rb = keyless.init(keyless.Parameters(data_dir=sys.argv[1]))
+for step in ("discover", "enable_workload_identity", "create_managed_identity", "assign_openai_role",
+             "create_federated_credential", "create_service_account", "redeploy_app", "verify"):
+    assert getattr(rb, step)().ok, step
+assert rb.remove_pod_label().ok
+assert not rb.verify(timeout=5, expect_failure=True).ok
+assert rb.redeploy_app().ok and rb.verify().ok
+assert rb.clean_up().ok
+"""
+
+
+def contenders(home: Path, scratch: Path) -> dict[str, Any]:
+    """Each contender as (argv, environment), or the reason it is skipped."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("KEYLESS_", "AZURE_"))}
+    base["PYTHONPATH"] = str(ROOT / "lib")
+    keyless_run = [sys.executable, "-m", "keyless", "run", "-p", "data_dir", str(home), "--out", str(scratch / "out")]
+    found: dict[str, Any] = {
+        "keyless run": (keyless_run, base),
+        "keyless 00-05": ([*keyless_run, "--only", "00,01,02,03,04,05"], base),
+        "library script": ([sys.executable, "-c", LIBRARY_SCRIPT, str(home)], base),
+    }
+    cli = venv_dir()
+    if not (cli / MARKER).exists():
+        found["article script"] = f"the Azure CLI environment {cli} is not built (make test builds it)"
+    elif not KUBECTL.exists():
+        found["article script"] = f"kubectl is not installed at {KUBECTL}"
+    else:
+        from keyless_emulator import attach
+
+        info = attach(home)
+        setup = AzSetup(info)
+        script = scratch / "article.sh"
+        script.write_text(article_script(setup, shlex.quote(str(cli / "bin" / "python")) + " -m azure.cli"))
+        env = {**offline_environment(setup, {k: v for k, v in base.items() if k != "PYTHONPATH"}),
+               "HOME": str(scratch / "home"), "AZURE_CLIENT_SECRET": info.client_secret}
+        found["article script"] = (["bash", str(script)], env)
+    return found
+
+
+def time_whole(rounds: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="keyless-bench-") as tmp:
+        scratch, home = Path(tmp), Path(tmp) / "data"
+        (scratch / "home").mkdir()
+        info = start_background(EmulatorConfig(home=home))
+        try:
+            control = ControlClient.of(info, timeout=60)
+            runs = contenders(home, scratch)
+            skipped = {name: why for name, why in runs.items() if isinstance(why, str)}
+            for name, why in skipped.items():
+                print(f"skipped {name}: {why}")
+            timed = {name: [] for name in runs if name not in skipped}
+            for round_ in range(rounds + 1):            # round 0 warms caches (imports, kubelet) and is not kept
+                for name in timed:                      # alternating, so load drifts hit every contender alike
+                    control.reset("before-you-begin")
+                    argv, env = runs[name]
+                    started = time.perf_counter()
+                    done = subprocess.run(argv, env=env, cwd=scratch, capture_output=True, text=True, timeout=1800)
+                    seconds = time.perf_counter() - started
+                    if done.returncode != 0:
+                        secret = info.client_secret
+                        raise SystemExit(f"{name} failed ({done.returncode}):\n"
+                                         + (done.stdout[-3000:] + done.stderr[-3000:]).replace(secret, "***"))
+                    if round_:
+                        timed[name].append(round(seconds, 3))
+        finally:
+            stop(home)
+    summary = {name: {"runs": t, "min": min(t), "median": statistics.median(t)} for name, t in timed.items()}
+    ratios = {}
+    for over, under in (("keyless 00-05", "article script"), ("keyless run", "library script")):
+        if over in summary and under in summary:
+            ratios[f"{over} / {under}"] = {k: round(summary[over][k] / summary[under][k], 2) for k in ("min", "median")}
+    return {"rounds": rounds, "seconds": summary, "ratios": ratios, "skipped": skipped}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", action="store_true", help="time the steps one by one at two latency profiles")
+    parser.add_argument("--factor", type=float, default=0.01, help="--steps: realistic profile time factor")
+    parser.add_argument("--rounds", type=int, default=3, help="timed rounds per contender (after a warm-up round)")
+    parser.add_argument("--json", type=Path, help="also write the numbers as JSON")
+    args = parser.parse_args()
+    if args.steps:
+        return steps_main(args)
+    result = time_whole(args.rounds)
+    print(f"{'contender':<16} {'min s':>8} {'median s':>9}  runs")
+    for name, row in result["seconds"].items():
+        print(f"{name:<16} {row['min']:>8.2f} {row['median']:>9.2f}  {row['runs']}")
+    for name, ratio in result["ratios"].items():
+        print(f"{name:<34} min {ratio['min']:.2f}x  median {ratio['median']:.2f}x")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(result, indent=2))
+    return 0
 
 
 if __name__ == "__main__":

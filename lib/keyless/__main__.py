@@ -18,6 +18,12 @@ from pathlib import Path
 from .errors import KeylessError
 from .params import ParameterError, Parameters, load
 
+# `import papermill` reaches nbformat -> jsonschema, whose format checkers import rfc3987_syntax when it
+# is installed (JupyterLab's jupyter-events brings it): a grammar compiled at import, about 1.5 s of CPU,
+# the largest part of the runner's start. Nothing this process validates uses the "iri" format that
+# checker is for, so the command goes without it (an ImportError that jsonschema expects and skips).
+sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]  # a None entry blocks the import
+
 EXIT_CODES = """exit status:
   0  passed (check: and the environment matches the runbook's end state)
   1  a notebook failed: named with its cell id and step (report.json, --junit, stderr)

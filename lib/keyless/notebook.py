@@ -346,6 +346,26 @@ def _show(result: StepResult) -> None:
         print(repr(result))
 
 
+# The connections made in this process, when the runner asks for reuse (KEYLESS_REUSE_CONNECTION=1).
+_CONNECTIONS: dict[tuple[str, ...], Clients] = {}
+
+
+def _connection(params: Parameters, emulator: Any) -> Clients:
+    """The target's clients. The runner runs every notebook of a run in one kernel and sets
+    KEYLESS_REUSE_CONNECTION=1 there: each notebook's `init` then reuses the connection an earlier one
+    made for the same target, cloud, subscription and data folder — one sign-in and one kubeconfig per
+    run, the credential renewing its own tokens. Anywhere else every `init` connects afresh, as a
+    learner who restarts a kernel expects."""
+    import os
+
+    if os.environ.get("KEYLESS_REUSE_CONNECTION", "") != "1":
+        return connect(params, emulator)
+    key = (params.target, params.cloud, params.subscription, str(params.home), str(getattr(emulator, "url", "")))
+    if key not in _CONNECTIONS:
+        _CONNECTIONS[key] = connect(params, emulator)
+    return _CONNECTIONS[key]
+
+
 def init(namespace: Mapping[str, Any] | Parameters | None = None, *, emulator: Any = None,
          **overrides: Any) -> Runbook:
     """Parameters from the notebook's globals (or a Parameters), connect to the target, open the state."""
@@ -361,7 +381,7 @@ def init(namespace: Mapping[str, Any] | Parameters | None = None, *, emulator: A
                 params, sources = from_notebook({**(namespace or {}), **overrides, "data_dir": str(attendee.home)})
     if emulator is None:
         params = for_attendee(params)
-    clients = connect(params, emulator)
+    clients = _connection(params, emulator)
     state = StateFile.for_environment(params.home, params.target, clients.subscription_id, params.resource_group)
     return Runbook(params, clients, state, raise_on_failure=stop_on_failure(), interactive=not headless(),
                    sources=sources)

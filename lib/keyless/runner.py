@@ -14,9 +14,11 @@ import json
 import logging
 import os
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +46,9 @@ class UnknownNotebook(ValueError):
 def _ipc_kernel_manager(started: list[Any] | None = None) -> type:
     """Kernels talk to the runner over local sockets (IPC), not TCP ports on loopback: nothing else
     on a shared workshop machine can connect to them, and ipykernel has nothing to warn about.
-    Each manager made is appended to `started`, so a notebook timeout can end its kernel."""
+    Each manager made is appended to `started`, so a notebook timeout can end its kernel; each
+    client it hands out is kept, so the runner can close the clients papermill leaves open on a
+    kernel it does not own."""
     from jupyter_client.manager import AsyncKernelManager
 
     class IpcKernelManager(AsyncKernelManager):
@@ -52,10 +56,78 @@ def _ipc_kernel_manager(started: list[Any] | None = None) -> type:
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
+            self.clients: list[Any] = []
             if started is not None:
                 started.append(self)
 
+        def client(self, **kwargs: Any) -> Any:
+            made = super().client(**kwargs)
+            self.clients.append(made)
+            return made
+
     return IpcKernelManager
+
+
+# Run before every notebook but the first in the run's one kernel: an empty namespace and a new
+# session (execution counts from 1 again), as in a kernel of its own; imported modules stay loaded.
+FRESH_SESSION = "get_ipython().reset(new_session=True)"
+
+
+class RunKernel:
+    """One kernel for a whole run. Starting a kernel, importing the SDKs and tearing it down again
+    cost more than most notebooks' own work, so the notebooks of a run share one kernel (started by
+    papermill with the first notebook), each in a fresh IPython session: its namespace is emptied
+    and its execution count restarts, so every executed notebook reads as if it ran alone. Every
+    notebook still runs alone (`--only`), in a kernel of its own."""
+
+    def __init__(self, started: list[Any], sockets: Path):
+        self.manager = _ipc_kernel_manager(started)(kernel_name=KERNEL)
+        # IPC socket paths are relative to each process's working directory unless made absolute: the
+        # kernel runs in the output folder, the runner's own clients from wherever it was started.
+        self.manager.ip = str(sockets / "kernel")
+        self._used = False
+
+    def next_notebook(self) -> Any:
+        """The kernel manager to hand papermill for the next notebook, its session made fresh."""
+        from jupyter_core.utils import run_sync
+
+        self._close_clients()
+        if self._used and self.manager.has_kernel:
+            run_sync(self._fresh_session)()
+        self._used = True
+        return self.manager
+
+    async def _fresh_session(self) -> None:
+        client = self.manager.client()
+        client.start_channels()
+        try:
+            await client.wait_for_ready(timeout=60)
+            msg_id = client.execute(FRESH_SESSION, silent=True, store_history=False)
+            while True:
+                reply = await client.get_shell_msg(timeout=60)
+                if reply["parent_header"].get("msg_id") == msg_id:
+                    break
+            if reply["content"].get("status") != "ok":
+                raise RuntimeError(f"the kernel could not start a fresh session: {reply['content'].get('evalue')}")
+        finally:
+            self._close_clients()
+
+    def _close_clients(self) -> None:
+        while self.manager.clients:
+            self.manager.clients.pop().stop_channels()
+
+    def shutdown(self) -> None:
+        from jupyter_core.utils import run_sync
+
+        self._close_clients()
+        if not self.manager.has_kernel:
+            return
+        try:
+            run_sync(self.manager.shutdown_kernel)(now=True)
+        except Exception:  # noqa: BLE001 - already gone (a notebook timeout ends it): nothing to stop
+            pass
+        finally:
+            run_sync(self.manager.cleanup_resources)()
 
 
 def notebooks_dir() -> Path:
@@ -116,13 +188,15 @@ def _steps(log: Path) -> list[dict[str, Any]]:
 
 
 class StepEcho:
-    """Follows a notebook's step log while it runs and echoes each step as it finishes (a failing
-    step with its failing checks, their fix and what to do), so a pipeline's log shows it live."""
+    """Follows the run's step log while a notebook runs and echoes each step as it finishes (a failing
+    step with its failing checks, their fix and what to do), so a pipeline's log shows it live. The
+    log is the run's (one kernel writes it for every notebook): the steps before `start` are earlier
+    notebooks'; `steps()` are this notebook's."""
 
-    def __init__(self, log: Path, echo: Callable[[str], Any], interval: float = 0.2):
-        self.log, self.echo, self.interval = log, echo, interval
+    def __init__(self, log: Path, echo: Callable[[str], Any], interval: float = 0.2, start: int = 0):
+        self.log, self.echo, self.interval, self.start = log, echo, interval, start
         self._done = threading.Event()
-        self._seen = 0
+        self._seen = start
         self._thread = threading.Thread(target=self._follow, name="keyless-step-echo", daemon=True)
 
     def __enter__(self) -> StepEcho:
@@ -139,11 +213,14 @@ class StepEcho:
             self._flush()
 
     def _flush(self) -> None:
-        steps = _steps(self.log) if self.log.exists() else []
+        steps = _steps(self.log)
         for step in steps[self._seen:]:
             for line in step_lines(step):
                 self.echo(line)
         self._seen = max(self._seen, len(steps))
+
+    def steps(self) -> list[dict[str, Any]]:
+        return _steps(self.log)[self.start:]
 
 
 def _html(executed: Path) -> Path:
@@ -311,55 +388,70 @@ def run(params: Parameters, out: Path, only: Iterable[str] = (), reset: bool = T
     out.mkdir(parents=True, exist_ok=True)
     clear_previous(out)
     saved_env = {k: os.environ.get(k) for k in ("KEYLESS_HEADLESS", "KEYLESS_STOP_ON_FAILURE", "KEYLESS_STEP_LOG",
-                                                "KEYLESS_HOME", "KEYLESS_ATTENDEE")}
+                                                "KEYLESS_HOME", "KEYLESS_REUSE_CONNECTION", "KEYLESS_ATTENDEE")}
     restore_log = _papermill_log(log_output)
-    try:
-        os.environ.update({"KEYLESS_HEADLESS": "1", "KEYLESS_STOP_ON_FAILURE": "1", "KEYLESS_HOME": str(params.home)})
-        if attendee:
-            os.environ["KEYLESS_ATTENDEE"] = attendee
-        else:  # the kernels act as the run does, whatever the calling shell had set
-            os.environ.pop("KEYLESS_ATTENDEE", None)
-        for book in books:
-            entry = NotebookRun(book.stem)
-            report.notebooks.append(entry)
-            if report.failed:
-                entry.status = "skipped"
-                continue
-            _run_one(book, out, injected, entry, echo, cell_timeout, timeout, log_output)
-    finally:
-        restore_log()
-        for k, v in saved_env.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-        if stop_emulator and params.target == "emulator":
-            from .targets import stop_emulator as stop
+    with tempfile.TemporaryDirectory(prefix="keyless-run-") as scratch, \
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="keyless-html") as html:
+        kernels: list[Any] = []
+        kernel = RunKernel(kernels, Path(scratch))
+        log = Path(scratch) / "steps.jsonl"  # the run's step log: the kernel appends every notebook's steps
+        rendered: list[tuple[NotebookRun, Future[Path]]] = []
+        try:
+            os.environ.update({"KEYLESS_HEADLESS": "1", "KEYLESS_STOP_ON_FAILURE": "1",
+                               "KEYLESS_HOME": str(params.home), "KEYLESS_STEP_LOG": str(log),
+                               "KEYLESS_REUSE_CONNECTION": "1"})  # the kernel's notebooks: one sign-in
+            if attendee:
+                os.environ["KEYLESS_ATTENDEE"] = attendee
+            else:  # the kernel acts as the run does, whatever the calling shell had set
+                os.environ.pop("KEYLESS_ATTENDEE", None)
+            for book in books:
+                entry = NotebookRun(book.stem)
+                report.notebooks.append(entry)
+                if report.failed:
+                    entry.status = "skipped"
+                    continue
+                executed = _run_one(book, out, injected, entry, echo, cell_timeout, timeout, log_output, kernel, log,
+                                    kernels)
+                if executed is not None:  # rendered while the next notebook runs
+                    rendered.append((entry, html.submit(_html, executed)))
+        finally:
+            kernel.shutdown()
+            restore_log()
+            for k, v in saved_env.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+            for entry, future in rendered:
+                try:
+                    entry.html = str(future.result())
+                except Exception as e:  # noqa: BLE001 - a rendering problem must not hide the run's result
+                    echo(f"  (HTML rendering of {entry.name}.ipynb failed: {e})")
+            if stop_emulator and params.target == "emulator":
+                from .targets import stop_emulator as stop
 
-            stop(workshop.home)
+                stop(workshop.home)
     report.finish()
     report.write(out / "report.json")
     return report
 
 
 def _run_one(book: Path, out: Path, injected: dict[str, Any], entry: NotebookRun, echo: Any, cell_timeout: int,
-             timeout: float | None, log_output: bool) -> None:
+             timeout: float | None, log_output: bool, kernel: RunKernel, log: Path,
+             kernels: list[Any]) -> Path | None:
+    """Execute one notebook in the run's kernel; returns the executed notebook, if one was written."""
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
     executed = out / book.name
-    log = out / f"{book.stem}.steps.jsonl"
-    os.environ["KEYLESS_STEP_LOG"] = str(log)
     echo(f"running {book.name} ...")
     started = time.monotonic()
-    kernels: list[Any] = []
     per_cell = max(1, int(min(cell_timeout, timeout))) if timeout else cell_timeout
-    with StepEcho(log, echo), _NotebookTimer(timeout, kernels) as timer:
+    with StepEcho(log, echo, start=len(_steps(log))) as steps, _NotebookTimer(timeout, kernels) as timer:
         try:
             papermill.execute_notebook(str(book), str(executed), parameters=injected, kernel_name=KERNEL,
                                        cwd=str(out), progress_bar=False, log_output=log_output,
-                                       execution_timeout=per_cell, report_mode=False,
-                                       kernel_manager_class=_ipc_kernel_manager(kernels))
+                                       execution_timeout=per_cell, report_mode=False, km=kernel.next_notebook())
             entry.status = "passed"
         except PapermillExecutionError as e:
             entry.status = "failed"
@@ -371,19 +463,17 @@ def _run_one(book: Path, out: Path, injected: dict[str, Any], entry: NotebookRun
             entry.status = "failed"
             entry.error = f"NotebookTimeout: {book.stem} did not finish within {timeout:g}s (--timeout)"
     entry.duration_s = round(time.monotonic() - started, 2)
-    entry.steps = _steps(log)
+    entry.steps = steps.steps()
+    (out / f"{book.stem}.steps.jsonl").write_text("".join(json.dumps(step) + "\n" for step in entry.steps))
     if executed.exists():
         entry.output = str(executed)
         if entry.status == "failed":
             entry.failed_cell, entry.failed_cell_id = failing_cell(executed, book)
-        try:
-            entry.html = str(_html(executed))
-        except Exception as e:  # noqa: BLE001 - a rendering problem must not hide the run's result
-            echo(f"  (HTML rendering of {executed.name} failed: {e})")
     if entry.status == "failed":
         entry.failed_step = next((s["step"] for s in reversed(entry.steps) if unexpected(s)), None)
         echo(f"  FAILED at {entry.where or 'notebook level'}: {entry.error}")
     echo(f"  {entry.status} in {entry.duration_s:.1f}s")
+    return executed if executed.exists() else None
 
 
 # nbval's sanitizers: a notebook whose new recording differs only there is left as committed
@@ -399,12 +489,7 @@ def record(params: Parameters, folder: Path | None = None, echo: Any = print) ->
     emulator starts with. Then prerequisites and teardown are recorded the same way from the `empty`
     scenario (they run before and after the runbook, never on its starting point). Nothing is written if
     a notebook fails."""
-    import tempfile
-
-    import nbformat
-
     from .errors import KeylessError
-    from .recording import sanitizers, with_outputs, write
     from .targets import emulator_control, stop_emulator
 
     if params.target != "emulator":
@@ -432,16 +517,29 @@ def record(params: Parameters, folder: Path | None = None, echo: Any = print) ->
         report.out = str(folder)  # the executed copies go away with the temporary folder; see `keyless run`
         if report.failed:
             return report
-        changed = 0
         books = [(book, Path(tmp) / "out") for book in select(folder)]
         if (folder / f"{PREREQUISITES}.ipynb").exists():
             books += [(book, Path(tmp) / "out-scratch") for book in from_scratch_books(folder, runbook=False)]
-        for book, executed in books:
-            recorded = with_outputs(nbformat.read(book, as_version=4),
-                                    nbformat.read(executed / book.name, as_version=4))
-            if write(recorded, book, sanitizers(SANITIZERS)):
-                changed += 1
-                echo(f"recorded {book.name}")
-        if not changed:
-            echo(f"the notebooks in {folder} are up to date (only sanitized fields would change)")
+        write_recordings(books, echo)
     return report
+
+
+def write_recordings(books: Iterable[tuple[Path, Path]], echo: Any = print) -> int:
+    """Write the outputs of a passed run's executed notebooks into the notebooks themselves, sources
+    untouched: each pair is (notebook, the folder holding its executed copy of the same name). A notebook
+    whose only change is a sanitized field is left alone. Returns how many notebooks changed. `record`
+    ends here; a test reuses it on a run it already has."""
+    import nbformat
+
+    from .recording import sanitizers, with_outputs, write
+
+    changed, folders = 0, set()
+    for book, executed in books:
+        folders.add(str(book.parent))
+        recorded = with_outputs(nbformat.read(book, as_version=4), nbformat.read(executed / book.name, as_version=4))
+        if write(recorded, book, sanitizers(SANITIZERS)):
+            changed += 1
+            echo(f"recorded {book.name}")
+    if not changed:
+        echo(f"the notebooks in {', '.join(sorted(folders))} are up to date (only sanitized fields would change)")
+    return changed

@@ -57,9 +57,9 @@ def scan_run(home: Path, *outs: Path) -> None:
 
 
 @pytest.mark.slow
-def test_run_on_the_emulator_writes_notebooks_html_and_report_without_secrets(tmp_path, home):
-    out = tmp_path / "out"
-    done = keyless_run("--target", "emulator", "-p", "data_dir", str(home), "--out", str(out), cwd=tmp_path)
+def test_run_on_the_emulator_writes_notebooks_html_and_report_without_secrets(executed_run):
+    """The session's one whole run (tests/runbook/conftest.py: `python -m keyless run --target emulator`)."""
+    done, home, out = executed_run.done, executed_run.home, executed_run.out
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "keyless run on emulator: PASSED" in done.stdout
     report = read_report(out)
@@ -132,26 +132,6 @@ def test_05_before_04_exits_1_naming_04_and_sends_no_mutating_request(tmp_path, 
     assert "run 04 first (notebook 04-use-workload-identity-on-aks)" in steps[0]["hint"]
     keyless_check = next(c for c in steps[0]["checks"] if c["name"].startswith("keyless"))
     assert not keyless_check["ok"] and keyless_check["detail"] == "not proven: the chain is broken"
-
-
-@pytest.mark.slow
-def test_each_notebook_runs_alone_once_the_earlier_ones_have_run(tmp_path, home):
-    def only(which: str, reset: bool = False) -> dict:
-        out = tmp_path / which.replace(",", "-")
-        args = ["-p", "data_dir", str(home), "--only", which, "--out", str(out)] + ([] if reset else ["--no-reset"])
-        done = keyless_run(*args, cwd=tmp_path)
-        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-        return {s["step"]: s["status"] for nb in read_report(out)["notebooks"]
-                for s in nb["steps"]}
-
-    assert only("00,01,02", reset=True)["create-managed-identity"] == "created"
-    assert only("03")["create-federated-credential"] == "created"      # a new kernel: state file re-read
-    assert only("04")["redeploy-app"] == "updated"
-    assert only("05")["verify"] == "ok"
-    assert only("99")["clean-up"] == "ok"
-    again = only("99")                                                   # safe twice
-    assert again["clean-up"] == "ok" and again["clean-up-plan"] == "ok"
-    scan_run(home, *(p for p in tmp_path.iterdir() if p.is_dir() and p != home))
 
 
 @pytest.mark.slow
@@ -289,16 +269,31 @@ def test_plan_on_a_fresh_environment_sends_nothing_mutating_and_lists_the_change
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(900)  # a drift check, a run of 00-06 and a second check, as a pipeline would
-def test_check_exits_3_before_a_run_and_0_after_it_sending_nothing_mutating(tmp_path, home):
+@pytest.mark.timeout(900)  # a drift check, 00-06 one notebook at a time, a second check and clean-up twice
+def test_check_exits_3_before_each_notebook_runs_alone_then_check_exits_0_sending_nothing_mutating(tmp_path, home):
+    """A pipeline's life on one environment: a drift check before anything ran (exit 3); each notebook run
+    alone once the earlier ones have run (a new process and kernel each: the state file is re-read); a
+    second check after 00-06 (exit 0, nothing mutating); clean-up, safe twice."""
     before = keyless("check", "-p", "data_dir", str(home), "--only", "00,01,02", "--out", str(tmp_path / "c1"),
                      cwd=tmp_path)
     assert before.returncode == 3, before.stdout[-3000:] + before.stderr[-3000:]
     assert "DRIFT: 3 change(s) would be made (exit 3)" in before.stderr
     assert read_report(tmp_path / "c1")["mode"] == "check"
 
-    done = keyless_run("-p", "data_dir", str(home), "--only", SETUP, "--out", str(tmp_path / "run"), cwd=tmp_path)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    def only(which: str, reset: bool = False) -> dict:
+        out = tmp_path / which.replace(",", "-")
+        args = ["-p", "data_dir", str(home), "--only", which, "--out", str(out)] + ([] if reset else ["--no-reset"])
+        done = keyless_run(*args, cwd=tmp_path)
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+        return {s["step"]: s["status"] for nb in read_report(out)["notebooks"]
+                for s in nb["steps"]}
+
+    assert only("00,01,02", reset=True)["create-managed-identity"] == "created"
+    assert only("03")["create-federated-credential"] == "created"      # a new kernel: state file re-read
+    assert only("04")["redeploy-app"] == "updated"
+    assert only("05")["verify"] == "ok"
+    assert only("06")["disable-key-access"] == "updated"
+
     control = ControlClient.of(attach(home))
     control.clear_requests()
     after = keyless("check", "-p", "data_dir", str(home), "--out", str(tmp_path / "c2"), cwd=tmp_path)
@@ -308,4 +303,8 @@ def test_check_exits_3_before_a_run_and_0_after_it_sending_nothing_mutating(tmp_
     checked = read_report(tmp_path / "c2")
     assert [n["name"] for n in checked["notebooks"]][-1] == "06-disable-key-access"   # no clean-up in a check
     assert checked["changes_planned"] == []
-    scan_run(home, tmp_path / "c1", tmp_path / "run", tmp_path / "c2")
+
+    assert only("99")["clean-up"] == "ok"
+    again = only("99")                                                   # safe twice
+    assert again["clean-up"] == "ok" and again["clean-up-plan"] == "ok"
+    scan_run(home, *(p for p in tmp_path.iterdir() if p.is_dir() and p != home))

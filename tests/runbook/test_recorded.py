@@ -133,21 +133,28 @@ def test_a_recorded_output_that_would_change_fails_the_replay(replay_emulator, t
 
 
 @pytest.mark.slow
-def test_re_recording_changes_no_committed_notebook_beyond_sanitized_fields(replay_emulator, tmp_path):
-    """`python -m keyless record` on another fresh emulator: the same outputs, ports aside, so the
+def test_re_recording_changes_no_committed_notebook_beyond_sanitized_fields(executed_run, replay_emulator, tmp_path):
+    """What `python -m keyless record` writes: the runbook's notebooks from a run on another fresh
+    deterministic emulator (the session's one whole run, tests/runbook/conftest.py), prerequisites and
+    teardown from the `empty` scenario as `record` runs them: the same outputs, ports aside, so the
     committed files stay byte for byte (and the recorded run on papermill equals nbval's replay)."""
     import shutil
 
     import keyless
-    from keyless.runner import record
+    from keyless.runner import run, write_recordings
 
+    assert executed_run.done.returncode == 0, executed_run.done.stdout[-3000:] + executed_run.done.stderr[-3000:]
+    said: list[str] = []
+    scratch = run(keyless.Parameters(data_dir=str(replay_emulator.info.home)), tmp_path / "out-scratch",
+                  folder=NOTEBOOKS, echo=said.append, from_scratch=True, runbook=False)
+    assert not scratch.failed, scratch.summary()
     folder = tmp_path / "notebooks"
     folder.mkdir()
     for book in BOOKS:
         shutil.copy(book, folder / book.name)
-    said: list[str] = []
-    report = record(keyless.Parameters(data_dir=str(replay_emulator.info.home)), folder=folder, echo=said.append)
-    assert not report.failed, report.summary()
+    pairs = [(folder / b.name, executed_run.out) for b in RUNBOOK] + [(folder / b.name, tmp_path / "out-scratch")
+                                                                      for b in SCRATCH]
+    assert write_recordings(pairs, echo=said.append) == 0, said
     assert {b.name: (folder / b.name).read_text() for b in BOOKS} == {b.name: b.read_text() for b in BOOKS}, said
     assert any("up to date" in line for line in said), said
 

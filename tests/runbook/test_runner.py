@@ -1,8 +1,43 @@
 """keyless.runner: how notebooks are executed."""
 from __future__ import annotations
 
+import nbformat
+import papermill
+from nbformat.v4 import new_code_cell, new_notebook
+
 
 def test_the_runner_talks_to_kernels_over_local_sockets_not_tcp():
     from keyless.runner import _ipc_kernel_manager
 
     assert _ipc_kernel_manager()().transport == "ipc"
+
+
+def _notebook(path, *sources):
+    nb = new_notebook(cells=[new_code_cell(s) for s in sources])
+    nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+    return path
+
+
+def test_the_notebooks_of_a_run_share_one_kernel_each_in_a_fresh_session(tmp_path):
+    """One kernel process for every notebook, yet each executed notebook reads as if it ran alone: an
+    empty namespace (nothing left by the notebook before) and execution counts from 1."""
+    from keyless.runner import RunKernel
+
+    first = _notebook(tmp_path / "a.ipynb", "import os\nleft_behind = 1", "os.getpid()")
+    second = _notebook(tmp_path / "b.ipynb", "import os\n'left_behind' in globals()", "os.getpid()")
+    started: list = []
+    kernel = RunKernel(started, tmp_path)
+    work = tmp_path / "work"  # the kernel runs elsewhere than the runner: its sockets are found all the same
+    work.mkdir()
+    try:
+        done = [papermill.execute_notebook(str(book), str(tmp_path / f"out-{book.name}"), kernel_name="python3",
+                                           progress_bar=False, cwd=str(work), km=kernel.next_notebook())
+                for book in (first, second)]
+    finally:
+        kernel.shutdown()
+    assert len(started) == 1 and not kernel.manager.has_kernel
+    pids = [nb.cells[1].outputs[0]["data"]["text/plain"] for nb in done]
+    assert pids[0] == pids[1]
+    assert done[1].cells[0].outputs[0]["data"]["text/plain"] == "False"
+    assert [[c.execution_count for c in nb.cells] for nb in done] == [[1, 2], [1, 2]]
