@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from . import kubelogin, retry
+from . import retry
 from .errors import KeylessError, explain
 
 # the credential that answered (keyless.signin) -> the kubelogin login mode that signs in the same way
@@ -145,6 +145,8 @@ class Kube:
 
 
 def _server_id(user: dict[str, Any]) -> str:
+    from . import kubelogin  # not at import time: `python -m keyless.kubelogin` must be the first to load it
+
     args = [str(a) for a in (user.get("exec") or {}).get("args") or []]
     return args[args.index("--server-id") + 1] if "--server-id" in args[:-1] else kubelogin.AKS_SERVER_ID
 
@@ -204,6 +206,8 @@ def connect(clients: Any, resource_group: str, cluster: str, home: Path) -> Kube
     if entra_users:
         api_client = _entra_client(clients, data, _server_id(entra_users[0]))
         learner = yaml.safe_load(text)
+        from . import kubelogin
+
         kubelogin.convert(learner, LOGIN_OF.get(getattr(clients.credential, "used", ""), "azurecli"))
         text = yaml.safe_dump(learner, sort_keys=False)
     else:

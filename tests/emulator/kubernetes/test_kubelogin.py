@@ -75,6 +75,8 @@ def test_kubectl_with_the_plugin_gets_pods_and_applies_the_service_account(clien
     _writer_on_default(clients, fresh, mc.id)
     pods = _kubectl(fresh, tmp_path, path, "get", "pods", "-n", "default")
     assert pods.returncode == 0, pods.stderr
+    # the plugin says nothing on success (no warning on every kubectl call): only kubectl's own line
+    assert pods.stderr == "No resources found in default namespace.\n"
     applied = _kubectl(fresh, tmp_path, path, "apply", "-n", "default", "-f", "-",
                        input=AI_SERVICE_ACCOUNT.format(client_id="00000000-0000-0000-0000-000000000001"))
     assert applied.returncode == 0, applied.stderr
