@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import errno
-import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+
+from ..kubernetes.controllers.service import load_balancer_address
 
 log = logging.getLogger("keyless_emulator.kubelet")
 
@@ -23,10 +24,8 @@ FALLBACK_IP = "127.0.0.1"
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
 
-def address_for(cluster: str, namespace: str, name: str) -> str:
-    """A stable loopback address per Service, away from 127.0.0.1 (127.64.0.1 - 127.191.255.254)."""
-    h = hashlib.sha256(f"{cluster}/{namespace}/{name}".encode()).digest()
-    return f"127.{64 + h[0] % 128}.{h[1]}.{1 + h[2] % 254}"
+# the address the service controller gives the Service (one formula: what a client reads first answers)
+address_for = load_balancer_address
 
 
 @dataclass

@@ -12,6 +12,14 @@ if TYPE_CHECKING:
     from ..store import ClusterStore
 
 
+def load_balancer_address(cluster: str, namespace: str, name: str) -> str:
+    """A LoadBalancer Service's address: its own loopback address (127.64.0.1 - 127.191.255.254),
+    stable per cluster, namespace and name. The kubelet listens there (kubelet/loadbalancer.py), so the
+    address a client reads first is the one that answers, as a public IP does on AKS."""
+    h = hashlib.sha256(f"{cluster}/{namespace}/{name}".encode()).digest()
+    return f"127.{64 + h[0] % 128}.{h[1]}.{1 + h[2] % 254}"
+
+
 class ServiceController:
     """Load balancers, endpoints and endpoint slices of services."""
 
@@ -35,8 +43,7 @@ class ServiceController:
             return
         if ingress:
             return
-        digest = hashlib.sha256(f"{s.cluster_key}/{namespace}/{name}".encode()).digest()
-        ip = f"20.{digest[0] % 200 + 20}.{digest[1]}.{digest[2] % 253 + 1}"
+        ip = load_balancer_address(s.cluster_key, namespace, name)
         s.record_event(svc, "EnsuringLoadBalancer", "Ensuring load balancer", source_component="service-controller")
         status = copy.deepcopy(svc.get("status") or {})
         status["loadBalancer"] = {"ingress": [{"ip": ip, "ipMode": "VIP"}]}
