@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT / "lib"))
 sys.path.insert(0, str(ROOT / "tests"))  # azure_cli_venv: where the cached Azure CLI lives
 
 from azure_cli_venv import MARKER, venv_dir  # noqa: E402
+from store_manifests import article  # noqa: E402
 
 import keyless  # noqa: E402
 from keyless_emulator import (  # noqa: E402  (the benchmark drives the emulator itself)
@@ -100,48 +101,9 @@ def steps_main(args: argparse.Namespace) -> int:
 
 # ---- the whole process against its baselines -------------------------------------------------------
 
-SERVICE_ACCOUNT = """apiVersion: v1
-kind: ServiceAccount
-metadata:
-  name: ai-service-account
-  annotations:
-    azure.workload.identity/client-id: $CLIENT_ID
-"""
-
-# The article's Deployment for ai-service: the label, the service account, Azure OpenAI through Entra, no key.
-DEPLOYMENT = """apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: ai-service
-spec:
-  replicas: 1
-  selector:
-    matchLabels:
-      app: ai-service
-  template:
-    metadata:
-      labels:
-        app: ai-service
-        azure.workload.identity/use: "true"
-    spec:
-      serviceAccountName: ai-service-account
-      nodeSelector:
-        "kubernetes.io/os": linux
-      containers:
-      - name: ai-service
-        image: ghcr.io/azure-samples/aks-store-demo/ai-service:latest
-        ports:
-        - containerPort: 5001
-        env:
-        - name: USE_AZURE_OPENAI
-          value: "True"
-        - name: USE_AZURE_AD
-          value: "True"
-        - name: AZURE_OPENAI_DEPLOYMENT_NAME
-          value: "$DEPLOYMENT"
-        - name: AZURE_OPENAI_ENDPOINT
-          value: "$ENDPOINT"
-"""
+# The article's manifests (one copy, lib/store_manifests/article.py), filled with the script's shell variables.
+SERVICE_ACCOUNT = article.SERVICE_ACCOUNT.format(client_id="$CLIENT_ID")
+DEPLOYMENT = article.AI_SERVICE_DEPLOYMENT.format(deployment="$DEPLOYMENT", endpoint="$ENDPOINT")
 
 RG, CLUSTER, ACCOUNT = "myResourceGroup", "myAKSCluster", "myOpenAIAccount"
 IDENTITY, FIC = "myIdentity", "myFedIdentity"

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from kubernetes import client, config
+from store_manifests import article
 
 from keyless_emulator import InProcessEmulator, clusters
 
@@ -81,53 +82,6 @@ def kubectl(kubeconfig: Path, tmp_path: Path) -> Callable[..., subprocess.Comple
     return run
 
 
-AI_SERVICE_ACCOUNT = """\
-apiVersion: v1
-kind: ServiceAccount
-metadata:
-  name: ai-service-account
-  annotations:
-    azure.workload.identity/client-id: {client_id}
-"""
-
-AI_SERVICE_DEPLOYMENT = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: ai-service
-spec:
-  replicas: 1
-  selector:
-    matchLabels:
-      app: ai-service
-  template:
-    metadata:
-      labels:
-        app: ai-service
-        azure.workload.identity/use: "true"
-    spec:
-      serviceAccountName: ai-service-account
-      nodeSelector:
-        "kubernetes.io/os": linux
-      containers:
-      - name: ai-service
-        image: ghcr.io/azure-samples/aks-store-demo/ai-service:latest
-        ports:
-        - containerPort: 5001
-        env:
-        - name: USE_AZURE_OPENAI
-          value: "True"
-        - name: USE_AZURE_AD
-          value: "True"
-        - name: AZURE_OPENAI_DEPLOYMENT_NAME
-          value: "{deployment}"
-        - name: AZURE_OPENAI_ENDPOINT
-          value: "https://myopenaiaccount.openai.azure.com/"
-        resources:
-          requests:
-            cpu: 20m
-            memory: 50Mi
-          limits:
-            cpu: 50m
-            memory: 128Mi
-"""
+# The article's manifests (one copy, lib/store_manifests/article.py), with the article's example endpoint.
+AI_SERVICE_ACCOUNT = article.SERVICE_ACCOUNT
+AI_SERVICE_DEPLOYMENT = article.AI_SERVICE_DEPLOYMENT.replace("{endpoint}", "https://myopenaiaccount.openai.azure.com/")
