@@ -178,8 +178,8 @@ class Runbook:
     def _with_kubeconfig(self, result: StepResult) -> None:
         """kubectl equivalents run in a terminal only with the cluster's kubeconfig, which the runbook keeps in
         its data folder (your own ~/.kube/config is never touched): say which, as a command to copy first."""
-        cluster = self.state.discovered.get("cluster")
-        if "kubectl" not in result.command or not cluster:
+        cluster = self.state.discovered.get("cluster") or (self.state.created.get("cluster") or {}).get("name")
+        if "kubectl" not in result.command or not cluster:  # (created: the prerequisites' own cluster)
             return
         path = self.params.home / f"kubeconfig-{cluster}"
         if path.exists() and "KUBECONFIG=" not in result.command:

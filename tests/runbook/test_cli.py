@@ -146,7 +146,7 @@ def test_the_azure_target_runs_the_whole_runbook_against_a_cloud_named_by_its_me
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "keyless run on azure: PASSED" in done.stdout
     report = read_report(out)
-    assert all(n["status"] == "passed" for n in report["notebooks"]) and len(report["notebooks"]) == 7
+    assert all(n["status"] == "passed" for n in report["notebooks"]) and len(report["notebooks"]) == 8
     steps = {s["step"]: s for nb in report["notebooks"] for s in nb["steps"]}
     assert steps["verify"]["status"] == "ok" and steps["clean-up"]["status"] == "ok"
     assert [p.name.split("-")[0] for p in (tmp_path / "azure-data" / "state").glob("*.json")] == ["azure"]

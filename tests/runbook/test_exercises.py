@@ -14,8 +14,8 @@ from .test_full_run import run_main
 EXERCISES = Path(__file__).resolve().parents[2] / "docs" / "exercises"
 CELL = re.compile(r"^```python\n(.*?)^```", re.MULTILINE | re.DOTALL)
 FAILING = {
-    "1-wrong-subject": "federated credential subject is the pod's service account",
-    "2-missing-role": "Cognitive Services OpenAI User at the account scope",
+    "1-wrong-subject": "federated credential myFedIdentity trusts system:serviceaccount:default:ai-service-account",
+    "2-missing-role": "Cognitive Services OpenAI User for myIdentity at the account's scope",
     "3-missing-label": "pod labelled azure.workload.identity/use=true",
 }
 

@@ -62,13 +62,14 @@ def test_pages_hold_the_prose_each_steps_result_and_commands_in_monospace(handou
     assert "This identity is what ai-service will <em>be</em>" in page
     assert "<pre><code>rb.create_managed_identity()</code></pre>" in page
     assert "<strong>create-managed-identity</strong>" in page            # the step's recorded result
-    assert "<pre>az identity create -g myResourceGroup -n myIdentity" in page  # its command, monospace
+    assert ("<summary>Equivalent command</summary><pre style='font-family:monospace;white-space:pre-wrap;"
+            "word-break:break-all'>az identity create -g myResourceGroup -n myIdentity") in page  # monospace
     assert "pre,code{font-family:ui-monospace" in (handout / "style.css").read_text()
 
 
 def test_no_parameters_cell(handout):
     text = bundle_text(handout)
-    assert "papermill injects" not in text and "target = &#x27;emulator&#x27;" not in text
+    assert "papermill injects overrides below this cell" not in text and "target = &#x27;emulator&#x27;" not in text
     assert "rollout_timeout" not in text
 
 
@@ -103,7 +104,7 @@ def test_the_command_line_writes_the_bundle_or_names_a_folder_without_notebooks(
     done = subprocess.run([sys.executable, "-m", "keyless", "handout", "--out", str(tmp_path / "h")], cwd=tmp_path,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert (tmp_path / "h" / "index.html").is_file() and "handout: 7 pages" in done.stdout
+    assert (tmp_path / "h" / "index.html").is_file() and "handout: 8 pages" in done.stdout
     empty = tmp_path / "empty"
     empty.mkdir()
     bad = subprocess.run([sys.executable, "-m", "keyless", "handout", "--notebooks", str(empty), "--out",
