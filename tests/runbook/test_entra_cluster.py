@@ -41,6 +41,8 @@ def _writer_assignment(rb: keyless.Runbook):
 def test_discover_checks_kubernetes_access_with_the_arm_credential(rb_entra, entra):
     result = rb_entra.discover()
     assert result.ok, repr(result)
+    # on Azure the same commands need the real kubelogin: the equivalent says so
+    assert "kubelogin convert-kubeconfig -l azurecli" in result.command
     assert any(c.name == "you may create ServiceAccounts and patch Deployments in the namespace default" and c.ok
                for c in result.checks)
     kube = rb_entra.clients._kube["myresourcegroup/myakscluster"]

@@ -96,7 +96,9 @@ def discover(clients: Any, params: Parameters, state: StateFile | None = None) -
                  f"az aks list -g {group} --query '[].name'\n"
                  f"az cognitiveservices account list -g {group} --query \"[?kind=='OpenAI'].name\"\n"
                  f"az cognitiveservices account deployment list -g {group} -n {account.name} --query '[].name'"
-                 + (f"\nkubectl auth can-i create serviceaccounts -n {params.namespace}"
+                 + (f"\naz aks get-credentials -g {group} -n {cluster.name}"
+                    "\nkubelogin convert-kubeconfig -l azurecli   # the kubeconfig's user signs in as az does"
+                    f"\nkubectl auth can-i create serviceaccounts -n {params.namespace}"
                     f"\nkubectl auth can-i patch deployments.apps -n {params.namespace}" if kube_check else "")))
 
 
