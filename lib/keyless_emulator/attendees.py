@@ -23,6 +23,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from . import runtime
+
 FOLDER = "attendees"
 PROFILE = "profile.json"
 SHEET = "credentials.html"
@@ -44,17 +46,8 @@ class AttendeeProfile:
 
     def env(self) -> dict[str, str]:
         """What `python -m keyless_emulator env` exports, for this attendee's service principal."""
-        return {
-            "REQUESTS_CA_BUNDLE": self.ca_cert,
-            "SSL_CERT_FILE": self.ca_cert,
-            "AZURE_TENANT_ID": self.tenant_id,
-            "AZURE_CLIENT_ID": self.client_id,
-            "AZURE_CLIENT_SECRET": self.client_secret,
-            "AZURE_AUTHORITY_HOST": self.url,
-            "AZURE_SUBSCRIPTION_ID": self.subscription_id,
-            "AZURE_RESOURCE_MANAGER_URL": self.url + "/",
-            "KEYLESS_EMULATOR_URL": self.url,
-        }
+        return runtime.environment(self.url, self.ca_cert, self.tenant_id, self.subscription_id, self.client_id,
+                                   self.client_secret)
 
 
 def folder(home: Path, name: str) -> Path:

@@ -101,10 +101,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"running at {info.url} (pid {info.pid}, scenario {info.scenario}, data folder {info.home})")
         return 0
     if args.command == "env":
-        try:
-            info = process.attach(home)
-        except runtime.EmulatorNotRunning as e:
-            print(f"error: {e}", file=sys.stderr)
+        info = _attached(home)
+        if info is None:
             return 3
         variables = info.env()
         if args.json:
@@ -118,10 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "attendees":
         return _attendees(home, args)
     if args.command == "dashboard":
-        try:
-            info = process.attach(home)
-        except runtime.EmulatorNotRunning as e:
-            print(f"error: {e}", file=sys.stderr)
+        info = _attached(home)
+        if info is None:
             return 3
         # the key rides in the fragment, which the browser never sends (control/dashboard.py)
         print(f"{info.url}/_emulator/dashboard#key={info.admin_key}")
@@ -142,10 +138,8 @@ def _attendees(home: Path, args: argparse.Namespace) -> int:
         print(f"error: attendee {bad[0]!r}: {TENANT_NAME_RULE}, and not {DEFAULT_TENANT!r} (the emulator's own "
               "tenant)\nnothing was changed.", file=sys.stderr)
         return 2
-    try:
-        info = process.attach(home)
-    except runtime.EmulatorNotRunning as e:
-        print(f"error: {e}", file=sys.stderr)
+    info = _attached(home)
+    if info is None:
         return 3
     control = ControlClient.of(info)
     failed = 0
@@ -183,17 +177,25 @@ def _attendees(home: Path, args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _attached(home: Path) -> runtime.EmulatorInfo | None:
+    """The running emulator of the data folder; None (after saying so on stderr) when none runs."""
+    try:
+        return process.attach(home)
+    except runtime.EmulatorNotRunning as e:
+        print(f"error: {e}", file=sys.stderr)
+        return None
+
+
 def _az(home: Path, args: argparse.Namespace) -> int:
     """`az`: the set-up of an isolated az configuration folder for this data folder (see azcli.py)."""
     import shutil
 
     from .azcli import AzSetup, AzSetupFailed, run_setup
 
-    try:
-        setup = AzSetup(process.attach(home))
-    except runtime.EmulatorNotRunning as e:
-        print(f"error: {e}", file=sys.stderr)
+    info = _attached(home)
+    if info is None:
         return 3
+    setup = AzSetup(info)
     if args.print_script:
         print(setup.script(), end="")
         return 0

@@ -50,20 +50,28 @@ class EmulatorInfo:
 
     def env(self) -> dict[str, str]:
         """Variables that point the Azure SDKs, az, openai and kubectl-adjacent tools at the emulator."""
-        return {
-            "REQUESTS_CA_BUNDLE": self.ca_bundle,
-            "SSL_CERT_FILE": self.ca_bundle,
-            "AZURE_TENANT_ID": self.tenant_id,
-            "AZURE_CLIENT_ID": self.client_id,
-            "AZURE_CLIENT_SECRET": self.client_secret,
-            "AZURE_AUTHORITY_HOST": self.authority_host,
-            "AZURE_SUBSCRIPTION_ID": self.subscription_id,
-            "AZURE_RESOURCE_MANAGER_URL": self.resource_manager_url,
-            "KEYLESS_EMULATOR_URL": self.url,
-        }
+        return environment(self.url, self.ca_bundle, self.tenant_id, self.subscription_id, self.client_id,
+                           self.client_secret)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def environment(url: str, ca: str, tenant_id: str, subscription_id: str, client_id: str,
+                client_secret: str) -> dict[str, str]:
+    """The environment that signs a service principal of the emulator in with the SDKs, az and openai:
+    the emulator's operator (EmulatorInfo.env) or a workshop attendee (attendees.AttendeeProfile.env)."""
+    return {
+        "REQUESTS_CA_BUNDLE": ca,
+        "SSL_CERT_FILE": ca,
+        "AZURE_TENANT_ID": tenant_id,
+        "AZURE_CLIENT_ID": client_id,
+        "AZURE_CLIENT_SECRET": client_secret,
+        "AZURE_AUTHORITY_HOST": url,
+        "AZURE_SUBSCRIPTION_ID": subscription_id,
+        "AZURE_RESOURCE_MANAGER_URL": url + "/",
+        "KEYLESS_EMULATOR_URL": url,
+    }
 
 
 def runtime_path(home: Path | None = None) -> Path:

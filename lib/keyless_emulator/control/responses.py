@@ -46,21 +46,21 @@ async def put_snapshot(ctx: RequestContext) -> Response:
     return JSONResponse({"status": "restored", "scenario": ctx.state.scenario})
 
 
-async def get_requests(ctx: RequestContext) -> Response:
+def _since(ctx: RequestContext) -> int:
+    """The `since` sequence number of a log read (0: from the start)."""
     try:
-        since = int(ctx.query.get("since", "0"))
+        return int(ctx.query.get("since", "0"))
     except ValueError:
         raise ControlError(400, "InvalidQuery", "since must be an integer sequence number") from None
-    return JSONResponse(ctx.backend.log.report(since))
+
+
+async def get_requests(ctx: RequestContext) -> Response:
+    return JSONResponse(ctx.backend.log.report(_since(ctx)))
 
 
 async def get_openai_calls(ctx: RequestContext) -> Response:
     """Azure OpenAI's record of who called it and how (openai/calls.py), after sequence number `since`."""
-    try:
-        since = int(ctx.query.get("since", "0"))
-    except ValueError:
-        raise ControlError(400, "InvalidQuery", "since must be an integer sequence number") from None
-    return JSONResponse(ctx.backend.openai_calls.report(since))
+    return JSONResponse(ctx.backend.openai_calls.report(_since(ctx)))
 
 
 async def delete_requests(ctx: RequestContext) -> Response:
