@@ -373,14 +373,14 @@ def init(namespace: Mapping[str, Any] | Parameters | None = None, *, emulator: A
     sources: dict[str, str] = {}
     if isinstance(namespace, Parameters):
         params = namespace.replace(**overrides) if overrides else namespace
+        if emulator is None:  # KEYLESS_ATTENDEE: the attendee's own data folder and credentials
+            params = for_attendee(params)
     else:
-        params, sources = from_notebook({**(namespace or {}), **overrides})
-        if emulator is None:  # KEYLESS_ATTENDEE: the attendee's own data folder, credentials and saved values
-            attendee = for_attendee(params)
-            if attendee.home != params.home:
-                params, sources = from_notebook({**(namespace or {}), **overrides, "data_dir": str(attendee.home)})
-    if emulator is None:
-        params = for_attendee(params)
+        given = {**(namespace or {}), **overrides}
+        params, sources = from_notebook(given)
+        attendee = for_attendee(params) if emulator is None else params
+        if attendee.home != params.home:  # the attendee's saved form values live in their own data folder
+            params, sources = from_notebook({**given, "data_dir": str(attendee.home)})
     clients = _connection(params, emulator)
     state = StateFile.for_environment(params.home, params.target, clients.subscription_id, params.resource_group)
     return Runbook(params, clients, state, raise_on_failure=stop_on_failure(), interactive=not headless(),
