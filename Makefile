@@ -52,14 +52,19 @@ lint: venv
 	$(VENV)/bin/ruff check lib tests benchmarks notebooks
 	$(VENV)/bin/mypy --strict lib/keyless lib/resource_names lib/store_manifests
 
+# The suite runs in TEST_WORKERS processes (pytest-xdist; one per logical core by default, `TEST_WORKERS=0` for one
+# process); tests that read the session's one executed run share a worker (--dist loadgroup).
+TEST_WORKERS ?= logical
+XDIST = $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadgroup)
+
 test: venv lint
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
 
 torture: venv
-	$(PY) -m pytest tests/runbook/test_torture.py tests/runbook/test_interruptions.py tests/runbook/test_bad_input.py $(PYTEST_ARGS)
+	$(PY) -m pytest $(XDIST) tests/runbook/test_torture.py tests/runbook/test_interruptions.py tests/runbook/test_bad_input.py $(PYTEST_ARGS)
 
 test-fast: venv
-	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+	$(PY) -m pytest $(XDIST) -m "not slow" $(PYTEST_ARGS)
 
 run: venv
 	$(PY) -m keyless run --target emulator

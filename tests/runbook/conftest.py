@@ -15,25 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from figures import FIGURES
 
 import keyless
 from keyless_emulator import ControlClient, InProcessEmulator, stop
-
-FIGURES: list[str] = []
-
-
-@pytest.fixture
-def figures() -> list[str]:
-    """Lines the torture suite's parts report (faults held, interruptions, refusals): printed once,
-    at the end of the session, whatever else ran."""
-    return FIGURES
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if FIGURES:
-        terminalreporter.section("torture suite figures")
-        for line in FIGURES:
-            terminalreporter.write_line(line)
 
 
 @pytest.fixture(scope="session")
@@ -51,6 +36,13 @@ class Admin(ControlClient):
 
     def mutating(self) -> list[str]:
         return self.mutating_requests()
+
+
+@pytest.fixture
+def figures() -> list[str]:
+    """Lines the torture suite's parts report (faults held, interruptions, refusals): printed once, at the
+    end of the session, whatever else ran and in whichever worker process (tests/figures.py)."""
+    return FIGURES
 
 
 @pytest.fixture
