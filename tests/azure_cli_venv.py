@@ -6,9 +6,12 @@ so it lives in `$KEYLESS_CACHE` (default `~/.cache/keyless`) as `azure-cli-<vers
 the machine's `python3 -m venv` and pip. A fresh machine (CI) builds it on first use; a half-built
 folder is never taken for a finished one: it is built under another name and renamed when done.
 az is run as `<venv>/bin/python -m azure.cli`, which keeps working whatever the folder is called.
+Test processes running side by side (pytest-xdist) build it once: the first holds a lock file while
+it builds, the others wait for it and use what it built.
 """
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -31,7 +34,11 @@ def az_command(version: str = AZURE_CLI_VERSION) -> list[str]:
     """The az of the cached environment as a command prefix, built first when missing."""
     target = venv_dir(version)
     if not (target / MARKER).exists():
-        _build(target, version)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with open(target.with_name(f"{target.name}.lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+            if not (target / MARKER).exists():  # built by another process while this one waited
+                _build(target, version)
     return [str(target / "bin" / "python"), "-m", "azure.cli"]
 
 
