@@ -7,7 +7,6 @@ import stat
 import subprocess
 import sys
 import textwrap
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -127,13 +126,11 @@ def test_evaluated_env_lets_the_sdks_list_the_resource_group(home):
 
 def test_second_start_reuses_the_running_emulator(home):
     before = runtime.read(home)
-    started = time.monotonic()
     result = cli(home, "start", "--port", "0", "--no-kubelet")
     assert result.returncode == 0
     after = runtime.read(home)
     assert (after.pid, after.url) == (before.pid, before.url)
     assert f"pid {before.pid}" in result.stdout
-    assert time.monotonic() - started < 10
 
 
 def test_stop_removes_the_runtime_file(tmp_path):
