@@ -93,8 +93,10 @@ def disable_key_access(clients: Any, params: Parameters, state: StateFile,
     clients.cognitive.accounts.begin_update(group, name, {"properties": {"disableLocalAuth": True}}).result()
     state.record_created("local_auth_disabled", {"account": name})
     ok, answer = key_refused(clients, found, old.key1, float(params.verify_timeout), progress)
-    renewal = "key1 and key2 differ from before: a copy made before is worthless" if renewed else "a key reads as before"
-    checks = [Check("both keys regenerated", renewed, renewal, "key access is off now: run 99-clean-up to turn it back on, then this notebook again"),
+    renewal = ("key1 and key2 differ from before: a copy made before is worthless" if renewed
+               else "a key reads as before")
+    checks = [Check("both keys regenerated", renewed, renewal,
+                    "key access is off now: run 99-clean-up to turn it back on, then this notebook again"),
               Check("disableLocalAuth on the account", True, "true"),
               Check("the key ai-service used before is refused", ok, answer,
                     "Azure may take a moment to apply the setting: run this cell again")]

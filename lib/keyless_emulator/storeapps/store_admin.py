@@ -109,7 +109,8 @@ PAGE = """<!doctype html>
 body{font-family:system-ui,sans-serif;margin:0;color:#222}
 nav{background:#1f2937;padding:.7rem 2rem}nav a{color:#fff;margin-right:1.5rem;text-decoration:none;font-weight:600}
 main{margin:1.5rem 2rem;max-width:60rem}h2{font-size:1.3rem}
-table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:.4rem;text-align:left;vertical-align:top}
+table{border-collapse:collapse;width:100%}
+td,th{border-bottom:1px solid #ddd;padding:.4rem;text-align:left;vertical-align:top}
 label{display:block;margin:.8rem 0 .2rem;font-weight:600}input,textarea{width:100%;padding:.4rem;box-sizing:border-box}
 textarea{height:8rem}button,a.button{margin-top:.8rem;margin-right:.5rem;padding:.4rem .9rem;font-size:1rem}
 a.button{display:inline-block;border:1px solid #888;border-radius:3px;color:#222;text-decoration:none}
@@ -137,15 +138,20 @@ dt{font-weight:600;margin-top:.6rem}dd{margin:.2rem 0 0 0;white-space:pre-wrap}
 <label for="product-description">Description</label>
 <textarea id="product-description" placeholder="Product Description"></textarea>
 <button id="ask-ai" type="button" hidden>Ask AI Assistant</button>
-<label for="product-image">Image</label><input id="product-image" placeholder="Product Image URL" value="/placeholder.png">
+<label for="product-image">Image</label>
+<input id="product-image" placeholder="Product Image URL" value="/placeholder.png">
 <button id="save-product" type="button">Save Product</button>
 </form>
 </main>
 <script>
 const $ = (id) => document.getElementById(id);
+const JSON_TYPE = {"Content-Type": "application/json"};
+const AI_FAILED = "Error occurred while generating product description";
 function say(text, isError) { $("status").textContent = text; $("status").className = isError ? "error" : ""; }
 function cell(text) { const td = document.createElement("td"); td.textContent = text; return td; }
-function link(id, href, text) { const a = document.createElement("a"); a.id = id; a.href = href; a.textContent = text; return a; }
+function link(id, href, text) {
+  const a = document.createElement("a"); a.id = id; a.href = href; a.textContent = text; return a;
+}
 function money(v) { return Number(v).toFixed(2); }
 async function failure(what, r) {
   const text = await r.text(); let body = null; try { body = JSON.parse(text); } catch (e) {}
@@ -159,8 +165,10 @@ async function showList() {
   const rows = $("product-list").tBodies[0]; rows.textContent = "";
   for (const p of await r.json()) {
     const tr = document.createElement("tr"); tr.id = "product-" + p.id;
-    const name = document.createElement("td"); name.appendChild(link("product-" + p.id + "-link", "/product/" + p.id, p.name));
-    const edit = document.createElement("td"); edit.appendChild(link("product-" + p.id + "-edit", "/product/" + p.id + "/edit", "Edit"));
+    const page = "/product/" + p.id;
+    const name = document.createElement("td"); name.appendChild(link("product-" + p.id + "-link", page, p.name));
+    const edit = document.createElement("td");
+    edit.appendChild(link("product-" + p.id + "-edit", page + "/edit", "Edit"));
     tr.append(cell(p.id), name, cell(money(p.price)), cell(p.description), edit);
     rows.appendChild(tr);
   }
@@ -206,12 +214,12 @@ $("ask-ai").onclick = async () => {
   if (!tags.length) { say("Please enter a value for the keywords field", true); return; }
   say(""); $("ask-ai").disabled = true; $("product-description").value = "Thinking...";
   try {
-    const r = await fetch("/api/ai/generate/description", {method: "POST", headers: {"Content-Type": "application/json"},
+    const r = await fetch("/api/ai/generate/description", {method: "POST", headers: JSON_TYPE,
       body: JSON.stringify({name: $("product-name").value.trim(), tags})});
-    if (!r.ok) { $("product-description").value = ""; await failure("Error occurred while generating product description", r); return; }
+    if (!r.ok) { $("product-description").value = ""; await failure(AI_FAILED, r); return; }
     const body = await r.json();
     $("product-description").value = body.description; say("Description generated.");
-  } catch (e) { $("product-description").value = ""; say("Error occurred while generating product description: " + e, true); }
+  } catch (e) { $("product-description").value = ""; say(AI_FAILED + ": " + e, true); }
   finally { $("ask-ai").disabled = false; }
 };
 $("save-product").onclick = async () => {
@@ -221,7 +229,7 @@ $("save-product").onclick = async () => {
   const product = {id: parseInt($("product-id").value || "0", 10), name: $("product-name").value.trim(),
                    price: parseFloat($("product-price").value), description: $("product-description").value,
                    image: $("product-image").value};
-  const r = await fetch("/api/product", {method: editing ? "PUT" : "POST", headers: {"Content-Type": "application/json"},
+  const r = await fetch("/api/product", {method: editing ? "PUT" : "POST", headers: JSON_TYPE,
                                          body: JSON.stringify(product)});
   if (!r.ok) { await failure("Error occurred while saving product", r); return; }
   const saved = await r.json(); location.assign("/product/" + saved.id + "?saved=1");
