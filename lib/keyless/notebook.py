@@ -151,6 +151,9 @@ class Runbook:
     def _run(self, name: str, fn: Callable[..., StepResult], expect_failure: bool = False, **kw: Any) -> StepResult:
         started = time.monotonic()
         self._progress_line = None
+        if self.interactive and kw.get("progress") is not None:  # first in the step's output, its clock ticking
+            from .widgets import ProgressLine
+            self._progress_line = ProgressLine(title=name)
         try:
             if self.params.dry_run and expect_failure:  # an exercise breaks a link on purpose: not in a plan
                 result = StepResult(name, SKIPPED, "dry run: the exercise's check is skipped")
@@ -161,8 +164,13 @@ class Runbook:
         except Exception as e:  # noqa: BLE001 - anything unexplained still becomes a readable result
             err = explain(e)
             result = StepResult(name, FAILED, err.message, hint=err.hint)
+        except BaseException:  # the kernel interrupted: the clock stops, the line says so
+            if self._progress_line is not None:
+                self._progress_line.done("interrupted")
+                self._progress_line = None
+            raise
         if self._progress_line is not None:
-            self._progress_line.done()
+            self._progress_line.done(result.status)
             self._progress_line = None
         self._with_kubeconfig(result)
         self.durations[result.step] = round(time.monotonic() - started, 3)

@@ -127,30 +127,47 @@ def live_suggestions(clients: Any) -> Callable[[str, dict[str, str]], list[str]]
 
 class ProgressLine:
     """Progress of a long operation, as learners need it: what is being done and why it takes long (the
-    milestones, which stay), the latest state, and the elapsed time. An HTML widget updated in place,
-    never an Output widget; `done()` replaces it by the same text as plain HTML, so the saved notebook
-    shows it even where the widget's model is gone (reopened, another front end)."""
+    milestones, which stay), the operation's latest state, and the elapsed time. Shown when the step
+    starts, so it is the first thing in the step's output (above anything the step prints and above its
+    result), and the clock ticks on its own (`tick` seconds) while a long wait sends no news. An HTML
+    widget updated in place, never an Output widget; `done()` stops the clock and replaces it by the same
+    text as plain HTML, so the saved notebook shows it even where the widget's model is gone (reopened,
+    another front end)."""
 
-    def __init__(self) -> None:
+    def __init__(self, title: str = "", tick: float = 1.0) -> None:
+        import threading
         import time
 
         import ipywidgets as w
         from IPython.display import display
 
         self.started = time.monotonic()
+        self.title = title
         self.milestones: list[str] = []
         self.latest = ""
-        self.widget = w.HTML(value="")
+        self.outcome = ""
+        self._stop = threading.Event()
+        self.widget = w.HTML(value=self.html())
         self.handle = display(self.widget, display_id=True)
+        if tick > 0:
+            threading.Thread(target=self._tick, args=(tick,), name="keyless-progress", daemon=True).start()
+
+    def _tick(self, every: float) -> None:
+        while not self._stop.wait(every):
+            self.widget.value = self.html()
 
     def html(self, final: bool = False) -> str:
         import time
 
         elapsed = time.monotonic() - self.started
+        title = f"<div><b>{html.escape(self.title)}</b></div>" if self.title else ""
         lines = "".join(f"<div><code>{html.escape(m)}</code></div>" for m in self.milestones)
         state = f"<div style='color:#57606a'><code>{html.escape(self.latest)}</code></div>" if self.latest else ""
-        clock = (f"<div style='color:#57606a'>{'took' if final else 'elapsed'} {elapsed:.0f}s</div>")
-        return f"<div class='keyless-progress'>{lines}{state}{clock}</div>"
+        if final:
+            clock = f"{html.escape(self.outcome)}, took {elapsed:.0f}s" if self.outcome else f"took {elapsed:.0f}s"
+        else:
+            clock = f"working… elapsed {elapsed:.0f}s"
+        return f"<div class='keyless-progress'>{title}{lines}{state}<div style='color:#57606a'>{clock}</div></div>"
 
     def __call__(self, message: str, detail: bool = False) -> None:
         if detail:
@@ -159,8 +176,11 @@ class ProgressLine:
             self.milestones.append(message)
         self.widget.value = self.html()
 
-    def done(self) -> None:
+    def done(self, outcome: str = "") -> None:
+        """Stop the clock; the output becomes plain HTML ending with `outcome` (the step's status) and the time."""
         from IPython.display import HTML
 
+        self._stop.set()
+        self.outcome = outcome
         if self.handle is not None:
             self.handle.update(HTML(self.html(final=True)))

@@ -1,6 +1,7 @@
-"""Notebook 06, lock the door: key access turned off, the old key refused with
+"""Notebook 06, lock the door: both keys regenerated, key access turned off, the old key refused with
 Azure OpenAI's 403 AuthenticationTypeDisabled, the workload still keyless; a re-run sends nothing; clean-up
-turns key access back on and restores the key-based Deployment."""
+turns key access back on and restores the key-based Deployment with the regenerated key (its rollout
+finishes: the emulator's deployment controller resolves the template-hash collision a regenerated key causes)."""
 from __future__ import annotations
 
 import pytest
@@ -24,7 +25,7 @@ def test_06_before_04_is_refused_and_changes_nothing(rb, admin):
 
 
 @pytest.mark.slow
-def test_keys_off_old_key_refused_workload_keyless_then_clean_up_turns_keys_back_on(rb, admin):
+def test_keys_regenerated_and_off_old_key_refused_workload_keyless_then_clean_up_turns_keys_back_on(rb, admin):
     for step in UP_TO_04:
         assert getattr(rb, step)().ok, repr(rb.results[-1])
     cognitive = rb.clients.cognitive
@@ -33,6 +34,10 @@ def test_keys_off_old_key_refused_workload_keyless_then_clean_up_turns_keys_back
     assert locked.status == "updated" and locked.ok, repr(locked)
     proof = next(c for c in locked.checks if c.name == "the key ai-service used before is refused")
     assert proof.detail == "HTTP 403 AuthenticationTypeDisabled"
+    renewed = next(c for c in locked.checks if c.name == "both keys regenerated")
+    assert renewed.passed and renewed.detail == "key1 and key2 differ from before: a copy made before is worthless"
+    regenerated = [r["path"] for r in admin.requests() if r["method"] == "POST" and "/regenerateKey" in r["path"]]
+    assert len(regenerated) == 2, regenerated
     assert old.key1 not in repr(locked) + locked._repr_html_() and old.key1 not in rb.state.path.read_text()
     account = cognitive.accounts.get("myResourceGroup", "myOpenAIAccount")
     assert account.properties.disable_local_auth is True
@@ -45,8 +50,10 @@ def test_keys_off_old_key_refused_workload_keyless_then_clean_up_turns_keys_back
 
     done = rb.clean_up()
     assert done.ok and "[PASS] key access on myOpenAIAccount: turned back on\n" in repr(done), repr(done)
-    assert "[PASS] Deployment ai-service: restored\n" in repr(done)
+    assert "[PASS] Deployment ai-service: restored\n" in repr(done), repr(done)
     assert cognitive.accounts.get("myResourceGroup", "myOpenAIAccount").properties.disable_local_auth is False
+    now = cognitive.accounts.list_keys("myResourceGroup", "myOpenAIAccount")
+    assert now.key1 != old.key1 and now.key2 != old.key2
     dep = rb.clients._kube["myresourcegroup/myakscluster"].apps.read_namespaced_deployment("ai-service", "default")
     env = {e.name: e.value for e in dep.spec.template.spec.containers[0].env}
-    assert env["OPENAI_API_KEY"] == old.key1
+    assert env["OPENAI_API_KEY"] == now.key1, "the key-based Deployment is back with the regenerated key"

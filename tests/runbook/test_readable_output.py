@@ -3,6 +3,10 @@ equivalents say which kubeconfig, long operations show their hint, state and ela
 outputs end as plain HTML a reopened notebook can show without the widget's model."""
 from __future__ import annotations
 
+import re
+
+from kit import wait_for
+
 import keyless
 from keyless.results import StepResult
 from keyless.steps.verify import pod_checks
@@ -58,3 +62,33 @@ def test_an_applied_form_becomes_plain_html_of_the_values():
     assert page.startswith("<p>Values applied (run the form's cell again to change them):</p>")
     assert "<th style='text-align:left;padding-right:1em'>Managed identity</th><td style='text-align:left'><code>" \
            "learnerIdentity</code>" in page and "<code>(discover)</code>" in page
+
+
+def test_progress_is_shown_when_the_step_starts_and_its_clock_ticks_without_news():
+    """A front end's step shows its progress line before the step sends anything (the first output of
+    the cell, above the result); the elapsed time moves on while a long wait reports nothing."""
+    from keyless.notebook import Runbook
+    from keyless.results import StepResult
+
+    rb = Runbook(keyless.Parameters(), clients=None, state=None, interactive=True)  # type: ignore[arg-type]
+    seen = {}
+
+    def step(clients, params, state, progress):
+        line = rb._progress_line
+        seen["at start"] = line.widget.value
+        progress("updating myAKSCluster (this can take minutes on Azure)")
+        line.started -= 100                                  # as if 100 s passed with no news
+        seen["ticked"] = wait_for(lambda: re.search(r"elapsed 1\d\ds", line.widget.value) and line.widget.value,
+                                  10, "the clock to tick on its own")
+        seen["line"] = line
+        return StepResult("enable-workload-identity", "updated", "enabled")
+
+    rb._with_kubeconfig = lambda result: None                     # no state file here
+    result = rb._run("enable-workload-identity", step, progress=rb.progress)
+    assert result.status == "updated"
+    assert seen["at start"].startswith("<div class='keyless-progress'><div><b>enable-workload-identity</b></div>")
+    assert "working… elapsed 0s" in seen["at start"]
+    assert "this can take minutes on Azure" in seen["ticked"]
+    final = seen["line"].html(final=True)
+    assert re.search(r"updated, took 1\d\ds", final) and "this can take minutes on Azure" in final
+    assert seen["line"]._stop.is_set()

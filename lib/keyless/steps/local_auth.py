@@ -1,14 +1,15 @@
 """Beyond the article — lock the door: once the workload signs in with its token, the account's keys are
-only a risk (any copy — a Secret, a laptop, a CI variable — still opens the account). Turn key-based
+only a risk (any copy — a Secret, a laptop, a CI variable — still opens the account). Regenerate both
+keys, so every copy made before is worthless even if key access is turned back on, then turn key-based
 ("local") authentication off (`disableLocalAuth`) and prove the key the app used before is refused with
 Azure OpenAI's own answer: 403 `AuthenticationTypeDisabled`, "Key based authentication is disabled for
 this resource."
 
-The key is read before the switch, because Azure refuses to list keys once local auth is off (400
-"Failed to list key. disableLocalAuth is set to be true"); it is held in memory for the proof, never
-shown or stored. The keys are not regenerated here: clean-up puts the prerequisite article's key-based
-Deployment back, and that Deployment holds the current key. Clean-up turns key access back on only if
-this step turned it off.
+The old key is read first and the keys regenerated before the switch, because Azure refuses key
+operations once local auth is off (400 "Failed to list key. disableLocalAuth is set to be true"); the old
+key is held in memory for the proof, never shown or stored. Clean-up turns key access back on only if
+this step turned it off, and puts the prerequisite article's key-based Deployment back with the current
+(regenerated) key, read then.
 """
 from __future__ import annotations
 
@@ -29,7 +30,10 @@ NOT_A_KEY = "0" * 32  # what a re-run presents once the real keys can no longer 
 
 def _command(params: Parameters, found: dict[str, Any]) -> str:
     account = found["openai_account"]
-    return (f"az cognitiveservices account keys list -n {account} -g {params.resource_group}  # for the proof\n"
+    group = params.resource_group
+    return (f"az cognitiveservices account keys list -n {account} -g {group}  # the old key, for the proof\n"
+            f"az cognitiveservices account keys regenerate -n {account} -g {group} --key-name key1\n"
+            f"az cognitiveservices account keys regenerate -n {account} -g {group} --key-name key2\n"
             f"az resource update --ids {found['openai_account_id']} --set properties.disableLocalAuth=true")
 
 
@@ -77,18 +81,25 @@ def disable_key_access(clients: Any, params: Parameters, state: StateFile,
                           command=_command(params, found),
                           checks=[Check("a key is refused", ok, answer, "check the account's disableLocalAuth")])
     if params.dry_run:
-        return StepResult(STEP, PLANNED, f"dry run: key access would be turned off on {name}; nothing sent",
-                          values={"account": name}, command=_command(params, found),
-                          changes=[f"set disableLocalAuth=true on {name}"])
-    old_key = clients.cognitive.accounts.list_keys(group, name).key1  # in memory only, for the proof below
-    say(progress, f"turning key access off on {name}")
+        return StepResult(STEP, PLANNED, f"dry run: {name}'s keys would be regenerated and key access turned off; "
+                          "nothing sent", values={"account": name}, command=_command(params, found),
+                          changes=[f"regenerate key1 and key2 of {name}", f"set disableLocalAuth=true on {name}"])
+    old = clients.cognitive.accounts.list_keys(group, name)  # in memory only, for the proofs below
+    say(progress, f"regenerating the keys of {name}, then turning key access off")
+    clients.cognitive.accounts.regenerate_key(group, name, "Key1")
+    new = clients.cognitive.accounts.regenerate_key(group, name, "Key2")  # answers with both keys
+    renewed = new.key1 != old.key1 and new.key2 != old.key2
     state.record_original("local_auth", {"disableLocalAuth": False})
     clients.cognitive.accounts.begin_update(group, name, {"properties": {"disableLocalAuth": True}}).result()
     state.record_created("local_auth_disabled", {"account": name})
-    ok, answer = key_refused(clients, found, old_key, float(params.verify_timeout), progress)
-    checks = [Check("disableLocalAuth on the account", True, "true"),
+    ok, answer = key_refused(clients, found, old.key1, float(params.verify_timeout), progress)
+    renewal = ("key1 and key2 differ from before: a copy made before is worthless" if renewed
+               else "a key reads as before")
+    checks = [Check("both keys regenerated", renewed, renewal,
+                    "key access is off now: run 99-clean-up to turn it back on, then this notebook again"),
+              Check("disableLocalAuth on the account", True, "true"),
               Check("the key ai-service used before is refused", ok, answer,
                     "Azure may take a moment to apply the setting: run this cell again")]
     return StepResult(STEP, UPDATED,
-                      f"turned key access off on {name}", values=values, checks=checks,
+                      f"regenerated {name}'s keys and turned key access off", values=values, checks=checks,
                       command=_command(params, found), touched=[account.id])

@@ -374,3 +374,36 @@ def test_a_load_balancer_turned_cluster_ip_loses_its_node_port_and_address(bare)
     assert "nodePort" not in svc["spec"]["ports"][0] and "externalTrafficPolicy" not in svc["spec"]
     assert svc["status"]["loadBalancer"] == {}
     assert ("Normal", "DeletedLoadBalancer", "Deleted load balancer") in _events(bare, "front")
+
+
+def _with_key(d: dict, key: str) -> dict:
+    d["spec"]["template"]["spec"]["containers"][0]["env"] = [{"name": "OPENAI_API_KEY", "value": key}]
+    return d
+
+
+def test_a_template_hash_collision_bumps_collision_count_and_the_rollout_goes_on(bare, monkeypatch):
+    """Templates are hashed in their placeholder form, where the account's current key reads as one
+    placeholder: a Deployment put back with a regenerated key hashes to the name of the ReplicaSet that held
+    the old key. As kube-controller-manager does, the collision is resolved with status.collisionCount."""
+    key = {"value": "old-key"}
+    monkeypatch.setattr(bare, "installation_values", lambda: [(key["value"], "{{account-key}}")])
+    bare.create("deployments", _with_key(_deployment(), "old-key"), NS)
+    (first,) = _pods(bare, "web")
+    _make_ready(bare, first)
+    (old_rs,) = bare.list("replicasets", NS, lambda r: r["metadata"]["name"].startswith("web-"))[0]
+    key["value"] = "new-key"  # the account's keys regenerated
+    d = bare.get("deployments", NS, "web")
+    bare.replace("deployments", _with_key(d, "new-key"), NS, "web")
+    d = bare.get("deployments", NS, "web")
+    assert d["status"]["collisionCount"] == 1
+    assert d["metadata"]["generation"] == 2 and d["status"]["observedGeneration"] == 2
+    (new_rs,) = bare.list("replicasets", NS, lambda r: r["metadata"]["name"].startswith("web-")
+                          and r["metadata"]["uid"] != old_rs["metadata"]["uid"])[0]
+    assert new_rs["metadata"]["name"] != old_rs["metadata"]["name"]
+    assert new_rs["spec"]["template"]["spec"]["containers"][0]["env"][0]["value"] == "new-key"
+    (second,) = [p for p in _pods(bare, "web") if p["metadata"]["name"] != first["metadata"]["name"]]
+    _make_ready(bare, second)
+    d = bare.get("deployments", NS, "web")
+    assert [p["metadata"]["name"] for p in _pods(bare, "web")] == [second["metadata"]["name"]]
+    assert (d["status"]["updatedReplicas"], d["status"]["availableReplicas"]) == (1, 1)
+    assert d["metadata"]["annotations"]["deployment.kubernetes.io/revision"] == "2"

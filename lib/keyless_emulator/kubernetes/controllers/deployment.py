@@ -121,9 +121,7 @@ class DeploymentController:
                            surge: int) -> dict[str, Any]:
         s = self.store
         template = copy.deepcopy(d["spec"].get("template") or {})
-        # hashed as a snapshot holds it, so the name does not depend on the emulator's port
-        h = template_hash(substitute(template, s.installation_values()),
-                          int((d.get("status") or {}).get("collisionCount", 0)))
+        h = self._free_hash(d, template)
         template.setdefault("metadata", {}).setdefault("labels", {})[HASH_LABEL] = h
         selector = copy.deepcopy(d["spec"].get("selector") or {})
         selector.setdefault("matchLabels", {})[HASH_LABEL] = h
@@ -146,6 +144,25 @@ class DeploymentController:
             dd["metadata"].setdefault("annotations", {})[REVISION] = str(revision)
             s.replace("deployments", dd, d["metadata"]["namespace"], d["metadata"]["name"], manager=CONTROLLER_MANAGER)
         return self._scale(d, created, initial) if initial else created
+
+    def _free_hash(self, d: dict[str, Any], template: dict[str, Any]) -> str:
+        """The pod-template-hash of a new ReplicaSet, bumping the Deployment's status.collisionCount while the
+        name is taken, as kube-controller-manager does on a hash collision. Hashed as a snapshot holds the
+        template, so the name does not depend on the emulator's port; that form also maps an account key to
+        one placeholder, so a template that differs from an old ReplicaSet's only by a regenerated key hashes
+        to that ReplicaSet's name: without the bump, the create failed and the Deployment's rollout stopped
+        (observedGeneration left behind)."""
+        s, ns, name = self.store, d["metadata"]["namespace"], d["metadata"]["name"]
+        placeholder_form = substitute(template, s.installation_values())
+        status = (s.get("deployments", ns, name).get("status") or {})
+        count = int(status.get("collisionCount", 0))
+        h = template_hash(placeholder_form, count)
+        while s.find("replicasets", ns, f"{name}-{h}") is not None:
+            count += 1
+            h = template_hash(placeholder_form, count)
+        if count != int(status.get("collisionCount", 0)):
+            s.update_status("deployments", ns, name, {**status, "collisionCount": count}, manager=CONTROLLER_MANAGER)
+        return h
 
     def _rolling(self, d: dict[str, Any], new_rs: dict[str, Any], old_rs: list[dict[str, Any]], replicas: int,
                  surge: int, unavailable: int) -> dict[str, Any]:
