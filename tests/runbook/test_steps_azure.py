@@ -326,3 +326,26 @@ def test_a_slow_cluster_update_reports_progress_and_follows_the_servers_retry_af
     assert ("waiting for the update of myAKSCluster started in notebook 01", True) in messages
     polls = [x for x in admin.requests() if "/operations/" in x["path"]]
     assert len(polls) >= 2  # paced by the server's Retry-After (the SDK's own default is 30 s)
+
+
+def test_clean_up_removes_the_rest_while_the_cluster_update_turning_workload_identity_off_runs(rb, admin):
+    """The longest removal is sent first and left running: the deletes come between the cluster PUT and
+    the operation's last poll (3 s of update is the window; nothing is timed), and it is waited for last."""
+    azure_side(rb)
+    slow_cluster_updates(admin, 3)
+    admin.clear_requests()
+    lines: list[str] = []
+    rb.progress = lambda message, detail=False: lines.append(message) if not detail else None
+    done = rb.clean_up()
+    assert done.ok, repr(done)
+    log = admin.requests()
+    put = next(x["seq"] for x in log if x["method"] == "PUT" and "managedClusters" in x["path"])
+    deletes = [x["seq"] for x in log if x["method"] == "DELETE"]
+    last_poll = max(x["seq"] for x in log if "/operations/" in x["path"])
+    assert len(deletes) == 3 and put < min(deletes) and max(deletes) < last_poll
+    assert lines[0] == ("turning workload identity off on the cluster: the update continues in the background "
+                        "while the rest is removed")
+    assert lines[-1] == "workload identity on the cluster: turned off (the OIDC issuer stays on)"
+    assert rb.state.pending == {} and rb.state.created == {}
+    mc = rb.clients.aks.managed_clusters.get("myResourceGroup", "myAKSCluster")
+    assert mc.provisioning_state == "Succeeded" and not mc.security_profile.workload_identity.enabled
