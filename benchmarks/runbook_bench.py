@@ -14,9 +14,11 @@ The contenders, each a fresh process against the emulator reset to before-you-be
   (`python -m azure.cli` from the cached environment of tests/azure_cli_venv.py, its sign-in
   included) and kubectl, without the exercise or clean-up; skipped, saying so, when that
   environment has not been built (`make test` builds it);
-- `library script` (baseline): one plain Python process doing the whole run's work (steps, the
-  exercise, clean-up) through the same SDK clients with the keyless library, no notebooks or kernels.
-Ratios: keyless 00-05 / article script, keyless run / library script.
+- `sdk script` (baseline): `benchmarks/sdk_script.py`, one plain Python process doing the whole run's
+  work (the steps, the exercise, key access off, clean-up) with the same SDKs and kubectl and no
+  runbook library, notebooks or kernels.
+Ratios: keyless 00-05 / article script (the article's steps; keyless also runs 05's exercise),
+keyless run / sdk script.
 """
 from __future__ import annotations
 
@@ -172,20 +174,6 @@ export CLIENT_ID ENDPOINT DEPLOYMENT
 """
 
 
-LIBRARY_SCRIPT = """
-import sys
-import keyless
-rb = keyless.init(keyless.Parameters(data_dir=sys.argv[1]))
-for step in ("discover", "enable_workload_identity", "create_managed_identity", "assign_openai_role",
-             "create_federated_credential", "create_service_account", "redeploy_app", "verify"):
-    assert getattr(rb, step)().ok, step
-assert rb.remove_pod_label().ok
-assert not rb.verify(timeout=5, expect_failure=True).ok
-assert rb.redeploy_app().ok and rb.verify().ok
-assert rb.clean_up().ok
-"""
-
-
 def contenders(home: Path, scratch: Path) -> dict[str, Any]:
     """Each contender as (argv, environment), or the reason it is skipped."""
     base = {k: v for k, v in os.environ.items() if not k.startswith(("KEYLESS_", "AZURE_"))}
@@ -194,17 +182,19 @@ def contenders(home: Path, scratch: Path) -> dict[str, Any]:
     found: dict[str, Any] = {
         "keyless run": (keyless_run, base),
         "keyless 00-05": ([*keyless_run, "--only", "00,01,02,03,04,05"], base),
-        "library script": ([sys.executable, "-c", LIBRARY_SCRIPT, str(home)], base),
     }
+    from keyless_emulator import attach
+
+    info = attach(home)
+    (scratch / "sdk").mkdir(exist_ok=True)
+    found["sdk script"] = ([sys.executable, str(ROOT / "benchmarks" / "sdk_script.py"), str(scratch / "sdk")],
+                           {**base, **info.env()})
     cli = venv_dir()
     if not (cli / MARKER).exists():
         found["article script"] = f"the Azure CLI environment {cli} is not built (make test builds it)"
     elif not KUBECTL.exists():
         found["article script"] = f"kubectl is not installed at {KUBECTL}"
     else:
-        from keyless_emulator import attach
-
-        info = attach(home)
         setup = AzSetup(info)
         script = scratch / "article.sh"
         script.write_text(article_script(setup, shlex.quote(str(cli / "bin" / "python")) + " -m azure.cli"))
@@ -243,7 +233,7 @@ def time_whole(rounds: int) -> dict[str, Any]:
             stop(home)
     summary = {name: {"runs": t, "min": min(t), "median": statistics.median(t)} for name, t in timed.items()}
     ratios = {}
-    for over, under in (("keyless 00-05", "article script"), ("keyless run", "library script")):
+    for over, under in (("keyless 00-05", "article script"), ("keyless run", "sdk script")):
         if over in summary and under in summary:
             ratios[f"{over} / {under}"] = {k: round(summary[over][k] / summary[under][k], 2) for k in ("min", "median")}
     return {"rounds": rounds, "seconds": summary, "ratios": ratios, "skipped": skipped}

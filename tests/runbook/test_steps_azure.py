@@ -126,8 +126,9 @@ def test_the_identity_and_role_proceed_while_the_cluster_update_runs_and_03_resu
 def test_a_new_kernel_resumes_the_update_from_the_continuation_token_in_the_state_file(rb, admin, monkeypatch):
     """A notebook run alone in a new kernel has no poller of 01's: it rebuilds the same operation's poller
     from the azure-core continuation token the state file keeps (which holds no credential)."""
-    from keyless.steps import workload_identity
     from secretscan import emulator_secrets, text_findings
+
+    from keyless.steps import workload_identity
 
     rb.discover()
     slow_cluster_updates(admin, 3)
