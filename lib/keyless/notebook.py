@@ -220,7 +220,7 @@ class Runbook:
         return self._run("assign-openai-role", steps.assign_openai_role)
 
     def create_federated_credential(self) -> StepResult:
-        return self._run("create-federated-credential", steps.create_federated_credential)
+        return self._run("create-federated-credential", steps.create_federated_credential, progress=self.progress)
 
     def create_service_account(self) -> StepResult:
         return self._run("create-service-account", steps.create_service_account)

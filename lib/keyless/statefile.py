@@ -1,8 +1,10 @@
 """A small JSON state file per environment (target + subscription + resource group).
 
 It records what was discovered, what the runbook created (so `99-clean-up` removes exactly
-that and nothing the prerequisite article made), and the original ai-service Deployment (so
-clean-up can put it back). It never holds a secret: the original Deployment is stored with
+that and nothing the prerequisite article made), the original ai-service Deployment (so
+clean-up can put it back), and the long-running operations the runbook left running (`pending`:
+an azure-core continuation token, so a later notebook, in another kernel too, resumes the same
+operation instead of starting another). It never holds a secret: the original Deployment is stored with
 its key-bearing environment values removed and re-read from Resource Manager on restore.
 """
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 from . import retry
 
 STATE_VERSION = 1
+SECTIONS = ("discovered", "created", "original", "pending")
 
 
 def _refused(exc: BaseException) -> bool:
@@ -39,14 +42,15 @@ class StateFile:
 
     def __init__(self, path: Path):
         self.path = Path(path)
-        self.data: dict[str, Any] = {"version": STATE_VERSION, "discovered": {}, "created": {}, "original": {}}
+        self.data: dict[str, Any] = {"version": STATE_VERSION, "discovered": {}, "created": {}, "original": {},
+                                     "pending": {}}
         if self.path.exists():
             try:
                 loaded = json.loads(self.path.read_text())
             except ValueError:
                 loaded = None
             if isinstance(loaded, dict) and loaded.get("version") == STATE_VERSION:
-                for section in ("discovered", "created", "original"):
+                for section in SECTIONS:
                     loaded.setdefault(section, {})
                 self.data = loaded
 
@@ -72,6 +76,19 @@ class StateFile:
     @property
     def original(self) -> dict[str, Any]:
         return self._section("original")
+
+    @property
+    def pending(self) -> dict[str, Any]:
+        return self._section("pending")
+
+    def remember_pending(self, kind: str, record: dict[str, Any]) -> None:
+        """An operation left running (`kind`, e.g. 'cluster_update'): what a later step needs to resume it."""
+        self.pending[kind] = record
+        self.save()
+
+    def forget_pending(self, kind: str) -> None:
+        if self.pending.pop(kind, None) is not None:
+            self.save()
 
     def remember(self, **values: Any) -> None:
         self.discovered.update(values)

@@ -58,3 +58,15 @@ def test_a_record_from_an_earlier_run_survives_a_refused_retry(tmp_path):
     with pytest.raises(type(_answer(403))), state.intent("identity", "/subscriptions/s/x/myIdentity"):
         raise _answer(403)
     assert StateFile(tmp_path / "s.json").created["identity"] == "/subscriptions/s/x/myIdentity"
+
+
+def test_a_pending_operation_survives_a_restart_and_an_older_file_gains_the_section(tmp_path):
+    s = StateFile.for_environment(tmp_path, "emulator", "SUB", "myResourceGroup")
+    s.remember_pending("cluster_update", {"cluster": "c", "purpose": "enable", "notebook": "01", "token": "t"})
+    assert StateFile(s.path).pending["cluster_update"]["token"] == "t"
+    s.forget_pending("cluster_update")
+    assert StateFile(s.path).pending == {}
+    older = tmp_path / "older.json"   # written before the section existed
+    older.write_text(json.dumps({"version": 1, "discovered": {}, "created": {"identity": "/id"}, "original": {}}))
+    loaded = StateFile(older)
+    assert loaded.pending == {} and loaded.created == {"identity": "/id"}

@@ -3,16 +3,22 @@ log), check-before-act, and the failure paths (missing permission, different cre
 throttling, conflicts)."""
 from __future__ import annotations
 
+import base64
 import itertools
+import json
+import urllib.parse
 
 import pytest
 
 import keyless
 from keyless.steps.role_assignment import ROLE_NAME, assignment_name
 
+from .conftest import Admin
+
 OWNER = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
 CONTRIBUTOR = "b24988ac-6180-42a0-ab88-20f7382dd24c"
 OPENAI_USER = "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd"
+CLUSTER_PUT = "microsoft.containerservice/managedclusters:put"
 
 
 def azure_side(rb: keyless.Runbook) -> list[keyless.StepResult]:
@@ -70,17 +76,92 @@ def test_discover_refuses_several_candidates_with_the_list(rb, admin):
     assert chosen.discover().get("error") == "ResourceNotFound"  # it has no model deployment
 
 
-def test_enable_workload_identity_then_nothing_sent_on_rerun(rb, admin):
+def cluster_puts(admin: Admin) -> list[str]:
+    return [m for m in admin.mutating() if m.startswith("PUT ") and "managedClusters" in m]
+
+
+def slow_cluster_updates(admin: Admin, seconds: float) -> None:
+    """Cluster updates take `seconds`; every other operation is instant."""
+    admin.call("PUT", "/latency", {"profile": "instant", "overrides": {CLUSTER_PUT: seconds}})
+
+
+def test_enable_workload_identity_starts_the_update_then_nothing_sent_on_rerun(rb, admin):
     first = rb.enable_workload_identity()
-    assert first.status == "updated" and first["issuer_url"].endswith("/")
-    puts = [m for m in admin.mutating() if "managedClusters" in m]
-    assert len(puts) == 1 and puts[0].startswith("PUT ")
+    assert first.status == "updated" and "the update continues in the background" in first.summary
+    assert first["completes"] == "before the federated credential (03)"
+    assert len(cluster_puts(admin)) == 1
+    assert set(rb.state.pending["cluster_update"]) == {"cluster", "purpose", "notebook", "token"}
+    admin.clear_requests()
+    again = rb.enable_workload_identity()   # resumes the update it started, then finds both flags on
+    assert again.status == "unchanged" and again["issuer_url"].endswith("/")
+    assert rb.state.pending == {} and rb.state.discovered["issuer_url"] == again["issuer_url"]
     mc = rb.clients.aks.managed_clusters.get("myResourceGroup", "myAKSCluster")
     assert mc.oidc_issuer_profile.enabled and mc.security_profile.workload_identity.enabled
-    admin.clear_requests()
-    again = rb.enable_workload_identity()
-    assert again.status == "unchanged" and again["issuer_url"] == first["issuer_url"]
     assert admin.mutating() == []
+
+
+def test_the_identity_and_role_proceed_while_the_cluster_update_runs_and_03_resumes_it(rb, admin):
+    """Notebook 01 leaves the update running; 02's identity and 03's role assignment are made while the
+    cluster still says Updating; the federated credential waits for that same operation (no second PUT)
+    and names where it finished. The 6 s update is the window the overlap needs; nothing is timed."""
+    rb.discover()
+    slow_cluster_updates(admin, 6)
+    lines: list[str] = []
+    rb.progress = lambda message, detail=False: lines.append(message) if not detail else None
+    assert rb.enable_workload_identity().ok
+    assert rb.create_managed_identity().status == "created"
+    assert rb.assign_openai_role().status == "created"
+    mc = rb.clients.aks.managed_clusters.get("myResourceGroup", "myAKSCluster")
+    wi = mc.security_profile and mc.security_profile.workload_identity
+    assert mc.provisioning_state == "Updating" and not (wi and wi.enabled)
+    fic = rb.create_federated_credential()
+    assert fic.status == "created", repr(fic)
+    assert fic["issuer"] == rb.clients.aks.managed_clusters.get(
+        "myResourceGroup", "myAKSCluster").oidc_issuer_profile.issuer_url
+    assert len(cluster_puts(admin)) == 1 and rb.state.pending == {}
+    assert lines[1].startswith("the update of myAKSCluster continues in the background")
+    assert lines[-1] == ("the update of myAKSCluster started in notebook 01 has finished: the OIDC issuer and "
+                         "workload identity are on")
+
+
+def test_a_new_kernel_resumes_the_update_from_the_continuation_token_in_the_state_file(rb, admin, monkeypatch):
+    """A notebook run alone in a new kernel has no poller of 01's: it rebuilds the same operation's poller
+    from the azure-core continuation token the state file keeps (which holds no credential)."""
+    from secretscan import emulator_secrets, text_findings
+
+    from keyless.steps import workload_identity
+
+    rb.discover()
+    slow_cluster_updates(admin, 3)
+    rb.enable_workload_identity()
+    rb.create_managed_identity()
+    token = rb.state.pending["cluster_update"]["token"]
+    decoded = base64.b64decode(token).decode()
+    assert text_findings("continuation token", decoded, emulator_secrets(rb.clients.emulator)) == []
+    headers = {k.lower(): v for k, v in json.loads(decoded)["data"]["response"]["headers"].items()}
+    operation = headers["azure-asyncoperation"]
+    monkeypatch.setattr(workload_identity, "_LIVE", {})   # what a new kernel has: no poller of this process
+    new_kernel = keyless.init(rb.params, emulator=rb.clients.emulator)
+    admin.clear_requests()
+    r = new_kernel.create_federated_credential()
+    assert r.status == "created", repr(r)
+    polled = [x["path"] for x in admin.requests() if "/operations/" in x["path"]]
+    assert polled and set(polled) == {urllib.parse.urlsplit(operation).path}
+    assert [m.split("?")[0].rsplit("/", 2)[-2] for m in admin.mutating()] == ["federatedIdentityCredentials"]
+
+
+def test_a_token_this_sdk_cannot_read_falls_back_to_reading_the_cluster(rb, admin, monkeypatch):
+    from keyless.steps import workload_identity
+
+    rb.discover()
+    rb.enable_workload_identity()
+    rb.create_managed_identity()
+    record = {**rb.state.pending["cluster_update"], "token": "bm90IGEgdG9rZW4="}  # base64 of "not a token"
+    rb.state.remember_pending("cluster_update", record)
+    monkeypatch.setattr(workload_identity, "_LIVE", {})
+    r = keyless.init(rb.params, emulator=rb.clients.emulator).create_federated_credential()
+    assert r.status == "created" and r["issuer"].endswith("/"), repr(r)
+    assert len(cluster_puts(admin)) == 1
 
 
 def test_identity_role_and_credential_are_created_once(rb, admin):
@@ -91,7 +172,7 @@ def test_identity_role_and_credential_are_created_once(rb, admin):
     assert role["scope"] == scope and role["role"] == ROLE_NAME
     assert role["assignment"] == assignment_name(scope, ident["principal_id"], OPENAI_USER)
     assert fic["subject"] == "system:serviceaccount:default:ai-service-account"
-    assert fic["issuer"] == results[1]["issuer_url"]
+    assert fic["issuer"] == rb.state.discovered["issuer_url"]
     assert set(rb.state.created) >= {"identity", "role_assignment", "federated_credential"}
     # the role is at the account's scope only
     assignments = [a for a in rb.clients.authorization.role_assignments.list_for_subscription()
@@ -129,10 +210,11 @@ def test_role_step_stops_when_the_caller_may_not_assign_roles(rb, admin):
 def test_existing_credential_with_a_different_subject_is_reported_not_overwritten(rb, admin):
     rb.enable_workload_identity()
     ident = rb.create_managed_identity()
+    issuer = rb.clients.aks.managed_clusters.get("myResourceGroup", "myAKSCluster").oidc_issuer_profile.issuer_url
     from azure.mgmt.msi.models import FederatedIdentityCredential
     rb.clients.msi.federated_identity_credentials.create_or_update(
         "myResourceGroup", "myIdentity", "myFedIdentity", FederatedIdentityCredential(
-            issuer=rb.state.discovered["issuer_url"], subject="system:serviceaccount:default:someone-else",
+            issuer=issuer, subject="system:serviceaccount:default:someone-else",
             audiences=["api://AzureADTokenExchange"]))
     admin.clear_requests()
     r = rb.create_federated_credential()
@@ -202,8 +284,9 @@ def test_an_equal_assignment_under_another_name_means_no_request(rb, admin):
 
 
 def test_a_credential_whose_issuer_lacks_the_trailing_slash_is_reported(rb, admin):
-    issuer = rb.enable_workload_identity()["issuer_url"]
+    rb.enable_workload_identity()
     rb.create_managed_identity()
+    issuer = rb.clients.aks.managed_clusters.get("myResourceGroup", "myAKSCluster").oidc_issuer_profile.issuer_url
     from azure.mgmt.msi.models import FederatedIdentityCredential
     rb.clients.msi.federated_identity_credentials.create_or_update(
         "myResourceGroup", "myIdentity", "myFedIdentity", FederatedIdentityCredential(
@@ -230,17 +313,45 @@ def test_a_lost_state_file_is_rediscovered_from_azure(rb, admin):
 def test_a_slow_cluster_update_reports_progress_and_follows_the_servers_retry_after(rb, admin):
     from datetime import datetime
 
-    from keyless.steps import enable_workload_identity
+    from keyless.steps import create_federated_credential, enable_workload_identity
     rb.discover()
-    admin.latency("realistic", 0.03)
+    admin.latency("realistic", 0.01)
     messages: list[tuple[str, bool]] = []
-    r = enable_workload_identity(rb.clients, rb.params, rb.state,
-                                 progress=lambda m, detail=False: messages.append((m, detail)))
-    assert r.status == "updated" and r["provisioning_state"] == "Succeeded"
-    assert any(d and "still updating myAKSCluster" in m for m, d in messages), messages
+
+    def progress(message: str, detail: bool = False) -> None:
+        messages.append((message, detail))
+
+    r = enable_workload_identity(rb.clients, rb.params, rb.state, progress=progress)
+    assert r.status == "updated"
     assert messages[0] == ("updating myAKSCluster: enabling the OIDC issuer and workload identity (this can take "
                            "minutes on Azure)", False)
+    rb.create_managed_identity()
+    assert create_federated_credential(rb.clients, rb.params, rb.state, progress=progress).status == "created"
+    assert ("waiting for the update of myAKSCluster started in notebook 01", True) in messages
     polls = [datetime.fromisoformat(x["time"][:26]) for x in admin.requests() if "/operations/" in x["path"]]
     gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(polls)]
     # several polls, paced by the server's Retry-After (seconds), not the SDK's 30 s default
     assert len(polls) >= 2 and max(gaps) < 30, gaps
+
+
+def test_clean_up_removes_the_rest_while_the_cluster_update_turning_workload_identity_off_runs(rb, admin):
+    """The longest removal is sent first and left running: the deletes come between the cluster PUT and
+    the operation's last poll (3 s of update is the window; nothing is timed), and it is waited for last."""
+    azure_side(rb)
+    slow_cluster_updates(admin, 3)
+    admin.clear_requests()
+    lines: list[str] = []
+    rb.progress = lambda message, detail=False: lines.append(message) if not detail else None
+    done = rb.clean_up()
+    assert done.ok, repr(done)
+    log = admin.requests()
+    put = next(x["seq"] for x in log if x["method"] == "PUT" and "managedClusters" in x["path"])
+    deletes = [x["seq"] for x in log if x["method"] == "DELETE"]
+    last_poll = max(x["seq"] for x in log if "/operations/" in x["path"])
+    assert len(deletes) == 3 and put < min(deletes) and max(deletes) < last_poll
+    assert lines[0] == ("turning workload identity off on the cluster: the update continues in the background "
+                        "while the rest is removed")
+    assert lines[-1] == "workload identity on the cluster: turned off (the OIDC issuer stays on)"
+    assert rb.state.pending == {} and rb.state.created == {}
+    mc = rb.clients.aks.managed_clusters.get("myResourceGroup", "myAKSCluster")
+    assert mc.provisioning_state == "Succeeded" and not mc.security_profile.workload_identity.enabled

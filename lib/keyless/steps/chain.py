@@ -24,6 +24,7 @@ from .federation import AUDIENCE
 from .managed_identity import _values as identity_fields
 from .role_assignment import ROLE_NAME, existing_assignment, role_definition_id
 from .service_account import CLIENT_ID_ANNOTATION, kube_for, not_found
+from .workload_identity import finish_update
 
 NOTEBOOKS = {"01": "01-enable-workload-identity", "02": "02-create-managed-identity",
              "03": "03-create-federated-credential", "04": "04-use-workload-identity-on-aks",
@@ -170,7 +171,10 @@ def require(clients: Any, params: Parameters, state: StateFile, what: str, needs
     """Stop `what` (a step about to change something) unless the links it `needs` hold; the refusal
     names the first broken one and the notebook to run, and comes before any mutating request, so a
     notebook run out of order changes nothing. A dry run plans the whole procedure at once (later
-    steps planned on what earlier ones would make), so it is never stopped."""
+    steps planned on what earlier ones would make), so it is never stopped. A cluster update the runbook
+    left running (notebook 01's) is waited for first when the cluster is among the `needs`."""
+    if "cluster" in needs and not params.dry_run:
+        finish_update(clients, params, state)
     reading = links(clients, params, state, max(needs, key=ORDER.index))
     broken = next((link for link in reading.links if link.key in needs and not link.check.ok), None)
     if broken is not None and not params.dry_run:

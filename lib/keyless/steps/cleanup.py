@@ -3,7 +3,9 @@ ai-service Deployment back if asked, and leave the prerequisite article's resour
 
 Safe to run twice and after a failed run: what is already gone counts as removed. With
 `dry_run` it only lists what it would do. The OIDC issuer cannot be turned off on AKS once on,
-so it stays; workload identity is turned off again only if the runbook turned it on.
+so it stays; workload identity is turned off again only if the runbook turned it on. That update
+is the longest removal, so it is sent first and left running (kept as pending in the state file,
+like 01's) while the other removals proceed, and waited for last.
 """
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ from ._common import Progress, explained, say
 from .deploy import KEY_VARIABLES, LAST_APPLIED, RESTORE_MARKER, wait_for_rollout, with_key
 from .discover import discovered
 from .service_account import CLIENT_ID_ANNOTATION, SMP, kube_for, not_found
-from .workload_identity import settled
+from .workload_identity import finish_update, settled, start_update
 
 ORDER = ("local_auth_disabled", "deployment_changed",
          "service_account", "federated_credential", "role_assignment", "identity",
@@ -96,21 +98,25 @@ def restore_deployment(clients: Any, params: Parameters, state: StateFile, progr
     return "restored" if ok else f"restored, rollout not finished ({text})"
 
 
-def _disable_workload_identity(clients: Any, params: Parameters, state: StateFile) -> None:
+def _start_disabling_workload_identity(clients: Any, params: Parameters, state: StateFile) -> bool:
+    """Send the update that turns workload identity off and leave it running (kept as pending in the state
+    file, like 01's); False when it is already off. The other removals proceed while it runs."""
     found = discovered(clients, params, state)
-    mc = settled(clients, params.resource_group, found["cluster"])
-    if mc.security_profile and mc.security_profile.workload_identity and mc.security_profile.workload_identity.enabled:
-        mc.security_profile.workload_identity.enabled = False
-        group, name = params.resource_group, found["cluster"]
+    group, name = params.resource_group, found["cluster"]
+    mc = settled(clients, group, name)
+    if not (mc.security_profile and mc.security_profile.workload_identity
+            and mc.security_profile.workload_identity.enabled):
+        return False
+    mc.security_profile.workload_identity.enabled = False
 
-        def landed() -> retry.ReadBack | None:  # the update's first answer was lost: did it start?
-            now = clients.aks.managed_clusters.get(group, name)
-            wi = now.security_profile and now.security_profile.workload_identity
-            return None if wi and wi.enabled else retry.ReadBack(
-                lambda: clients.aks.managed_clusters.get(group, name), now)
+    def landed() -> retry.ReadBack | None:  # the update's first answer was lost: did it start?
+        now = clients.aks.managed_clusters.get(group, name)
+        wi = now.security_profile and now.security_profile.workload_identity
+        return None if wi and wi.enabled else retry.ReadBack(
+            lambda: clients.aks.managed_clusters.get(group, name), now)
 
-        retry.call(lambda: clients.aks.managed_clusters.begin_create_or_update(group, name, mc),
-                   what=f"the update of {name}", landed=landed).result()
+    start_update(clients, params, state, name, mc, "disable", "99", landed)
+    return True
 
 
 @explained
@@ -137,6 +143,15 @@ def clean_up(clients: Any, params: Parameters, state: StateFile, progress: Progr
     def record(name: str, outcome: str) -> None:
         checks.append(Check(name, True, outcome))
         say(progress, f"{name}: {outcome}")
+
+    finish_update(clients, params, state, progress)  # an update 01 left running ends before another is sent
+    wi = created.get("workload_identity_enabled_by_runbook")
+    disabling = False
+    if wi is not None and not wi.get("workload_identity_was"):  # the longest removal starts first, the rest overlap
+        disabling = _start_disabling_workload_identity(clients, params, state)
+        if disabling:
+            say(progress, "turning workload identity off on the cluster: the update continues in the background "
+                          "while the rest is removed")
 
     if "local_auth_disabled" in created:  # first: the original Deployment's key is read with listKeys
         account = created["local_auth_disabled"]["account"]
@@ -191,11 +206,11 @@ def clean_up(clients: Any, params: Parameters, state: StateFile, progress: Progr
         for k in ("identity", "client_id", "principal_id", "tenant_id", "identity_id"):
             state.discovered.pop(k, None)
         state.save()
-    wi = created.get("workload_identity_enabled_by_runbook")
     if wi is not None:
         if not wi.get("workload_identity_was"):
-            _disable_workload_identity(clients, params, state)
-            record("workload identity on the cluster", "turned off (the OIDC issuer stays on)")
+            finish_update(clients, params, state, progress)
+            record("workload identity on the cluster", "turned off (the OIDC issuer stays on)"
+                   if disabling else "already off (the OIDC issuer stays on)")
         state.forget_created("workload_identity_enabled_by_runbook")
     status = OK if all(c.ok for c in checks) else FAILED
     return StepResult("clean-up", status, f"removed what the runbook made ({len(checks)} action(s))",

@@ -14,9 +14,9 @@ from ..errors import KeylessError
 from ..params import Parameters
 from ..results import CREATED, FAILED, PLANNED, UNCHANGED, Check, StepResult
 from ..statefile import StateFile
-from ._common import explained
+from ._common import Progress, explained
 from .managed_identity import existing_identity, identity_values
-from .workload_identity import issuer_url
+from .workload_identity import finish_update, issuer_url
 
 AUDIENCE = "api://AzureADTokenExchange"
 
@@ -71,11 +71,13 @@ def _compare(fic: Any, wanted: dict[str, Any], values: dict[str, Any], params: P
 
 
 @explained
-def create_federated_credential(clients: Any, params: Parameters, state: StateFile) -> StepResult:
+def create_federated_credential(clients: Any, params: Parameters, state: StateFile,
+                                progress: Progress | None = None) -> StepResult:
     if params.dry_run:
         return _plan(clients, params, state)
     from .chain import require  # here, not at the top: the chain reads the links these steps build
 
+    finish_update(clients, params, state, progress)  # the issuer URL is final once 01's update has finished
     require(clients, params, state, "creating the federated credential", ("cluster", "identity"))
     identity_values(clients, params, state)  # proves the identity exists (and fills the state)
     issuer = issuer_url(clients, params, state)
