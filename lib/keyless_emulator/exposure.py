@@ -8,6 +8,7 @@ checks the list against the routes and that the rest refuse an anonymous caller 
 """
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from .config import is_loopback
@@ -51,17 +52,18 @@ def public_routes(routes: list[Route]) -> list[Route]:
 def shared_warning(url: str, ca_cert: str, home: str) -> str:
     """What `start`/`serve` print when the emulator listens on an address chosen for others (`--host`)."""
     host = urlsplit(url).hostname or ""
-    who = "this machine only: a loopback address" if is_loopback(host) else "your LAN or VPN"
+    who = "users of this machine: a loopback address" if is_loopback(host) else "other machines: your LAN or VPN"
     return "\n".join([
-        f"WARNING: this emulator is reachable from other machines: anyone who can reach {url} ({who})",
-        "  can connect. Credentials are required for Resource Manager, Azure OpenAI, Microsoft Graph, the",
+        f"WARNING: this emulator serves {url} to anyone who can reach {host} ({who}).",
+        "  Credentials are required for Resource Manager, Azure OpenAI, Microsoft Graph, the",
         "  clusters' API servers, the control API and the dashboard's data (the admin key or this emulator's",
         "  operator token: keep emulator.json and the `dashboard` link to yourself). Served without",
         "  credentials, as on Azure: sign-in (each client proves itself), discovery documents and signing",
         "  keys, the cloud metadata, API server version and health; and the emulator's health and the",
         "  dashboard's empty page.",
-        f"  Give each attendee their own profile only ({home}/attendees/<name>/profile.json, or their card on",
-        f"  {home}/attendees/credentials.html) and the CA {ca_cert}.",
+        f"  Give each attendee their own folder only ({home}/attendees/<name>: their profile and the CA",
+        f"  {Path(ca_cert).name} that verifies this address), or their card from {home}/attendees/credentials.html.",
         "  The store's pages (LoadBalancer addresses 127.x.y.z) open on this machine only; elsewhere through",
-        "  `kubectl proxy` (see docs/workshops.md).",
+        "  `kubectl proxy --append-server-path` (see docs/workshops.md). Attendees behind a proxy add",
+        f"  {host} to NO_PROXY.",
     ])
