@@ -22,8 +22,11 @@ def test_environment_uses_conda_forge_and_the_project_python():
     env = _environment()
     assert env["channels"] == ["conda-forge"]
     python = next(d for d in env["dependencies"] if isinstance(d, str) and d.startswith("python"))
-    # the conda match spec and requires-python are the same range in the same syntax
-    assert python == "python" + _pyproject()["project"]["requires-python"]
+    # one minor version as `python=X.Y`, the only form repo2docker (Binder) reads its Python from
+    # (its CondaBuildPack matches `python\s*=+\s*([\d.]*)`), within requires-python
+    minor = int(re.fullmatch(r"python=3\.(\d+)", python).group(1))
+    low, high = re.fullmatch(r">=3\.(\d+),<3\.(\d+)", _pyproject()["project"]["requires-python"]).groups()
+    assert int(low) <= minor < int(high)
 
 
 def test_environment_installs_this_project_with_existing_extras():

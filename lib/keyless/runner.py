@@ -270,9 +270,19 @@ def prepare_target(params: Parameters, reset: bool = True, scenario: str = DEFAU
         if params.location:  # checked against the subscription's list: needs a sign-in
             connect_azure(params)
         return None
+    from .errors import KeylessError
     from .targets import connect, emulator_info, reset_emulator
 
-    info = emulator_info(params.home, start=not attendee, echo=echo)
+    try:
+        info = emulator_info(params.home, start=not attendee, echo=echo)
+    except KeylessError as e:
+        if attendee and e.code == "EmulatorNotRunning":  # an attendee's own machine, the server elsewhere
+            raise KeylessError(f"no emulator runs for the data folder {params.home}, so the tenant of attendee "
+                               f"{attendee} cannot be reset from here (that takes the facilitator's admin key)",
+                               "on your own machine, with the workshop's server elsewhere, add --no-reset; the "
+                               "facilitator resets a tenant (the dashboard's reset button, or `python -m "
+                               f"keyless_emulator attendees reset {attendee}`)", code="EmulatorNotRunning") from None
+        raise
     if params.location:
         connect(params, info)
     if reset:

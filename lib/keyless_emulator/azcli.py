@@ -21,6 +21,7 @@ import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from .runtime import EmulatorInfo
 
@@ -95,8 +96,10 @@ def offline_environment(setup: AzSetup, base: dict[str, str] | None = None) -> d
     env = dict(os.environ if base is None else base)
     env.update(setup.environment())
     proxy = closed_loopback_proxy()
+    host = urlsplit(setup.info.url).hostname or ""  # a shared server's LAN or VPN address is reached directly too
+    direct = LOOPBACK if host in LOOPBACK.split(",") else f"{LOOPBACK},{host}"
     env.update({"HTTPS_PROXY": proxy, "HTTP_PROXY": proxy, "https_proxy": proxy, "http_proxy": proxy,
-                "NO_PROXY": LOOPBACK, "no_proxy": LOOPBACK, "AZURE_CORE_COLLECT_TELEMETRY": "false"})
+                "NO_PROXY": direct, "no_proxy": direct, "AZURE_CORE_COLLECT_TELEMETRY": "false"})
     return env
 
 

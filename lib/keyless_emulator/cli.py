@@ -9,9 +9,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from . import process, runtime
-from .config import DEFAULT_SCENARIO, EmulatorConfig, default_home
+from .config import DEFAULT_SCENARIO, EmulatorConfig, default_home, is_shared
+from .exposure import shared_warning
 from .latency import PROFILES
 
 
@@ -22,7 +24,10 @@ def _config(args: argparse.Namespace) -> EmulatorConfig:
 
 
 def _add_server_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--host", default="127.0.0.1", help="loopback address to listen on (default 127.0.0.1)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address or DNS name to listen on, named in the server certificate (default 127.0.0.1; a "
+                        "LAN or VPN address or name makes a workshop's shared server: every route but the public "
+                        "ones then needs credentials, and a warning says what is exposed)")
     p.add_argument("--port", type=int, default=0,
                    help="port (default: the one this data folder used last if free, else any free port)")
     p.add_argument("--scenario", default=DEFAULT_SCENARIO, help=f"starting state (default {DEFAULT_SCENARIO})")
@@ -70,21 +75,29 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     home = Path(args.home) if args.home else default_home()
 
+    if args.command in ("serve", "start"):
+        try:
+            config = _config(args)
+        except ValueError as e:  # bad input: refused before anything starts
+            print(f"error: {e}\nnothing was started.", file=sys.stderr)
+            return 2
     if args.command == "serve":
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
         from .server import serve_forever
 
-        serve_forever(_config(args))
+        serve_forever(config)
         return 0
     if args.command == "start":
         started = time.monotonic()
         try:
-            info = process.start_background(_config(args))
-        except (RuntimeError, OSError, ValueError) as e:
+            info = process.start_background(config)
+        except (RuntimeError, OSError) as e:
             print(f"error: {e}", file=sys.stderr)
             return 1
         print(f"keyless emulator running at {info.url} (pid {info.pid}, scenario {info.scenario}) "
               f"in {time.monotonic() - started:.2f}s")
+        if is_shared(urlsplit(info.url).hostname or ""):  # also when an emulator already ran there
+            print(shared_warning(info.url, info.ca_cert, info.home), file=sys.stderr)
         print(f"runtime file: {runtime.runtime_path(home)}")
         print("point your tools at it with:  eval \"$(python -m keyless_emulator env)\"")
         return 0

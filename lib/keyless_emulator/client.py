@@ -25,6 +25,14 @@ PREFIX = "/_emulator"
 ADMIN_HEADER = "x-emulator-admin-key"
 
 
+def direct_opener(ca_cert: str) -> urllib.request.OpenerDirector:
+    """An opener that trusts only the emulator's CA and never goes through a proxy from the environment:
+    the emulator runs on this machine (or the room's), also on a shared LAN or VPN address NO_PROXY may
+    not list, and the admin key must not travel through a proxy."""
+    context = ssl.create_default_context(cafile=ca_cert)
+    return urllib.request.build_opener(urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=context))
+
+
 class ControlError(RuntimeError):
     """The control API answered with an error status; `status` and `body` say which."""
 
@@ -55,9 +63,8 @@ class ControlClient:
         request = urllib.request.Request(url, data=data, method=method, headers={ADMIN_HEADER: self.admin_key})
         if data is not None:
             request.add_header("Content-Type", "application/json")
-        context = ssl.create_default_context(cafile=self.ca_cert)
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout, context=context) as response:
+            with direct_opener(self.ca_cert).open(request, timeout=self.timeout) as response:
                 raw = response.read()
         except urllib.error.HTTPError as e:
             raise ControlError(method, PREFIX + path, e.code, e.read().decode("utf-8", "replace")) from None

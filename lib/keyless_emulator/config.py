@@ -1,9 +1,12 @@
 """How an emulator instance is configured: where it listens, keeps its files, and starts from."""
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from resource_names import DNS1123_SUBDOMAIN
 
 DEFAULT_SCENARIO = "before-you-begin"
 HOME_ENV = "KEYLESS_HOME"
@@ -13,6 +16,44 @@ def default_home() -> Path:
     """The data folder: $KEYLESS_HOME, else `.keyless` under the current directory."""
     env = os.environ.get(HOME_ENV)
     return Path(env).expanduser().resolve() if env else (Path.cwd() / ".keyless").resolve()
+
+
+HOST_RULE = ("one IP address or DNS name of this machine that clients use to reach it (the server certificate "
+             "names it): 127.0.0.1 (the default), another loopback address, or a LAN or VPN address or name; not "
+             "0.0.0.0 or :: (every address at once: no certificate can name that)")
+
+
+def check_host(host: str) -> str:
+    """`host` as the emulator listens on it and names it in its URL and certificate; ValueError naming the
+    parameter and the rule when it is not one address or name (a wildcard, a malformed name, a URL)."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        name = host.lower()
+        if DNS1123_SUBDOMAIN.matches(name) and not name.replace(".", "").isdigit():
+            return name
+        raise ValueError(f"host (--host) must be {HOST_RULE}; {host[:60]!r} is neither an IP address nor a DNS "
+                         "name (letters, digits, '-' and '.')") from None
+    if address.is_unspecified or address.is_multicast:
+        raise ValueError(f"host (--host) must be {HOST_RULE}; got {host!r}")
+    return str(address)
+
+
+DEFAULT_HOSTS = ("127.0.0.1", "::1", "localhost")
+
+
+def is_loopback(host: str) -> bool:
+    """Whether only this machine can reach `host` (a loopback address, or localhost)."""
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def is_shared(host: str) -> bool:
+    """Whether `host` was chosen to serve others (`--host`): anything but the default loopback names. Another
+    loopback address (127.0.0.2) counts too: whoever reaches it is told so, and it is how a test proves it."""
+    return host not in DEFAULT_HOSTS
 
 
 @dataclass
@@ -29,10 +70,14 @@ class EmulatorConfig:
 
     def __post_init__(self) -> None:
         self.home = Path(self.home).expanduser().resolve()
-        if self.host not in ("127.0.0.1", "localhost", "::1"):
-            raise ValueError(f"host must be a loopback address (127.0.0.1, ::1 or localhost); got {self.host!r}")
+        self.host = check_host(self.host)
         if not (0 <= int(self.port) <= 65535):
             raise ValueError(f"port must be between 0 and 65535; got {self.port}")
+
+    @property
+    def shared(self) -> bool:
+        """Whether the emulator serves an address chosen for others (a workshop's shared server; see is_shared)."""
+        return is_shared(self.host)
 
     @property
     def runtime_file(self) -> Path:

@@ -10,11 +10,11 @@ import os
 import socket
 import ssl
 import urllib.error
-import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from .client import direct_opener
 from .config import default_home
 
 
@@ -122,10 +122,12 @@ def pid_alive(pid: int) -> bool:
 
 
 def health(url: str, ca_cert: str, timeout: float = 2.0) -> dict[str, Any] | None:
-    """GET /_emulator/health, trusting only the emulator's CA; None if it does not answer."""
-    context = ssl.create_default_context(cafile=ca_cert)
+    """GET /_emulator/health, trusting only the emulator's CA; None if it does not answer.
+
+    Asked directly, never through a proxy from the environment: the emulator is this machine's, also on a
+    shared (LAN or VPN) address that NO_PROXY does not list."""
     try:
-        with urllib.request.urlopen(url + "/_emulator/health", timeout=timeout, context=context) as r:
+        with direct_opener(ca_cert).open(url + "/_emulator/health", timeout=timeout) as r:
             return json.loads(r.read())
     except (urllib.error.URLError, OSError, ValueError, ssl.SSLError):
         return None

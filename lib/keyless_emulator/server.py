@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from .app import EmulatorApp
 from .assembly import assemble
 from .backend import Backend
 from .config import EmulatorConfig
+from .exposure import shared_warning
 from .scenarios import default_operator, load_scenario
 from .tls import ensure_tls
 
@@ -27,7 +29,7 @@ log = logging.getLogger("keyless_emulator")
 
 def build(config: EmulatorConfig) -> tuple[Backend, EmulatorApp, object]:
     backend = Backend.create(config)
-    backend.tls = ensure_tls(config.tls_dir)
+    backend.tls = ensure_tls(config.tls_dir, config.host)
     sock = runtime.choose_port(config.host, config.port, config.home)
     host = f"[{config.host}]" if ":" in config.host else config.host
     backend.base_url = f"https://{host}:{sock.getsockname()[1]}"
@@ -110,6 +112,8 @@ def serve_forever(config: EmulatorConfig) -> None:
         runtime.write(info)
         print(f"keyless emulator listening on {info.url} (scenario {info.scenario}); runtime file "
               f"{runtime.runtime_path(config.home)}", flush=True)
+        if config.shared:
+            print(shared_warning(info.url, info.ca_cert, info.home), file=sys.stderr, flush=True)
 
     server.startup = startup  # type: ignore[method-assign]
     signal.signal(signal.SIGTERM, lambda *_: setattr(server, "should_exit", True))

@@ -1,7 +1,9 @@
 """A local certificate authority and the server certificate it signs.
 
 The CA is made once per data folder and kept, so a user trusts it once; the server
-certificate is re-issued at every start for the names the emulator hands out. A CA bundle
+certificate is re-issued at every start for the names the emulator hands out: the loopback names, and
+the address or name it listens on (`--host`: a workshop's shared server on a LAN or VPN is reached by
+that name, and attendees who trust the CA file verify it like any other). A CA bundle
 (certifi's roots plus ours) serves tools that replace the default trust store
 (REQUESTS_CA_BUNDLE, SSL_CERT_FILE).
 """
@@ -74,16 +76,27 @@ def _load_or_make_ca(folder: Path) -> tuple[x509.Certificate, ec.EllipticCurvePr
     return _make_ca(folder)
 
 
-def ensure_tls(folder: Path, extra_names: tuple[str, ...] = ()) -> TlsFiles:
-    """Make (or reuse) the CA and issue a fresh server certificate under `folder`."""
+def subject_alternative_names(host: str) -> list[x509.GeneralName]:
+    """The names the server certificate carries: the loopback names and addresses, plus `host`."""
+    names, addresses = list(SERVER_NAMES), list(SERVER_ADDRESSES)
+    try:
+        address = str(ipaddress.ip_address(host))
+        addresses += [] if address in addresses else [address]
+    except ValueError:
+        names += [] if host in names else [host]
+    return ([x509.DNSName(n) for n in names]
+            + [x509.IPAddress(ipaddress.ip_address(a)) for a in addresses])
+
+
+def ensure_tls(folder: Path, host: str = "127.0.0.1") -> TlsFiles:
+    """Make (or reuse) the CA and issue a fresh server certificate for `host` under `folder`."""
     folder.mkdir(parents=True, exist_ok=True)
     ca_cert, ca_key = _load_or_make_ca(folder)
     key = ec.generate_private_key(ec.SECP256R1())
     now = _dt.datetime.now(_dt.UTC)
-    sans: list[x509.GeneralName] = [x509.DNSName(n) for n in (*SERVER_NAMES, *extra_names)]
-    sans += [x509.IPAddress(ipaddress.ip_address(a)) for a in SERVER_ADDRESSES]
+    sans = subject_alternative_names(host)
     cert = (x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)]))
             .issuer_name(ca_cert.subject).public_key(key.public_key())
             .serial_number(x509.random_serial_number())
             .not_valid_before(now - _dt.timedelta(hours=1)).not_valid_after(now + _dt.timedelta(days=90))

@@ -26,6 +26,15 @@ def test_set_up_runs_offline_in_its_own_folder(fresh):
     assert env["REQUESTS_CA_BUNDLE"] == fresh.info.ca_bundle
 
 
+def test_a_shared_servers_address_is_reached_directly_too(fresh):
+    """Set up against a workshop's shared server (`--host`), az reaches its LAN address without the proxy."""
+    from dataclasses import replace
+
+    env = offline_environment(AzSetup(replace(fresh.info, url="https://192.168.1.20:8443")), base={})
+    assert env["NO_PROXY"] == env["no_proxy"] == "127.0.0.1,localhost,::1,192.168.1.20"
+    assert offline_environment(AzSetup(fresh.info), base={})["NO_PROXY"] == "127.0.0.1,localhost,::1"
+
+
 def test_a_registered_cloud_is_unregistered_before_registering_again(fresh, tmp_path):
     setup = AzSetup(fresh.info)
     fresh_commands = setup.commands("x", fresh=True)

@@ -148,13 +148,6 @@ def test_stop_removes_the_runtime_file(tmp_path):
         kill_if_alive(pid)
 
 
-def test_start_refuses_a_non_loopback_host(tmp_path):
-    result = cli(tmp_path, "start", "--host", "0.0.0.0", "--port", "0")
-    assert result.returncode == 1
-    assert "loopback" in result.stderr
-    assert not runtime.runtime_path(tmp_path).exists()
-
-
 def test_start_with_the_entra_scenario_through_the_runbook_alias(tmp_path):
     """`python -m keyless.emulator start --scenario before-you-begin-entra`: the cluster has Microsoft Entra
     integration, Azure RBAC and local accounts disabled, so its admin credential is refused."""
