@@ -1,13 +1,21 @@
-"""A workshop room on one machine: N attendees' runbooks at once against one background emulator.
+"""A workshop room on one machine: N attendees' runbooks against one background emulator.
 
-    .venv/bin/python benchmarks/workshop_bench.py [--attendees 30] [--only 00,01,...] [--json out.json]
+    .venv/bin/python benchmarks/capacity_bench.py [-n 30] [-j 6] [--only 00,01,...] [--out out/bench/capacity.json]
 
 Starts an emulator (kubelet on, instant latency) in a temporary data folder, adds N attendees with
-`python -m keyless_emulator attendees add`, then starts N `python -m keyless run --attendee NAME`
-processes together. While they run it samples the memory (RSS) of the emulator and every process it
-started (the store apps of every attendee's cluster). It reports each step's p50/p95 duration across
-attendees, every notebook's, the failures, the wall time, and the memory: with only the default tenant,
-with N idle attendees, and at the peak of the run, per attendee beyond the first.
+`python -m keyless_emulator attendees add` (the attendees API a facilitator uses), then drives each
+attendee's runbook (`python -m keyless run --attendee NAME --no-reset`) with at most `-j` running at
+once. It reports:
+- memory of the emulator's whole process tree (psutil: RSS, PSS and USS summed over the emulator,
+  its pod runtime host and every store app; see process_tree.py) with only the default tenant,
+  with N idle attendees (every store app listening), and at the peak of the run (sampled each
+  second), and per attendee beyond the first: (figure - default tenant only) / N;
+- each step's and each notebook's p50/p95 duration across attendees, the wall time, the errors.
+
+The baseline is the default tenant alone: memory per attendee is measured against it. The store
+apps of a tenant are forked from one pre-imported host and share its pages, so PSS (each shared
+page divided among its sharers) is the figure that adds up; RSS counts shared pages once per
+process and overstates a forked tree several times over.
 """
 from __future__ import annotations
 
@@ -20,35 +28,19 @@ import sys
 import tempfile
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "lib"))
 
+from process_tree import listening, tree_memory  # noqa: E402
+
 from keyless_emulator import EmulatorConfig, attach, start_background, stop  # noqa: E402
 
-
-def tree_rss_mb(root: int) -> float:
-    """Resident memory of `root` and all its descendants, in MB (Linux /proc)."""
-    children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-            fields = stat[stat.rindex(")") + 2:].split()
-            children.setdefault(int(fields[1]), []).append(int(entry))
-            rss[int(entry)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
-        except (OSError, ValueError, IndexError):
-            continue
-    total, todo = 0, [root]
-    while todo:
-        pid = todo.pop()
-        total += rss.get(pid, 0)
-        todo += children.get(pid, [])
-    return total / 1e6
+APPS_PER_TENANT = 3  # ai-service, product-service, store-admin
+SETTLE_S = 2.0  # after the apps listen: readiness probes answered, as a user finds the store
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -56,57 +48,85 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else 0.0
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--attendees", type=int, default=30)
+def until_serving(pid: int, apps: int, timeout: float) -> float:
+    """Seconds until `apps` store apps of the emulator's tree listen."""
+    started = time.monotonic()
+    while listening(pid) < apps:
+        if time.monotonic() - started > timeout:
+            raise RuntimeError(f"only {listening(pid)} of {apps} store apps listen after {timeout:.0f}s")
+        time.sleep(0.5)
+    time.sleep(SETTLE_S)
+    return time.monotonic() - started
+
+
+def per_attendee(figure: dict[str, Any], base: dict[str, Any], n: int) -> dict[str, float | None]:
+    return {key: (round((figure[key] - base[key]) / n, 1) if figure[key] is not None and base[key] is not None
+                  else None) for key in ("rss_mib", "pss_mib", "uss_mib")}
+
+
+def run_attendee(name: str, home: Path, out: Path, only: str, env: dict[str, str]) -> tuple[str, int, str]:
+    cmd = [sys.executable, "-m", "keyless", "run", "-p", "data_dir", str(home), "--attendee", name, "--no-reset",
+           "--out", str(out / name)]
+    if only:
+        cmd += ["--only", only]
+    done = subprocess.run(cmd, cwd=out, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    last = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"exit {done.returncode}"
+    return name, done.returncode, last
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-n", "--attendees", type=int, default=30, help="attendees (default 30)")
+    parser.add_argument("-j", "--parallel", type=int, default=6,
+                        help="runbooks running at once (default 6; a room rarely starts a section all together)")
     parser.add_argument("--only", default="", help="notebook prefixes to run (default: all)")
-    parser.add_argument("--json", type=Path, help="also write the figures as JSON")
-    args = parser.parse_args()
+    parser.add_argument("--out", "--json", dest="out", type=Path, help="also write the figures as JSON")
+    args = parser.parse_args(argv)
+    if args.attendees < 1 or args.parallel < 1:
+        parser.error("--attendees and --parallel must be at least 1")
     names = [f"attendee{i:02d}" for i in range(1, args.attendees + 1)]
-    with tempfile.TemporaryDirectory(prefix="keyless-workshop-bench-") as tmp:
-        home = Path(tmp) / "data"
+    errors: dict[str, str] = {}
+    with tempfile.TemporaryDirectory(prefix="keyless-capacity-bench-") as tmp:
+        home, out = Path(tmp) / "data", Path(tmp) / "out"
+        out.mkdir()
         info = start_background(EmulatorConfig(home=home))
         try:
-            time.sleep(3)  # the default tenant's store apps settle
-            base = tree_rss_mb(info.pid)
+            until_serving(info.pid, APPS_PER_TENANT, 120)
+            base = tree_memory(info.pid)
             added = subprocess.run([sys.executable, "-m", "keyless_emulator", "--home", str(home), "attendees", "add",
                                     *names], capture_output=True, text=True)
             if added.returncode:
                 print(added.stderr, file=sys.stderr)
                 return 1
-            time.sleep(5)
-            idle = tree_rss_mb(attach(home).pid)
-            peak = [idle]
-            done = threading.Event()
+            pid = attach(home).pid
+            ready_s = until_serving(pid, APPS_PER_TENANT * (args.attendees + 1), 120 + 10 * args.attendees)
+            idle = tree_memory(pid)
+            peak = dict(idle)
+            finished = threading.Event()
 
             def sample() -> None:
-                while not done.wait(1.0):
-                    peak.append(tree_rss_mb(info.pid))
+                while not finished.wait(1.0):
+                    now = tree_memory(pid)
+                    for key in ("rss_mib", "pss_mib", "uss_mib"):
+                        if now[key] is not None and (peak[key] is None or now[key] > peak[key]):
+                            peak[key] = now[key]
 
             sampler = threading.Thread(target=sample, daemon=True)
             sampler.start()
             env = {k: v for k, v in os.environ.items() if not k.startswith(("KEYLESS_", "AZURE_"))}
             started = time.monotonic()
-            procs = {}
-            for name in names:
-                cmd = [sys.executable, "-m", "keyless", "run", "-p", "data_dir", str(home), "--attendee", name,
-                       "--no-reset", "--out", str(Path(tmp) / "out" / name)]
-                if args.only:
-                    cmd += ["--only", args.only]
-                procs[name] = subprocess.Popen(cmd, cwd=tmp, env=env, stdout=subprocess.DEVNULL,
-                                               stderr=subprocess.PIPE, text=True)
-            errors = {}
-            for name, proc in procs.items():
-                _, err = proc.communicate()
-                if proc.returncode:
-                    errors[name] = err.strip().splitlines()[-1] if err.strip() else f"exit {proc.returncode}"
+            with ThreadPoolExecutor(max_workers=args.parallel) as pool:
+                for name, code, last in pool.map(lambda n: run_attendee(n, home, out, args.only, env), names):
+                    if code:
+                        errors[name] = last
             wall = time.monotonic() - started
-            done.set()
+            finished.set()
             sampler.join()
             steps: dict[str, list[float]] = {}
             books: dict[str, list[float]] = {}
             for name in names:
-                report = Path(tmp) / "out" / name / "report.json"
+                report = out / name / "report.json"
                 if not report.exists():
                     continue
                 for nb in json.loads(report.read_text())["notebooks"]:
@@ -115,28 +135,32 @@ def main() -> int:
                         steps.setdefault(f"{nb['name'][:2]} {s['step']}", []).append(s.get("duration_s", 0.0))
         finally:
             stop(home)
-    n = max(1, args.attendees)
+    n = args.attendees
     figures: dict[str, Any] = {
-        "attendees": args.attendees, "errors": errors, "wall_s": round(wall, 1),
-        "memory_mb": {"default_tenant_only": round(base), "attendees_idle": round(idle), "peak": round(max(peak)),
-                      "per_attendee_idle": round((idle - base) / n, 1),
-                      "per_attendee_peak": round((max(peak) - base) / n, 1)},
+        "attendees": n, "parallel": args.parallel, "only": args.only or "all", "errors": errors,
+        "wall_s": round(wall, 1), "attendees_ready_s": round(ready_s, 1),
+        "memory": {"default_tenant_only": base, "attendees_idle": idle, "peak": peak,
+                   "per_attendee_idle": per_attendee(idle, base, n), "per_attendee_peak": per_attendee(peak, base, n)},
         "notebooks": {k: {"p50": round(statistics.median(v), 1), "p95": round(percentile(v, 0.95), 1)}
                       for k, v in books.items()},
         "steps": {k: {"p50": round(statistics.median(v), 2), "p95": round(percentile(v, 0.95), 2)}
                   for k, v in steps.items()},
+        "machine": {"cpus": os.cpu_count(), "load_average": [round(x, 1) for x in os.getloadavg()]},
     }
-    print(f"{args.attendees} attendees: wall {figures['wall_s']}s, {len(errors)} failed")
-    for k, v in figures["memory_mb"].items():
-        print(f"  memory {k:<20} {v} MB")
+    print(f"{n} attendees, at most {args.parallel} at once: wall {figures['wall_s']}s, {len(errors)} failed")
+    print(f"  {'memory (MiB)':<28} {'PSS':>8} {'USS':>8} {'RSS':>8}")
+    for k, v in figures["memory"].items():
+        print(f"  {k:<28} {v['pss_mib']!s:>8} {v['uss_mib']!s:>8} {v['rss_mib']!s:>8}")
     for k, v in figures["notebooks"].items():
         print(f"  {k:<34} p50 {v['p50']:>6}s  p95 {v['p95']:>6}s")
     for k, v in figures["steps"].items():
         print(f"    {k:<32} p50 {v['p50']:>6}s  p95 {v['p95']:>6}s")
     for name, error in errors.items():
         print(f"  FAILED {name}: {error}")
-    if args.json:
-        args.json.write_text(json.dumps(figures, indent=2))
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(figures, indent=2) + "\n")
+        print(f"wrote {args.out}")
     return 1 if errors else 0
 
 
