@@ -85,13 +85,17 @@ notebooks: venv
 record: notebooks
 	$(PY) -m keyless record
 
-# each benchmark writes its numbers (with its baseline's and the ratios) to out/bench/; summary.json holds all three
+# each benchmark writes its numbers (with its baseline's and the ratios) to out/bench/; summary.json holds them all.
+# The capacity benchmark drives BENCH_ATTENDEES attendees' runbooks, BENCH_PARALLEL at once (30 and 6: a long run).
+BENCH_ATTENDEES ?= 30
+BENCH_PARALLEL ?= 6
 bench: venv
 	@mkdir -p out/bench
 	$(PY) benchmarks/emulator_bench.py --out out/bench/emulator.json
 	$(PY) benchmarks/cluster_bench.py --out out/bench/cluster.json
 	$(PY) benchmarks/runbook_bench.py --json out/bench/runbook.json
-	$(PY) -c 'import json; print(json.dumps({n: json.load(open(f"out/bench/{n}.json")) for n in ("emulator", "cluster", "runbook")}, indent=2))' > out/bench/summary.json
+	$(PY) benchmarks/capacity_bench.py -n $(BENCH_ATTENDEES) -j $(BENCH_PARALLEL) --out out/bench/capacity.json
+	$(PY) -c 'import json; print(json.dumps({n: json.load(open(f"out/bench/{n}.json")) for n in ("emulator", "cluster", "runbook", "capacity")}, indent=2))' > out/bench/summary.json
 	@echo "wrote out/bench/summary.json"
 
 handout: venv

@@ -10,12 +10,18 @@ What it measures, for the emulator and for the baseline:
 - token request: a raw client-credentials POST to `/{tenant}/oauth2/v2.0/token` — median and p95;
   and, for the emulator only, a fresh `ClientSecretCredential` per call (MSAL's discovery GET +
   the POST), which is what a new notebook kernel pays;
-- resident memory (psutil) of the serving process once the scenario is loaded.
+- resident memory (psutil) of the serving process once the scenario is loaded;
+- the store running: a second emulator with its kubelet on, from process start until the three
+  store apps (ai-service, product-service, store-admin) of the "Before you begin" cluster listen,
+  and the memory of the whole process tree then (RSS, PSS and USS summed over the emulator and
+  every process it started; see process_tree.py for which to read).
 
 The baseline is the smallest honest HTTPS server for the same requests: the same stack
 (uvicorn + starlette, same TLS certificate) answering the same bytes the emulator answered,
 with no state, authentication, authorization or logging. Ratios are emulator / baseline, so
-they say what the emulator's work costs and stay comparable across machines.
+they say what the emulator's work costs and stay comparable across machines. The store's baseline
+is how its apps ran before the pod runtime host: the emulator without a kubelet plus each app as
+its own `python -m keyless_emulator.storeapps.<app>` process.
 
 Run (from the repository root, in the project venv; about 10-30 s with the defaults):
 
@@ -45,6 +51,7 @@ from typing import Any
 
 import psutil
 import requests
+from process_tree import listening, listens, tree_memory
 
 ARM_SCOPE = "https://management.azure.com/.default"
 GROUP = "myResourceGroup"
@@ -121,12 +128,13 @@ def _wait_until(check: Callable[[], Any], process: subprocess.Popen, started: fl
     raise RuntimeError(f"{what} did not become healthy within {timeout:.0f}s")
 
 
-def start_emulator(home: Path, log) -> tuple[Server, Any]:
+def start_emulator(home: Path, log, kubelet: bool = False) -> tuple[Server, Any]:
     from keyless_emulator import runtime
 
     started = time.monotonic()
     process = subprocess.Popen([sys.executable, "-m", "keyless_emulator", "--home", str(home), "serve", "--port", "0",
-                                "--no-kubelet"], stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+                                *([] if kubelet else ["--no-kubelet"])], stdout=log, stderr=subprocess.STDOUT,
+                               stdin=subprocess.DEVNULL)
 
     def healthy() -> Any:
         try:
@@ -212,6 +220,69 @@ def token_poster(url: str, tenant: str, form: dict[str, str], ca: str) -> Callab
 
     return post
 
+STORE_APPS = ("ai_service", "product_service", "store_admin")
+
+
+def _until_listening(serving: Callable[[], int], count: int, process: subprocess.Popen, started: float, what: str,
+                     timeout: float = 120) -> float:
+    """Seconds from `started` until `serving()` counts `count` listening apps (raises after `timeout`)."""
+    while time.monotonic() - started < timeout:
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} exited with status {process.returncode}")
+        if serving() >= count:
+            return time.monotonic() - started
+        time.sleep(0.05)
+    raise RuntimeError(f"{what}: {count} store apps did not listen within {timeout:.0f}s")
+
+
+def store_with_emulator(workdir: Path, log) -> dict[str, Any]:
+    """The emulator with its kubelet on: start -> the three store apps listen; then the tree's memory."""
+    emulator, _ = start_emulator(workdir / "store-home", log, kubelet=True)
+    try:
+        started = time.monotonic() - emulator.startup_s
+        seconds = _until_listening(lambda: listening(emulator.process.pid), len(STORE_APPS), emulator.process, started,
+                                   "the emulator")
+        time.sleep(2)  # readiness probes answered, the first requests served: the store as a user finds it
+        return {"seconds": round(seconds, 3), **tree_memory(emulator.process.pid)}
+    finally:
+        emulator.stop()
+
+
+def store_one_process_each(workdir: Path, log) -> dict[str, Any]:
+    """The baseline: the emulator without a kubelet and each store app as its own process, started together."""
+    import keyless_emulator
+
+    emulator, _ = start_emulator(workdir / "baseline-home", log)
+    started = time.monotonic() - emulator.startup_s
+    env = {"PYTHONUNBUFFERED": "1", "LANG": "C.UTF-8", "PATH": "",
+           "PYTHONPATH": str(Path(keyless_emulator.__file__).resolve().parents[1])}
+    apps = []
+    try:
+        with socket.socket() as a, socket.socket() as b, socket.socket() as c:
+            ports = []
+            for sock in (a, b, c):
+                sock.bind(("127.0.0.1", 0))
+                ports.append(sock.getsockname()[1])
+        for app, port in zip(STORE_APPS, ports, strict=True):
+            apps.append(psutil.Popen([sys.executable, "-m", f"keyless_emulator.storeapps.{app}", "--port", str(port)],
+                                     env=env, cwd=workdir, stdout=log, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL))
+        seconds = max(emulator.startup_s, _until_listening(lambda: sum(listens(app) for app in apps), len(apps),
+                                                           emulator.process, started, "the baseline store"))
+        time.sleep(2)
+        memory = [tree_memory(emulator.process.pid), *(tree_memory(app.pid) for app in apps)]
+        total = {key: round(sum(m[key] or 0 for m in memory), 1) for key in ("rss_mib", "pss_mib", "uss_mib")}
+        return {"seconds": round(seconds, 3), **total, "processes": sum(m["processes"] for m in memory)}
+    finally:
+        for app in apps:
+            app.terminate()
+        for app in apps:
+            try:
+                app.wait(10)
+            except psutil.TimeoutExpired:
+                app.kill()
+        emulator.stop()
+
 
 # -- the run ----------------------------------------------------------------------------------
 
@@ -264,6 +335,8 @@ def run(iterations: int) -> dict[str, Any]:
             results["startup"] = {"emulator": {"seconds": round(emulator.startup_s, 3)},
                                   "baseline": {"seconds": round(baseline.startup_s, 3)}}
             results["rss"] = {"emulator": {"mib": round(emulator_rss, 1)}, "baseline": {"mib": round(baseline_rss, 1)}}
+            results["store"] = {"emulator": store_with_emulator(workdir, log),
+                                "baseline": store_one_process_each(workdir, log)}
         finally:
             for server in (baseline, emulator):
                 if server is not None:
@@ -285,7 +358,7 @@ def _with_ratios(results: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]
         ratios = {}
         for key, value in entry["emulator"].items():
             base = entry["baseline"].get(key)
-            if key != "n" and isinstance(base, (int, float)) and base:
+            if key not in ("n", "processes") and isinstance(base, (int, float)) and base:
                 ratios[key] = round(value / base, 2)
         entry["ratio"] = ratios
     return results
@@ -298,7 +371,11 @@ ROWS = [("startup", "seconds", "startup (process start -> healthy)", "s"),
         ("token_post", "p95_ms", "token POST (client secret), p95", "ms"),
         ("token_fresh_credential", "median_ms", "fresh ClientSecretCredential, median", "ms"),
         ("token_fresh_credential", "p95_ms", "fresh ClientSecretCredential, p95", "ms"),
-        ("rss", "mib", "resident memory after scenario load", "MiB")]
+        ("rss", "mib", "resident memory after scenario load", "MiB"),
+        ("store", "seconds", "store running: start -> 3 apps listen", "s"),
+        ("store", "pss_mib", "store running: PSS, whole process tree", "MiB"),
+        ("store", "uss_mib", "store running: USS, whole process tree", "MiB"),
+        ("store", "rss_mib", "store running: RSS, whole process tree", "MiB")]
 
 
 def table(report: dict[str, Any]) -> str:

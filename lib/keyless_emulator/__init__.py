@@ -17,12 +17,44 @@ Public API (the rest of keyless uses only this):
 This package imports nothing of the runbook (`keyless`); the import-linter contracts in
 pyproject.toml say so and `make test` checks them.
 """
-from .attendees import AttendeeProfile, ProfileNotFound, read_profile
-from .client import ControlClient, ControlError
-from .config import EmulatorConfig, default_home
-from .process import attach, start_background, stop
-from .runtime import EmulatorInfo, EmulatorNotRunning
-from .server import InProcessEmulator, start_in_thread
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# Each public name is imported from its module on first use (PEP 562), so importing a part of the
+# package alone — a store app, `keyless_emulator.storeapps.pod_runtime` in the pod runtime host —
+# does not load the server, its TLS and its signing (about 8 MiB in every process that did).
+_PUBLIC = {
+    "AttendeeProfile": "attendees", "ProfileNotFound": "attendees", "read_profile": "attendees",
+    "ControlClient": "client", "ControlError": "client",
+    "EmulatorConfig": "config", "default_home": "config",
+    "attach": "process", "start_background": "process", "stop": "process",
+    "EmulatorInfo": "runtime", "EmulatorNotRunning": "runtime",
+    "InProcessEmulator": "server", "start_in_thread": "server",
+}
+
+if TYPE_CHECKING:
+    from .attendees import AttendeeProfile, ProfileNotFound, read_profile
+    from .client import ControlClient, ControlError
+    from .config import EmulatorConfig, default_home
+    from .process import attach, start_background, stop
+    from .runtime import EmulatorInfo, EmulatorNotRunning
+    from .server import InProcessEmulator, start_in_thread
+
+
+def __getattr__(name: str) -> Any:
+    module = _PUBLIC.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_PUBLIC])
+
 
 __all__ = ["AttendeeProfile", "ControlClient", "ControlError", "EmulatorConfig", "EmulatorInfo", "EmulatorNotRunning",
            "InProcessEmulator", "ProfileNotFound", "attach", "default_home", "read_profile", "start_background",

@@ -3,7 +3,9 @@
 Clusters are attached with `attach(api)` (a `ClusterAPI`); the kubelet then follows their pods
 and Services. Store listeners run on API server threads, so they only hand work to the loop.
 With `run_processes=False` (EmulatorConfig.kubelet off) pods still go Running and Ready as idle
-containers. `shutdown()` stops every process (SIGTERM, then SIGKILL) and every forwarder.
+containers. Store app containers are forked by one pod runtime host process per node (see
+`processes.PodHost`, started with the first of them). `shutdown()` stops every process (SIGTERM,
+then SIGKILL), the host and every forwarder.
 """
 from __future__ import annotations
 
@@ -17,7 +19,8 @@ from typing import Any
 from .api import ClusterAPI
 from .logs import ContainerLogs
 from .network import Network
-from .pods import KubeletSettings, PodWorker
+from .pods import PACKAGE_ROOT, KubeletSettings, PodWorker
+from .processes import PodHost
 
 log = logging.getLogger("keyless_emulator.kubelet")
 POD_CIDR_PREFIX = "10.244.0."
@@ -36,6 +39,7 @@ class Kubelet:
         self._next_ip: dict[str, int] = {}
         self._pending_stops: dict[Any, asyncio.Task] = {}
         self.processes: set[Any] = set()  # every container process started and not yet seen to end
+        self.host = PodHost(settings.python, host_environment(), settings.pods_dir)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._started = threading.Event()
@@ -224,6 +228,7 @@ class Kubelet:
             for process in list(self.processes):  # anything still alive (a start racing the stop)
                 await process.stop(0)
             self.processes.clear()
+            await self.host.close()
             rest = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
             for task in rest:
                 task.cancel()
@@ -252,6 +257,15 @@ class Kubelet:
 
     def log_file(self, cluster: str, namespace: str, pod: str, container: str, previous: bool):
         return self.logs.path((cluster, namespace, pod, container), previous)
+
+
+def host_environment() -> dict[str, str]:
+    """The pod runtime host's environment: what every container's environment starts from (see
+    `PodWorker.environment`), plus the room its children rewrite with their own (`storeapps.host`)."""
+    from ..storeapps.host import SPACE_BYTES, SPACE_ENV
+
+    return {"PYTHONUNBUFFERED": "1", "LANG": "C.UTF-8", "PYTHONPATH": PACKAGE_ROOT, "PATH": "",
+            SPACE_ENV: "-" * SPACE_BYTES}
 
 
 def _port(port: str | int | None) -> int | str | None:

@@ -3,11 +3,11 @@
 A `PodWorker` lives on the kubelet's event loop from the moment a scheduled pod appears until it
 is deleted. Each container of a known store image runs as
 `python -m keyless_emulator.storeapps.<app> <container args> --port <local port>` with the pod's
-resolved environment (the container's `command` is not run: nothing from a pod spec is ever
-executed on this machine); any other image is an "idle container" (Running and Ready, nothing
-runs). A process that exits is restarted with back-off (CrashLoopBackOff), its previous log kept.
-Readiness is a TCP connect (or the readinessProbe's httpGet path) on the local port; liveness
-probes are not run. Init containers complete at once.
+resolved environment, forked by the node's pod runtime host (`processes.PodHost`); the container's
+`command` is not run: nothing from a pod spec is ever executed on this machine. Any other image is
+an "idle container" (Running and Ready, nothing runs). A process that exits is restarted with
+back-off (CrashLoopBackOff), its previous log kept. Readiness is a TCP connect (or the
+readinessProbe's httpGet path) on the local port; liveness probes are not run. Init containers complete at once.
 """
 from __future__ import annotations
 
@@ -221,10 +221,10 @@ class PodWorker:
         if run.local_port is None:
             run.local_port = free_port()
         key = self.log_key(state.name)
-        args = [self.settings.python, "-m", f"keyless_emulator.storeapps.{app}",
-                *[str(a) for a in run.spec.get("args") or []], "--port", str(run.local_port)]
+        args = [*[str(a) for a in run.spec.get("args") or []], "--port", str(run.local_port)]
         logs = self.kubelet.logs
-        run.process = ContainerProcess(args, env, str(self.root), lambda line, stream: logs.write(key, line, stream))
+        run.process = ContainerProcess(self.kubelet.host, f"keyless_emulator.storeapps.{app}", args, env,
+                                       str(self.root), lambda line, stream: logs.write(key, line, stream))
         logs.open(key, self.log_folder(state.name))
         started_at = st.now_iso()
         await run.process.start()
@@ -297,7 +297,7 @@ class PodWorker:
             return
         grace = self.grace
         for run in self.runs.values():
-            if run.process is not None and run.process.proc is not None and run.process.proc.returncode is None:
+            if run.process is not None and run.process.running:
                 self.event("Killing", f"Stopping container {run.state.name}")
         self.stopping = True
         self.stopped.set()

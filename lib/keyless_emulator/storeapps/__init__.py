@@ -3,10 +3,11 @@ local processes: `ai_service` (FastAPI, port 5001), `product_service` (3002) and
 (8081). They behave like the published images at the HTTP level (endpoints, bodies, error texts,
 log lines) but share no code with them.
 
-Each runs as `python -m keyless_emulator.storeapps.<app> --port N`: the kubelet gives it a free
-local port for the container port. Inside, `pod_runtime` keeps every connection on loopback and
-resolves in-cluster service names (`http://ai-service:5001/`) through the service map the kubelet
-maintains.
+Each runs as `python -m keyless_emulator.storeapps.<app> --port N` would (the kubelet gives it a
+free local port for the container port), forked from the pod runtime host (`host.py`), which
+imports the apps' libraries once for every container of the emulator. Inside, `pod_runtime`
+keeps every connection on loopback and resolves in-cluster service names
+(`http://ai-service:5001/`) through the service map the kubelet maintains.
 """
 
 IMAGES = {

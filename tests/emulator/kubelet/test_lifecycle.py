@@ -22,6 +22,7 @@ def test_with_the_kubelet_off_pods_run_as_idle_containers(fresh):
     assert pod["status"]["phase"] == "Running"
     assert "processes are off in this emulator" in c.log(pod)
     assert c.worker(pod).runs["ai-service"].process is None
+    assert c.kubelet.host.pid is None  # no store app ran, so no pod runtime host was started
     assert c.section.endpoints(c.key, "default", "ai-service", "5001") is None
 
 
@@ -34,11 +35,12 @@ def test_shutdown_stops_every_process_and_cleans_the_pod_folders(tmp_path):
         for app in ("ai-service", "product-service", "store-admin"):
             pod = c.ready_pod(app)
             pids.append(c.worker(pod).runs[app].process.pid)
+        pids.append(c.kubelet.host.pid)  # the pod runtime host that forked them ends too
         assert all(psutil.pid_exists(pid) for pid in pids)
     finally:
         emu.stop()
     gone = lambda pid: not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE  # noqa: E731
-    wait_for(lambda: all(gone(pid) for pid in pids), 10, "every store process to stop")
+    wait_for(lambda: all(gone(pid) for pid in pids), 10, "every store process and the host to stop")
     pod_folders = [p for p in (tmp_path / "home" / "pods").rglob("*") if p.is_dir() and p.parent.name == "default"]
     assert pod_folders == []
 
