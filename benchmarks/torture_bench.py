@@ -25,6 +25,7 @@ import argparse
 import json
 import os
 import random
+import signal
 import subprocess
 import sys
 import tempfile
@@ -49,6 +50,7 @@ STEPS = (*MAIN, "verify")
 def worker(part: str, count: int, seed: int, first: int, deadline: float) -> None:
     """`count` runs of one part on an emulator of this process, one JSON line each, until `deadline`."""
     rng = random.Random(seed)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stopped: still stop the emulator and its pods
     with tempfile.TemporaryDirectory(prefix="torture-") as tmp:
         emu = start_in_thread(EmulatorConfig(home=Path(tmp) / "emulator", kubelet=True))
         try:
@@ -112,6 +114,55 @@ def summarise(rows: list[dict[str, Any]], planned: dict[str, int], seed: int, se
     }
 
 
+def run_workers(jobs: list[tuple[str, int, int]], workers: int, seed: int, deadline: float) -> list[dict[str, Any]]:
+    """The jobs, at most `workers` processes at once (the fault part first, then the interruptions);
+    the rows they printed, each shown as it is read."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "lib")}
+    rows: list[dict[str, Any]] = []
+    queue = list(jobs)
+    running: list[tuple[subprocess.Popen[str], Path]] = []
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    with tempfile.TemporaryDirectory(prefix="torture-bench-") as logs:
+        try:
+            while queue or running:
+                while queue and len(running) < workers:
+                    part, first, n = queue.pop(0)
+                    out = Path(logs) / f"{part}-{first}"
+                    with open(f"{out}.jsonl", "w") as stdout, open(f"{out}.log", "w") as stderr:
+                        running.append((subprocess.Popen(
+                            [sys.executable, __file__, "--worker", part, "--runs", str(n), "--first", str(first),
+                             "--seed", str(seed + first + (0 if part == "faults" else 1 << 20)),
+                             "--deadline", str(deadline)], stdout=stdout, stderr=stderr, text=True, env=env,
+                            cwd=ROOT), out))
+                finished = [(p, out) for p, out in running if p.poll() is not None]
+                if not finished:
+                    time.sleep(2)
+                    continue
+                for proc, out in finished:
+                    running.remove((proc, out))
+                    rows += read_rows(Path(f"{out}.jsonl"))
+                    if proc.returncode:
+                        print(f"worker {out.name} exited {proc.returncode}:\n"
+                              + Path(f"{out}.log").read_text()[-2000:], flush=True)
+        finally:
+            for proc, _ in running:  # stopped early: each worker stops its emulator and pods on SIGTERM
+                proc.terminate()
+                proc.wait(timeout=60)
+    return rows
+
+
+def read_rows(path: Path) -> list[dict[str, Any]]:
+    """A worker's JSON lines (the steps' headless progress lines between them left out)."""
+    rows = []
+    for line in path.read_text().splitlines():
+        if line.startswith("{"):
+            row = json.loads(line)
+            rows.append(row)
+            print(f"{row['part']} #{row['index']}: {'held' if row['held'] else 'FAILED'}"
+                  f"{' ' + row['where'] if 'where' in row else ''} ({row.get('seconds', '-')}s)", flush=True)
+    return rows
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--runs", type=int, default=50, help="fault runs (steps 00-05 and clean-up)")
@@ -133,38 +184,7 @@ def main() -> int:
     deadline = started + 60 * args.minutes
     jobs = [("faults", first, n) for first, n in shares(args.runs, args.workers)]
     jobs += [("interruptions", first, n) for first, n in shares(args.kills, args.workers)]
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "lib")}
-    rows: list[dict[str, Any]] = []
-    queue = list(jobs)
-    running: list[tuple[subprocess.Popen[str], Path]] = []
-    with tempfile.TemporaryDirectory(prefix="torture-bench-") as logs:
-        # at most `workers` processes at once: the fault part first, then the interruptions
-        while queue or running:
-            while queue and len(running) < args.workers:
-                part, first, n = queue.pop(0)
-                out = Path(logs) / f"{part}-{first}"
-                with open(f"{out}.jsonl", "w") as stdout, open(f"{out}.log", "w") as stderr:
-                    running.append((subprocess.Popen(
-                        [sys.executable, __file__, "--worker", part, "--runs", str(n), "--first", str(first),
-                         "--seed", str(seed + first + (0 if part == "faults" else 1 << 20)),
-                         "--deadline", str(deadline)], stdout=stdout, stderr=stderr, text=True, env=env,
-                        cwd=ROOT), out))
-            finished = [(p, out) for p, out in running if p.poll() is not None]
-            if not finished:
-                time.sleep(2)
-                continue
-            for proc, out in finished:
-                running.remove((proc, out))
-                for line in Path(f"{out}.jsonl").read_text().splitlines():
-                    if line.startswith("{"):
-                        row = json.loads(line)
-                        rows.append(row)
-                        print(f"{row['part']} #{row['index']}: {'held' if row['held'] else 'FAILED'}"
-                              f"{' ' + row['where'] if 'where' in row else ''} ({row.get('seconds', '-')}s)",
-                              flush=True)
-                if proc.returncode:
-                    print(f"worker {out.name} exited {proc.returncode}:\n"
-                          + Path(f"{out}.log").read_text()[-2000:], flush=True)
+    rows = run_workers(jobs, args.workers, seed, deadline)
     summary = summarise(rows, {"faults": args.runs, "interruptions": args.kills}, seed, time.time() - started)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(summary, indent=2) + "\n")

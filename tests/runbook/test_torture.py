@@ -32,9 +32,13 @@ from .test_full_run import MAIN, normalise
 K8S = "^/k8s/"
 ARM = "^/subscriptions/"
 TOKEN = "/oauth2/v2.0/token$"
-# Every kind at a fifth of the requests it matches (rates spread deterministically: the 5th, 10th, ...
-# matching request, shifted by a phase per run; the first fault that fires wins), and the one-off
-# kinds once per run.
+# The frequent kinds at a fifth of the requests they match (rates spread deterministically: the 5th,
+# 10th, ... matching request, shifted by a phase per run; the first fault that fires wins), and the
+# kinds that match a few requests per run (one write, the token endpoint) once per run, so that
+# each kind is thrown in every run.
+MSI = ".*/userAssignedIdentities/[^/]+$"
+ROLE = ".*/roleAssignments/[^/]+$"
+FIC = ".*/federatedIdentityCredentials/[^/]+$"
 MATRIX: list[dict[str, Any]] = [
     {"route": K8S + ".*/serviceaccounts$", "method": "POST", "drop": True, "applied": True, "count": 1},
     {"route": K8S + ".*/serviceaccounts/[^/]+$", "method": "DELETE", "drop": True, "applied": True, "count": 1},
@@ -44,21 +48,23 @@ MATRIX: list[dict[str, Any]] = [
     {"route": K8S, "drop": True, "rate": 0.2},
     {"route": ARM + ".*/managedClusters/[^/]+$", "method": "PUT", "drop": True, "applied": True, "count": 1},
     {"route": ARM + ".*/listClusterUserCredential$", "method": "POST", "drop": True, "applied": True, "count": 1},
-    {"route": ARM + ".*/federatedIdentityCredentials/", "method": "PUT", "status": 409,
+    {"route": ARM + FIC, "method": "PUT", "status": 409,
      "code": "ConcurrentFederatedIdentityCredentialsWritesForSingleManagedIdentity", "count": 1},
     {"route": ARM, "status": 429, "code": "TooManyRequests", "retry_after": 0.2, "rate": 0.2},
     {"route": ARM, "status": 500, "code": "InternalServerError", "rate": 0.2},
     {"route": ARM, "status": 503, "code": "ServiceUnavailable", "retry_after": 0.2, "rate": 0.2},
     {"route": ARM, "method": "GET", "drop": True, "rate": 0.2},
-    {"route": ARM, "method": "PUT", "drop": True, "applied": True, "rate": 0.2},
-    {"route": ARM, "method": "DELETE", "drop": True, "applied": True, "rate": 0.2},
-    {"route": TOKEN, "status": 503, "code": "temporarily_unavailable", "retry_after": 0.2, "rate": 0.2},
-    {"route": TOKEN, "drop": True, "rate": 0.2},
+    # every write the steps and clean-up send to Resource Manager once loses its answer after it was applied
+    *({"route": ARM + r, "method": m, "drop": True, "applied": True, "count": 1}
+      for m in ("PUT", "DELETE") for r in (MSI, ROLE, FIC)),
+    {"route": TOKEN, "status": 503, "code": "temporarily_unavailable", "retry_after": 0.2, "count": 1},
+    {"route": TOKEN, "drop": True, "count": 1},
 ]
-# Azure OpenAI's data plane, which only the verification (ai-service's call) reaches.
+# Azure OpenAI's data plane, which only the verification (ai-service's call) reaches: its first call
+# throttled, its second refused with 503 (the openai client in the pod retries both).
 DATA_PLANE: list[dict[str, Any]] = [
-    {"route": "^/aoai/", "status": 429, "code": "429", "retry_after": 0.2, "rate": 0.2},
-    {"route": "^/aoai/", "status": 503, "code": "ServiceUnavailable", "retry_after": 0.2, "rate": 0.2},
+    {"route": "^/aoai/", "status": 429, "code": "429", "retry_after": 0.2, "count": 1},
+    {"route": "^/aoai/", "status": 503, "code": "ServiceUnavailable", "retry_after": 0.2, "count": 1},
 ]
 
 
