@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
@@ -62,8 +63,13 @@ def worker(part: str, count: int, seed: int, first: int, deadline: float) -> Non
                 if part == "faults":
                     row = one_run(emu.info, control, data, phased(MATRIX + DATA_PLANE, rng), STEPS)
                 else:
-                    row = one_interruption(emu.info, control, data, after=rng.randint(1, 6),
-                                           in_cluster_update=i == 0 and first == 0)
+                    after = rng.randint(1, 6)
+                    try:
+                        row = one_interruption(emu.info, control, data, after=after,
+                                               in_cluster_update=i == 0 and first == 0)
+                    except Exception:  # noqa: BLE001 - the kill itself went wrong: a failed row, and on
+                        row = {"where": f"not killed (after {after})", "held": False, "not_restored": [],
+                               "failed": [traceback.format_exc(limit=-4)]}
                 print(json.dumps({"part": part, "index": first + i, **row}), flush=True)
         finally:
             emu.stop()

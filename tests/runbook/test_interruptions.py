@@ -61,7 +61,7 @@ def interrupted_run(info: Any, params: keyless.Parameters, control: ControlClien
     proc.stdin.write(json.dumps({"info": asdict(info), "params": params.to_dict()}) + "\n")
     proc.stdin.close()
     try:
-        wait_for(lambda: proc.poll() is not None or len(control.mutating_requests()) >= after, timeout=120,
+        wait_for(lambda: proc.poll() is not None or len(control.mutating_requests()) >= after, timeout=300,
                  what=f"{after} mutating requests from the run", interval=0.02)
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
@@ -69,6 +69,8 @@ def interrupted_run(info: Any, params: keyless.Parameters, control: ControlClien
             return f"killed after {after}: {where}"
         return "finished before the kill"
     finally:
+        if proc.poll() is None:  # the wait above failed: the run must not outlive it
+            proc.kill()
         proc.wait(timeout=30)
 
 
