@@ -67,7 +67,7 @@ def worker(part: str, count: int, seed: int, first: int, deadline: float) -> Non
                     try:
                         row = one_interruption(emu.info, control, data, after=after,
                                                in_cluster_update=i == 0 and first == 0)
-                    except Exception:  # noqa: BLE001 - the kill itself went wrong: a failed row, and on
+                    except Exception:  # noqa: BLE001 - the kill went wrong: a failed row, then go on
                         row = {"where": f"not killed (after {after})", "held": False, "not_restored": [],
                                "failed": [traceback.format_exc(limit=-4)]}
                 print(json.dumps({"part": part, "index": first + i, **row}), flush=True)
