@@ -63,10 +63,10 @@ def worker(part: str, count: int, seed: int, first: int, deadline: float) -> Non
                 if part == "faults":
                     row = one_run(emu.info, control, data, phased(MATRIX + DATA_PLANE, rng), STEPS)
                 else:
-                    after = rng.randint(1, 6)
+                    in_update = i == 0 and first == 0  # killed inside the held cluster update: the first PUT
+                    after = 1 if in_update else rng.randint(1, 6)
                     try:
-                        row = one_interruption(emu.info, control, data, after=after,
-                                               in_cluster_update=i == 0 and first == 0)
+                        row = one_interruption(emu.info, control, data, after=after, in_cluster_update=in_update)
                     except Exception:  # noqa: BLE001 - the kill went wrong: a failed row, then go on
                         row = {"where": f"not killed (after {after})", "held": False, "not_restored": [],
                                "failed": [traceback.format_exc(limit=-4)]}
