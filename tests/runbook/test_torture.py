@@ -6,7 +6,7 @@ update and listClusterUserCredential were applied), token-endpoint 503 and dropp
 concurrent federated-credential writes on the same identity — each run ending where it started.
 Azure OpenAI's 429 and 503 (`DATA_PLANE`) only meet the verification (05): the benchmark adds them.
 
-Bounded: KEYLESS_TORTURE_RUNS runs (default 2, about 20-40 s each on 2 cores). The issue's
+Bounded: KEYLESS_TORTURE_RUNS runs (default 2; 25-130 s each on 2 cores, by load). The issue's
 measurement (50 runs of 00-05, with the verification and the data-plane faults, and the
 interruptions) is `benchmarks/torture_bench.py`, which runs `one_run` below; figures in
 docs/reliability.md. The other parts of the suite: test_interruptions.py (kill, resume, clean up)
