@@ -12,7 +12,7 @@ WHEELHOUSE ?= wheelhouse
 PIP_SOURCE = $(if $(wildcard $(WHEELHOUSE)/*.whl),--no-index --find-links $(WHEELHOUSE),)
 SUPPORTED_PYTHONS := 3.11 3.12 3.13
 
-.PHONY: help venv lint test torture test-fast run lab emulator-start emulator-stop notebooks record bench handout \
+.PHONY: help venv lint test torture torture-bench test-fast run lab emulator-start emulator-stop notebooks record bench handout \
 	wheelhouse check-python clean
 
 help:
@@ -23,6 +23,7 @@ help:
 	@echo "make notebooks - write notebooks/*.ipynb from their text sources notebooks/*.md (keeps recorded outputs)"
 	@echo "make record - write the notebooks from their text sources, then re-record their outputs"
 	@echo "make bench  - run the benchmark scripts under benchmarks/ (JSON summary: out/bench/summary.json)"
+	@echo "make torture-bench - 50 fault runs and 200 interruptions, held/total per kind (out/bench/torture.json; about an hour)"
 	@echo "make handout - write the runbook as an offline HTML bundle into out/handout"
 	@echo "make wheelhouse - download every pinned package into wheelhouse/ (later set-ups install offline from it)"
 
@@ -62,6 +63,11 @@ test: venv lint
 
 torture: venv
 	$(PY) -m pytest $(XDIST) tests/runbook/test_torture.py tests/runbook/test_interruptions.py tests/runbook/test_bad_input.py $(PYTEST_ARGS)
+
+# the torture suite at the issue's counts (docs/reliability.md); TORTURE_ARGS e.g. "--runs 10 --kills 20"
+torture-bench: venv
+	@mkdir -p out/bench
+	$(PY) benchmarks/torture_bench.py --json out/bench/torture.json $(TORTURE_ARGS)
 
 test-fast: venv
 	$(PY) -m pytest $(XDIST) -m "not slow" $(PYTEST_ARGS)

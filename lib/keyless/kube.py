@@ -41,9 +41,11 @@ def _api_client_class() -> Any:
         class RetryingApiClient(ApiClient):
             """Every Kubernetes call through `keyless.retry`: 429 (Retry-After), 5xx and dropped
             connections are retried. The body is read inside the retry, so an answer cut off
-            mid-body counts as a transport failure. A create (POST of a named object) whose answer
-            was lost is read back before it is sent again. Watches and followed logs stream: here
-            only their opening is retried; a stream cut later is the caller's to reopen."""
+            mid-body counts as a transport failure. A create (POST of a named object) or a replace
+            (PUT at a resourceVersion) whose answer was lost is read back before it is sent again:
+            sent twice, the create would meet 409 AlreadyExists and the replace 409 Conflict.
+            Watches and followed logs stream: here only their opening is retried; a stream cut
+            later is the caller's to reopen."""
 
             def call_api_once(self, *args: Any, **kwargs: Any) -> Any:
                 """One send, no retry: for a caller whose own loop reads every answer (Kube.raw)."""
@@ -66,15 +68,21 @@ def _api_client_class() -> Any:
                     return response
 
                 def landed() -> Any:
-                    name = ((body or {}).get("metadata") or {}).get("name") if isinstance(body, dict) else None
-                    if method != "POST" or not name:
-                        return None
+                    meta = ((body or {}).get("metadata") or {}) if isinstance(body, dict) else {}
+                    if method == "POST" and meta.get("name"):  # a create: is the object there now?
+                        where = f"{url.partition('?')[0]}/{meta['name']}"
+                    elif method == "PUT" and meta.get("resourceVersion"):  # a replace: does it hold the body?
+                        where = url.partition("?")[0]
+                    else:
+                        return None  # a patch or a delete: sending it again changes nothing more
                     headers = {k: v for k, v in (header_params or {}).items() if k.lower() != "content-type"}
-                    got = send("GET", f"{url.partition('?')[0]}/{name}", headers, None, None, _request_timeout)
+                    got = send("GET", where, headers, None, None, _request_timeout)
                     got.read()
                     if got.status in retry.RETRY_STATUSES:
                         raise ApiException.from_response(http_resp=got, body=None, data=None)
-                    return got if got.status == 200 else None
+                    if got.status != 200:
+                        return None
+                    return got if method == "POST" or replaced(body, json.loads(got.data or b"{}")) else None
 
                 path = url.partition("//")[2].partition("/")[2].partition("?")[0]
                 return retry.call(act, what=f"Kubernetes {method} /{path}", landed=landed)
@@ -84,6 +92,31 @@ def _api_client_class() -> Any:
 
 
 _RETRYING: Any = None
+
+
+def holds(current: Any, sent: Any) -> bool:
+    """Whether `current` (an object as the API server answers it) holds every value `sent` set: the
+    server adds defaults (a container's terminationMessagePath, a port's protocol) but drops nothing."""
+    if sent is None:
+        return True
+    if isinstance(sent, dict):
+        return isinstance(current, dict) and all(holds(current.get(k), v) for k, v in sent.items())
+    if isinstance(sent, list):
+        return isinstance(current, list) and len(current) == len(sent) and all(
+            holds(c, v) for c, v in zip(current, sent, strict=True))
+    return bool(current == sent)
+
+
+def replaced(sent: dict[str, Any], current: dict[str, Any]) -> bool:
+    """A replace (PUT with the resourceVersion it was read at) whose answer was lost took effect when
+    the object has moved on from that version and now holds the labels, annotations and spec sent.
+    Otherwise it did not land (same version) or someone else's write did: sending it again then
+    meets the API server's 409, the conflict it is."""
+    meta, now = sent.get("metadata") or {}, current.get("metadata") or {}
+    if now.get("resourceVersion") == meta.get("resourceVersion"):
+        return False
+    return holds(now.get("labels") or {}, meta.get("labels")) and holds(
+        now.get("annotations") or {}, meta.get("annotations")) and holds(current.get("spec"), sent.get("spec"))
 
 
 @dataclass

@@ -3,7 +3,9 @@
 A fault names a route pattern (a case-insensitive regular expression searched in the path),
 optionally a method, and what to do: answer `status` (with an error `code`, and `Retry-After`
 for 429/503), or `drop` the connection mid-response. It fires for every match, for a
-`rate` fraction of matches (deterministically spread), or for the first `count` matches.
+`rate` fraction of matches (deterministically spread: with rate 0.2, every fifth match; `phase`
+in [0, 1) shifts which of the five — a benchmark varies it per run so that many runs meet faults
+at different requests, while each run stays reproducible), or for the first `count` matches.
 
 By default a fault hits before the request reaches its service: nothing changes. With
 `applied: true` the service handles the request first — the change is committed — and only
@@ -31,6 +33,7 @@ class Fault:
     message: str | None = None
     retry_after: float | None = None
     rate: float | None = None
+    phase: float = 0.0
     count: int | None = None
     drop: bool = False
     applied: bool = False
@@ -50,6 +53,8 @@ class Fault:
             raise FaultSpecError("faults[].status must be an HTTP status between 100 and 599")
         if self.rate is not None and not (0.0 < float(self.rate) <= 1.0):
             raise FaultSpecError("faults[].rate must be in (0, 1]")
+        if not (0.0 <= float(self.phase) < 1.0):
+            raise FaultSpecError("faults[].phase must be in [0, 1)")
         if self.count is not None and int(self.count) < 1:
             raise FaultSpecError("faults[].count must be a positive integer")
         if self.retry_after is not None and float(self.retry_after) < 0:
@@ -67,6 +72,7 @@ class Fault:
                   ("message", self.message is None or isinstance(self.message, str), "a string"),
                   ("retry_after", self.retry_after is None or number(self.retry_after), "a number of seconds"),
                   ("rate", self.rate is None or number(self.rate), "a number"),
+                  ("phase", number(self.phase), "a number"),
                   ("count", self.count is None or (isinstance(self.count, int) and not isinstance(self.count, bool)),
                    "an integer"),
                   ("drop", isinstance(self.drop, bool), "true or false"),
@@ -86,8 +92,8 @@ class Fault:
             if self.fired >= self.count:
                 return False
         elif self.rate is not None:
-            # Deterministic spreading: fire when the running quota crosses an integer.
-            if int(self.seen * self.rate) == int((self.seen - 1) * self.rate):
+            # Deterministic spreading: fire when the running quota (shifted by phase) crosses an integer.
+            if int(self.seen * self.rate + self.phase) == int((self.seen - 1) * self.rate + self.phase):
                 return False
         self.fired += 1
         return True
@@ -98,7 +104,8 @@ class Fault:
         return d
 
 
-_ALLOWED = {"route", "method", "status", "code", "message", "retry_after", "rate", "count", "drop", "applied"}
+_ALLOWED = {"route", "method", "status", "code", "message", "retry_after", "rate", "phase", "count", "drop",
+            "applied"}
 
 
 def parse_faults(body: Any) -> list[Fault]:

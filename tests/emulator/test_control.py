@@ -295,6 +295,13 @@ def test_fault_rate_fails_that_fraction_deterministically(clients):
     assert statuses == [200, 500, 200, 500, 200, 500]
 
 
+def test_fault_phase_shifts_which_matches_fail(clients):
+    clients.control.faults({"route": GROUP_ROUTE, "status": 500, "rate": 0.25, "phase": 0.5})
+    headers = _bearer(clients)
+    statuses = [_arm_get(clients, clients.group_id(), headers).status_code for _ in range(8)]
+    assert statuses == [200, 500, 200, 200, 200, 500, 200, 200]
+
+
 def test_fault_drop_breaks_the_connection(clients):
     clients.control.faults({"route": GROUP_ROUTE, "drop": True})
     rm = ResourceManagementClient(clients.cred, clients.sub, base_url=clients.info.url,
@@ -331,6 +338,8 @@ def test_deleting_faults_restores_normal_answers(clients):
     ({"route": "x", "status": "500"}, "faults[0].status"),
     ({"route": "x", "rate": 0}, "faults[0].rate"),
     ({"route": "x", "rate": 1.5}, "faults[0].rate"),
+    ({"route": "x", "rate": 0.5, "phase": 1}, "faults[0].phase"),
+    ({"route": "x", "rate": 0.5, "phase": "0.5"}, "faults[0].phase"),
     ({"route": "x", "count": 0}, "faults[0].count"),
     ({"route": "x", "count": 1.5}, "faults[0].count"),
     ({"route": "x", "retry_after": -1}, "faults[0].retry_after"),

@@ -67,6 +67,21 @@ def test_a_kubernetes_fault_on_the_deployment_patch_is_retried(rb, admin, fault)
     assert patches[0]["dropped"] == bool(fault.get("drop")) and patches[-1]["status"] == 200
 
 
+def test_a_lost_answer_of_clean_ups_applied_deployment_replace_is_read_back_not_sent_again(rb, admin):
+    """Sent again, the replace would carry the resourceVersion it was read at and meet a 409 Conflict."""
+    up_to_federation(rb)
+    assert rb.create_service_account().ok and rb.redeploy_app().ok
+    admin.clear_requests()
+    admin.faults({"route": "/deployments/ai-service$", "method": "PUT", "drop": True, "applied": True, "count": 1})
+    r = rb.clean_up()
+    assert r.ok, repr(r)
+    assert [(p["status"], p["dropped"]) for p in _logged(admin, "PUT", "/deployments/ai-service")] == [(200, True)]
+    assert _logged(admin, "GET", "/deployments/ai-service")[-1]["status"] == 200
+    assert "[PASS] Deployment ai-service: restored\n" in repr(r)
+    dep = rb.clients._kube["myresourcegroup/myakscluster"].apps.read_namespaced_deployment("ai-service", "default")
+    assert "USE_AZURE_AD" not in {e.name for e in dep.spec.template.spec.containers[0].env}
+
+
 @pytest.mark.parametrize("applied", [False, True], ids=["before", "applied"])
 def test_a_dropped_answer_on_the_cluster_update_is_retried_or_read_back(rb, admin, applied):
     rb.discover()
