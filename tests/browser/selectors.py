@@ -13,7 +13,7 @@ OUTPUT = ".jp-OutputArea-output"
 # stderr streams and error tracebacks are both rendered with this MIME type
 ERROR_OUTPUT = f"{PANEL} .jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
 WIDGET = ".jupyter-widgets"
-COMBOBOX = "input[list]"                  # an ipywidgets Combobox: a text input with a datalist
+COMBOBOX = ".widget-inline-hbox input"       # the form's Comboboxes (one text input each)
 MENU = ".lm-MenuBar-itemLabel:text-is('{}')"
 MENU_ITEM = ".lm-Menu-itemLabel:text-is('{}')"
 DIALOG_ACCEPT = ".jp-Dialog .jp-mod-accept"

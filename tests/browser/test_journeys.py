@@ -57,21 +57,15 @@ def test_chromium_reaches_loopback_only(browser):
 
 @pytest.mark.timeout(900)
 def test_in_order_pass_renders_widgets_without_error_output(lab: LabPage, environment: Path, context):
-    """00 to 05 in order, each with Run > Restart Kernel and Run All Cells: the form's widgets render, no
-    cell shows a traceback, stderr or "Error displaying widget", 05 proves keyless; and the page asked no
-    host but loopback."""
+    """00 to 05 in order, each with Run > Restart Kernel and Run All Cells: no cell shows a traceback, stderr
+    or "Error displaying widget", 05 proves keyless; and the page asked no host but loopback. (The form's
+    widgets rendering and taking input: the two form journeys below.)"""
     for number in ("00", "01", "02", "03", "04", "05"):
         started = time.monotonic()
         lab.open(NB[number])
         lab.restart_and_run_all()
         print(f"{NB[number]}: opened and run in {time.monotonic() - started:.1f}s")
         assert_clean(lab)
-        if number == "00":
-            assert lab.page.locator(f"{css.CODE_CELL} {css.WIDGET}").count() == 0  # frozen once applied...
-            lab.run_cell(2)                                                       # ...and back on a re-run
-            combo = lab.page.locator(f"{css.CODE_CELL} {css.COMBOBOX}")
-            combo.first.wait_for(timeout=SLOW)
-            assert combo.count() == 8
     assert KEYLESS_PASSED in lab.text()
     assert "verify: ok" in lab.text()
     foreign = [url for url in context.requested if not is_loopback(url)]
