@@ -12,12 +12,13 @@ WHEELHOUSE ?= wheelhouse
 PIP_SOURCE = $(if $(wildcard $(WHEELHOUSE)/*.whl),--no-index --find-links $(WHEELHOUSE),)
 SUPPORTED_PYTHONS := 3.11 3.12 3.13
 
-.PHONY: help venv lint test torture torture-bench test-fast run lab emulator-start emulator-stop notebooks record bench handout \
+.PHONY: help venv chromium lint test torture torture-bench test-fast run lab emulator-start emulator-stop notebooks record bench handout \
 	wheelhouse check-python clean
 
 help:
 	@echo "make run    - set up, start the offline emulator and run the whole runbook against it"
 	@echo "make test   - set up, check the layers, and run the whole test suite (unit, emulator, kubectl, notebooks)"
+	@echo "make chromium - install Debian's Chromium with apt where it is missing (the browser suite drives it)"
 	@echo "make lint   - check the layers (import-linter), the code (ruff) and the runbook's types (mypy --strict)"
 	@echo "make lab    - start the emulator and JupyterLab on notebooks/"
 	@echo "make notebooks - write notebooks/*.ipynb from their text sources notebooks/*.md (keeps recorded outputs)"
@@ -53,12 +54,23 @@ lint: venv
 	$(VENV)/bin/ruff check lib tests benchmarks notebooks
 	$(VENV)/bin/mypy --strict lib/keyless lib/resource_names lib/store_manifests
 
+# The browser suite (tests/browser) drives Debian's Chromium through Playwright: installed here with apt where
+# it is missing (sudo when not root; the package lists refreshed only if the install fails without it). No
+# browser is ever downloaded by Playwright. KEYLESS_CHROMIUM names another binary and skips this.
+chromium:
+	@if [ -z "$$KEYLESS_CHROMIUM" ] && ! command -v chromium >/dev/null; then \
+	  sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  echo "installing Debian's Chromium for the browser suite (apt-get install -y chromium)"; \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium || \
+	    { $$sudo apt-get update && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }; \
+	fi
+
 # The suite runs in TEST_WORKERS processes (pytest-xdist; one per logical core by default, `TEST_WORKERS=0` for one
 # process); tests that read the session's one executed run share a worker (--dist loadgroup).
 TEST_WORKERS ?= logical
 XDIST = $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadgroup)
 
-test: venv lint
+test: venv lint chromium
 	$(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
 
 torture: venv

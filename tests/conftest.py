@@ -27,8 +27,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.option.allow_hosts = "127.0.0.0/8,::1,localhost"
 
 
-# The session's one `python -m keyless run` (tests/runbook/conftest.py: executed_run) is made once per
-# worker process that asks for it: the tests that read it go to one worker (xdist's --dist loadgroup).
+# What is made once per worker process is asked for by tests on one worker (xdist's --dist loadgroup):
+# the session's one `python -m keyless run` (tests/runbook/conftest.py: executed_run), and each browser
+# module's JupyterLab and page (tests/browser: module-scoped).
 SHARED_RUN_GROUP = "executed-run"
 
 
@@ -37,6 +38,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "executed_run" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.xdist_group(SHARED_RUN_GROUP))
+        elif item.get_closest_marker("browser") is not None:
+            item.add_marker(pytest.mark.xdist_group(f"browser:{item.nodeid.split('::')[0]}"))
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

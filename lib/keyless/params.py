@@ -423,7 +423,9 @@ def injected_names(namespace: Mapping[str, Any]) -> set[str]:
 
     names: set[str] = set()
     for source in namespace.get("In") or ():
-        if not isinstance(source, str) or not source.lstrip().startswith(PAPERMILL_MARK):
+        # the first line alone, exactly: the notebooks' own parameters cell starts with "# Parameters (papermill
+        # injects overrides below ...)", and a learner who runs it in JupyterLab has injected nothing
+        if not isinstance(source, str) or source.lstrip().partition("\n")[0].rstrip() != PAPERMILL_MARK:
             continue
         try:
             tree = ast.parse(source)

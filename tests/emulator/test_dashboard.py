@@ -1,8 +1,8 @@
 """The facilitator's dashboard: the page (a data-less shell, nothing loaded from elsewhere), the progress
 route behind the control API's credentials, a change made by an attendee showing up, and the reset it offers.
 
-No browser test: the Playwright set-up the issue asks for does not exist in this branch; the page's
-script is exercised only through the routes it calls (the same requests, with the same header)."""
+The page's script (polling, rendering, the reset button) runs in Chromium in tests/browser/test_dashboard.py;
+here its routes are called directly (the same requests, with the same header)."""
 from __future__ import annotations
 
 import pytest

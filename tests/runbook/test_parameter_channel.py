@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import stat
+from pathlib import Path
 
 import pytest
 
@@ -62,6 +63,24 @@ def test_injected_beats_the_cell_which_beats_saved(tmp_path):
     assert sources["identity"] == INJECTED and params.identity == "pipelineIdentity"
     params, sources = from_notebook(notebook_globals(str(home), namespace="cell-ns"))
     assert (params.namespace, sources["namespace"]) == ("cell-ns", NOTEBOOK)
+
+
+def test_running_the_notebooks_own_parameters_cell_injects_nothing(tmp_path):
+    """In JupyterLab the learner runs the parameters cell itself; its first line, "# Parameters (papermill
+    injects overrides below this cell; ...)", is not papermill's injected cell, so the saved form values
+    still apply (found by the browser suite: 02 created myIdentity after 00's form said otherwise)."""
+    import nbformat
+
+    home = tmp_path / "data"
+    saved = saved_path(home, "emulator")
+    saved.parent.mkdir(parents=True)
+    saved.write_text(json.dumps({"identity": "savedIdentity"}))
+    notebook = nbformat.read(Path(__file__).parents[2] / "notebooks" / "02-create-managed-identity.ipynb", as_version=4)
+    cell = next(c.source for c in notebook.cells if "parameters" in c.metadata.get("tags", []))
+    ns = notebook_globals(str(home))
+    ns["In"] = ["", cell]
+    params, sources = from_notebook(ns)
+    assert (params.identity, sources["identity"]) == ("savedIdentity", SAVED)
 
 
 def test_a_broken_or_secret_bearing_saved_file_is_ignored(tmp_path):

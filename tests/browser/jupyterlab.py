@@ -1,0 +1,189 @@
+"""JupyterLab as a learner runs it, and a small driver of its page.
+
+`start_lab` starts `jupyter lab` the way `make lab` does (the kernels find the emulator through the data
+folder, KEYLESS_HOME), on a free loopback port with token authentication, on a temporary copy of
+notebooks/ and with its own settings, workspaces and runtime folders, so several test processes never
+share a file. `LabPage` drives the page through JupyterLab's own menus and file browser, as a learner
+clicks: it opens a notebook, runs its cells and reads what they show.
+"""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kit import wait_for
+from kit.processes import OFFLINE
+
+from . import selectors as css
+
+REPO = Path(__file__).resolve().parents[2]
+# JupyterLab's settings for the test: no news or update checks (they would call a public host), and the
+# notebook's kernel shut down with its tab.
+SETTINGS = {
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false",
+                                                                        "checkForUpdates": False},
+}
+SLOW = 120_000   # ms: what a notebook cell may take on a busy 2-core machine (a rollout, a description)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class LabServer:
+    process: subprocess.Popen[bytes]
+    url: str
+    token: str
+    root: Path
+    log: Path
+
+    def address(self, path: str) -> str:
+        return f"{self.url}{path}{'&' if '?' in path else '?'}token={self.token}"
+
+    def api(self, method: str, path: str) -> Any:
+        request = urllib.request.Request(f"{self.url}/api/{path}", method=method,
+                                         headers={"Authorization": f"token {self.token}"})
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            body = answer.read()
+        return json.loads(body) if body else None
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+
+def start_lab(base: Path, data_dir: Path) -> LabServer:
+    """`jupyter lab` on a copy of notebooks/, its kernels pointed at the emulator of `data_dir`."""
+    root = base / "notebooks"
+    shutil.copytree(REPO / "notebooks", root, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    for name, values in SETTINGS.items():
+        path = base / "lab-settings" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(values))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "KEYLESS_", "JUPYTER"))}
+    env.update(OFFLINE, KEYLESS_HOME=str(data_dir), JUPYTER_CONFIG_DIR=str(base / "jupyter-config"),
+               JUPYTER_RUNTIME_DIR=str(base / "jupyter-runtime"), JUPYTERLAB_SETTINGS_DIR=str(base / "lab-settings"),
+               JUPYTERLAB_WORKSPACES_DIR=str(base / "lab-workspaces"),
+               PYTHONPATH=os.pathsep.join(p for p in (str(REPO / "lib"), env.get("PYTHONPATH", "")) if p))
+    token, port = secrets.token_hex(16), free_port()
+    args = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+            "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+    if os.geteuid() == 0:
+        args.append("--allow-root")   # as `make lab` does for root (containers, Codespaces)
+    log = base / "jupyterlab.log"
+    with open(log, "wb") as out:
+        process = subprocess.Popen(args, env=env, cwd=root, stdout=out, stderr=subprocess.STDOUT,
+                                   stdin=subprocess.DEVNULL)
+    server = LabServer(process, f"http://127.0.0.1:{port}", token, root, log)
+
+    def answers() -> bool:
+        if process.poll() is not None:
+            raise AssertionError(f"jupyter lab exited with {process.returncode}: {log.read_text()[-2000:]}")
+        server.api("GET", "status")
+        return True
+
+    try:
+        wait_for(answers, 120, "JupyterLab to answer", interval=0.2, ignoring=(OSError,))
+    except BaseException:
+        server.stop()
+        raise
+    return server
+
+
+class LabPage:
+    """The JupyterLab page of one browser tab, driven through its menus and file browser."""
+
+    def __init__(self, page: Any, server: LabServer):
+        self.page = page
+        self.server = server
+
+    def load(self) -> None:
+        self.page.goto(self.server.address("/lab?reset"))
+        self.page.wait_for_selector(css.FILE.format("00-before-you-begin.ipynb"), timeout=SLOW)
+
+    def menu(self, menu: str, item: str) -> None:
+        self.page.click(css.MENU.format(menu))
+        self.page.click(css.MENU_ITEM.format(item))
+
+    def open(self, notebook: str) -> None:
+        """Open `notebook` from the file browser (or bring its tab to the front) and wait for its kernel."""
+        self.page.dblclick(css.FILE.format(notebook))
+        self.page.wait_for_selector(css.CURRENT_TAB.format(notebook), timeout=SLOW)
+        self.page.wait_for_selector(css.CODE_CELL, timeout=SLOW)
+        self.page.wait_for_selector(css.IDLE, timeout=SLOW)
+
+    def cells(self) -> Any:
+        return self.page.locator(css.CODE_CELL)
+
+    def prompts(self) -> list[str]:
+        return [p.strip() for p in self.page.locator(f"{css.CODE_CELL} {css.PROMPT}").all_inner_texts()]
+
+    def wait_executed(self, cells: list[int]) -> None:
+        """Wait until the code cells `cells` (0-based, in the order they were run) show consecutive execution
+        counts — each ran once, in that order, after the outputs were cleared — and the kernel is idle."""
+        self.page.wait_for_function(
+            """([sel, cells]) => { const p = [...document.querySelectorAll(sel)].map(e => e.textContent.trim());
+                 const n = cells.map(i => /^\\[(\\d+)\\]:$/.exec(p[i] || "")).map(m => m && Number(m[1]));
+                 return n.every((k, j) => k !== null && (j === 0 || k === n[j - 1] + 1)); }""",
+            arg=[f"{css.CODE_CELL} {css.PROMPT}", cells], timeout=SLOW * 3)
+        self.page.wait_for_selector(css.IDLE, timeout=SLOW)
+
+    def clear_outputs(self) -> None:
+        self.menu("Edit", "Clear Outputs of All Cells")
+
+    def restart_and_run_all(self) -> None:
+        """Run > Restart Kernel and Run All Cells…: every cell, in order, in a fresh kernel."""
+        self.clear_outputs()
+        self.menu("Run", "Restart Kernel and Run All Cells…")
+        self.page.click(css.DIALOG_ACCEPT)
+        self.wait_executed(list(range(self.cells().count())))
+
+    def restart_kernel(self) -> None:
+        """Kernel > Restart Kernel…, confirmed; waits until the new kernel is idle."""
+        self.menu("Kernel", "Restart Kernel…")
+        self.page.click(css.DIALOG_ACCEPT)
+        self.page.wait_for_selector(css.IDLE, timeout=SLOW)
+
+    def run_cell(self, index: int) -> None:
+        """Select code cell `index` (0-based) and run it with Shift+Enter, as a learner does."""
+        self.cells().nth(index).locator(css.PROMPT).first.click()
+        self.page.keyboard.press("Shift+Enter")
+
+    def run_cells(self, *cells: int, clear: bool = True) -> None:
+        """Clear the outputs (unless told not to: a form shown above stays), then run `cells` one after the
+        other (Shift+Enter each) and wait for them."""
+        if clear:
+            self.clear_outputs()
+        for index in cells:
+            self.run_cell(index)
+        self.wait_executed(list(cells))
+
+    def text(self, index: int | None = None) -> str:
+        """What the notebook in front shows (its cells' outputs), or one code cell's output."""
+        if index is None:
+            return str(self.page.locator(f"{css.PANEL} .jp-Notebook").inner_text())
+        return str(self.cells().nth(index).locator(".jp-OutputArea").inner_text())
+
+    def errors(self) -> list[str]:
+        """Error outputs (tracebacks, stderr) and widgets that failed to render, in the notebook in front."""
+        found = self.page.locator(css.ERROR_OUTPUT).all_inner_texts()
+        body = self.text()
+        found += [line for line in body.splitlines() if "Error displaying widget" in line or "Traceback" in line]
+        return found

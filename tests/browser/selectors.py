@@ -1,0 +1,39 @@
+"""Every CSS selector the browser suite uses, in one place: JupyterLab 4's own elements, the runbook's
+outputs, the store-admin page and the facilitator's dashboard. When one of these pages changes its markup,
+this file is the only one to follow it."""
+from __future__ import annotations
+
+# JupyterLab: the notebook panel in front (the others are hidden tabs) and what it holds.
+PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"
+CODE_CELL = f"{PANEL} .jp-Notebook .jp-CodeCell"
+CELL_EDITOR = ".jp-InputArea-editor"
+PROMPT = ".jp-InputPrompt"
+IDLE = f"{PANEL} .jp-Notebook-ExecutionIndicator[data-status='idle']"
+OUTPUT = ".jp-OutputArea-output"
+# stderr streams and error tracebacks are both rendered with this MIME type
+ERROR_OUTPUT = f"{PANEL} .jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
+WIDGET = ".jupyter-widgets"
+COMBOBOX = ".widget-inline-hbox input"       # the form's Comboboxes (one text input each)
+MENU = ".lm-MenuBar-itemLabel:text-is('{}')"
+MENU_ITEM = ".lm-Menu-itemLabel:text-is('{}')"
+DIALOG_ACCEPT = ".jp-Dialog .jp-mod-accept"
+CURRENT_TAB = "#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current .lm-TabBar-tabLabel:text-is('{}')"
+FILE = ".jp-DirListing-item:has(.jp-DirListing-itemText span:text-is('{}'))"
+
+# store-admin (lib/keyless_emulator/storeapps/store_admin.py)
+STORE_PRODUCT_ROWS = "#products tr"
+STORE_NAME = "#name"
+STORE_TAGS = "#tags"
+STORE_DESCRIPTION = "#description"
+STORE_ASK_AI = "#ask"                 # "Ask AI Assistant"
+STORE_SAVE = "#save"                  # "Save Product"
+STORE_STATUS = "#status"
+
+# the facilitator's dashboard (lib/keyless_emulator/control/dashboard.py)
+DASHBOARD_ROW = "#room tbody tr[data-tenant='{}']"
+DASHBOARD_LINK = "td[data-link='{}']"
+DASHBOARD_RESET = "button:text-is('reset')"
+DASHBOARD_STATUS = "#status"
+
+# the runbook's form (keyless.widgets.ParameterForm): one Combobox per parameter, by its label
+FORM_FIELD = ".widget-inline-hbox:has(label:text-is('{}')) input"
