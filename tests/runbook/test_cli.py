@@ -192,16 +192,17 @@ def test_an_unknown_only_entry_exits_2_naming_it_and_writes_nothing(tmp_path, ho
 
 @pytest.mark.slow
 def test_a_notebook_over_its_timeout_fails_and_stop_emulator_leaves_nothing_running(tmp_path, home):
-    # At real-time latency the cluster update of 01 takes five minutes: 01 cannot finish within the
-    # timeout however fast this machine is, and 02 is never started.
+    # At real-time latency the cluster update 01 starts takes five minutes. 01 leaves it running and 02
+    # does not need it, but 03 (the federated credential needs the cluster's issuer) waits for it: 03
+    # cannot finish within the timeout however fast this machine is.
     start_background(EmulatorConfig(home=home, latency="realistic", latency_factor=1.0))
     out = tmp_path / "out"
-    done = keyless_run("-p", "data_dir", str(home), "--only", "01,02", "--no-reset", "--timeout", "15",
+    done = keyless_run("-p", "data_dir", str(home), "--only", "01,02,03", "--no-reset", "--timeout", "15",
                        "--stop-emulator", "--out", str(out), cwd=tmp_path)
     assert done.returncode == 1
-    assert ("FAILED: notebook 01-enable-workload-identity: NotebookTimeout: 01-enable-workload-identity did not "
-            "finish within 15s (--timeout)") in done.stderr
-    assert [n["status"] for n in read_report(out)["notebooks"]] == ["failed", "skipped"]
+    assert ("FAILED: notebook 03-create-federated-credential: NotebookTimeout: 03-create-federated-credential did "
+            "not finish within 15s (--timeout)") in done.stderr
+    assert [n["status"] for n in read_report(out)["notebooks"]] == ["passed", "passed", "failed"]
     assert not (home / "emulator.json").exists()
     with pytest.raises(EmulatorNotRunning):
         attach(home)

@@ -89,6 +89,12 @@ class PodHost:
             started = self._started.pop(ident, None)
             if started is not None and not started.done():
                 started.set_result(message["pid"])
+            elif started is not None and started.cancelled():
+                # Nobody waits for this container any more: its pod went (the kubelet cancelled the
+                # start) while the host was forking it. Unwanted, it is killed, never left running.
+                container = self._containers.get(ident)
+                if container is not None:
+                    self._tasks.append(asyncio.create_task(self.signal(container, signal.SIGKILL)))
         elif "exit" in message:
             container = self._containers.pop(ident, None)
             if container is not None:
@@ -137,6 +143,15 @@ class PodHost:
         except OSError:
             self._lost(self._sock) if self._sock is not None else None
         return await started
+
+    def abandon(self, container: ContainerProcess) -> None:
+        """The start of `container` was cancelled (its pod went meanwhile): it must not run on. Still
+        being forked, it is killed when the host says its pid (`_dispatch`); forked already, now."""
+        started = self._started.get(container.ident)
+        if started is not None:
+            started.cancel()
+        elif container.ident in self._containers:
+            self._tasks.append(asyncio.create_task(self.signal(container, signal.SIGKILL)))
 
     async def signal(self, container: ContainerProcess, sig: int) -> None:
         if container.ident in self._containers:
@@ -199,6 +214,9 @@ class ContainerProcess:
             self._readers.append(asyncio.create_task(self._pump(reader, name)))
         try:
             self.pid = await self.host.start(self, pipes[0][1], pipes[1][1])
+        except asyncio.CancelledError:
+            self.host.abandon(self)
+            raise
         finally:
             for _, write_fd in pipes:
                 os.close(write_fd)
