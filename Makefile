@@ -66,9 +66,9 @@ chromium:
 	fi
 
 # The suite runs in TEST_WORKERS processes (pytest-xdist; one per logical core by default, `TEST_WORKERS=0` for one
-# process); tests that read the session's one executed run share a worker (--dist loadgroup).
+# process); tests/conftest.py says which tests share a worker (--dist loadscope, largest units first).
 TEST_WORKERS ?= logical
-XDIST = $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadgroup)
+XDIST = $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadscope)
 
 test: venv lint chromium
 	$(PY) -m pytest $(XDIST) $(PYTEST_ARGS)

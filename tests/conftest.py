@@ -1,6 +1,6 @@
 """Test-wide guards (loopback only, no ambient Azure configuration), the kit's shared fixtures, and what
-the suite needs to run in several processes (pytest-xdist, `make test`): the tests that read the one
-executed run share a worker, and every worker's figures reach the end-of-session summary."""
+the suite needs to run in several processes (pytest-xdist, `make test`): a browser module's journeys
+share a worker, and every worker's figures reach the end-of-session summary."""
 from __future__ import annotations
 
 import os
@@ -27,19 +27,30 @@ def pytest_configure(config: pytest.Config) -> None:
     config.option.allow_hosts = "127.0.0.0/8,::1,localhost"
 
 
-# What is made once per worker process is asked for by tests on one worker (xdist's --dist loadgroup):
-# the session's one `python -m keyless run` (tests/runbook/conftest.py: executed_run), and each browser
-# module's JupyterLab and page (tests/browser: module-scoped).
-SHARED_RUN_GROUP = "executed-run"
+# How the tests are shared among worker processes (`make test` passes `--dist loadscope`): each browser
+# module is one unit (its JupyterLab and page are module-scoped, and its journeys build on each other in
+# file order); every other test is a unit of its own, the largest units first. (xdist's `xdist_group`
+# marks are not used: pytest 9 ignores the test-id suffix they rely on.) A session fixture is made once
+# per worker that needs it — the one executed run (tests/runbook/conftest.py) at most once per worker.
+SHARED_MODULES = ("tests/browser/",)
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups into the test ids
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        if "executed_run" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group(SHARED_RUN_GROUP))
-        elif item.get_closest_marker("browser") is not None:
-            item.add_marker(pytest.mark.xdist_group(f"browser:{item.nodeid.split('::')[0]}"))
+def _scope(nodeid: str) -> str:
+    module = nodeid.split("::", 1)[0]
+    return module if module.startswith(SHARED_MODULES) else nodeid
+
+
+@pytest.hookimpl(optionalhook=True)  # an xdist hook: the suite also runs without xdist
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SuiteScopes(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _scope(nodeid)
+
+    return SuiteScopes(config, log)  # type: ignore[arg-type]
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

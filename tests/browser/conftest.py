@@ -50,13 +50,15 @@ def chromium() -> str:
     return path
 
 
-@pytest.fixture(scope="session")
+# Playwright's sync API runs its own event loop on the test thread while it is open: module-scoped, so
+# the tests after a browser module (asyncio.run in the kubelet tests, in the same worker) find none.
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as pw:
         yield pw
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright: Playwright, chromium: str) -> Iterator[Browser]:
     launched = playwright.chromium.launch(executable_path=chromium, args=LOOPBACK_ONLY)
     yield launched
