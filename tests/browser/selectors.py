@@ -21,12 +21,16 @@ CURRENT_TAB = "#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current .lm-TabBar-tabL
 FILE = ".jp-DirListing-item:has(.jp-DirListing-itemText span:text-is('{}'))"
 
 # store-admin (lib/keyless_emulator/storeapps/store_admin.py)
-STORE_PRODUCT_ROWS = "#products tr"
-STORE_NAME = "#name"
-STORE_TAGS = "#tags"
-STORE_DESCRIPTION = "#description"
-STORE_ASK_AI = "#ask"                 # "Ask AI Assistant"
-STORE_SAVE = "#save"                  # "Save Product"
+STORE_PRODUCT_ROWS = "#product-list tr[id^='product-']"   # the list (/, /products): a row per product
+STORE_NAV_ADD = "#nav-add-product"
+STORE_NAME = "#product-name"             # the form (/product/add, /product/<id>/edit)
+STORE_PRICE = "#product-price"
+STORE_TAGS = "#product-tags"
+STORE_DESCRIPTION = "#product-description"
+STORE_ASK_AI = "#ask-ai"                 # "Ask AI Assistant"
+STORE_SAVE = "#save-product"             # "Save Product"
+STORE_DETAIL_NAME = "#detail-name"       # the product's page (/product/<id>)
+STORE_DETAIL_DESCRIPTION = "#detail-description"
 STORE_STATUS = "#status"
 
 # the facilitator's dashboard (lib/keyless_emulator/control/dashboard.py)
