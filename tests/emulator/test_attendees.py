@@ -19,9 +19,10 @@ from azure.core.exceptions import ClientAuthenticationError, HttpResponseError
 from azure.identity import ClientSecretCredential
 from azure.mgmt.msi import ManagedServiceIdentityClient
 from azure.mgmt.resource.resources import ResourceManagementClient
-from kit.processes import cli, kill_if_alive
+from kit.attendees import credential, emulator_with_attendees, profile
+from kit.processes import cli
 
-from keyless_emulator import AttendeeProfile, ControlClient, ControlError, EmulatorInfo, attach, read_profile
+from keyless_emulator import AttendeeProfile, ControlClient, ControlError, EmulatorInfo
 
 ARM_SCOPE = "https://management.azure.com/.default"
 GROUP = "myResourceGroup"
@@ -32,25 +33,8 @@ ATTENDEES = ("alice", "bob", "carol")
 def workshop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, EmulatorInfo]]:
     """A background emulator (no kubelet) with three attendees added through the command line."""
     home = tmp_path_factory.mktemp("workshop")
-    started = cli(home, "start", "--no-kubelet")
-    assert started.returncode == 0, started.stderr
-    info = attach(home)
-    try:
-        added = cli(home, "attendees", "add", *ATTENDEES)
-        assert added.returncode == 0, added.stderr
+    with emulator_with_attendees(home, ATTENDEES) as (info, _):
         yield home, info
-    finally:
-        cli(home, "stop")
-        kill_if_alive(info.pid)
-
-
-def profile(home: Path, name: str) -> AttendeeProfile:
-    return read_profile(home / "attendees" / name)
-
-
-def credential(p: AttendeeProfile) -> ClientSecretCredential:
-    return ClientSecretCredential(p.tenant_id, p.client_id, p.client_secret, authority=p.url,
-                                  disable_instance_discovery=True, connection_verify=p.ca_cert)
 
 
 def arm(cls: type, p: AttendeeProfile, subscription: str | None = None) -> object:

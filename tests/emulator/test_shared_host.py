@@ -20,11 +20,11 @@ from pathlib import Path
 
 import pytest
 import requests
-from azure.identity import ClientSecretCredential
 from azure.mgmt.resource.resources import ResourceManagementClient
+from kit.attendees import credential, emulator_with_attendees, profile
 from kit.processes import cli, kill_if_alive
 
-from keyless_emulator import AttendeeProfile, EmulatorConfig, EmulatorInfo, attach, read_profile, runtime
+from keyless_emulator import AttendeeProfile, EmulatorConfig, EmulatorInfo, runtime
 from keyless_emulator.app import all_routes
 from keyless_emulator.exposure import PUBLIC_ROUTES, public_routes
 from keyless_emulator.routing import Router
@@ -39,26 +39,12 @@ GROUP = "myResourceGroup"
 def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, EmulatorInfo, str]]:
     """A background emulator on 127.0.0.2 with two attendees; also what `start` printed on stderr."""
     home = tmp_path_factory.mktemp("shared")
-    started = cli(home, "start", "--no-kubelet", "--host", HOST)
-    assert started.returncode == 0, started.stderr
-    info = attach(home)
-    try:
-        added = cli(home, "attendees", "add", "ada", "bob")
-        assert added.returncode == 0, added.stderr
+    with emulator_with_attendees(home, ("ada", "bob"), "--host", HOST) as (info, started):
         yield home, info, started.stderr
-    finally:
-        cli(home, "stop")
-        kill_if_alive(info.pid)
-
-
-def profile(home: Path, name: str) -> AttendeeProfile:
-    return read_profile(home / "attendees" / name)
 
 
 def token(p: AttendeeProfile) -> str:
-    credential = ClientSecretCredential(p.tenant_id, p.client_id, p.client_secret, authority=p.url,
-                                        disable_instance_discovery=True, connection_verify=p.ca_cert)
-    return credential.get_token(ARM_SCOPE).token
+    return credential(p).get_token(ARM_SCOPE).token
 
 
 def test_the_emulator_listens_on_the_address_and_names_it_in_its_url(shared):
@@ -125,9 +111,7 @@ def test_profiles_and_the_credential_sheet_carry_the_shared_url(shared):
 def test_an_attendee_signs_in_and_reads_their_tenant_at_the_shared_address(shared):
     home, _info, _ = shared
     p = profile(home, "ada")
-    credential = ClientSecretCredential(p.tenant_id, p.client_id, p.client_secret, authority=p.url,
-                                        disable_instance_discovery=True, connection_verify=p.ca_cert)
-    rm = ResourceManagementClient(credential, p.subscription_id, base_url=p.url, connection_verify=p.ca_cert)
+    rm = ResourceManagementClient(credential(p), p.subscription_id, base_url=p.url, connection_verify=p.ca_cert)
     assert [g.name for g in rm.resource_groups.list()] == ["myResourceGroup"]
 
 
