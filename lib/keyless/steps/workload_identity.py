@@ -105,14 +105,13 @@ def finish_update(clients: Any, params: Parameters, state: StateFile, progress: 
         if not poller.done():
             say(progress, f"  still updating {name} ({poller.status()}, {time.monotonic() - started:.0f}s)",
                 detail=True)
+    state.forget_pending(PENDING)  # the operation is over, whatever its result
     try:
         mc = poller.result()
     except HttpResponseError as e:
-        state.forget_pending(PENDING)
         if getattr(e, "status_code", None) != 404:
             raise
         mc = settled(clients, group, name)  # the operation's record expired: the cluster says how it ended
-    state.forget_pending(PENDING)
     if record.get("purpose") == "enable":
         issuer = mc.oidc_issuer_profile.issuer_url if mc.oidc_issuer_profile else None
         if not issuer:  # some versions return the body before the issuer is filled: read it back
