@@ -4,7 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
-# JupyterLab refuses to run as root (containers, Codespaces) unless told: tell it when we are root.
+# JupyterLab refuses to run as root (containers, Codespaces) unless told: tell it when we are root. Its kernels
+# talk over IPC sockets, as the runner's do: no loopback port for anyone else on a shared machine.
 LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 
 # `make wheelhouse` fills this folder (online, once); while it holds wheels, set-up installs from it alone.
@@ -89,7 +90,7 @@ run: venv
 
 lab: venv
 	$(PY) -m keyless_emulator start
-	$(PY) -m jupyter lab $(LAB_ARGS) notebooks/
+	$(PY) -m jupyter lab --KernelManager.transport=ipc $(LAB_ARGS) notebooks/
 
 emulator-start: venv
 	$(PY) -m keyless_emulator start

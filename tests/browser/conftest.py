@@ -1,6 +1,6 @@
 """The browser suite's fixtures: Debian's Chromium driven by Playwright (never a downloaded browser),
 allowed to reach loopback only; one JupyterLab per module on the session's emulator; a screenshot of
-every open page when a journey fails.
+every open page and the end of JupyterLab's log when a journey fails.
 
 Chromium is found by one fixture: $KEYLESS_CHROMIUM, else `chromium` on PATH (`make test` installs it
 with apt where it is missing: the Makefile's `chromium` target). Not found, the suite fails saying so; it
@@ -126,3 +126,5 @@ def screenshots_on_failure(request: pytest.FixtureRequest, tmp_path: Path) -> It
             print(f"screenshot of {shown} failed: {e}")
             continue
         print(f"screenshot of {shown}: {path}")
+    if "lab_server" in request.fixturenames:
+        print("the end of JupyterLab's log:\n" + request.getfixturevalue("lab_server").log_tail())

@@ -15,6 +15,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +49,7 @@ class LabServer:
     token: str
     root: Path
     log: Path
+    runtime: Path
 
     def address(self, path: str) -> str:
         return f"{self.url}{path}{'&' if '?' in path else '?'}token={self.token}"
@@ -66,6 +68,11 @@ class LabServer:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(timeout=10)
+        shutil.rmtree(self.runtime, ignore_errors=True)
+
+    def log_tail(self, size: int = 4000) -> str:
+        """The end of the server's log (its kernels' output goes there too), the token masked."""
+        return self.log.read_text(errors="replace")[-size:].replace(self.token, "<token>")
 
 
 def start_lab(base: Path, data_dir: Path) -> LabServer:
@@ -77,13 +84,18 @@ def start_lab(base: Path, data_dir: Path) -> LabServer:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(values))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "KEYLESS_", "JUPYTER"))}
+    # Kernels talk over IPC sockets, as `make lab` and the runner have them: a TCP port jupyter_client picked
+    # could be taken by one of the suite's many loopback connections before the kernel binds it, and the
+    # kernel then dies at start. Socket paths are limited to ~107 bytes: the runtime folder is a short one.
+    runtime = Path(tempfile.mkdtemp(prefix="kl-lab-"))
     env.update(OFFLINE, KEYLESS_HOME=str(data_dir), JUPYTER_CONFIG_DIR=str(base / "jupyter-config"),
-               JUPYTER_RUNTIME_DIR=str(base / "jupyter-runtime"), JUPYTERLAB_SETTINGS_DIR=str(base / "lab-settings"),
+               JUPYTER_RUNTIME_DIR=str(runtime), JUPYTERLAB_SETTINGS_DIR=str(base / "lab-settings"),
                JUPYTERLAB_WORKSPACES_DIR=str(base / "lab-workspaces"),
                PYTHONPATH=os.pathsep.join(p for p in (str(REPO / "lib"), env.get("PYTHONPATH", "")) if p))
     token, port = secrets.token_hex(16), free_port()
     args = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
             "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+            "--KernelManager.transport=ipc",
             "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
     if os.geteuid() == 0:
         args.append("--allow-root")   # as `make lab` does for root (containers, Codespaces)
@@ -91,7 +103,7 @@ def start_lab(base: Path, data_dir: Path) -> LabServer:
     with open(log, "wb") as out:
         process = subprocess.Popen(args, env=env, cwd=root, stdout=out, stderr=subprocess.STDOUT,
                                    stdin=subprocess.DEVNULL)
-    server = LabServer(process, f"http://127.0.0.1:{port}", token, root, log)
+    server = LabServer(process, f"http://127.0.0.1:{port}", token, root, log, runtime)
 
     def answers() -> bool:
         if process.poll() is not None:

@@ -10,10 +10,12 @@ from __future__ import annotations
 import copy
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import nbformat
 import pytest
+from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 
 from keyless.recording import WIDGET_VIEW
@@ -28,9 +30,16 @@ def run_in_a_front_end(path: Path, home: Path, tmp_path: Path) -> tuple[nbformat
     committed = nbformat.reads(committed_text, as_version=4)
     nb = copy.deepcopy(committed)
     saved = tmp_path / path.name
-    client = NotebookClient(nb, kernel_name="python3", timeout=300, record_timing=False, store_widget_state=False,
+    # Over IPC sockets, as `make lab` and the runner run kernels: a loopback TCP port picked for the kernel can
+    # be taken by another connection of the suite before the kernel binds it (the kernel then dies at start).
+    sockets = Path(tempfile.mkdtemp(prefix="kl-nb-"))   # short: a socket path has at most ~107 bytes
+    manager = AsyncKernelManager(kernel_name="python3", transport="ipc", ip=str(sockets / "kernel"))
+    client = NotebookClient(nb, km=manager, timeout=300, record_timing=False, store_widget_state=False,
                             resources={"metadata": {"path": str(tmp_path)}})
-    client.execute(env={**os.environ, "KEYLESS_HOME": str(home), "JPY_SESSION_NAME": str(saved)})
+    try:
+        client.execute(env={**os.environ, "KEYLESS_HOME": str(home), "JPY_SESSION_NAME": str(saved)})
+    finally:
+        shutil.rmtree(sockets, ignore_errors=True)
     nbformat.write(nb, saved)
     assert path.read_text() == committed_text, "running a notebook never writes the committed file"
     return committed, nbformat.read(saved, as_version=4)
