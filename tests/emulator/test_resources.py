@@ -93,9 +93,11 @@ def test_every_response_carries_a_request_id(clients):
 
 
 def test_group_delete_cancels_pending_operations_beneath_it(clients, fresh):
-    """A cluster update still running when its group's deletion settles must not bring the cluster back."""
+    """A cluster update still running when its group's deletion settles must not bring the cluster back.
+    The update lasts 6 s (300 s x 0.02): long enough to be still running when the group is deleted on a
+    loaded machine (0.6 s was not), short enough to wait out."""
     aks, rm = clients.aks(), clients.resources()
-    clients.control.latency("realistic", 0.002)
+    clients.control.latency("realistic", 0.02)
     cluster = aks.managed_clusters.get("myResourceGroup", "myAKSCluster")
     cluster.oidc_issuer_profile = {"enabled": True}
     aks.managed_clusters.begin_create_or_update("myResourceGroup", "myAKSCluster", cluster, polling=False)
@@ -103,8 +105,8 @@ def test_group_delete_cancels_pending_operations_beneath_it(clients, fresh):
     (update,) = [o for o in clients.control.snapshot()["operations"] if o["kind"] == "put"]  # still in progress
     rm.resource_groups.begin_delete("myResourceGroup").result()
     assert clients.control.snapshot()["operations"] == []  # the deletion ended the update too
-    # past the update's realistic duration (300 s x 0.002), when it would have settled
-    wait_for(lambda: time.time() > update["settle_after"], 10, "the update's settle time")
+    # past the update's realistic duration (300 s x 0.02), when it would have settled
+    wait_for(lambda: time.time() > update["settle_after"], 30, "the update's settle time")
     assert list(rm.resources.list()) == []
     assert not rm.resource_groups.check_existence("myResourceGroup")
 
