@@ -7,9 +7,10 @@ the case that used to leave workload identity on after clean-up. Each further on
 randomly chosen number of mutating requests have reached the emulator — between a write and its
 record, or mid-rollout. The second, and about a third of the later ones, land inside clean-up
 itself: the steps run to the end, clean-up is killed after a random number of its own writes, and
-clean-up run again must finish what the killed one began. Bounded: KEYLESS_INTERRUPTIONS kills in all (default 2; e.g. 200 for the
-issue's measurement, about 40 s each on 2 cores) on a seed printed with the figures; the
-measurement itself is `benchmarks/torture_bench.py`, which runs `one_interruption` below."""
+clean-up run again must finish what the killed one began. Bounded: KEYLESS_INTERRUPTIONS kills
+in all (default 2; e.g. 200 for the issue's measurement, 5-40 s each on 2 cores, by load) on a
+seed printed with the figures; the measurement itself is `benchmarks/torture_bench.py`, which
+runs `one_interruption` below."""
 from __future__ import annotations
 
 import json
