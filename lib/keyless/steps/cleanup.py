@@ -23,7 +23,7 @@ from ._common import Progress, explained, say
 from .deploy import KEY_VARIABLES, LAST_APPLIED, RESTORE_MARKER, wait_for_rollout, with_key
 from .discover import discovered
 from .service_account import CLIENT_ID_ANNOTATION, SMP, kube_for, not_found
-from .workload_identity import finish_update, settled, start_update
+from .workload_identity import PENDING, finish_update, settled, start_update
 
 ORDER = ("local_auth_disabled", "deployment_changed",
          "service_account", "federated_credential", "role_assignment", "identity",
@@ -167,7 +167,9 @@ def clean_up(clients: Any, params: Parameters, state: StateFile, progress: Progr
         checks.append(Check(name, True, outcome))
         say(progress, f"{name}: {outcome}")
 
-    finish_update(clients, params, state, progress)  # an update 01 left running ends before another is sent
+    # an update 01 (or an interrupted clean-up) left running ends before another is sent
+    earlier = (state.pending.get(PENDING) or {}).get("purpose")
+    finish_update(clients, params, state, progress)
     wi = created.get("workload_identity_enabled_by_runbook")
     disabling = False
     if wi is not None and not wi.get("workload_identity_was"):  # the longest removal starts first, the rest overlap
@@ -239,8 +241,9 @@ def clean_up(clients: Any, params: Parameters, state: StateFile, progress: Progr
     if wi is not None:
         if not wi.get("workload_identity_was"):
             finish_update(clients, params, state, progress)
-            record("workload identity on the cluster", "turned off (the OIDC issuer stays on)"
-                   if disabling else "already off (the OIDC issuer stays on)")
+            record("workload identity on the cluster", "turned off (the OIDC issuer stays on)" if disabling
+                   else "turned off by the update an interrupted clean-up began (the OIDC issuer stays on)"
+                   if earlier == "disable" else "already off (the OIDC issuer stays on)")
         state.forget_created("workload_identity_enabled_by_runbook")
     status = OK if all(c.ok for c in checks) else FAILED
     return StepResult("clean-up", status, f"removed what the runbook made ({len(checks)} action(s))",
