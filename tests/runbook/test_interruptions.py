@@ -87,8 +87,14 @@ def one_interruption(info: Any, control: ControlClient, data_dir: Path, after: i
     steps and a clean-up: where it was killed, whether it held, and what failed or was not restored.
     `in_clean_up`: the steps run to the end, then clean-up runs in a process of its own and is killed
     after `after` of its mutating requests, then clean-up runs again."""
-    if in_clean_up:
-        return _clean_up_interruption(info, control, data_dir, after)
+    started = time.monotonic()
+    row = (_clean_up_interruption(info, control, data_dir, after) if in_clean_up
+           else _steps_interruption(info, control, data_dir, after, in_cluster_update))
+    return {**row, "seconds": round(time.monotonic() - started)}
+
+
+def _steps_interruption(info: Any, control: ControlClient, data_dir: Path, after: int,
+                        in_cluster_update: bool) -> dict[str, Any]:
     control.quiet()
     start = control.snapshot()
     if in_cluster_update:  # hold the cluster update long enough to be killed inside it
@@ -112,6 +118,8 @@ def one_interruption(info: Any, control: ControlClient, data_dir: Path, after: i
 
 
 def _clean_up_interruption(info: Any, control: ControlClient, data_dir: Path, after: int) -> dict[str, Any]:
+    """Killed after clean-up's first write, the update turning workload identity off is held for a few
+    seconds, so the kill lands while it is in flight (the place says so when the cluster was still updating)."""
     control.quiet()
     start = control.snapshot()
     params = keyless.Parameters(data_dir=str(data_dir), rollout_timeout=60, verify_timeout=30)
@@ -121,9 +129,14 @@ def _clean_up_interruption(info: Any, control: ControlClient, data_dir: Path, af
         rb = keyless.init(params, emulator=info)
         failed += [repr(r) for r in [getattr(rb, step)() for step in MAIN] if not r.ok]
         before = len(control.mutating_requests())
+        if after == 1:  # clean-up's first write is the cluster update: hold it long enough to be killed inside it
+            control.call("PUT", "/latency", {"profile": "instant", "overrides": {CLUSTER_PUT: 3.0}})
         where = interrupted_run(info, params, control, after=before + after, steps=("clean_up",))
         where = where.replace(f"killed after {before + after}:", f"clean-up killed after {after}:")
         where = where.replace("finished before the kill", "clean-up finished before the kill")
+        cluster = rb.clients.aks.managed_clusters.get(params.resource_group, rb.state.discovered["cluster"])
+        if where.startswith("clean-up killed") and str(cluster.provisioning_state) == "Updating":
+            where += " (inside the cluster update)"
         again = keyless.init(params, emulator=info).clean_up()
         failed += [repr(again)] if not again.ok else []
     except Exception:  # noqa: BLE001 - a step that raised instead of explaining is itself a failure
