@@ -140,6 +140,7 @@ def run_workers(jobs: list[tuple[str, int, int]], workers: int, seed: int, deadl
     rows: list[dict[str, Any]] = []
     queue = list(jobs)
     running: list[tuple[subprocess.Popen[str], Path]] = []
+    read: dict[Path, int] = {}  # per worker: how many of its rows were read (shown as they come)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     with tempfile.TemporaryDirectory(prefix="torture-bench-") as logs:
         try:
@@ -154,12 +155,15 @@ def run_workers(jobs: list[tuple[str, int, int]], workers: int, seed: int, deadl
                              "--deadline", str(deadline)], stdout=stdout, stderr=stderr, text=True, env=env,
                             cwd=ROOT), out))
                 finished = [(p, out) for p, out in running if p.poll() is not None]
+                for _, out in running:  # the rows so far, so a long run can be followed (and cut short)
+                    new = read_rows(Path(f"{out}.jsonl"), skip=read.get(out, 0))
+                    read[out] = read.get(out, 0) + len(new)
+                    rows += new
                 if not finished:
                     time.sleep(2)
                     continue
                 for proc, out in finished:
                     running.remove((proc, out))
-                    rows += read_rows(Path(f"{out}.jsonl"))
                     if proc.returncode:
                         print(f"worker {out.name} exited {proc.returncode}:\n"
                               + Path(f"{out}.log").read_text()[-2000:], flush=True)
@@ -170,15 +174,17 @@ def run_workers(jobs: list[tuple[str, int, int]], workers: int, seed: int, deadl
     return rows
 
 
-def read_rows(path: Path) -> list[dict[str, Any]]:
-    """A worker's JSON lines (the steps' headless progress lines between them left out)."""
+def read_rows(path: Path, skip: int = 0) -> list[dict[str, Any]]:
+    """A worker's complete JSON lines after the first `skip` (the steps' headless progress lines between
+    them left out; a line still being written waits for the next read)."""
     rows = []
-    for line in path.read_text().splitlines():
-        if line.startswith("{"):
-            row = json.loads(line)
-            rows.append(row)
-            print(f"{row['part']} #{row['index']}: {'held' if row['held'] else 'FAILED'}"
-                  f"{' ' + row['where'] if 'where' in row else ''} ({row.get('seconds', '-')}s)", flush=True)
+    text = path.read_text()
+    lines = [line for line in text[:text.rfind("\n") + 1].splitlines() if line.startswith("{")]
+    for line in lines[skip:]:
+        row = json.loads(line)
+        rows.append(row)
+        print(f"{row['part']} #{row['index']}: {'held' if row['held'] else 'FAILED'}"
+              f"{' ' + row['where'] if 'where' in row else ''} ({row.get('seconds', '-')}s)", flush=True)
     return rows
 
 
