@@ -110,6 +110,27 @@ def test_clean_up_says_deleted_when_a_lost_delete_answer_reads_back_gone_and_abs
     assert [d["status"] for d in _logged(admin, "DELETE", ra_id.rsplit("/", 1)[1])] == [204]
 
 
+@pytest.mark.parametrize("fault", [{"status": 500, "code": "InternalServerError"}, {"drop": True}],
+                         ids=["500", "drop"])
+def test_polls_of_the_cluster_update_failing_past_azure_cores_retries_are_followed_by_reading_the_cluster(
+        rb, admin, fault):
+    """azure-core retries a poll 3 times; the 4th failure stops its poller although the operation goes on.
+    The step waiting for the update then reads the cluster until it settles instead of failing."""
+    rb.discover()
+    admin.call("PUT", "/latency", {"profile": "instant",
+                                   "overrides": {"microsoft.containerservice/managedclusters:put": 2.0}})
+    assert rb.enable_workload_identity().status == "updated"
+    admin.faults({"route": "/operations/", "method": "GET", "count": 8, **fault})
+    rb.create_managed_identity()
+    rb.assign_openai_role()
+    r = rb.create_federated_credential()  # waits for the update 01 left running
+    assert r.status == "created", repr(r)
+    assert admin.get_faults()[0]["fired"] >= 4
+    assert rb.state.pending == {} and rb.state.discovered["issuer_url"].startswith("https://")
+    mc = rb.clients.aks.managed_clusters.get("myResourceGroup", "myAKSCluster")
+    assert mc.provisioning_state == "Succeeded" and mc.security_profile.workload_identity.enabled
+
+
 @pytest.mark.parametrize("applied", [False, True], ids=["before", "applied"])
 def test_a_dropped_answer_on_the_cluster_update_is_retried_or_read_back(rb, admin, applied):
     rb.discover()
