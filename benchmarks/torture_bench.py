@@ -11,8 +11,10 @@ processes, each with an emulator of its own, reporting held/total per fault kind
   `normalise` says). Per kind: held / runs in which that kind fired.
 - Interruptions: a run of the steps in its own process killed (SIGKILL) after a random number of
   mutating requests (the first of each worker inside the held cluster update), then a rerun and a
-  clean-up (`tests/runbook/test_interruptions.py`: one_interruption). Held: every step passed and
-  the snapshot equals the start. Per place: held / kills landing after that request.
+  clean-up; or, for about a third of the kills (drawn from the seed), the steps run to the end and
+  clean-up is killed after a random number of its own mutating requests, then run again
+  (`tests/runbook/test_interruptions.py`: one_interruption). Held: every step passed and the
+  snapshot equals the start. Per place: held / kills landing after that request.
 
 The tests run the same functions a few times (their defaults stay small, for `make test`); this
 script is where the counts the issue names are measured. Bounded: each worker stops starting new
@@ -40,7 +42,7 @@ sys.path.insert(0, str(ROOT / "lib"))
 sys.path.insert(0, str(ROOT / "tests"))  # the torture suite's run functions and its fault matrix
 
 from runbook.test_full_run import MAIN  # noqa: E402
-from runbook.test_interruptions import one_interruption  # noqa: E402
+from runbook.test_interruptions import CLEAN_UP_WRITES, one_interruption  # noqa: E402
 from runbook.test_torture import DATA_PLANE, MATRIX, kind, one_run, phased  # noqa: E402
 
 from keyless_emulator import ControlClient, EmulatorConfig, start_in_thread  # noqa: E402
@@ -64,9 +66,11 @@ def worker(part: str, count: int, seed: int, first: int, deadline: float) -> Non
                     row = one_run(emu.info, control, data, phased(MATRIX + DATA_PLANE, rng), STEPS)
                 else:
                     in_update = i == 0 and first == 0  # killed inside the held cluster update: the first PUT
-                    after = 1 if in_update else rng.randint(1, 6)
+                    in_clean_up = not in_update and rng.random() < 1 / 3  # a third land inside clean-up
+                    after = 1 if in_update else rng.randint(1, CLEAN_UP_WRITES if in_clean_up else 6)
                     try:
-                        row = one_interruption(emu.info, control, data, after=after, in_cluster_update=in_update)
+                        row = one_interruption(emu.info, control, data, after=after, in_cluster_update=in_update,
+                                               in_clean_up=in_clean_up)
                     except Exception:  # noqa: BLE001 - the kill went wrong: a failed row, then go on
                         row = {"where": f"not killed (after {after})", "held": False, "not_restored": [],
                                "failed": [traceback.format_exc(limit=-4)]}
@@ -86,6 +90,15 @@ def shares(total: int, workers: int) -> list[tuple[int, int]]:
     return out
 
 
+def place_of(where: str) -> str:
+    """The request a kill came after ("clean-up: ..." when it landed inside clean-up), or what happened instead."""
+    if where.startswith("killed"):
+        return where.split(": ", 1)[-1]
+    if where.startswith("clean-up killed"):
+        return "clean-up: " + where.split(": ", 1)[-1]
+    return where
+
+
 def summarise(rows: list[dict[str, Any]], planned: dict[str, int], seed: int, seconds: float) -> dict[str, Any]:
     faults = [r for r in rows if r["part"] == "faults"]
     kills = [r for r in rows if r["part"] == "interruptions"]
@@ -99,7 +112,7 @@ def summarise(rows: list[dict[str, Any]], planned: dict[str, int], seed: int, se
                 per_kind[k][0] += r["held"]
     per_place: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for r in kills:
-        place = r["where"].split(": ", 1)[-1] if r["where"].startswith("killed") else r["where"]
+        place = place_of(r["where"])
         per_place[place][1] += 1
         per_place[place][0] += r["held"]
     sent = sum(r["sent"] for r in faults)
@@ -127,6 +140,7 @@ def run_workers(jobs: list[tuple[str, int, int]], workers: int, seed: int, deadl
     rows: list[dict[str, Any]] = []
     queue = list(jobs)
     running: list[tuple[subprocess.Popen[str], Path]] = []
+    read: dict[Path, int] = {}  # per worker: how many of its rows were read (shown as they come)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     with tempfile.TemporaryDirectory(prefix="torture-bench-") as logs:
         try:
@@ -141,12 +155,15 @@ def run_workers(jobs: list[tuple[str, int, int]], workers: int, seed: int, deadl
                              "--deadline", str(deadline)], stdout=stdout, stderr=stderr, text=True, env=env,
                             cwd=ROOT), out))
                 finished = [(p, out) for p, out in running if p.poll() is not None]
+                for _, out in running:  # the rows so far, so a long run can be followed (and cut short)
+                    new = read_rows(Path(f"{out}.jsonl"), skip=read.get(out, 0))
+                    read[out] = read.get(out, 0) + len(new)
+                    rows += new
                 if not finished:
                     time.sleep(2)
                     continue
                 for proc, out in finished:
                     running.remove((proc, out))
-                    rows += read_rows(Path(f"{out}.jsonl"))
                     if proc.returncode:
                         print(f"worker {out.name} exited {proc.returncode}:\n"
                               + Path(f"{out}.log").read_text()[-2000:], flush=True)
@@ -157,15 +174,17 @@ def run_workers(jobs: list[tuple[str, int, int]], workers: int, seed: int, deadl
     return rows
 
 
-def read_rows(path: Path) -> list[dict[str, Any]]:
-    """A worker's JSON lines (the steps' headless progress lines between them left out)."""
+def read_rows(path: Path, skip: int = 0) -> list[dict[str, Any]]:
+    """A worker's complete JSON lines after the first `skip` (the steps' headless progress lines between
+    them left out; a line still being written waits for the next read)."""
     rows = []
-    for line in path.read_text().splitlines():
-        if line.startswith("{"):
-            row = json.loads(line)
-            rows.append(row)
-            print(f"{row['part']} #{row['index']}: {'held' if row['held'] else 'FAILED'}"
-                  f"{' ' + row['where'] if 'where' in row else ''} ({row.get('seconds', '-')}s)", flush=True)
+    text = path.read_text()
+    lines = [line for line in text[:text.rfind("\n") + 1].splitlines() if line.startswith("{")]
+    for line in lines[skip:]:
+        row = json.loads(line)
+        rows.append(row)
+        print(f"{row['part']} #{row['index']}: {'held' if row['held'] else 'FAILED'}"
+              f"{' ' + row['where'] if 'where' in row else ''} ({row.get('seconds', '-')}s)", flush=True)
     return rows
 
 

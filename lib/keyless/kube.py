@@ -43,7 +43,9 @@ def _api_client_class() -> Any:
             connections are retried. The body is read inside the retry, so an answer cut off
             mid-body counts as a transport failure. A create (POST of a named object) or a replace
             (PUT at a resourceVersion) whose answer was lost is read back before it is sent again:
-            sent twice, the create would meet 409 AlreadyExists and the replace 409 Conflict.
+            sent twice, the create would meet 409 AlreadyExists and the replace 409 Conflict. So is
+            a delete: sent again it would meet 404 and the caller would take the object for one
+            that was never there; read back as gone, it answers as the API server does.
             Watches and followed logs stream: here only their opening is retried; a stream cut
             later is the caller's to reopen."""
 
@@ -73,13 +75,17 @@ def _api_client_class() -> Any:
                         where = f"{url.partition('?')[0]}/{meta['name']}"
                     elif method == "PUT" and meta.get("resourceVersion"):  # a replace: does it hold the body?
                         where = url.partition("?")[0]
+                    elif method == "DELETE":  # a delete: is the object gone now?
+                        where = url.partition("?")[0]
                     else:
-                        return None  # a patch or a delete: sending it again changes nothing more
+                        return None  # a patch: sending it again changes nothing more
                     headers = {k: v for k, v in (header_params or {}).items() if k.lower() != "content-type"}
                     got = send("GET", where, headers, None, None, _request_timeout)
                     got.read()
                     if got.status in retry.RETRY_STATUSES:
                         raise ApiException.from_response(http_resp=got, body=None, data=None)
+                    if method == "DELETE":
+                        return deleted(where) if got.status == 404 else None
                     if got.status != 200:
                         return None
                     return got if method == "POST" or replaced(body, json.loads(got.data or b"{}")) else None
@@ -92,6 +98,23 @@ def _api_client_class() -> Any:
 
 
 _RETRYING: Any = None
+
+
+def deleted(path: str) -> Any:
+    """The answer a delete whose own answer was lost stands for, once a read shows the object gone:
+    the API server's `Status` of a successful delete (`kind: Status`, `status: Success`, the
+    object's name and resource in `details`). The API server answers some deletes with that Status
+    and others with the deleted object; the object cannot be read back any more, so the Status it is."""
+    import urllib3
+    from kubernetes.client.rest import RESTResponse
+
+    resource, _, name = path.rstrip("/").rpartition("/")
+    status = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
+              "details": {"name": name, "kind": resource.rpartition("/")[2]}}
+    answer = RESTResponse(urllib3.HTTPResponse(body=json.dumps(status).encode(), status=200, reason="OK",
+                                               headers={"Content-Type": "application/json"}, preload_content=True))
+    answer.read()
+    return answer
 
 
 def holds(current: Any, sent: Any) -> bool:

@@ -82,6 +82,55 @@ def test_a_lost_answer_of_clean_ups_applied_deployment_replace_is_read_back_not_
     assert "USE_AZURE_AD" not in {e.name for e in dep.spec.template.spec.containers[0].env}
 
 
+def test_clean_up_says_deleted_when_a_lost_delete_answer_reads_back_gone_and_absent_when_nothing_was_there(rb, admin):
+    """The deletes of the ServiceAccount, the federated credential and the identity lose their answers
+    after they were applied: each is read back (found gone) and not sent again, and reported as
+    deleted. The role assignment was removed by someone else first: Resource Manager answers 204, and
+    clean-up reports it absent."""
+    up_to_federation(rb)
+    assert rb.create_service_account().ok
+    ra_id = rb.state.created["role_assignment"]
+    rb.clients.authorization.role_assignments.delete_by_id(ra_id)
+    admin.clear_requests()
+    admin.faults(*({"route": route, "method": "DELETE", "drop": True, "applied": True, "count": 1}
+                   for route in ("/serviceaccounts/ai-service-account$", "/federatedIdentityCredentials/myFedIdentity$",
+                                 "/userAssignedIdentities/myIdentity$")))
+    r = rb.clean_up()
+    assert r.ok, repr(r)
+    assert {c.name: c.detail for c in r.checks} == {
+        "ServiceAccount ai-service-account": "deleted",
+        "federated credential myFedIdentity": "deleted",
+        f"role assignment {ra_id.rsplit('/', 1)[1]}": "absent",
+        "managed identity myIdentity": "deleted",
+        "workload identity on the cluster": "turned off (the OIDC issuer stays on)"}
+    for needle in ("/serviceaccounts/ai-service-account", "/federatedIdentityCredentials/myFedIdentity",
+                   "/userAssignedIdentities/myIdentity"):
+        assert [(d["status"], d["dropped"]) for d in _logged(admin, "DELETE", needle)] == [(200, True)], needle
+        assert _logged(admin, "GET", needle)[-1]["status"] == 404, needle
+    assert [d["status"] for d in _logged(admin, "DELETE", ra_id.rsplit("/", 1)[1])] == [204]
+
+
+@pytest.mark.parametrize("fault", [{"status": 500, "code": "InternalServerError"}, {"drop": True}],
+                         ids=["500", "drop"])
+def test_polls_of_the_cluster_update_failing_past_azure_cores_retries_are_followed_by_reading_the_cluster(
+        rb, admin, fault):
+    """azure-core retries a poll 3 times; the 4th failure stops its poller although the operation goes on.
+    The step waiting for the update then reads the cluster until it settles instead of failing."""
+    rb.discover()
+    admin.call("PUT", "/latency", {"profile": "instant",
+                                   "overrides": {"microsoft.containerservice/managedclusters:put": 2.0}})
+    assert rb.enable_workload_identity().status == "updated"
+    admin.faults({"route": "/operations/", "method": "GET", "count": 8, **fault})
+    rb.create_managed_identity()
+    rb.assign_openai_role()
+    r = rb.create_federated_credential()  # waits for the update 01 left running
+    assert r.status == "created", repr(r)
+    assert admin.get_faults()[0]["fired"] >= 4
+    assert rb.state.pending == {} and rb.state.discovered["issuer_url"].startswith("https://")
+    mc = rb.clients.aks.managed_clusters.get("myResourceGroup", "myAKSCluster")
+    assert mc.provisioning_state == "Succeeded" and mc.security_profile.workload_identity.enabled
+
+
 @pytest.mark.parametrize("applied", [False, True], ids=["before", "applied"])
 def test_a_dropped_answer_on_the_cluster_update_is_retried_or_read_back(rb, admin, applied):
     rb.discover()

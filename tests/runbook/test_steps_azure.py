@@ -11,6 +11,8 @@ import urllib.parse
 import pytest
 
 import keyless
+from keyless.steps import workload_identity
+from keyless.steps.cleanup import _start_disabling_workload_identity
 from keyless.steps.role_assignment import ROLE_NAME, assignment_name
 
 from .conftest import Admin
@@ -355,3 +357,22 @@ def test_clean_up_removes_the_rest_while_the_cluster_update_turning_workload_ide
     assert rb.state.pending == {} and rb.state.created == {}
     mc = rb.clients.aks.managed_clusters.get("myResourceGroup", "myAKSCluster")
     assert mc.provisioning_state == "Succeeded" and not mc.security_profile.workload_identity.enabled
+
+
+def test_clean_up_run_again_finishes_the_cluster_update_an_interrupted_clean_up_began(rb, admin):
+    """What a clean-up killed right after its first write leaves: the update turning workload identity off
+    still running, recorded as pending. Run again, clean-up waits for that update instead of sending
+    another, removes the rest, and says what turned workload identity off."""
+    azure_side(rb)
+    slow_cluster_updates(admin, 2)
+    assert _start_disabling_workload_identity(rb.clients, rb.params, rb.state)  # the killed clean-up's first write
+    assert rb.state.pending["cluster_update"]["purpose"] == "disable"
+    workload_identity._LIVE.clear()  # the killed process's poller went with it: resumed from the state file
+    admin.clear_requests()
+    done = keyless.init(rb.params, emulator=rb.clients.emulator).clean_up()
+    assert done.ok, repr(done)
+    assert done.checks[-1].name == "workload identity on the cluster"
+    assert done.checks[-1].detail == ("turned off by the update an interrupted clean-up began "
+                                      "(the OIDC issuer stays on)")
+    assert [x for x in admin.requests() if x["method"] == "PUT" and "managedClusters" in x["path"]] == []
+    assert keyless.init(rb.params, emulator=rb.clients.emulator).state.created == {}

@@ -23,7 +23,7 @@ from ._common import Progress, explained, say
 from .deploy import KEY_VARIABLES, LAST_APPLIED, RESTORE_MARKER, wait_for_rollout, with_key
 from .discover import discovered
 from .service_account import CLIENT_ID_ANNOTATION, SMP, kube_for, not_found
-from .workload_identity import finish_update, settled, start_update
+from .workload_identity import PENDING, finish_update, settled, start_update
 
 ORDER = ("local_auth_disabled", "deployment_changed",
          "service_account", "federated_credential", "role_assignment", "identity",
@@ -58,16 +58,44 @@ def plan(params: Parameters, state: StateFile) -> list[str]:
 
 
 def _gone(fn: Callable[[], Any]) -> str:
-    """Run a delete; a missing object counts as removed."""
+    """Run a delete; what it answers: DELETED, or ABSENT when there was nothing to delete (a 404, or
+    what `fn` returns). A delete whose answer was lost is read back by the one retry mechanism
+    (`retry.call`'s read-back; `kube.RetryingApiClient` for Kubernetes, `_arm_delete` for Resource
+    Manager): found gone, it was this delete that removed it, and it answers as deleted."""
     try:
-        fn()
-        return DELETED
+        outcome = fn()
+        return outcome if outcome in (DELETED, ABSENT) else DELETED
     except ResourceNotFoundError:
         return ABSENT
     except Exception as e:
         if not_found(e):
             return ABSENT
         raise
+
+
+def _status(pipeline_response: Any, deserialized: Any, headers: Any) -> int:
+    return int(pipeline_response.http_response.status_code)
+
+
+# azure-core retries a request up to 10 times; the deletes taken over from it keep that reach (with 5
+# sends, 1 of 16 runs of the fault matrix ran out while the cluster update's polls shared the faults)
+ARM_DELETE_POLICY = retry.Policy(attempts=10)
+
+
+def _arm_delete(send: Callable[..., Any], read: Callable[[], Any], what: str) -> str:
+    """A Resource Manager delete through `retry.call` (azure-core's own retry off for it: re-sent
+    after a lost answer it would meet 204 and the delete would pass for one that found nothing).
+    DELETED when Resource Manager answers 200, ABSENT when it answers 204 (nothing to delete); when
+    the answer was lost, the resource is read first: gone, this delete removed it (DELETED)."""
+    def landed() -> str | None:
+        try:
+            read()
+        except ResourceNotFoundError:
+            return DELETED
+        return None
+
+    return retry.call(lambda: ABSENT if send(retry_total=0, cls=_status) == 204 else DELETED, what=what,
+                      landed=landed, policy=ARM_DELETE_POLICY)
 
 
 def restore_deployment(clients: Any, params: Parameters, state: StateFile, progress: Progress | None) -> str:
@@ -144,7 +172,9 @@ def clean_up(clients: Any, params: Parameters, state: StateFile, progress: Progr
         checks.append(Check(name, True, outcome))
         say(progress, f"{name}: {outcome}")
 
-    finish_update(clients, params, state, progress)  # an update 01 left running ends before another is sent
+    # an update 01 (or an interrupted clean-up) left running ends before another is sent
+    earlier = (state.pending.get(PENDING) or {}).get("purpose")
+    finish_update(clients, params, state, progress)
     wi = created.get("workload_identity_enabled_by_runbook")
     disabling = False
     if wi is not None and not wi.get("workload_identity_was"):  # the longest removal starts first, the rest overlap
@@ -186,21 +216,28 @@ def clean_up(clients: Any, params: Parameters, state: StateFile, progress: Progr
     if "federated_credential" in created:
         fic_id = created["federated_credential"]
         identity = fic_id.split("/")[-3]
-        record(f"federated credential {_name(fic_id)}", _gone(lambda: retry.call(  # 409 while another is written
-            lambda: clients.msi.federated_identity_credentials.delete(params.resource_group, identity, _name(fic_id)),
+        fics = clients.msi.federated_identity_credentials
+        record(f"federated credential {_name(fic_id)}", _gone(lambda: _arm_delete(  # 409 while another is written
+            lambda **kw: fics.delete(params.resource_group, identity, _name(fic_id), **kw),
+            lambda: fics.get(params.resource_group, identity, _name(fic_id)),
             what=f"deleting the federated credential {_name(fic_id)}")))
         touched.append(fic_id)
         state.forget_created("federated_credential")
     if "role_assignment" in created:
         ra_id = created["role_assignment"]
-        record(f"role assignment {_name(ra_id)}",
-               _gone(lambda: clients.authorization.role_assignments.delete_by_id(ra_id)))
+        assignments = clients.authorization.role_assignments
+        record(f"role assignment {_name(ra_id)}", _gone(lambda: _arm_delete(
+            lambda **kw: assignments.delete_by_id(ra_id, **kw), lambda: assignments.get_by_id(ra_id),
+            what=f"deleting the role assignment {_name(ra_id)}")))
         touched.append(ra_id)
         state.forget_created("role_assignment")
     if "identity" in created:
         ident_id = created["identity"]
-        record(f"managed identity {_name(ident_id)}", _gone(lambda: clients.msi.user_assigned_identities.delete(
-            params.resource_group, _name(ident_id))))
+        identities = clients.msi.user_assigned_identities
+        record(f"managed identity {_name(ident_id)}", _gone(lambda: _arm_delete(
+            lambda **kw: identities.delete(params.resource_group, _name(ident_id), **kw),
+            lambda: identities.get(params.resource_group, _name(ident_id)),
+            what=f"deleting the managed identity {_name(ident_id)}")))
         touched.append(ident_id)
         state.forget_created("identity")
         for k in ("identity", "client_id", "principal_id", "tenant_id", "identity_id"):
@@ -209,8 +246,9 @@ def clean_up(clients: Any, params: Parameters, state: StateFile, progress: Progr
     if wi is not None:
         if not wi.get("workload_identity_was"):
             finish_update(clients, params, state, progress)
-            record("workload identity on the cluster", "turned off (the OIDC issuer stays on)"
-                   if disabling else "already off (the OIDC issuer stays on)")
+            record("workload identity on the cluster", "turned off (the OIDC issuer stays on)" if disabling
+                   else "turned off by the update an interrupted clean-up began (the OIDC issuer stays on)"
+                   if earlier == "disable" else "already off (the OIDC issuer stays on)")
         state.forget_created("workload_identity_enabled_by_runbook")
     status = OK if all(c.ok for c in checks) else FAILED
     return StepResult("clean-up", status, f"removed what the runbook made ({len(checks)} action(s))",

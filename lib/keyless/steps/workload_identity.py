@@ -85,8 +85,6 @@ def finish_update(clients: Any, params: Parameters, state: StateFile, progress: 
     """Wait for the cluster update the runbook left running, if any, and return the cluster it made (None
     when nothing is pending). Enabling: the issuer URL is kept in the state file, and one line says the
     update finished. An operation that ended in failure is raised, its record dropped (it is over)."""
-    from azure.core.exceptions import HttpResponseError
-
     record = state.pending.get(PENDING)
     if not record:
         return None
@@ -96,22 +94,28 @@ def finish_update(clients: Any, params: Parameters, state: StateFile, progress: 
     started = time.monotonic()
     if not poller.done():
         say(progress, f"waiting for the update of {name} started in notebook {record.get('notebook')}", detail=True)
-    while not poller.done():
-        if time.monotonic() - started > timeout:
-            _LIVE[key] = poller
-            raise KeylessError(f"the update of {name} did not finish within {timeout:.0f}s",
-                               "the update continues in Azure; run this cell again later", code="ClusterUpdateTimeout")
-        poller.wait(5)
-        if not poller.done():
-            say(progress, f"  still updating {name} ({poller.status()}, {time.monotonic() - started:.0f}s)",
-                detail=True)
-    state.forget_pending(PENDING)  # the operation is over, whatever its result
     try:
+        while not poller.done():
+            if time.monotonic() - started > timeout:
+                _LIVE[key] = poller
+                raise KeylessError(f"the update of {name} did not finish within {timeout:.0f}s",
+                                   "the update continues in Azure; run this cell again later",
+                                   code="ClusterUpdateTimeout")
+            poller.wait(5)
+            if not poller.done():
+                say(progress, f"  still updating {name} ({poller.status()}, {time.monotonic() - started:.0f}s)",
+                    detail=True)
         mc = poller.result()
-    except HttpResponseError as e:
-        if getattr(e, "status_code", None) != 404:
+    except KeylessError:
+        raise  # not finished yet: it stays pending
+    except Exception as e:
+        # The operation's record expired (404), or a poll met more faults than azure-core retries (the
+        # poller stops, the operation goes on): either way the cluster says how it ended.
+        if getattr(e, "status_code", None) != 404 and retry.classify(e) is None:
+            state.forget_pending(PENDING)  # the operation failed: it is over
             raise
-        mc = settled(clients, group, name)  # the operation's record expired: the cluster says how it ended
+        mc = settled(clients, group, name)
+    state.forget_pending(PENDING)  # the operation is over
     if record.get("purpose") == "enable":
         issuer = mc.oidc_issuer_profile.issuer_url if mc.oidc_issuer_profile else None
         if not issuer:  # some versions return the body before the issuer is filled: read it back
