@@ -7,8 +7,9 @@ How, and what stays as on AKS:
 - The kubelet binds each app container's local port itself and hands the listening socket to the
   app (fd 3; `storeapps.pod_runtime.serve` serves on it), as systemd's socket activation does.
 - Every `IDLE_CHECK` seconds `PortActivity` reads the kernel's TCP table: a port with a connection
-  open or closing, one waiting to be accepted, or one that closed since the previous look is in use. An app whose port was not in use for
-  `KubeletSettings.idle_stop` seconds is stopped (SIGTERM, as a pod's stop).
+  open or closing, one waiting to be accepted, or one that closed since the previous look is in
+  use. An app whose port was not in use for `KubeletSettings.idle_stop` seconds is stopped
+  (SIGTERM, as a pod's stop).
 - The socket stays open meanwhile, so a connection to the stopped app waits in its backlog; the
   kubelet, watching the socket, starts the app again with the same socket, environment, token
   files and log, and the app accepts the waiting connection: the first request waits for the

@@ -22,8 +22,9 @@ child `exec`s `python -m <app>` instead, which is how every container ran before
 The control protocol, one JSON object per line on the socket passed as `--control-fd`:
 - kubelet -> host: `{"op": "start", "id", "module", "args", "env", "cwd", "listen"}` with two file
   descriptors (stdout, stderr) attached, and a third, the container port's listening socket, when
-  `listen` is true (the child gets it as fd 3; see `pod_runtime.inherited_listener`); `{"op": "signal", "id", "signal"}` (sent only while the
-  host has not reaped the child, so a recycled pid is never signalled).
+  `listen` is true (the child gets it as fd 3; see `pod_runtime.inherited_listener`);
+  `{"op": "signal", "id", "signal"}` (sent only while the host has not reaped the child, so a
+  recycled pid is never signalled).
 - host -> kubelet: `{"id", "pid"}` once forked; `{"id", "exit"}` once reaped (a negative exit is
   the signal that ended it, as `subprocess` reports it).
 When the kubelet's end of the socket closes (the emulator ended, even killed), the host sends
