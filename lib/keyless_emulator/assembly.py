@@ -63,7 +63,7 @@ def node(backend: Backend) -> Kubelet:
     container is idle (Running, Ready)."""
     settings = KubeletSettings(pods_dir=backend.config.pods_dir, run_processes=bool(backend.config.kubelet),
                                ca_bundle=str(backend.tls.ca_bundle) if backend.tls else None,
-                               imds_url=authority_host(backend.base_url))
+                               imds_url=authority_host(backend.base_url), idle_stop=float(backend.config.idle_stop))
     return Kubelet(backend, settings)
 
 

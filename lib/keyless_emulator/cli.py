@@ -20,7 +20,8 @@ from .latency import PROFILES
 def _config(args: argparse.Namespace) -> EmulatorConfig:
     return EmulatorConfig(home=Path(args.home) if args.home else default_home(), host=args.host, port=args.port,
                           scenario=args.scenario, seed=args.seed, deterministic=not args.random,
-                          latency=args.latency, latency_factor=args.latency_factor, kubelet=not args.no_kubelet)
+                          latency=args.latency, latency_factor=args.latency_factor, kubelet=not args.no_kubelet,
+                          idle_stop=args.idle_stop)
 
 
 def _add_server_options(p: argparse.ArgumentParser) -> None:
@@ -36,6 +37,9 @@ def _add_server_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--latency", choices=PROFILES, default="instant", help="long-running operation durations")
     p.add_argument("--latency-factor", type=float, default=0.01, help="scale of the realistic durations")
     p.add_argument("--no-kubelet", action="store_true", help="do not run pods as local processes")
+    p.add_argument("--idle-stop", type=float, default=120.0, metavar="SECONDS",
+                   help="stop a store app unused for this long; its next request starts it again, its pod stays "
+                        "Running (default 120; 0: never)")
 
 
 def main(argv: list[str] | None = None) -> int:

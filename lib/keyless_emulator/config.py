@@ -67,12 +67,16 @@ class EmulatorConfig:
     latency: str = "instant"
     latency_factor: float = 0.01
     kubelet: bool = True  # run the store apps as local processes (Kubernetes side)
+    idle_stop: float = 120.0  # seconds unused before a store app is stopped until its next connection; 0: never
 
     def __post_init__(self) -> None:
         self.home = Path(self.home).expanduser().resolve()
         self.host = check_host(self.host)
         if not (0 <= int(self.port) <= 65535):
             raise ValueError(f"port must be between 0 and 65535; got {self.port}")
+        if not float(self.idle_stop) >= 0:
+            raise ValueError(f"idle_stop (--idle-stop) must be 0 (never stop an unused store app) or a number of "
+                             f"seconds above 0; got {self.idle_stop}")
 
     @property
     def shared(self) -> bool:

@@ -22,7 +22,8 @@ def start_background(config: EmulatorConfig, timeout: float = 30.0) -> runtime.E
     config.home.mkdir(parents=True, exist_ok=True)
     args = [sys.executable, "-m", "keyless_emulator", "serve", "--home", str(config.home), "--host", config.host,
             "--port", str(config.port), "--scenario", config.scenario, "--seed", config.seed,
-            "--latency", config.latency, "--latency-factor", str(config.latency_factor)]
+            "--latency", config.latency, "--latency-factor", str(config.latency_factor),
+            "--idle-stop", str(config.idle_stop)]
     if not config.deterministic:
         args.append("--random")
     if not config.kubelet:

@@ -3,23 +3,32 @@ reload, and the row's reset button resets that attendee alone.
 
 The routes behind the page are tested without a browser in tests/emulator/test_dashboard.py; what only a
 browser proves is the page's own script: polling, rendering, the key taken from the fragment, the reset
-button and its confirmation. The module has an in-process emulator of its own (no kubelet, a second or
+button and its confirmation, over verified HTTPS: the module's Chromium trusts exactly the emulator's
+serving certificate (its key's SPKI hash in --ignore-certificate-errors-spki-list), and without that hash
+the same Chromium refuses the page. The module has an in-process emulator of its own (no kubelet, a second or
 so to start): attendees are tenants, and adding them to the session's shared emulator would change how
 every later test's reset behaves.
 """
 from __future__ import annotations
 
+import base64
+import hashlib
+import ssl
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from kit.processes import cli
+from playwright.sync_api import Browser, Error, Playwright
 
 import keyless
 from keyless_emulator import EmulatorConfig, InProcessEmulator, start_in_thread
 
 from . import selectors as css
-from .conftest import is_loopback
+from .conftest import LOOPBACK_ONLY, is_loopback
 from .jupyterlab import SLOW
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -38,13 +47,34 @@ def workshop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessEmul
         emu.stop()
 
 
+def spki_hash(url: str) -> str:
+    """Base64 SHA-256 of the public key (SubjectPublicKeyInfo) of the certificate the server at `url`
+    presents: the form Chromium's --ignore-certificate-errors-spki-list takes."""
+    parts = urllib.parse.urlsplit(url)
+    pem = ssl.get_server_certificate((parts.hostname, parts.port))
+    spki = x509.load_pem_x509_certificate(pem.encode()).public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return base64.b64encode(hashlib.sha256(spki).digest()).decode()
+
+
+@pytest.fixture(scope="module")
+def browser(playwright: Playwright, chromium: str, workshop: InProcessEmulator) -> Iterator[Browser]:
+    """Chromium trusting exactly the workshop emulator's serving certificate (by its key's hash), and no
+    other certificate the system does not: the emulator's own CA is not in Chromium's store, and the page
+    must work over verified HTTPS, not with certificate errors ignored."""
+    launched = playwright.chromium.launch(executable_path=chromium, args=[
+        *LOOPBACK_ONLY, f"--ignore-certificate-errors-spki-list={spki_hash(workshop.info.url)}"])
+    yield launched
+    launched.close()
+
+
 def attendee(emu: InProcessEmulator, name: str) -> keyless.Runbook:
     """The runbook acting as attendee `name`, from the profile the facilitator's command wrote."""
     return keyless.init(keyless.Parameters(data_dir=str(Path(emu.info.home) / "attendees" / name)))
 
 
 def test_the_dashboard_shows_an_attendees_step_live_and_resets_that_attendee_only(browser, workshop):
-    context = browser.new_context(ignore_https_errors=True)   # the emulator's own CA is not in Chromium's store
+    context = browser.new_context()                           # certificate errors are not ignored
     requested: list[str] = []
     context.on("request", lambda request: requested.append(request.url))
     page = context.new_page()
@@ -76,3 +106,16 @@ def test_the_dashboard_shows_an_attendees_step_live_and_resets_that_attendee_onl
     finally:
         context.close()
     assert [url for url in requested if not is_loopback(url)] == []
+
+
+def test_without_the_certificates_hash_chromium_refuses_the_dashboard(playwright, chromium, workshop):
+    """The other side of the trust above: the same Chromium without the hash refuses the emulator's
+    certificate, so the dashboard test's page loads because that one certificate is trusted."""
+    plain = playwright.chromium.launch(executable_path=chromium, args=LOOPBACK_ONLY)
+    try:
+        page = plain.new_page()
+        with pytest.raises(Error) as refused:
+            page.goto(f"{workshop.info.url}/_emulator/dashboard")
+        assert "net::ERR_CERT_AUTHORITY_INVALID" in refused.value.message
+    finally:
+        plain.close()

@@ -175,3 +175,12 @@ def test_start_with_the_entra_scenario_through_the_runbook_alias(tmp_path):
     finally:
         cli(folder, "stop")
         kill_if_alive(info.pid)
+
+
+@pytest.mark.parametrize("value", ["-5", "nan"])
+def test_a_negative_idle_stop_is_refused_before_anything_starts(tmp_path, value):
+    result = cli(tmp_path, "start", "--port", "0", "--idle-stop", value)
+    assert result.returncode == 2
+    assert result.stderr == (f"error: idle_stop (--idle-stop) must be 0 (never stop an unused store app) or a number "
+                             f"of seconds above 0; got {float(value)}\nnothing was started.\n")
+    assert not runtime.runtime_path(tmp_path).exists()

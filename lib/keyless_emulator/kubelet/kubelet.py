@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .api import ClusterAPI
+from .idle import IDLE_CHECK, PortActivity
 from .logs import ContainerLogs
 from .network import Network
 from .pods import PACKAGE_ROOT, KubeletSettings, PodWorker
@@ -39,6 +40,7 @@ class Kubelet:
         self._next_ip: dict[str, int] = {}
         self._pending_stops: dict[Any, asyncio.Task] = {}
         self.processes: set[Any] = set()  # every container process started and not yet seen to end
+        self._activity = PortActivity()
         self.host = PodHost(settings.python, host_environment(), settings.pods_dir)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -56,6 +58,8 @@ class Kubelet:
             self._loop = loop
             self._started.set()
             loop.call_later(JANITOR_PERIOD, self._janitor)
+            if self.settings.run_processes:
+                loop.call_later(IDLE_CHECK, self._idle_sweep)
             loop.run_forever()
             loop.close()
 
@@ -70,6 +74,20 @@ class Kubelet:
                 self.detach(cluster, api)
         if self._loop is not None:
             self._loop.call_later(JANITOR_PERIOD, self._janitor)
+
+    def _idle_sweep(self) -> None:
+        """Stop the store apps whose port went unused for `idle_stop` seconds (kubelet/idle.py)."""
+        runs = [(w, r) for w in list(self._workers.values()) for r in w.runs.values()
+                if r.local_port is not None and r.process is not None and r.process.running]
+        if self.settings.idle_stop > 0 and runs:
+            busy = self._activity.busy({r.local_port for _, r in runs if r.local_port is not None})
+            if busy is None:
+                return  # no TCP table to read: nothing is ever stopped for idleness, and no more sweeps
+            now = asyncio.get_running_loop().time()
+            for worker, run in runs:
+                worker.stop_if_idle(run, busy, now)
+        if self._loop is not None:
+            self._loop.call_later(IDLE_CHECK, self._idle_sweep)
 
     def _call(self, fn: Callable[..., Any], *args: Any) -> None:
         if self._loop is None:

@@ -6,7 +6,8 @@ is deleted. Each container of a known store image runs as
 resolved environment, forked by the node's pod runtime host (`processes.PodHost`); the container's
 `command` is not run: nothing from a pod spec is ever executed on this machine. Any other image is
 an "idle container" (Running and Ready, nothing runs). A process that exits is restarted with
-back-off (CrashLoopBackOff), its previous log kept. Readiness is a TCP connect (or the
+back-off (CrashLoopBackOff), its previous log kept. An app unused for `idle_stop` seconds is stopped
+and started again by its next connection, the pod unchanged (kubelet/idle.py). Readiness is a TCP connect (or the
 readinessProbe's httpGet path) on the local port; liveness probes are not run. Init containers complete at once.
 """
 from __future__ import annotations
@@ -47,12 +48,17 @@ class KubeletSettings:
     readiness_period: float = 0.2
     token_refresh_fraction: float = 0.8  # a projected token is replaced at 80 % of its lifetime, as the kubelet does
     env_retry: float = 2.0
+    idle_stop: float = 0.0  # seconds unused after which a store app is stopped until its next connection (0: never)
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def listener() -> socket.socket:
+    """A container port's listening socket on 127.0.0.1 (any free port), bound by the kubelet so no other
+    process can take the port between the app's runs; the app serves on it (pod_runtime.serve)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(2048)  # uvicorn's backlog
+    sock.setblocking(False)
+    return sock
 
 
 @dataclass
@@ -62,6 +68,10 @@ class ContainerRun:
     local_port: int | None = None
     process: ContainerProcess | None = None
     instance: int = 0
+    listener: socket.socket | None = None  # the local port's listening socket, kept while the app is stopped idle
+    active_at: float = 0.0  # loop time the port was last seen in use (kubelet/idle.py)
+    idled: bool = False  # the running process is being stopped for idleness, not failing
+    dormant: bool = False  # stopped for idleness: the next connection starts it again
 
 
 @dataclass
@@ -218,30 +228,43 @@ class PodWorker:
 
     async def _run_process(self, run: ContainerRun, app: str, env: dict[str, str]) -> int:
         state = run.state
-        if run.local_port is None:
-            run.local_port = free_port()
+        if run.listener is None:
+            run.listener = listener()
+            run.local_port = run.listener.getsockname()[1]
         key = self.log_key(state.name)
         args = [*[str(a) for a in run.spec.get("args") or []], "--port", str(run.local_port)]
         logs = self.kubelet.logs
-        run.process = ContainerProcess(self.kubelet.host, f"keyless_emulator.storeapps.{app}", args, env,
-                                       str(self.root), lambda line, stream: logs.write(key, line, stream))
         logs.open(key, self.log_folder(state.name))
         started_at = st.now_iso()
-        await run.process.start()
-        self.kubelet.processes.add(run.process)
-        if self.stopping:  # the pod went while its process was being started
-            await run.process.stop(self.grace)
+        probe: asyncio.Task | None = None
+        while True:
+            run.process = ContainerProcess(self.kubelet.host, f"keyless_emulator.storeapps.{app}", args, env,
+                                           str(self.root), lambda line, stream: logs.write(key, line, stream),
+                                           listen_fd=run.listener.fileno())
+            await run.process.start()
+            run.dormant, run.active_at = False, asyncio.get_running_loop().time()
+            self.kubelet.processes.add(run.process)
+            if self.stopping:  # the pod went while its process was being started
+                await run.process.stop(self.grace)
+                self.kubelet.processes.discard(run.process)
+                self._close_listener(run)
+                return -1
+            if probe is None:
+                state.state = {"running": {"startedAt": started_at}}
+                state.started = True
+                self.event("Started", f"Started container {state.name}")
+                self.publish()
+                probe = asyncio.create_task(self._readiness(run))
+            code = await run.process.wait()
             self.kubelet.processes.discard(run.process)
-            return -1
-        state.state = {"running": {"startedAt": started_at}}
-        state.started = True
-        self.event("Started", f"Started container {state.name}")
-        self.publish()
-        probe = asyncio.create_task(self._readiness(run))
-        code = await run.process.wait()
-        self.kubelet.processes.discard(run.process)
+            if not (run.idled and state.ready) or self.stopping:
+                break
+            run.idled = False  # stopped for idleness: the same container, started again by its next connection
+            if not await self._dormant(run):
+                break
         probe.cancel()
-        run.local_port = None  # the next instance gets a fresh port (this one may have been taken meanwhile)
+        run.idled = run.dormant = False
+        self._close_listener(run)  # the next instance gets a fresh port, as a restarted container would
         self.kubelet.logs.terminated(key)
         state.ready = state.started = False
         state.last_state = {"terminated": {"exitCode": code if code >= 0 else 128 - code,
@@ -249,6 +272,40 @@ class PodWorker:
                                            "startedAt": started_at, "finishedAt": st.now_iso(),
                                            "containerID": state.container_id}}
         return code
+
+    async def _dormant(self, run: ContainerRun) -> bool:
+        """Wait, the app stopped, for a connection to its port (True) or the pod's end (False)."""
+        assert run.listener is not None
+        run.dormant = True
+        loop = asyncio.get_running_loop()
+        woken: asyncio.Future[None] = loop.create_future()
+        fd = run.listener.fileno()
+        loop.add_reader(fd, lambda: woken.done() or woken.set_result(None))
+        stopped = asyncio.ensure_future(self.stopped.wait())
+        try:
+            await asyncio.wait([woken, stopped], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            loop.remove_reader(fd)
+            stopped.cancel()
+        return woken.done() and not self.stopping
+
+    def stop_if_idle(self, run: ContainerRun, busy: set[int], now: float) -> None:
+        """Called by the kubelet's idle sweep: stop the app of `run` if its port went unused long enough."""
+        process = run.process
+        if (self.stopping or run.idled or process is None or not process.running or not run.state.ready
+                or run.local_port is None):
+            return
+        if run.local_port in busy:
+            run.active_at = now
+        elif now - run.active_at >= self.settings.idle_stop:
+            run.idled = True
+            self.tasks.append(asyncio.create_task(process.stop(self.grace)))
+
+    @staticmethod
+    def _close_listener(run: ContainerRun) -> None:
+        if run.listener is not None:
+            run.listener.close()
+        run.listener, run.local_port = None, None
 
     async def _readiness(self, run: ContainerRun) -> None:
         probe = (run.spec.get("readinessProbe") or {}).get("httpGet")
@@ -308,6 +365,8 @@ class PodWorker:
                 self.kubelet.processes.discard(run.process)
         for task in self.tasks:
             task.cancel()
+        for run in self.runs.values():
+            self._close_listener(run)
         self.volumes.remove()
         self.kubelet.logs.drop_pod(self.api.key, self.namespace, self.name)
 

@@ -131,15 +131,18 @@ class PodHost:
                 await loop.sock_sendall(sock, data)
 
     async def start(self, container: ContainerProcess, out_fd: int, err_fd: int) -> int | None:
-        """Fork `container` in the host; its pid (None if the host died before answering)."""
+        """Fork `container` in the host; its pid (None if the host died before answering). The
+        container's listening socket, when it has one, goes along as a third descriptor."""
         ident = next(self._ids)
         started: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
         self._started[ident] = started
         self._containers[ident] = container
         container.ident = ident
         try:
+            listen = container.listen_fd is not None
+            fds = [out_fd, err_fd] + ([container.listen_fd] if container.listen_fd is not None else [])
             await self._send({"op": "start", "id": ident, "module": container.module, "args": container.args,
-                              "env": container.env, "cwd": container.cwd}, [out_fd, err_fd])
+                              "env": container.env, "cwd": container.cwd, "listen": listen}, fds)
         except OSError:
             self._lost(self._sock) if self._sock is not None else None
         return await started
@@ -186,11 +189,13 @@ async def _writable(loop: asyncio.AbstractEventLoop, sock: socket.socket) -> Non
 
 
 class ContainerProcess:
-    """One container instance: `python -m <module> <args>` as the host forks it."""
+    """One container instance: `python -m <module> <args>` as the host forks it; `listen_fd`, the
+    listening socket of its port that the kubelet keeps (the app serves on it; see kubelet/idle.py)."""
 
     def __init__(self, host: PodHost, module: str, args: list[str], env: dict[str, str], cwd: str,
-                 write_log: Callable[[str, str], None]):
+                 write_log: Callable[[str, str], None], listen_fd: int | None = None):
         self.host, self.module, self.args, self.env, self.cwd = host, module, args, env, cwd
+        self.listen_fd = listen_fd
         self.write_log = write_log
         self.ident = 0
         self.pid: int | None = None

@@ -20,9 +20,11 @@ child `exec`s `python -m <app>` instead, which is how every container ran before
 (`runpy`, as `-m` does), so what it reads from the environment at import time is the pod's.
 
 The control protocol, one JSON object per line on the socket passed as `--control-fd`:
-- kubelet -> host: `{"op": "start", "id", "module", "args", "env", "cwd"}` with two file
-  descriptors (stdout, stderr) attached; `{"op": "signal", "id", "signal"}` (sent only while the
-  host has not reaped the child, so a recycled pid is never signalled).
+- kubelet -> host: `{"op": "start", "id", "module", "args", "env", "cwd", "listen"}` with two file
+  descriptors (stdout, stderr) attached, and a third, the container port's listening socket, when
+  `listen` is true (the child gets it as fd 3; see `pod_runtime.inherited_listener`);
+  `{"op": "signal", "id", "signal"}` (sent only while the host has not reaped the child, so a
+  recycled pid is never signalled).
 - host -> kubelet: `{"id", "pid"}` once forked; `{"id", "exit"}` once reaped (a negative exit is
   the signal that ended it, as `subprocess` reports it).
 When the kubelet's end of the socket closes (the emulator ended, even killed), the host sends
@@ -145,20 +147,20 @@ def _needs_exec(env: dict[str, str]) -> bool:
         k.startswith(STARTUP_ENV_PREFIXES) and k not in env for k in os.environ if k != SPACE_ENV)
 
 
-def _close_other_fds() -> None:
+def _close_other_fds(keep: int = 2) -> None:
     try:
         fds = [int(fd) for fd in os.listdir("/proc/self/fd")]
     except OSError:
         fds = list(range(3, 1024))
     for fd in fds:
-        if fd > 2:
+        if fd > keep:
             try:
                 os.close(fd)
             except OSError:
                 pass
 
 
-def _run_container(request: dict[str, Any], out_fd: int, err_fd: int) -> None:
+def _run_container(request: dict[str, Any], out_fd: int, err_fd: int, listen_fd: int | None = None) -> None:
     """In the forked child: become the container, run its app module as `__main__`, and exit."""
     code = 1
     try:
@@ -169,7 +171,11 @@ def _run_container(request: dict[str, Any], out_fd: int, err_fd: int) -> None:
         os.dup2(null, 0)
         os.dup2(out_fd, 1)
         os.dup2(err_fd, 2)
-        _close_other_fds()
+        if listen_fd is not None:
+            if listen_fd != 3:
+                os.dup2(listen_fd, 3)  # inheritable: an exec'd app finds it too
+            os.set_inheritable(3, True)
+        _close_other_fds(keep=2 if listen_fd is None else 3)
         os.chdir(request["cwd"])
         env: dict[str, str] = request["env"]
         module, args = request["module"], [str(a) for a in request["args"]]
@@ -269,13 +275,15 @@ class Host:
     def handle(self, message: dict[str, Any]) -> None:
         if message.get("op") == "start":
             out_fd, err_fd = self.fds.pop(0), self.fds.pop(0)
+            listen_fd = self.fds.pop(0) if message.get("listen") else None
             sys.stdout.flush()
             sys.stderr.flush()
             pid = os.fork()
             if pid == 0:
-                _run_container(message, out_fd, err_fd)
-            os.close(out_fd)
-            os.close(err_fd)
+                _run_container(message, out_fd, err_fd, listen_fd)
+            for fd in (out_fd, err_fd, listen_fd):
+                if fd is not None:
+                    os.close(fd)
             self.children[pid] = message["id"]
             self.pids[message["id"]] = pid
             self.send({"id": message["id"], "pid": pid})

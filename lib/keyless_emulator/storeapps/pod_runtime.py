@@ -7,7 +7,10 @@
   kubelet's service proxy listens on, read from the JSON service map named by
   KEYLESS_SERVICE_MAP (`{"<namespace>/<service>/<port>": "127.0.0.1:<local port>"}`), with the
   pod's namespace from KEYLESS_POD_NAMESPACE for short names.
-- Listening: `--port N` (the kubelet's local port for the container port), on 127.0.0.1.
+- Listening: `--port N` (the kubelet's local port for the container port), on 127.0.0.1. When the
+  kubelet hands over that port's listening socket as file descriptor 3 (it keeps the socket while
+  it stops an idle app, so connections made meanwhile wait in its backlog and start the app again;
+  see kubelet/idle.py), the app serves on it instead of binding the port itself.
 """
 from __future__ import annotations
 
@@ -140,11 +143,43 @@ def exit_with_parent(period: float = 1.0) -> None:
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
+LISTEN_FD = 3  # where the kubelet's listening socket is, as in systemd's socket activation
+
+
+def inherited_listener(port: int) -> socket.socket | None:
+    """The listening TCP socket on 127.0.0.1:`port` this process was given as fd 3, or None."""
+    try:
+        sock = socket.socket(fileno=LISTEN_FD)
+    except OSError:
+        return None
+    try:
+        listening = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN)
+        ok = sock.family == socket.AF_INET and listening and sock.getsockname() == ("127.0.0.1", port)
+    except OSError:
+        ok = False
+    if not ok:
+        sock.detach()  # not ours to close
+        return None
+    return sock
+
+
 def serve(app, default_port: int) -> None:
-    """Run `app` under uvicorn on 127.0.0.1 (uvicorn's own startup and access log lines)."""
+    """Run `app` under uvicorn on 127.0.0.1 (uvicorn's own startup and access log lines), on the
+    listening socket the kubelet passed when there is one (the same log lines either way)."""
     import uvicorn
 
     guard_loopback()
     port = listen_port(default_port)
     exit_with_parent()
-    uvicorn.run(app, host="127.0.0.1", port=port)
+    sock = inherited_listener(port)
+    if sock is None:
+        uvicorn.run(app, host="127.0.0.1", port=port)
+        return
+
+    class Server(uvicorn.Server):
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets=sockets)
+            if sockets and self.started:  # uvicorn says where it listens only for a socket it bound itself
+                self._log_started_message(sockets)
+
+    Server(uvicorn.Config(app, host="127.0.0.1", port=port)).run(sockets=[sock])
