@@ -182,8 +182,16 @@ class NotebookDriver:
         self.page.wait_for_selector(css.IDLE, timeout=SLOW)
 
     def run_cell(self, index: int) -> None:
-        """Select code cell `index` (0-based) and run it with Shift+Enter, as a learner does."""
-        self.cells().nth(index).locator(css.PROMPT).first.click()
+        """Select code cell `index` (0-based) and run it with Shift+Enter, as a learner does. The click is
+        repeated until that cell is the active one: a cell scrolled to from off screen is laid out only then
+        (content-visibility), and the cells around it can move under the pointer as it is."""
+        cell = self.cells().nth(index)
+
+        def selected() -> bool:
+            cell.locator(css.PROMPT).first.click()
+            return css.ACTIVE_CELL in (cell.get_attribute("class") or "").split()
+
+        wait_for(selected, 30, f"code cell {index} to be the active cell", interval=0.2)
         self.page.keyboard.press("Shift+Enter")
 
     def run_cells(self, *cells: int, clear: bool = True) -> None:

@@ -8,6 +8,7 @@ PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"
 CODE_CELL = f"{PANEL} .jp-Notebook .jp-CodeCell"
 CELL_EDITOR = ".jp-InputArea-editor"
 PROMPT = ".jp-InputPrompt"
+ACTIVE_CELL = "jp-mod-active"            # the class of the cell the keyboard acts on
 IDLE = f"{PANEL} .jp-Notebook-ExecutionIndicator[data-status='idle']"
 OUTPUT = ".jp-OutputArea-output"
 # stderr streams and error tracebacks are both rendered with this MIME type
