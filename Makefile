@@ -4,8 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
-# JupyterLab refuses to run as root (containers, Codespaces) unless told: tell it when we are root. Its kernels
-# talk over IPC sockets, as the runner's do: no loopback port for anyone else on a shared machine.
+# JupyterLab and Notebook 7 refuse to run as root (containers, Codespaces) unless told: tell them when we are root.
+# Their kernels talk over IPC sockets, as the runner's do: no loopback port for anyone else on a shared machine.
 LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 
 # `make wheelhouse` fills this folder (online, once); while it holds wheels, set-up installs from it alone.
@@ -13,7 +13,7 @@ WHEELHOUSE ?= wheelhouse
 PIP_SOURCE = $(if $(wildcard $(WHEELHOUSE)/*.whl),--no-index --find-links $(WHEELHOUSE),)
 SUPPORTED_PYTHONS := 3.11 3.12 3.13
 
-.PHONY: help venv chromium lint test torture torture-bench test-fast run lab emulator-start emulator-stop notebooks record bench handout \
+.PHONY: help venv chromium lint test torture torture-bench test-fast run lab notebook emulator-start emulator-stop notebooks record bench handout \
 	wheelhouse check-python clean
 
 help:
@@ -22,6 +22,7 @@ help:
 	@echo "make chromium - install Debian's Chromium with apt where it is missing (the browser suite drives it)"
 	@echo "make lint   - check the layers (import-linter), the code (ruff) and the runbook's types (mypy --strict)"
 	@echo "make lab    - start the emulator and JupyterLab on notebooks/"
+	@echo "make notebook - start the emulator and Notebook 7 (the classic-style front end) on notebooks/"
 	@echo "make notebooks - write notebooks/*.ipynb from their text sources notebooks/*.md (keeps recorded outputs)"
 	@echo "make record - write the notebooks from their text sources, then re-record their outputs"
 	@echo "make bench  - run the benchmark scripts under benchmarks/ (JSON summary: out/bench/summary.json)"
@@ -91,6 +92,10 @@ run: venv
 lab: venv
 	$(PY) -m keyless_emulator start
 	$(PY) -m jupyter lab --KernelManager.transport=ipc $(LAB_ARGS) notebooks/
+
+notebook: venv
+	$(PY) -m keyless_emulator start
+	$(PY) -m jupyter notebook --KernelManager.transport=ipc $(LAB_ARGS) notebooks/
 
 emulator-start: venv
 	$(PY) -m keyless_emulator start

@@ -36,6 +36,18 @@ def summary(params: Parameters) -> str:
     return "\n".join(lines)
 
 
+def display_with_text(widget: Any, text: str) -> Any:
+    """Display `widget` with `text` as its plain-text fallback, and return the display handle. A front end
+    without widget support (VS Code without its Jupyter extension's widget renderer, a notebook reopened after
+    its widget models are gone) shows the fallback, and ipywidgets' own is the widget's traits
+    (`VBox(children=(Combobox(value=…`, `HTML(value='<div…`), which tells a learner nothing."""
+    from IPython.display import display
+
+    bundle = dict(widget._repr_mimebundle_())
+    bundle["text/plain"] = text
+    return display(bundle, raw=True, display_id=True)
+
+
 class ParameterForm:
     """A Combobox per parameter; `suggest` fills the options from the live subscription."""
 
@@ -56,18 +68,17 @@ class ParameterForm:
         self.refresh()
 
     def show(self) -> None:
-        from IPython.display import display
-
-        self.handle = display(self.widget, display_id=True)
+        self.handle = display_with_text(self.widget, summary(self.params) + "\n(this front end shows no form: "
+                                        "set the values in the parameters cell at the top and run the notebook again)")
 
     def freeze(self, params: Parameters) -> None:
         """Once applied, the form's output becomes the values as plain HTML (what a reopened notebook shows
         where the widget's model is gone); running the form's cell again brings the form back."""
-        from IPython.display import HTML
-
         handle = getattr(self, "handle", None)
         if handle is not None:
-            handle.update(HTML(self.applied_html(params)))
+            handle.update({"text/html": self.applied_html(params),
+                           "text/plain": "Values applied (run the form's cell again to change them):\n"
+                                         + summary(params)}, raw=True)
 
     def applied_html(self, params: Parameters) -> str:
         rows = "".join(f"<tr><th style='text-align:left;padding-right:1em'>{html.escape(label)}</th>"
@@ -139,7 +150,6 @@ class ProgressLine:
         import time
 
         import ipywidgets as w
-        from IPython.display import display
 
         self.started = time.monotonic()
         self.title = title
@@ -148,7 +158,8 @@ class ProgressLine:
         self.outcome = ""
         self._stop = threading.Event()
         self.widget = w.HTML(value=self.html())
-        self.handle = display(self.widget, display_id=True)
+        self.handle = display_with_text(self.widget, f"{title or 'working'}: in progress (the live progress line needs "
+                                        "widget support; its final text replaces this when the step ends)")
         if tick > 0:
             threading.Thread(target=self._tick, args=(tick,), name="keyless-progress", daemon=True).start()
 
@@ -178,9 +189,16 @@ class ProgressLine:
 
     def done(self, outcome: str = "") -> None:
         """Stop the clock; the output becomes plain HTML ending with `outcome` (the step's status) and the time."""
-        from IPython.display import HTML
-
         self._stop.set()
         self.outcome = outcome
         if self.handle is not None:
-            self.handle.update(HTML(self.html(final=True)))
+            self.handle.update({"text/html": self.html(final=True), "text/plain": self.text()}, raw=True)
+
+    def text(self) -> str:
+        """The final line as plain text (the fallback of a front end that shows no HTML)."""
+        import time
+
+        elapsed = time.monotonic() - self.started
+        clock = f"{self.outcome}, took {elapsed:.0f}s" if self.outcome else f"took {elapsed:.0f}s"
+        return "\n".join([*([self.title] if self.title else []), *self.milestones,
+                          *([self.latest] if self.latest else []), clock])

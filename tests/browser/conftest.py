@@ -1,6 +1,6 @@
 """The browser suite's fixtures: Debian's Chromium driven by Playwright (never a downloaded browser),
-allowed to reach loopback only; one JupyterLab per module on the session's emulator; a screenshot of
-every open page and the end of JupyterLab's log when a journey fails.
+allowed to reach loopback only; one JupyterLab (or Notebook 7) per module on the session's emulator; a
+screenshot of every open page and the end of the Jupyter server's log when a journey fails.
 
 Chromium is found by one fixture: $KEYLESS_CHROMIUM, else `chromium` on PATH (`make test` installs it
 with apt where it is missing: the Makefile's `chromium` target). Not found, the suite fails saying so; it
@@ -21,7 +21,7 @@ from playwright.sync_api import Browser, BrowserContext, Playwright, sync_playwr
 
 from keyless_emulator import ControlClient, InProcessEmulator
 
-from .jupyterlab import LabPage, LabServer, start_lab
+from .jupyterlab import JupyterServer, LabPage, Notebook7Page, start_jupyter
 
 CHROMIUM_ENV = "KEYLESS_CHROMIUM"
 INSTALL_HINT = ("the browser suite needs Debian's Chromium and found none: run `make chromium` (it runs "
@@ -76,18 +76,36 @@ def context(browser: Browser) -> Iterator[BrowserContext]:
 
 
 @pytest.fixture(scope="module")
-def lab_server(node_emulator: InProcessEmulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
+def lab_server(node_emulator: InProcessEmulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterServer]:
     """JupyterLab for the module, its kernels pointed at the session's emulator (with the kubelet, so the
     store runs) through the emulator's data folder, as `make lab` points them (KEYLESS_HOME)."""
-    server = start_lab(tmp_path_factory.mktemp("lab"), Path(node_emulator.info.home))
+    server = start_jupyter(tmp_path_factory.mktemp("lab"), Path(node_emulator.info.home), "lab")
     yield server
     server.stop()
 
 
 @pytest.fixture(scope="module")
-def lab(context: BrowserContext, lab_server: LabServer) -> LabPage:
+def notebook7_server(node_emulator: InProcessEmulator,
+                     tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterServer]:
+    """Notebook 7 (`jupyter notebook`) for the module, its kernels pointed at the session's emulator as
+    `make notebook` points them."""
+    server = start_jupyter(tmp_path_factory.mktemp("notebook7"), Path(node_emulator.info.home), "notebook")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def lab(context: BrowserContext, lab_server: JupyterServer) -> LabPage:
     """The module's JupyterLab page, loaded once (a load costs many seconds); journeys open notebooks in it."""
     page = LabPage(context.new_page(), lab_server)
+    page.load()
+    return page
+
+
+@pytest.fixture(scope="module")
+def notebook7(context: BrowserContext, notebook7_server: JupyterServer) -> Notebook7Page:
+    """The module's Notebook 7 file list, loaded once; journeys open notebooks from it, each in its own tab."""
+    page = Notebook7Page(context.new_page(), notebook7_server)
     page.load()
     return page
 
@@ -126,5 +144,6 @@ def screenshots_on_failure(request: pytest.FixtureRequest, tmp_path: Path) -> It
             print(f"screenshot of {shown} failed: {e}")
             continue
         print(f"screenshot of {shown}: {path}")
-    if "lab_server" in request.fixturenames:
-        print("the end of JupyterLab's log:\n" + request.getfixturevalue("lab_server").log_tail())
+    for name in ("lab_server", "notebook7_server"):
+        if name in request.fixturenames:
+            print(f"the end of {name}'s log:\n" + request.getfixturevalue(name).log_tail())

@@ -1,10 +1,11 @@
-"""JupyterLab as a learner runs it, and a small driver of its page.
+"""JupyterLab and Notebook 7 as a learner runs them, and a small driver of their pages.
 
-`start_lab` starts `jupyter lab` the way `make lab` does (the kernels find the emulator through the data
-folder, KEYLESS_HOME), on a free loopback port with token authentication, on a temporary copy of
-notebooks/ and with its own settings, workspaces and runtime folders, so several test processes never
-share a file. `LabPage` drives the page through JupyterLab's own menus and file browser, as a learner
-clicks: it opens a notebook, runs its cells and reads what they show.
+`start_jupyter` starts `jupyter lab` or `jupyter notebook` the way `make lab` and `make notebook` do (the
+kernels find the emulator through the data folder, KEYLESS_HOME), on a free loopback port with token
+authentication, on a temporary copy of notebooks/ and with its own settings, workspaces and runtime folders,
+so several test processes never share a file. Both front ends are built from JupyterLab's components, so
+one driver (`NotebookDriver`) runs cells through their shared menus and reads what the cells show; `LabPage`
+opens notebooks from JupyterLab's file browser, `Notebook7Page` in Notebook 7's page of one notebook.
 """
 from __future__ import annotations
 
@@ -43,7 +44,7 @@ def free_port() -> int:
 
 
 @dataclass
-class LabServer:
+class JupyterServer:
     process: subprocess.Popen[bytes]
     url: str
     token: str
@@ -70,13 +71,26 @@ class LabServer:
             self.process.wait(timeout=10)
         shutil.rmtree(self.runtime, ignore_errors=True)
 
+    def shut_down_kernels(self) -> None:
+        """Every running kernel shut down (through the REST API): the kernels of notebooks done with."""
+        for kernel in self.api("GET", "kernels"):
+            self.api("DELETE", f"kernels/{kernel['id']}")
+
     def log_tail(self, size: int = 4000) -> str:
         """The end of the server's log (its kernels' output goes there too), the token masked."""
         return self.log.read_text(errors="replace")[-size:].replace(self.token, "<token>")
 
 
-def start_lab(base: Path, data_dir: Path) -> LabServer:
-    """`jupyter lab` on a copy of notebooks/, its kernels pointed at the emulator of `data_dir`."""
+# What differs between the two front ends' command lines: the subcommand, and JupyterLab's update check.
+APP_ARGS = {
+    "lab": ["lab", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
+    "notebook": ["notebook"],
+}
+
+
+def start_jupyter(base: Path, data_dir: Path, app: str = "lab") -> JupyterServer:
+    """`jupyter <app>` (lab or notebook) on a copy of notebooks/, its kernels pointed at the emulator of
+    `data_dir`."""
     root = base / "notebooks"
     shutil.copytree(REPO / "notebooks", root, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     for name, values in SETTINGS.items():
@@ -93,51 +107,45 @@ def start_lab(base: Path, data_dir: Path) -> LabServer:
                JUPYTERLAB_WORKSPACES_DIR=str(base / "lab-workspaces"),
                PYTHONPATH=os.pathsep.join(p for p in (str(REPO / "lib"), env.get("PYTHONPATH", "")) if p))
     token, port = secrets.token_hex(16), free_port()
-    args = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+    args = [sys.executable, "-m", "jupyter", *APP_ARGS[app], "--no-browser", "--ip=127.0.0.1", f"--port={port}",
             "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
-            "--KernelManager.transport=ipc",
-            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+            "--KernelManager.transport=ipc"]
     if os.geteuid() == 0:
-        args.append("--allow-root")   # as `make lab` does for root (containers, Codespaces)
-    log = base / "jupyterlab.log"
+        args.append("--allow-root")   # as `make lab` and `make notebook` do for root (containers, Codespaces)
+    log = base / f"jupyter-{app}.log"
     with open(log, "wb") as out:
         process = subprocess.Popen(args, env=env, cwd=root, stdout=out, stderr=subprocess.STDOUT,
                                    stdin=subprocess.DEVNULL)
-    server = LabServer(process, f"http://127.0.0.1:{port}", token, root, log, runtime)
+    server = JupyterServer(process, f"http://127.0.0.1:{port}", token, root, log, runtime)
 
     def answers() -> bool:
         if process.poll() is not None:
-            raise AssertionError(f"jupyter lab exited with {process.returncode}: {log.read_text()[-2000:]}")
+            raise AssertionError(f"jupyter {app} exited with {process.returncode}: {log.read_text()[-2000:]}")
         server.api("GET", "status")
         return True
 
     try:
-        wait_for(answers, 120, "JupyterLab to answer", interval=0.2, ignoring=(OSError,))
+        wait_for(answers, 120, f"jupyter {app} to answer", interval=0.2, ignoring=(OSError,))
     except BaseException:
         server.stop()
         raise
     return server
 
 
-class LabPage:
-    """The JupyterLab page of one browser tab, driven through its menus and file browser."""
+class NotebookDriver:
+    """The notebook in front, driven through the menus JupyterLab and Notebook 7 share (Edit, Run, Kernel) and
+    read from the cells' outputs; the subclasses say how a notebook is opened."""
 
-    def __init__(self, page: Any, server: LabServer):
+    def __init__(self, page: Any, server: JupyterServer):
         self.page = page
         self.server = server
-
-    def load(self) -> None:
-        self.page.goto(self.server.address("/lab?reset"))
-        self.page.wait_for_selector(css.FILE.format("00-before-you-begin.ipynb"), timeout=SLOW)
 
     def menu(self, menu: str, item: str) -> None:
         self.page.click(css.MENU.format(menu))
         self.page.click(css.MENU_ITEM.format(item))
 
-    def open(self, notebook: str) -> None:
-        """Open `notebook` from the file browser (or bring its tab to the front) and wait for its kernel."""
-        self.page.dblclick(css.FILE.format(notebook))
-        self.page.wait_for_selector(css.CURRENT_TAB.format(notebook), timeout=SLOW)
+    def wait_ready(self) -> None:
+        """The notebook in front shows its cells and its kernel is idle."""
         self.page.wait_for_selector(css.CODE_CELL, timeout=SLOW)
         self.page.wait_for_selector(css.IDLE, timeout=SLOW)
 
@@ -174,8 +182,16 @@ class LabPage:
         self.page.wait_for_selector(css.IDLE, timeout=SLOW)
 
     def run_cell(self, index: int) -> None:
-        """Select code cell `index` (0-based) and run it with Shift+Enter, as a learner does."""
-        self.cells().nth(index).locator(css.PROMPT).first.click()
+        """Select code cell `index` (0-based) and run it with Shift+Enter, as a learner does. The click is
+        repeated until that cell is the active one: a cell scrolled to from off screen is laid out only then
+        (content-visibility), and the cells around it can move under the pointer as it is."""
+        cell = self.cells().nth(index)
+
+        def selected() -> bool:
+            cell.locator(css.PROMPT).first.click()
+            return css.ACTIVE_CELL in (cell.get_attribute("class") or "").split()
+
+        wait_for(selected, 30, f"code cell {index} to be the active cell", interval=0.2)
         self.page.keyboard.press("Shift+Enter")
 
     def run_cells(self, *cells: int, clear: bool = True) -> None:
@@ -196,6 +212,48 @@ class LabPage:
     def errors(self) -> list[str]:
         """Error outputs (tracebacks, stderr) and widgets that failed to render, in the notebook in front."""
         found = self.page.locator(css.ERROR_OUTPUT).all_inner_texts()
-        body = self.text()
-        found += [line for line in body.splitlines() if "Error displaying widget" in line or "Traceback" in line]
+        # the outputs' text content, not what is laid out: both front ends skip laying out the cells off screen
+        # (content-visibility), and their inner text reads empty
+        for output in self.page.locator(f"{css.PANEL} {css.OUTPUT}").all_text_contents():
+            found += [line for line in output.splitlines() if "Error displaying widget" in line or "Traceback" in line]
         return found
+
+
+class LabPage(NotebookDriver):
+    """The JupyterLab page of one browser tab: notebooks opened from its file browser, each in a tab."""
+
+    def load(self) -> None:
+        self.page.goto(self.server.address("/lab?reset"))
+        self.page.wait_for_selector(css.FILE.format("00-before-you-begin.ipynb"), timeout=SLOW)
+
+    def open(self, notebook: str) -> None:
+        """Open `notebook` from the file browser (or bring its tab to the front) and wait for its kernel."""
+        self.page.dblclick(css.FILE.format(notebook))
+        self.page.wait_for_selector(css.CURRENT_TAB.format(notebook), timeout=SLOW)
+        self.wait_ready()
+
+
+class Notebook7Page(NotebookDriver):
+    """Notebook 7 as a learner uses it: the file list (/tree) in one browser tab, and each notebook opened from
+    it in a browser tab of its own (`page`), as Notebook 7 opens them."""
+
+    def __init__(self, tree: Any, server: JupyterServer):
+        super().__init__(tree, server)
+        self.tree = tree
+
+    def load(self) -> None:
+        self.tree.goto(self.server.address("/tree"))
+        self.tree.wait_for_selector(css.FILE.format("00-before-you-begin.ipynb"), timeout=SLOW)
+
+    def open(self, notebook: str) -> None:
+        """Double-click `notebook` in the file list; the notebook's own tab becomes the one driven. The tab of
+        the notebook before it is closed and its kernel shut down, as File > Close and Shut Down Notebook
+        does (a closed Notebook 7 tab alone leaves its kernel running)."""
+        if self.page is not self.tree:
+            self.page.close()
+            self.server.shut_down_kernels()
+        with self.tree.context.expect_page(timeout=SLOW) as opened:
+            self.tree.dblclick(css.FILE.format(notebook))
+        self.page = opened.value
+        self.page.wait_for_selector(css.NOTEBOOK7_TITLE.format(notebook.removesuffix(".ipynb")), timeout=SLOW)
+        self.wait_ready()

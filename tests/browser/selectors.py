@@ -8,6 +8,7 @@ PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"
 CODE_CELL = f"{PANEL} .jp-Notebook .jp-CodeCell"
 CELL_EDITOR = ".jp-InputArea-editor"
 PROMPT = ".jp-InputPrompt"
+ACTIVE_CELL = "jp-mod-active"            # the class of the cell the keyboard acts on
 IDLE = f"{PANEL} .jp-Notebook-ExecutionIndicator[data-status='idle']"
 OUTPUT = ".jp-OutputArea-output"
 # stderr streams and error tracebacks are both rendered with this MIME type
@@ -19,6 +20,9 @@ MENU_ITEM = ".lm-Menu-itemLabel:text-is('{}')"
 DIALOG_ACCEPT = ".jp-Dialog .jp-mod-accept"
 CURRENT_TAB = "#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current .lm-TabBar-tabLabel:text-is('{}')"
 FILE = ".jp-DirListing-item:has(.jp-DirListing-itemText span:text-is('{}'))"
+# Notebook 7 (built from JupyterLab's components: the selectors above hold in it too): a notebook's own page
+# names the notebook, without its extension, in its header.
+NOTEBOOK7_TITLE = "#jp-title h1:text-is('{}')"
 
 # store-admin (lib/keyless_emulator/storeapps/store_admin.py)
 STORE_PRODUCT_ROWS = "#product-list tr[id^='product-']"   # the list (/, /products): a row per product
@@ -41,3 +45,7 @@ DASHBOARD_STATUS = "#status"
 
 # the runbook's form (keyless.widgets.ParameterForm): one Combobox per parameter, by its label
 FORM_FIELD = ".widget-inline-hbox:has(label:text-is('{}')) input"
+
+# the runbook's outputs (keyless.results.StepResult._repr_html_, keyless.widgets.ProgressLine)
+RESULT_VALUE = "td code"                 # a value in a step result's table
+PROGRESS = ".keyless-progress"           # a step's progress line

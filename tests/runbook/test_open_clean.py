@@ -1,5 +1,5 @@
 """Notebooks open clean: a committed notebook run in a front end and saved keeps its metadata as committed,
-and every widget output it leaves reads without the widget's model (issue 10, item 5).
+and every widget output it leaves reads without the widget's model, in HTML and in plain text (issue 10, items 4 and 5).
 
 The front end is played by nbclient with what a Jupyter Server leaves in a kernel (`JPY_SESSION_NAME`),
 so keyless shows its widgets (the form, the progress lines) as in JupyterLab, and with JupyterLab's
@@ -79,3 +79,10 @@ def test_committed_notebooks_run_in_a_front_end_and_saved_keep_clean_metadata_an
     progress = [d["text/html"] for d in shown if "keyless-progress" in (d.get("text/html") or "")]
     assert any("<b>enable-workload-identity</b>" in p and "this can take minutes on Azure" in p
                and "updated, took " in p for p in progress), progress
+    # and their text fallbacks say the same in words (a front end that shows no HTML nor widgets)
+    plain = [d.get("text/plain", "") for d in shown]
+    assert any(p.startswith("Values applied (run the form's cell again to change them):\ntarget: emulator")
+               and "identity:" in p for p in plain), plain
+    assert any(p.startswith("enable-workload-identity\n") and "this can take minutes on Azure" in p
+               and "updated, took " in p for p in plain), plain
+    assert not [p for p in plain if p.startswith(("VBox(", "HTML(", "<IPython.core.display"))], plain
