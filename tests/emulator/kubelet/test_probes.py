@@ -38,3 +38,20 @@ def test_closed_port_and_no_port_are_not_ready():
         return await ready(port, None), await ready(None, None)
 
     assert asyncio.run(scenario()) == (False, False)
+
+
+def test_a_port_whose_app_does_not_answer_is_not_ready():
+    """The kubelet holds each app's listening socket (it keeps it while an idle app is stopped), so a
+    connect succeeds into the backlog even when no app runs: without an answer, the port is not ready
+    (a container crashing at start would otherwise read as ready between its restarts)."""
+    import socket
+
+    held = socket.socket()
+    held.bind(("127.0.0.1", 0))
+    held.listen(8)  # nobody accepts, as while the app is starting, crashed or stopped
+    try:
+        port = held.getsockname()[1]
+        assert asyncio.run(ready(port, None)) is False
+        assert asyncio.run(ready(port, {"path": "/health"})) is False
+    finally:
+        held.close()
