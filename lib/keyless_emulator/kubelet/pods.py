@@ -8,7 +8,8 @@ resolved environment, forked by the node's pod runtime host (`processes.PodHost`
 an "idle container" (Running and Ready, nothing runs). A process that exits is restarted with
 back-off (CrashLoopBackOff), its previous log kept. An app unused for `idle_stop` seconds is stopped
 and started again by its next connection, the pod unchanged (kubelet/idle.py). Readiness is an answer on
-the local port (the readinessProbe's httpGet path, or any answer: kubelet/probes.py); liveness probes are not run. Init containers complete at once.
+the local port (the readinessProbe's httpGet path, or any answer: kubelet/probes.py); liveness probes
+are not run. Init containers complete at once.
 """
 from __future__ import annotations
 
