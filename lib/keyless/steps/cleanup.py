@@ -22,6 +22,7 @@ from ..statefile import StateFile
 from ._common import Progress, explained, say
 from .deploy import KEY_VARIABLES, LAST_APPLIED, RESTORE_MARKER, wait_for_rollout, with_key
 from .discover import discovered
+from .local_auth import set_key_access
 from .service_account import CLIENT_ID_ANNOTATION, SMP, kube_for, not_found
 from .workload_identity import PENDING, finish_update, settled, start_update
 
@@ -185,8 +186,7 @@ def clean_up(clients: Any, params: Parameters, state: StateFile, progress: Progr
 
     if "local_auth_disabled" in created:  # first: the original Deployment's key is read with listKeys
         account = created["local_auth_disabled"]["account"]
-        clients.cognitive.accounts.begin_update(params.resource_group, account,
-                                                {"properties": {"disableLocalAuth": False}}).result()
+        set_key_access(clients, params.resource_group, account, disabled=False)
         record(f"key access on {account}", "turned back on")
         state.forget_created("local_auth_disabled")
         state.forget_original("local_auth")

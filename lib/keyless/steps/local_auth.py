@@ -16,6 +16,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from .. import retry
 from ..params import Parameters
 from ..results import PLANNED, UNCHANGED, UPDATED, Check, StepResult
 from ..statefile import StateFile
@@ -65,6 +66,21 @@ def key_refused(clients: Any, found: dict[str, Any], key: str, timeout: float,
 
 
 @explained
+def set_key_access(clients: Any, group: str, name: str, disabled: bool) -> None:
+    """PATCH the account's disableLocalAuth and wait for it, through the runbook's one retry mechanism:
+    azure-core does not re-send a PATCH whose answer was lost; the account is read back first, and an
+    update that had been applied is followed to its end instead of being sent again."""
+    accounts = clients.cognitive.accounts
+
+    def landed() -> retry.ReadBack | None:
+        now = accounts.get(group, name)
+        return retry.ReadBack(lambda: accounts.get(group, name), now) \
+            if bool(now.properties.disable_local_auth) == disabled else None
+
+    retry.call(lambda: accounts.begin_update(group, name, {"properties": {"disableLocalAuth": disabled}}),
+               what=f"disableLocalAuth={str(disabled).lower()} on {name}", landed=landed).result()
+
+
 def disable_key_access(clients: Any, params: Parameters, state: StateFile,
                        progress: Progress | None = None) -> StepResult:
     from .chain import ORDER, require  # here, not at the top: the chain reads the links these steps build
@@ -86,12 +102,14 @@ def disable_key_access(clients: Any, params: Parameters, state: StateFile,
                           changes=[f"regenerate key1 and key2 of {name}", f"set disableLocalAuth=true on {name}"])
     old = clients.cognitive.accounts.list_keys(group, name)  # in memory only, for the proofs below
     say(progress, f"regenerating the keys of {name}, then turning key access off")
-    clients.cognitive.accounts.regenerate_key(group, name, "Key1")
-    new = clients.cognitive.accounts.regenerate_key(group, name, "Key2")  # answers with both keys
+    # POST actions azure-core does not re-send when their answer is lost: a second regeneration is as good
+    retry.call(lambda: clients.cognitive.accounts.regenerate_key(group, name, "Key1"), what=f"key1 of {name}")
+    new = retry.call(lambda: clients.cognitive.accounts.regenerate_key(group, name, "Key2"),  # answers with both
+                     what=f"key2 of {name}")
     renewed = new.key1 != old.key1 and new.key2 != old.key2
     state.record_original("local_auth", {"disableLocalAuth": False})
-    clients.cognitive.accounts.begin_update(group, name, {"properties": {"disableLocalAuth": True}}).result()
-    state.record_created("local_auth_disabled", {"account": name})
+    state.record_created("local_auth_disabled", {"account": name})  # before sending: clean-up can always undo it
+    set_key_access(clients, group, name, disabled=True)
     ok, answer = key_refused(clients, found, old.key1, float(params.verify_timeout), progress)
     renewal = ("key1 and key2 differ from before: a copy made before is worthless" if renewed
                else "a key reads as before")
