@@ -169,6 +169,18 @@ def call(act: Callable[[], T], *, what: str, landed: Callable[[], T | None] | No
 TERMINAL = frozenset({"succeeded", "failed", "canceled"})
 
 
+def provisioning_state(resource: Any) -> str | None:
+    """A Resource Manager resource's provisioningState where its SDK model keeps it: at the top
+    (azure-mgmt-containerservice's ManagedCluster) or under `properties` (azure-mgmt-cognitiveservices'
+    Account, as on the wire). Reading only the top made an account's state "Unknown" for ever, so a
+    read-back of its update never ended."""
+    for holder in (resource, getattr(resource, "properties", None)):
+        state = getattr(holder, "provisioning_state", None)
+        if state:
+            return str(state)
+    return None
+
+
 class ReadBack:
     """Follows a Resource Manager long-running write whose first answer was lost, by reading the
     resource until its provisioningState is terminal — the poller the lost answer would have
@@ -179,10 +191,11 @@ class ReadBack:
         self._get, self._current, self._interval, self._sleep = get, current, interval, sleep
 
     def status(self) -> str:
-        return str(getattr(self._current, "provisioning_state", None) or "Unknown")
+        return provisioning_state(self._current) or "Unknown"
 
     def done(self) -> bool:
-        return self.status().lower() in TERMINAL
+        state = provisioning_state(self._current)  # none reported: there is nothing to wait for
+        return state is None or state.lower() in TERMINAL
 
     def wait(self, timeout: float | None = None) -> None:
         if not self.done():

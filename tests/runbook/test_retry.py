@@ -142,3 +142,29 @@ def test_a_raw_azure_incomplete_read_reads_as_what_happened():
     assert err.message == "the connection dropped before the answer was complete (IncompleteRead)"
     assert err.code == "ConnectionError" and "(None)" not in err.message
 
+
+
+def test_a_read_back_follows_the_provisioning_state_where_each_sdk_model_keeps_it():
+    """A ManagedCluster carries provisioningState at the top, a Cognitive Services Account under
+    `properties`; a read-back that looked only at the top never saw an account's update end."""
+    from azure.mgmt.cognitiveservices.models import Account, AccountProperties
+    from azure.mgmt.containerservice.models import ManagedCluster
+
+    def account(state: str) -> Account:
+        a = Account(properties=AccountProperties())
+        a.properties.provisioning_state = state  # read-only in the model: the server fills it
+        return a
+
+    def cluster(state: str) -> ManagedCluster:
+        mc = ManagedCluster(location="eastus")
+        mc.provisioning_state = state
+        return mc
+
+    for make in (account, cluster):
+        reads = iter([make("Accepted"), make("Succeeded")])
+        waits = Waits()
+        back = retry.ReadBack(lambda: next(reads), make("Updating"), sleep=waits)
+        assert back.status() == "Updating" and not back.done()
+        assert retry.provisioning_state(back.result()) == "Succeeded"
+        assert back.status() == "Succeeded" and back.done() and len(waits) == 2
+    assert retry.ReadBack(lambda: None, object()).done()  # nothing reported: nothing to wait for

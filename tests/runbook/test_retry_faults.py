@@ -225,23 +225,31 @@ def test_a_fault_on_the_rollout_watch_reopens_it(rb, admin, fault):
 @pytest.mark.parametrize("applied", [False, True], ids=["drop", "drop-applied"])
 def test_a_lost_answer_on_the_key_access_updates_of_06_and_clean_up_is_retried_or_read_back(rb, admin, applied):
     """azure-core does not re-send a PATCH (or a POST action) whose answer was lost: 06's key regeneration and
-    key-access update, and clean-up's turning it back on, go through the runbook's retry (the account read
-    back first). A 30-attendee run once failed in clean-up on such an answer."""
+    key-access update, and clean-up's turning it back on, go through the runbook's retry (the account or its
+    keys read back first: an applied one is neither sent nor rotated twice). A 30-attendee run once failed in
+    clean-up on such an answer. Runs 01-04 first: 06 refuses to turn keys off before the workload is keyless."""
     for step in ("discover", "enable_workload_identity", "create_managed_identity", "assign_openai_role",
                  "create_federated_credential", "create_service_account", "redeploy_app"):
         assert getattr(rb, step)().ok, repr(rb.results[-1])
     account = "accounts/myOpenAIAccount$"
-    for method, route in (("POST", "accounts/myOpenAIAccount/regenerateKey$"), ("PATCH", account)):
-        admin.faults({"route": route, "method": method, "drop": True, "applied": applied, "count": 1})
+    admin.faults({"route": "accounts/myOpenAIAccount/regenerateKey$", "method": "POST", "drop": True,
+                  "applied": applied, "count": 1},
+                 {"route": account, "method": "PATCH", "drop": True, "applied": applied, "count": 1})
     admin.clear_requests()
     locked = rb.disable_key_access()
     assert locked.status == "updated" and locked.ok, repr(locked)
+    assert "[PASS] both keys regenerated: key1 and key2 differ from before" in repr(locked), repr(locked)
+    posts = [(r["status"], r["dropped"]) for r in _logged(admin, "POST", "/accounts/myOpenAIAccount/regenerateKey")]
+    assert posts == ([(200, True), (200, False)] if applied else [(None, True), (200, False), (200, False)]), posts
     patches = [(r["status"], r["dropped"]) for r in _logged(admin, "PATCH", "/accounts/myOpenAIAccount")]
     assert patches == ([(200, True)] if applied else [(None, True), (200, False)]), patches
     assert rb.state.created["local_auth_disabled"] == {"account": "myOpenAIAccount"}
 
     admin.faults({"route": account, "method": "PATCH", "drop": True, "applied": applied, "count": 1})
+    admin.clear_requests()
     done = rb.clean_up()
     assert done.ok and "[PASS] key access on myOpenAIAccount: turned back on\n" in repr(done), repr(done)
+    patches = [(r["status"], r["dropped"]) for r in _logged(admin, "PATCH", "/accounts/myOpenAIAccount")]
+    assert patches == ([(200, True)] if applied else [(None, True), (200, False)]), patches
     assert rb.clients.cognitive.accounts.get("myResourceGroup", "myOpenAIAccount").properties.disable_local_auth \
         is False

@@ -186,8 +186,9 @@ def clean_up(clients: Any, params: Parameters, state: StateFile, progress: Progr
 
     if "local_auth_disabled" in created:  # first: the original Deployment's key is read with listKeys
         account = created["local_auth_disabled"]["account"]
-        set_key_access(clients, params.resource_group, account, disabled=False)
-        record(f"key access on {account}", "turned back on")
+        # 06 records its intent before sending: interrupted before its PATCH, key access is still on
+        sent = set_key_access(clients, params.resource_group, account, disabled=False)
+        record(f"key access on {account}", "turned back on" if sent else "already on")
         state.forget_created("local_auth_disabled")
         state.forget_original("local_auth")
     if "deployment_changed" in created:

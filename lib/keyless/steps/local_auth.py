@@ -66,11 +66,15 @@ def key_refused(clients: Any, found: dict[str, Any], key: str, timeout: float,
 
 
 @explained
-def set_key_access(clients: Any, group: str, name: str, disabled: bool) -> None:
-    """PATCH the account's disableLocalAuth and wait for it, through the runbook's one retry mechanism:
-    azure-core does not re-send a PATCH whose answer was lost; the account is read back first, and an
-    update that had been applied is followed to its end instead of being sent again."""
+def set_key_access(clients: Any, group: str, name: str, disabled: bool) -> bool:
+    """Set the account's disableLocalAuth and wait for the update to end; False when it already reads so
+    (nothing is sent: a clean-up after an interruption that came before 06's PATCH finds key access on).
+    The PATCH goes through the runbook's one retry mechanism, because azure-core does not re-send a
+    long-running operation's first request whose answer was lost: before sending again the account is read
+    back, and an update that had been applied is followed to its end (`retry.ReadBack`) instead."""
     accounts = clients.cognitive.accounts
+    if bool(accounts.get(group, name).properties.disable_local_auth) == disabled:
+        return False
 
     def landed() -> retry.ReadBack | None:
         now = accounts.get(group, name)
@@ -79,6 +83,25 @@ def set_key_access(clients: Any, group: str, name: str, disabled: bool) -> None:
 
     retry.call(lambda: accounts.begin_update(group, name, {"properties": {"disableLocalAuth": disabled}}),
                what=f"disableLocalAuth={str(disabled).lower()} on {name}", landed=landed).result()
+    return True
+
+
+def regenerate(clients: Any, group: str, name: str, which: str, before: str) -> Any:
+    """POST regenerateKey for `which` ("Key1"/"Key2") through the runbook's retry: azure-core does not
+    re-send a POST action. After a lost answer the keys are listed first; if `which` no longer reads as
+    `before` (its value when 06 began), the lost POST had rotated it and that listing is the answer —
+    sent again, it would rotate the key a second time: harmless to security (every earlier copy is worthless
+    either way) but one more change than the run says it made, and a rotation the request log shows
+    twice. Answers the account's keys (both, as regenerateKey does)."""
+    accounts = clients.cognitive.accounts
+    attribute = which.lower()
+
+    def landed() -> Any:
+        keys = accounts.list_keys(group, name)
+        return keys if getattr(keys, attribute) != before else None
+
+    return retry.call(lambda: accounts.regenerate_key(group, name, which), what=f"regenerating {attribute} of {name}",
+                      landed=landed)
 
 
 def disable_key_access(clients: Any, params: Parameters, state: StateFile,
@@ -102,10 +125,8 @@ def disable_key_access(clients: Any, params: Parameters, state: StateFile,
                           changes=[f"regenerate key1 and key2 of {name}", f"set disableLocalAuth=true on {name}"])
     old = clients.cognitive.accounts.list_keys(group, name)  # in memory only, for the proofs below
     say(progress, f"regenerating the keys of {name}, then turning key access off")
-    # POST actions azure-core does not re-send when their answer is lost: a second regeneration is as good
-    retry.call(lambda: clients.cognitive.accounts.regenerate_key(group, name, "Key1"), what=f"key1 of {name}")
-    new = retry.call(lambda: clients.cognitive.accounts.regenerate_key(group, name, "Key2"),  # answers with both
-                     what=f"key2 of {name}")
+    regenerate(clients, group, name, "Key1", old.key1)
+    new = regenerate(clients, group, name, "Key2", old.key2)  # answers with both keys
     renewed = new.key1 != old.key1 and new.key2 != old.key2
     state.record_original("local_auth", {"disableLocalAuth": False})
     state.record_created("local_auth_disabled", {"account": name})  # before sending: clean-up can always undo it
