@@ -130,16 +130,23 @@ def holds(current: Any, sent: Any) -> bool:
     return bool(current == sent)
 
 
+# Annotations a controller owns and rewrites right after a write lands, whatever the write said: the
+# Deployment controller numbers a template it has not run before (a restored Deployment whose key was
+# regenerated since) with the next revision.
+CONTROLLER_ANNOTATIONS = frozenset({"deployment.kubernetes.io/revision"})
+
+
 def replaced(sent: dict[str, Any], current: dict[str, Any]) -> bool:
     """A replace (PUT with the resourceVersion it was read at) whose answer was lost took effect when
-    the object has moved on from that version and now holds the labels, annotations and spec sent.
-    Otherwise it did not land (same version) or someone else's write did: sending it again then
-    meets the API server's 409, the conflict it is."""
+    the object has moved on from that version and now holds the labels, annotations (those a
+    controller owns aside) and spec sent. Otherwise it did not land (same version) or someone else's
+    write did: sending it again then meets the API server's 409, the conflict it is."""
     meta, now = sent.get("metadata") or {}, current.get("metadata") or {}
     if now.get("resourceVersion") == meta.get("resourceVersion"):
         return False
+    annotations = {k: v for k, v in (meta.get("annotations") or {}).items() if k not in CONTROLLER_ANNOTATIONS}
     return holds(now.get("labels") or {}, meta.get("labels")) and holds(
-        now.get("annotations") or {}, meta.get("annotations")) and holds(current.get("spec"), sent.get("spec"))
+        now.get("annotations") or {}, annotations) and holds(current.get("spec"), sent.get("spec"))
 
 
 @dataclass

@@ -168,3 +168,20 @@ def test_a_read_back_follows_the_provisioning_state_where_each_sdk_model_keeps_i
         assert retry.provisioning_state(back.result()) == "Succeeded"
         assert back.status() == "Succeeded" and back.done() and len(waits) == 2
     assert retry.ReadBack(lambda: None, object()).done()  # nothing reported: nothing to wait for
+
+
+def test_a_lost_replace_reads_as_landed_although_the_controller_renumbered_the_revision():
+    """keyless.kube.replaced: the Deployment controller rewrites `deployment.kubernetes.io/revision` right
+    after a replace lands (a restored template it has not run before gets the next number), so the
+    annotation the replace sent back is not evidence it did not land; any other difference is."""
+    from keyless.kube import replaced
+
+    sent = {"metadata": {"resourceVersion": "7", "annotations": {"deployment.kubernetes.io/revision": "1",
+                                                                 "team": "store"}},
+            "spec": {"replicas": 1}}
+    now = {"metadata": {"resourceVersion": "8", "annotations": {"deployment.kubernetes.io/revision": "3",
+                                                                "team": "store"}},
+           "spec": {"replicas": 1, "paused": False}}
+    assert replaced(sent, now)
+    assert not replaced(sent, {**now, "metadata": {**now["metadata"], "resourceVersion": "7"}})  # did not land
+    assert not replaced(sent, {**now, "metadata": {"resourceVersion": "8", "annotations": {"team": "other"}}})
