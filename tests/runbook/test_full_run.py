@@ -12,6 +12,7 @@ import pytest
 from secretscan import assert_no_secret, emulator_secrets, pod_logs, text_findings
 
 import keyless
+from keyless.steps.deploy import KEY_VARIABLES, LAST_APPLIED
 from keyless.steps.verify import CALL, KEYLESS
 
 MAIN = ("discover", "enable_workload_identity", "create_managed_identity", "assign_openai_role",
@@ -29,7 +30,10 @@ def run_main(rb: keyless.Runbook) -> list[keyless.StepResult]:
 # - the cluster's securityProfile.workloadIdentity: turned off again, `{enabled: false}` equals absent;
 # - the emulator kubelet's `keyless.emulator/local-url` Service annotation (added when it starts);
 # - Kubernetes bookkeeping (uids, resourceVersions, generations, timestamps, pod names, statuses):
-#   the restored Deployment is a new revision with new pods, compared by its spec instead.
+#   the restored Deployment is a new revision with new pods, compared by its spec instead;
+# - the Azure OpenAI keys after notebook 06: a regenerated key cannot be put back on Azure, so the
+#   account's key generations are set aside, and the key the restored Deployment carries (in its env and
+#   its last-applied annotation) is compared as "a key" (test_local_auth checks it is the current key1).
 _VOLATILE_KEYS = {"eTag", "etag", "systemData", "uid", "resourceVersion", "generation", "creationTimestamp",
                   "managedFields", "status", "observedGeneration", "deletionTimestamp",
                   "pod-template-hash", "deployment.kubernetes.io/revision", "startedAt", "lastUpdateTime",
@@ -49,6 +53,8 @@ def normalise(snapshot: dict[str, Any]) -> dict[str, Any]:
     snap = copy.deepcopy(snapshot)
     snap.pop("ids", None)
     snap.pop("operations", None)
+    for meta in (snap.get("resources", {}).get("meta") or {}).values():
+        meta.pop("key_generation", None)
     for doc in snap.get("resources", {}).get("documents", []):
         props = doc.get("properties") or {}
         props.pop("oidcIssuerProfile", None)
@@ -61,6 +67,21 @@ def normalise(snapshot: dict[str, Any]) -> dict[str, Any]:
 
 
 TRANSIENT = {"pods", "replicasets", "events", "endpoints", "endpointslices"}
+KEY = "<an Azure OpenAI key>"
+
+
+def _mask_keys(deployment: dict[str, Any]) -> None:
+    """The Deployment's Azure OpenAI key values replaced by KEY, in its containers' env and in the
+    last-applied configuration kubectl keeps as JSON text (see normalise: keys are not put back)."""
+    for c in (((deployment.get("spec") or {}).get("template") or {}).get("spec") or {}).get("containers") or []:
+        for e in c.get("env") or []:
+            if e.get("name") in KEY_VARIABLES and "value" in e:
+                e["value"] = KEY
+    annotations = (deployment.get("metadata") or {}).get("annotations") or {}
+    if LAST_APPLIED in annotations:
+        applied = json.loads(annotations[LAST_APPLIED])
+        _mask_keys(applied)
+        annotations[LAST_APPLIED] = json.dumps(applied, sort_keys=True)
 
 
 def _without_pods(sections: Any) -> Any:
@@ -75,6 +96,8 @@ def _without_pods(sections: Any) -> Any:
             meta = (entry.get("object") or {}).get("metadata") or {}
             annotations = meta.get("annotations") or {}
             annotations.pop("keyless.emulator/local-url", None)  # the kubelet's forwarder address, set at runtime
+            if entry.get("resource") == "deployments":
+                _mask_keys(entry.get("object") or {})
             if not annotations:
                 meta.pop("annotations", None)
             objects[f"{entry.get('resource')}/{meta.get('namespace', '')}/{meta.get('name')}"] = entry.get("object")

@@ -1,6 +1,7 @@
 """Intent recorded before acting: a run killed (SIGKILL, no clean exit) at a random point of the
-article's steps, then run again and cleaned up, leaves the emulator exactly as it started (the
-fields normalise() sets aside: server bookkeeping and the OIDC issuer, which AKS cannot turn off).
+article's steps and notebook 06 (key access off), then run again and cleaned up, leaves the emulator
+exactly as it started (the fields normalise() sets aside: server bookkeeping, the OIDC issuer, which
+AKS cannot turn off, and the account's keys, which 06 regenerated and Azure cannot put back).
 
 The first kill lands while the cluster update is in flight (the operation held for a few seconds):
 the case that used to leave workload identity on after clean-up. Each further one lands after a
@@ -31,8 +32,8 @@ from kit import wait_for
 import keyless
 from keyless_emulator import ControlClient
 
-from .test_full_run import MAIN, normalise
-from .test_torture import differences
+from .test_full_run import normalise
+from .test_torture import STEPS, differences
 
 RUN_STEPS = """
 import json, sys
@@ -45,9 +46,12 @@ for step in data["steps"]:
     getattr(rb, step)()
 print("finished", flush=True)
 """
-# clean-up sends up to 6 mutating requests (the cluster update turning workload identity off, the
-# Deployment restore, the deletes of the ServiceAccount, federated credential, role assignment, identity)
-CLEAN_UP_WRITES = 6
+# the steps (01-04, then 06) send 9 mutating requests: the cluster update, identity, role, credential,
+# ServiceAccount, Deployment patch, 06's two key regenerations and its disableLocalAuth update
+STEP_WRITES = 9
+# clean-up sends up to 7: the cluster update turning workload identity off, key access back on, the
+# Deployment restore, the deletes of the ServiceAccount, federated credential, role assignment, identity
+CLEAN_UP_WRITES = 7
 
 
 CLUSTER_PUT = "microsoft.containerservice/managedclusters:put"
@@ -59,7 +63,7 @@ def rb_state(params: keyless.Parameters) -> dict:
 
 
 def interrupted_run(info: Any, params: keyless.Parameters, control: ControlClient, after: int,
-                    steps: tuple[str, ...] = MAIN) -> str:
+                    steps: tuple[str, ...] = STEPS) -> str:
     """Start `steps` in a process of their own; SIGKILL it once `after` mutating requests were logged
     (counted from the start of the request log). Returns where it was stopped (or that it finished first)."""
     proc = subprocess.Popen([sys.executable, "-c", RUN_STEPS], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -110,7 +114,7 @@ def _steps_interruption(info: Any, control: ControlClient, data_dir: Path, after
             failed.append(f"the state file holds no intent for the cluster update: {intent}")
     try:
         rb = keyless.init(params, emulator=info)
-        failed += [repr(r) for r in [getattr(rb, step)() for step in MAIN] + [rb.clean_up()] if not r.ok]
+        failed += [repr(r) for r in [getattr(rb, step)() for step in STEPS] + [rb.clean_up()] if not r.ok]
     except Exception:  # noqa: BLE001 - a step that raised instead of explaining is itself a failure
         failed.append(traceback.format_exc(limit=-6))
     diff = differences(normalise(start), normalise(control.snapshot()))
@@ -127,7 +131,7 @@ def _clean_up_interruption(info: Any, control: ControlClient, data_dir: Path, af
     where = "not killed"
     try:
         rb = keyless.init(params, emulator=info)
-        failed += [repr(r) for r in [getattr(rb, step)() for step in MAIN] if not r.ok]
+        failed += [repr(r) for r in [getattr(rb, step)() for step in STEPS] if not r.ok]
         before = len(control.mutating_requests())
         if after == 1:  # clean-up's first write is the cluster update: hold it long enough to be killed inside it
             control.call("PUT", "/latency", {"profile": "instant", "overrides": {CLUSTER_PUT: 3.0}})
@@ -153,10 +157,9 @@ def test_random_interruptions_then_rerun_and_clean_up_restore_the_start(fresh, a
     held: list[str] = []
     started = time.monotonic()
     for i in range(kills):
-        # the article's steps send 6 mutating requests (cluster, identity, role, credential, ServiceAccount,
-        # patch); the second kill, and a third of the later ones, land inside clean-up instead
+        # the second kill, and a third of the later ones, land inside clean-up instead of the steps
         in_clean_up = i == 1 or (i > 1 and rng.random() < 1 / 3)
-        after = 1 if i == 0 else rng.randint(1, CLEAN_UP_WRITES if in_clean_up else 6)
+        after = 1 if i == 0 else rng.randint(1, CLEAN_UP_WRITES if in_clean_up else STEP_WRITES)
         row = one_interruption(fresh.info, admin, tmp_path / f"data-{i}", after=after, in_cluster_update=i == 0,
                                in_clean_up=in_clean_up)
         assert row["failed"] == [], f"seed {seed}, {row['where']}:\n" + "\n".join(row["failed"])

@@ -1,9 +1,10 @@
-"""The torture suite's fault matrix: the article's steps and clean-up under about 20 % injected
-faults of every kind a real cloud throws at once — Kubernetes 429, 500, dropped connections
-(before the service, and after a create, a replace or a delete was applied), Resource Manager
-429, 500, 503 and dropped answers (before the service, and after a PUT, a DELETE, the cluster
-update and listClusterUserCredential were applied), token-endpoint 503 and dropped answers, and
-concurrent federated-credential writes on the same identity — each run ending where it started.
+"""The torture suite's fault matrix: the article's steps, notebook 06 (key access off) and clean-up
+under about 20 % injected faults of every kind a real cloud throws at once — Kubernetes 429, 500,
+dropped connections (before the service, and after a create, a replace or a delete was applied),
+Resource Manager 429, 500, 503 and dropped answers (before the service, and after a PUT, a DELETE,
+the cluster update, listClusterUserCredential, 06's key regenerations and the disableLocalAuth
+updates of 06 and clean-up were applied), token-endpoint 503 and dropped answers, and concurrent
+federated-credential writes on the same identity — each run ending where it started.
 Azure OpenAI's 429 and 503 (`DATA_PLANE`) only meet the verification (05): the benchmark adds them.
 
 Bounded: KEYLESS_TORTURE_RUNS runs (default 2; 25-130 s each on 2 cores, by load). The issue's
@@ -39,6 +40,7 @@ TOKEN = "/oauth2/v2.0/token$"
 MSI = ".*/userAssignedIdentities/[^/]+$"
 ROLE = ".*/roleAssignments/[^/]+$"
 FIC = ".*/federatedIdentityCredentials/[^/]+$"
+ACCOUNT = ".*/Microsoft.CognitiveServices/accounts/[^/]+"
 MATRIX: list[dict[str, Any]] = [
     {"route": K8S + ".*/serviceaccounts$", "method": "POST", "drop": True, "applied": True, "count": 1},
     {"route": K8S + ".*/serviceaccounts/[^/]+$", "method": "DELETE", "drop": True, "applied": True, "count": 1},
@@ -57,6 +59,10 @@ MATRIX: list[dict[str, Any]] = [
     # every write the steps and clean-up send to Resource Manager once loses its answer after it was applied
     *({"route": ARM + r, "method": m, "drop": True, "applied": True, "count": 1}
       for m in ("PUT", "DELETE") for r in (MSI, ROLE, FIC)),
+    # notebook 06 and its undo in clean-up: both key regenerations (POST actions) and both disableLocalAuth
+    # updates (06's and clean-up's) lose their answer after they were applied
+    {"route": ARM + ACCOUNT + "/regenerateKey$", "method": "POST", "drop": True, "applied": True, "count": 2},
+    {"route": ARM + ACCOUNT + "$", "method": "PATCH", "drop": True, "applied": True, "count": 2},
     {"route": TOKEN, "status": 503, "code": "temporarily_unavailable", "retry_after": 0.2, "count": 1},
     {"route": TOKEN, "drop": True, "count": 1},
 ]
@@ -66,6 +72,10 @@ DATA_PLANE: list[dict[str, Any]] = [
     {"route": "^/aoai/", "status": 429, "code": "429", "retry_after": 0.2, "count": 1},
     {"route": "^/aoai/", "status": 503, "code": "ServiceUnavailable", "retry_after": 0.2, "count": 1},
 ]
+
+
+# the article's steps, then notebook 06 (key access off), which clean-up undoes
+STEPS = (*MAIN, "disable_key_access")
 
 
 def kind(f: dict[str, Any]) -> str:
@@ -94,7 +104,7 @@ def differences(a: Any, b: Any, path: str = "", limit: int = 8) -> list[str]:
 
 
 def one_run(info: Any, control: ControlClient, data_dir: Path, matrix: list[dict[str, Any]],
-            steps: tuple[str, ...] = MAIN) -> dict[str, Any]:
+            steps: tuple[str, ...] = STEPS) -> dict[str, Any]:
     """One run of `steps` and clean-up under `matrix` on the emulator reset to before-you-begin: whether
     every step passed and the snapshot came back to the start, what failed, and how often each kind fired."""
     control.quiet()
