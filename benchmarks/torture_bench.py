@@ -4,17 +4,17 @@ processes, each with an emulator of its own, reporting held/total per fault kind
     .venv/bin/python benchmarks/torture_bench.py [--runs 50] [--kills 200] [--workers 2]
                                                  [--minutes 60] [--seed N] [--json out/bench/torture.json]
 
-- Fault runs: the article's steps 00-05 (the verification included) and clean-up, each under about
-  20 % injected faults of every kind (`tests/runbook/test_torture.py`: MATRIX + DATA_PLANE, a fresh
-  random phase per run so runs meet faults at different requests). A run holds when every step
-  passed and the emulator's snapshot equals the start (read-only server fields aside, as
-  `normalise` says). Per kind: held / runs in which that kind fired.
-- Interruptions: a run of the steps in its own process killed (SIGKILL) after a random number of
-  mutating requests (the first of each worker inside the held cluster update), then a rerun and a
-  clean-up; or, for about a third of the kills (drawn from the seed), the steps run to the end and
-  clean-up is killed after a random number of its own mutating requests, then run again
-  (`tests/runbook/test_interruptions.py`: one_interruption). Held: every step passed and the
-  snapshot equals the start. Per place: held / kills landing after that request.
+- Fault runs: the article's steps 00-05 (the verification included), 06 (key access off) and
+  clean-up, each under about 20 % injected faults of every kind (`tests/runbook/test_torture.py`:
+  MATRIX + DATA_PLANE, a fresh random phase per run so runs meet faults at different requests).
+  A run holds when every step passed and the emulator's snapshot equals the start (read-only
+  server fields aside, as `normalise` says). Per kind: held / runs in which that kind fired.
+- Interruptions: a run of the steps (01-04, then 06) in its own process killed (SIGKILL) after a
+  random number of mutating requests (the first of each worker inside the held cluster update),
+  then a rerun and a clean-up; or, for about a third of the kills (drawn from the seed), the steps
+  run to the end and clean-up is killed after a random number of its own mutating requests, then
+  run again (`tests/runbook/test_interruptions.py`: one_interruption). Held: every step passed
+  and the snapshot equals the start. Per place: held / kills landing after that request.
 
 The tests run the same functions a few times (their defaults stay small, for `make test`); this
 script is where the counts the issue names are measured. Bounded: each worker stops starting new
@@ -42,12 +42,12 @@ sys.path.insert(0, str(ROOT / "lib"))
 sys.path.insert(0, str(ROOT / "tests"))  # the torture suite's run functions and its fault matrix
 
 from runbook.test_full_run import MAIN  # noqa: E402
-from runbook.test_interruptions import CLEAN_UP_WRITES, one_interruption  # noqa: E402
+from runbook.test_interruptions import CLEAN_UP_WRITES, STEP_WRITES, one_interruption  # noqa: E402
 from runbook.test_torture import DATA_PLANE, MATRIX, kind, one_run, phased  # noqa: E402
 
 from keyless_emulator import ControlClient, EmulatorConfig, start_in_thread  # noqa: E402
 
-STEPS = (*MAIN, "verify")
+STEPS = (*MAIN, "verify", "disable_key_access")  # 00-05, then 06 (key access off), which clean-up undoes
 
 
 def worker(part: str, count: int, seed: int, first: int, deadline: float) -> None:
@@ -67,7 +67,7 @@ def worker(part: str, count: int, seed: int, first: int, deadline: float) -> Non
                 else:
                     in_update = i == 0 and first == 0  # killed inside the held cluster update: the first PUT
                     in_clean_up = not in_update and rng.random() < 1 / 3  # a third land inside clean-up
-                    after = 1 if in_update else rng.randint(1, CLEAN_UP_WRITES if in_clean_up else 6)
+                    after = 1 if in_update else rng.randint(1, CLEAN_UP_WRITES if in_clean_up else STEP_WRITES)
                     try:
                         row = one_interruption(emu.info, control, data, after=after, in_cluster_update=in_update,
                                                in_clean_up=in_clean_up)
@@ -190,7 +190,7 @@ def read_rows(path: Path, skip: int = 0) -> list[dict[str, Any]]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--runs", type=int, default=50, help="fault runs (steps 00-05 and clean-up)")
+    ap.add_argument("--runs", type=int, default=50, help="fault runs (steps 00-06 and clean-up)")
     ap.add_argument("--kills", type=int, default=200, help="interruptions, each followed by a rerun and clean-up")
     ap.add_argument("--workers", type=int, default=2, help="parallel processes, each with its own emulator")
     ap.add_argument("--minutes", type=float, default=60.0, help="no run starts after this many minutes")

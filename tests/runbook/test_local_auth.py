@@ -9,6 +9,9 @@ import pytest
 import keyless
 from keyless.steps.verify import KEYLESS
 
+# clean-up's line for key access, naming what it cannot undo (the regenerated keys)
+KEYS_BACK_ON = ("[PASS] key access on myOpenAIAccount: turned back on (the keys 06 regenerated stay: a key cannot be "
+                "put back)\n")
 UP_TO_04 = ("discover", "enable_workload_identity", "create_managed_identity", "assign_openai_role",
             "create_federated_credential", "create_service_account", "redeploy_app")
 
@@ -49,7 +52,7 @@ def test_keys_regenerated_and_off_old_key_refused_workload_keyless_then_clean_up
     assert again.status == "unchanged" and again.ok and admin.mutating() == []
 
     done = rb.clean_up()
-    assert done.ok and "[PASS] key access on myOpenAIAccount: turned back on\n" in repr(done), repr(done)
+    assert done.ok and KEYS_BACK_ON in repr(done), repr(done)
     assert "[PASS] Deployment ai-service: restored\n" in repr(done), repr(done)
     assert cognitive.accounts.get("myResourceGroup", "myOpenAIAccount").properties.disable_local_auth is False
     now = cognitive.accounts.list_keys("myResourceGroup", "myOpenAIAccount")

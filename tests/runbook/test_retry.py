@@ -163,7 +163,7 @@ def test_a_read_back_follows_the_provisioning_state_where_each_sdk_model_keeps_i
     for make in (account, cluster):
         reads = iter([make("Accepted"), make("Succeeded")])
         waits = Waits()
-        back = retry.ReadBack(lambda: next(reads), make("Updating"), sleep=waits)
+        back = retry.ReadBack(lambda reads=reads: next(reads), make("Updating"), sleep=waits)
         assert back.status() == "Updating" and not back.done()
         assert retry.provisioning_state(back.result()) == "Succeeded"
         assert back.status() == "Succeeded" and back.done() and len(waits) == 2

@@ -39,7 +39,8 @@ def plan(params: Parameters, state: StateFile) -> list[str]:
     out = []
     created, original = state.created, state.original
     if "local_auth_disabled" in created:
-        out.append(f"turn key access back on for {created['local_auth_disabled']['account']} (disableLocalAuth=false)")
+        out.append(f"turn key access back on for {created['local_auth_disabled']['account']} (disableLocalAuth=false; "
+                   "the keys 06 regenerated stay: a key cannot be put back)")
     if "deployment_changed" in created:
         out.append(f"restore the original Deployment {params.namespace}/{params.app}" if params.restore_deployment
                    and "deployment" in original else f"keep the Deployment {params.app} as it is now")
@@ -188,7 +189,8 @@ def clean_up(clients: Any, params: Parameters, state: StateFile, progress: Progr
         account = created["local_auth_disabled"]["account"]
         # 06 records its intent before sending: interrupted before its PATCH, key access is still on
         sent = set_key_access(clients, params.resource_group, account, disabled=False)
-        record(f"key access on {account}", "turned back on" if sent else "already on")
+        record(f"key access on {account}", ("turned back on" if sent else "already on")
+               + " (the keys 06 regenerated stay: a key cannot be put back)")
         state.forget_created("local_auth_disabled")
         state.forget_original("local_auth")
     if "deployment_changed" in created:
