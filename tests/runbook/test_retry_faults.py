@@ -256,3 +256,29 @@ def test_a_lost_answer_on_the_key_access_updates_of_06_and_clean_up_is_retried_o
     assert patches == ([(200, True)] if applied else [(None, True), (200, False)]), patches
     assert rb.clients.cognitive.accounts.get("myResourceGroup", "myOpenAIAccount").properties.disable_local_auth \
         is False
+
+
+@pytest.mark.slow
+def test_06_records_its_intent_before_the_key_access_update_and_clean_up_reads_before_undoing_it(rb, admin):
+    """Intent before acting: 06's disableLocalAuth update never answers (every send dropped before the
+    service); 06 gives up in words, yet the state file already holds the intent, so a kill at that point
+    would leave clean-up knowing; clean-up reads the account, finds key access on and sends nothing."""
+    for step in ("discover", "enable_workload_identity", "create_managed_identity", "assign_openai_role",
+                 "create_federated_credential", "create_service_account", "redeploy_app"):
+        assert getattr(rb, step)().ok, repr(rb.results[-1])
+    admin.faults({"route": "accounts/myOpenAIAccount$", "method": "PATCH", "drop": True, "count": 5})
+    admin.clear_requests()
+    failed = rb.disable_key_access()
+    assert not failed.ok and failed.get("error") == "ConnectionError", repr(failed)
+    assert repr(failed).startswith("disable-key-access: failed - disableLocalAuth=true on myOpenAIAccount: the "
+                                   "connection dropped before the answer was complete (IncompleteRead), still "
+                                   "failing after 5 attempts\n"), repr(failed)
+    assert [r["dropped"] for r in _logged(admin, "PATCH", "/accounts/myOpenAIAccount")] == [True] * 5
+    assert rb.state.created["local_auth_disabled"] == {"account": "myOpenAIAccount"}
+
+    admin.faults()
+    admin.clear_requests()
+    done = rb.clean_up()
+    assert done.ok and "[PASS] key access on myOpenAIAccount: already on (the keys 06 regenerated stay" in repr(done)
+    assert _logged(admin, "PATCH", "/accounts/myOpenAIAccount") == []
+    assert "local_auth_disabled" not in rb.state.created

@@ -129,8 +129,8 @@ def disable_key_access(clients: Any, params: Parameters, state: StateFile,
     new = regenerate(clients, group, name, "Key2", old.key2)  # answers with both keys
     renewed = new.key1 != old.key1 and new.key2 != old.key2
     state.record_original("local_auth", {"disableLocalAuth": False})
-    state.record_created("local_auth_disabled", {"account": name})  # before sending: clean-up can always undo it
-    set_key_access(clients, group, name, disabled=True)
+    with state.intent("local_auth_disabled", {"account": name}):  # before sending: clean-up can always undo it
+        set_key_access(clients, group, name, disabled=True)
     ok, answer = key_refused(clients, found, old.key1, float(params.verify_timeout), progress)
     renewal = ("key1 and key2 differ from before: a copy made before is worthless" if renewed
                else "a key reads as before")
