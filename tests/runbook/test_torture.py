@@ -143,7 +143,8 @@ def test_the_steps_and_clean_up_hold_under_a_fifth_of_requests_failing(fresh, ad
         assert row["not_restored"] == [], f"seed {seed}: " + "\n".join(row["not_restored"])
         held += 1
     total = sum(fired.values())
-    figures.append(f"fault matrix (seed {seed}): {held} of {runs} runs held (steps + clean-up, snapshot restored); "
+    figures.append(f"fault matrix (seed {seed}): {held} of {runs} runs held (steps, 06 and clean-up, snapshot "
+                   "restored); "
                    f"{total} faults injected in {sent} requests ({100 * total / max(sent, 1):.0f} %), "
                    f"{time.monotonic() - started:.0f}s")
     figures.extend(f"  {n:>3} x {k}" for k, n in fired.most_common())
