@@ -123,7 +123,8 @@ def test_without_credentials_the_browser_gets_401_and_no_data(browser, workshop)
     for credentials in (None, {"username": "facilitator", "password": "a-guess", "origin": workshop.info.url}):
         context = browser.new_context(http_credentials=credentials)
         answers: list[tuple[str, int, str | None]] = []
-        context.on("response", lambda r: answers.append((r.url, r.status, r.headers.get("www-authenticate"))))
+        context.on("response",
+                   lambda r, seen=answers: seen.append((r.url, r.status, r.headers.get("www-authenticate"))))
         try:
             page = context.new_page()
             if credentials is None:

@@ -46,7 +46,7 @@ def basic_password(authorization: str) -> str | None:
         decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError):
         decoded = ""
-    user, colon, password = decoded.partition(":")
+    _user, colon, password = decoded.partition(":")  # the user name is not checked (module docstring)
     if not colon:
         raise _unauthenticated("InvalidAuthorization", "The Authorization header's Basic credentials must be the "
                                                        "base64 of UTF-8 'user:password'.")
