@@ -59,8 +59,10 @@ def main(argv: list[str] | None = None) -> int:
                     help="print the set-up as shell commands instead of running it")
     az.add_argument("--az", dest="az_command", default="az",
                     help="how to run az (default: az on PATH; e.g. '/opt/az/bin/python -m azure.cli')")
-    sub.add_parser("dashboard",
-                   help="print the facilitator's dashboard link (it carries the admin key: keep it private)")
+    dash = sub.add_parser("dashboard", help="print the facilitator's dashboard address and how to sign in to it")
+    dash.add_argument("--password", action="store_true",
+                      help="print only the password the browser asks for (the admin key: keep it private), e.g. "
+                           "to pipe it to the clipboard")
     att = sub.add_parser("attendees", help="workshop attendees: a tenant, a profile and a credential card each")
     att_sub = att.add_subparsers(dest="action", required=True)
     add = att_sub.add_parser("add", help="create each attendee's tenant (seeded like before-you-begin) and profile")
@@ -136,8 +138,15 @@ def main(argv: list[str] | None = None) -> int:
         info = _attached(home)
         if info is None:
             return 3
-        # the key rides in the fragment, which the browser never sends (control/dashboard.py)
-        print(f"{info.url}/_emulator/dashboard#key={info.admin_key}")
+        if args.password:
+            print(info.admin_key)
+            return 0
+        # The key is in no URL: a link carrying it would end up in shell history, browser history and,
+        # as a query string, in the request log. The browser asks for it instead (control/security.py).
+        print(f"{info.url}/_emulator/dashboard")
+        print("the browser asks for a user name and a password: any user name; the password is the admin key "
+              f"(admin_key in {runtime.runtime_path(home)}; `python -m keyless_emulator dashboard --password` "
+              "prints it alone)")
         return 0
     return 2
 

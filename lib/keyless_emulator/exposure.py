@@ -4,7 +4,14 @@ Every route demands credentials except the few below, each public for the reason
 AKS serve them anonymously too (clients read them before they hold a token, or they are how a token is
 got), or they hold no data. On a workshop's shared server (`--host` a LAN or VPN address) this is all
 that anyone who reaches the address gets without credentials; `tests/emulator/test_shared_host.py`
-checks the list against the routes and that the rest refuse an anonymous caller on such an address.
+checks the list against the routes, that the rest refuse an anonymous caller on such an address, and
+that README.md's table of them says the same. The facilitator's dashboard is not among them: a browser
+signs in to it with HTTP Basic (control/security.py).
+
+Nothing else the emulator runs listens on the shared address: the store apps' LoadBalancer and
+NodePort listeners and the pods' own ports are on loopback addresses (kubelet/loadbalancer.py,
+kubelet/network.py, kubelet/pods.py), reachable from other machines only through an API server's
+`services/.../proxy`, which demands the attendee's cluster credentials.
 """
 from __future__ import annotations
 
@@ -38,9 +45,6 @@ PUBLIC_ROUTES: dict[tuple[str, str], str] = {
                                                       "everyone (the node has no identity)",
     ("GET", "/_emulator/health"): "the emulator's liveness: its URL, scenario and latency profile, nothing of any "
                                   "tenant",
-    ("GET", "/_emulator/dashboard"): "the dashboard's empty page: a browser cannot send the admin key when it opens "
-                                     "a link, and every figure on the page comes from dashboard/progress, which "
-                                     "demands it",
 }
 
 
@@ -55,12 +59,13 @@ def shared_warning(url: str, ca_cert: str, home: str) -> str:
     who = "users of this machine: a loopback address" if is_loopback(host) else "other machines: your LAN or VPN"
     return "\n".join([
         f"WARNING: this emulator serves {url} to anyone who can reach {host} ({who}).",
-        "  Credentials are required for Resource Manager, Azure OpenAI, Microsoft Graph, the",
-        "  clusters' API servers, the control API and the dashboard's data (the admin key or this emulator's",
-        "  operator token: keep emulator.json and the `dashboard` link to yourself). Served without",
-        "  credentials, as on Azure: sign-in (each client proves itself), discovery documents and signing",
-        "  keys, the cloud metadata, API server version and health; and the emulator's health and the",
-        "  dashboard's empty page.",
+        "  Credentials are required for Resource Manager, Azure OpenAI, Microsoft Graph, the clusters' API",
+        "  servers, the control API and the dashboard (the admin key or this emulator's operator token: keep",
+        "  emulator.json to yourself). Served without credentials, as on Azure: sign-in (each client proves",
+        "  itself), discovery documents and signing keys, the cloud metadata, API server version and health;",
+        "  and the emulator's health.",
+        f"  The dashboard: open {url}/_emulator/dashboard; the browser asks for a user name (any) and a",
+        f"  password: the admin key, which `python -m keyless_emulator --home {home} dashboard --password` prints.",
         f"  Give each attendee their own folder only ({home}/attendees/<name>: their profile and the CA",
         f"  {Path(ca_cert).name} that verifies this address), or their card from {home}/attendees/credentials.html.",
         "  The store's pages (LoadBalancer addresses 127.x.y.z) open on this machine only; elsewhere through",

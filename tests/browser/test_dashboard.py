@@ -1,8 +1,10 @@
-"""The facilitator's dashboard in Chromium (issue 11, item 3): an attendee's step shows up without a
-reload, and the row's reset button resets that attendee alone.
+"""The facilitator's dashboard in Chromium (issue 11, items 3 and 5): the browser signs in with HTTP Basic
+when the page's 401 challenges it, an attendee's step shows up without a reload, the row's reset button
+resets that attendee alone, and without credentials the browser gets the 401 and no data.
 
 The routes behind the page are tested without a browser in tests/emulator/test_dashboard.py; what only a
-browser proves is the page's own script: polling, rendering, the key taken from the fragment, the reset
+browser proves is the sign-in (Chromium answering the Basic challenge, then sending the same credentials
+with the page's own polling and reset requests) and the page's own script: polling, rendering, the reset
 button and its confirmation, over verified HTTPS: the module's Chromium trusts exactly the emulator's
 serving certificate (its key's SPKI hash in --ignore-certificate-errors-spki-list), and without that hash
 the same Chromium refuses the page. The module has an in-process emulator of its own (no kubelet, a second or
@@ -74,18 +76,21 @@ def attendee(emu: InProcessEmulator, name: str) -> keyless.Runbook:
 
 
 def test_the_dashboard_shows_an_attendees_step_live_and_resets_that_attendee_only(browser, workshop):
-    context = browser.new_context()                           # certificate errors are not ignored
+    key = workshop.info.admin_key                             # typed into the browser's prompt, any user name
+    context = browser.new_context(http_credentials={"username": "facilitator", "password": key,
+                                                    "origin": workshop.info.url})   # certificate errors: not ignored
     requested: list[str] = []
     context.on("request", lambda request: requested.append(request.url))
     page = context.new_page()
     page.on("dialog", lambda dialog: dialog.accept())          # the reset button asks for confirmation
     try:
-        page.goto(f"{workshop.info.url}/_emulator/dashboard#key={workshop.info.admin_key}")
+        opened = page.goto(f"{workshop.info.url}/_emulator/dashboard")
+        assert opened is not None and opened.status == 200
         ana, ben = (page.locator(css.DASHBOARD_ROW.format(name)) for name in ("ana", "ben"))
         ana_wi, ben_wi = (row.locator(css.DASHBOARD_LINK.format("workload_identity")) for row in (ana, ben))
         ana_wi.wait_for(timeout=SLOW)
         assert (ana_wi.get_attribute("class"), ben_wi.get_attribute("class")) == ("todo", "todo")
-        assert "#key=" not in page.url                            # the key leaves the address bar at once
+        assert key not in page.content()                          # the page never holds the key
 
         for name in ("ana", "ben"):                               # each attendee enables workload identity
             rb = attendee(workshop, name)
@@ -106,6 +111,34 @@ def test_the_dashboard_shows_an_attendees_step_live_and_resets_that_attendee_onl
     finally:
         context.close()
     assert [url for url in requested if not is_loopback(url)] == []
+    assert [url for url in requested if key in url] == []     # the key is in no URL the browser asked for
+
+
+def test_without_credentials_the_browser_gets_401_and_no_data(browser, workshop):
+    """With nothing to answer the challenge: the 401 and its challenge arrive, and headless Chromium (which
+    has no prompt to show) ends the navigation with ERR_INVALID_AUTH_CREDENTIALS; with a wrong password it
+    shows the 401's error body. Either way the page's script never runs: nothing asks for the progress and
+    no attendee appears."""
+    url = f"{workshop.info.url}/_emulator/dashboard"
+    for credentials in (None, {"username": "facilitator", "password": "a-guess", "origin": workshop.info.url}):
+        context = browser.new_context(http_credentials=credentials)
+        answers: list[tuple[str, int, str | None]] = []
+        context.on("response",
+                   lambda r, seen=answers: seen.append((r.url, r.status, r.headers.get("www-authenticate"))))
+        try:
+            page = context.new_page()
+            if credentials is None:
+                with pytest.raises(Error) as refused:
+                    page.goto(url)
+                assert "net::ERR_INVALID_AUTH_CREDENTIALS" in refused.value.message
+            else:
+                shown = page.goto(url)
+                assert shown is not None and shown.status == 401
+                assert shown.json()["error"]["code"] == "InvalidAdminKey"
+            assert page.locator(css.DASHBOARD_ROW.format("ana")).count() == 0 and "ana" not in page.content()
+        finally:
+            context.close()
+        assert answers == [(url, 401, 'Basic realm="keyless emulator", charset="UTF-8"')], credentials
 
 
 def test_without_the_certificates_hash_chromium_refuses_the_dashboard(playwright, chromium, workshop):

@@ -71,6 +71,7 @@ def test_protected_route_refuses_a_request_without_credentials(clients, method, 
     r = requests.request(method, _url(clients, path), json={}, verify=clients.verify)
     assert r.status_code == 401
     assert r.json()["error"]["code"] == "Unauthenticated"
+    assert r.headers["WWW-Authenticate"] == 'Basic realm="keyless emulator", charset="UTF-8"'  # a browser asks
 
 
 @pytest.mark.parametrize("method,path", PROTECTED)
@@ -79,6 +80,7 @@ def test_protected_route_refuses_a_wrong_admin_key(clients, method, path):
                          verify=clients.verify)
     assert r.status_code == 401
     assert r.json()["error"]["code"] == "InvalidAdminKey"
+    assert r.headers["WWW-Authenticate"] == 'Basic realm="keyless emulator", charset="UTF-8"'
 
 
 def test_refused_requests_change_nothing(clients):
@@ -94,6 +96,13 @@ def test_operator_bearer_token_is_accepted(clients):
 
 def test_admin_key_is_accepted(clients):
     assert _wire(clients, "GET", "/_emulator/settings").status_code == 200
+
+
+def test_admin_key_as_a_basic_password_is_accepted(clients):
+    """What a browser sends once the facilitator typed the key into its prompt (any user name)."""
+    r = requests.get(_url(clients, "/_emulator/settings"), auth=("facilitator", clients.info.admin_key),
+                     verify=clients.verify)
+    assert r.status_code == 200
 
 
 def test_token_for_another_audience_is_refused(clients):

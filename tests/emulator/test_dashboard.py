@@ -1,8 +1,10 @@
-"""The facilitator's dashboard: the page (a data-less shell, nothing loaded from elsewhere), the progress
-route behind the control API's credentials, a change made by an attendee showing up, and the reset it offers.
+"""The facilitator's dashboard: the page (a data-less shell, nothing loaded from elsewhere) and the progress
+route, both behind the control API's credentials (a browser's: HTTP Basic), a change made by an attendee
+showing up, and the reset it offers.
 
 The page's script (polling, rendering, the reset button) runs in Chromium in tests/browser/test_dashboard.py;
-here its routes are called directly (the same requests, with the same header)."""
+here its routes are called directly (the same requests, with the same Basic credentials a browser sends).
+The same routes on a shared address: tests/emulator/test_shared_host.py."""
 from __future__ import annotations
 
 import pytest
@@ -32,14 +34,23 @@ def progress(clients: Clients) -> dict[str, dict]:
 
 
 def test_the_page_is_a_shell_without_data_or_foreign_requests(clients, attendee):
-    r = requests.get(clients.info.url + "/_emulator/dashboard", verify=clients.verify)
+    r = requests.get(clients.info.url + "/_emulator/dashboard", auth=("facilitator", clients.info.admin_key),
+                     verify=clients.verify)
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
     assert "fabrikam" not in r.text and attendee.sub not in r.text and clients.info.admin_key not in r.text
-    assert "/_emulator/dashboard/progress" in r.text and "x-emulator-admin-key" in r.text
+    assert "/_emulator/dashboard/progress" in r.text and 'credentials: "same-origin"' in r.text
+    assert "x-emulator-admin-key" not in r.text and "#key" not in r.text  # the script never holds the key
     assert "http://" not in r.text and "https://" not in r.text and "<script src" not in r.text
     assert r.headers["content-security-policy"].startswith("default-src 'self'")
     for label in ("workload identity on", "federated credential", "service account", "keyless description"):
         assert f"<th>{label}</th>" in r.text
+
+
+@pytest.mark.parametrize("path", ["/_emulator/dashboard", "/_emulator/dashboard/progress"])
+def test_the_page_and_its_data_ask_for_credentials(clients, path):
+    r = requests.get(clients.info.url + path, verify=clients.verify)
+    assert (r.status_code, r.json()["error"]["code"]) == (401, "Unauthenticated")
+    assert r.headers["WWW-Authenticate"] == 'Basic realm="keyless emulator", charset="UTF-8"'
 
 
 def test_progress_needs_the_admin_key_or_the_operators_token(clients, attendee):
@@ -48,6 +59,8 @@ def test_progress_needs_the_admin_key_or_the_operators_token(clients, attendee):
     token = attendee.cred.get_token(ARM_SCOPE).token
     refused = requests.get(url, headers={"Authorization": f"Bearer {token}"}, verify=clients.verify)
     assert (refused.status_code, refused.json()["error"]["code"]) == (403, "Forbidden")
+    as_password = requests.get(url, auth=("fabrikam", token), verify=clients.verify)  # typed into the prompt
+    assert (as_password.status_code, as_password.json()["error"]["code"]) == (403, "Forbidden")
     operator = requests.get(url, headers={"Authorization": f"Bearer {clients.cred.get_token(ARM_SCOPE).token}"},
                             verify=clients.verify)
     assert operator.status_code == 200 and {t["name"] for t in operator.json()["tenants"]} == {"contoso", "fabrikam"}

@@ -1,10 +1,12 @@
 """The facilitator's dashboard page: a static shell that polls `/_emulator/dashboard/progress`.
 
-The page itself holds no data and is served without credentials; everything it shows comes from the
-JSON route, which demands the admin key (or the operator's token) like the rest of the control API.
-The browser is given the admin key in the URL's fragment (`#key=...`, printed by `python -m
-keyless_emulator dashboard`): a fragment never leaves the browser, so the key appears in no request
-line, no request log and no proxy log, which a query string would. No script or style is loaded from
+The page is a route of the control API like its data, so it takes the same credentials: the browser
+signs in with HTTP Basic (any user name, the admin key or the operator's token as password; see
+control/security.py), prompted by the 401's challenge when it opens the link, and then sends the
+same credentials with the page's own requests (the progress it polls, the reset button's POST): same
+origin, same realm. The page's script never holds the key, and the key is in no URL (a query string
+would land in the request log and in shell history), in no request line and not in the HTML. The page
+itself holds no data: everything it shows comes from the JSON route. No script or style is loaded from
 anywhere: the page works in a room without network.
 """
 from __future__ import annotations
@@ -17,28 +19,17 @@ _HEAD = """<!DOCTYPE html>
 body{font-family:system-ui,sans-serif;margin:1.5rem}table{border-collapse:collapse}
 th,td{border:1px solid #d0d7de;padding:.35em .7em;text-align:center}th:first-child,td:first-child{text-align:left}
 td.done{background:#dafbe1;color:#1a7f37}td.todo{color:#8c959f}#status{color:#57606a;margin:.5em 0}
-code{font-family:ui-monospace,Menlo,Consolas,monospace}
 </style></head><body>
 <h1>keyless workshop</h1>
 <p id="status">waiting for the first update&hellip;</p>
-<form id="login" hidden><label>admin key <input id="key" type="password" autocomplete="off"></label>
-<button>show</button> <small>(<code>python -m keyless_emulator dashboard</code> prints a link with it)</small></form>
 <table id="room"><thead><tr><th>attendee</th>"""
 
 _SCRIPT = """</tr></thead><tbody></tbody></table>
 <script>
 const LINKS = %s;
-const fromHash = new URLSearchParams(location.hash.slice(1)).get("key");
-if (fromHash) {
-  sessionStorage.setItem("keyless-admin-key", fromHash);
-  history.replaceState(null, "", location.pathname);
-}
-let key = sessionStorage.getItem("keyless-admin-key");
-const status = document.getElementById("status"), login = document.getElementById("login");
-login.addEventListener("submit", e => { e.preventDefault(); key = document.getElementById("key").value;
-  sessionStorage.setItem("keyless-admin-key", key); login.hidden = true; poll(); });
-function call(method, path) {
-  return fetch(path, {method, headers: {"x-emulator-admin-key": key || ""}, cache: "no-store"});
+const status = document.getElementById("status");
+function call(method, path) {  // the browser adds the credentials it signed in with (same origin, same realm)
+  return fetch(path, {method, cache: "no-store", credentials: "same-origin"});
 }
 function cell(text, cls) {
   const td = document.createElement("td"); td.textContent = text; if (cls) td.className = cls; return td;
@@ -67,11 +58,11 @@ async function reset(name) {
   poll();
 }
 async function poll() {
-  if (!key) { login.hidden = false; status.textContent = "the admin key is needed"; return; }
   try {
     const r = await call("GET", "/_emulator/dashboard/progress");
-    if (r.status === 401 || r.status === 403) {
-      key = null; sessionStorage.removeItem("keyless-admin-key"); return poll();
+    if (!r.ok) {
+      status.textContent = "refused (" + r.status + "): reload the page and sign in with the admin key as password";
+      return;
     }
     render(await r.json());
   } catch (e) { status.textContent = "the emulator does not answer (" + e + ")"; }

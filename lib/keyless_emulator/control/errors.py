@@ -5,8 +5,8 @@ from ..errors import EmulatorError
 
 
 class ControlError(EmulatorError):
-    def __init__(self, status: int, code: str, message: str):
-        super().__init__(message, status=status)
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None):
+        super().__init__(message, status=status, headers=headers)
         self.code = code
 
     def body(self) -> dict:

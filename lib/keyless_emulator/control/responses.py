@@ -167,7 +167,7 @@ async def reset_tenant(ctx: RequestContext) -> Response:
 
 
 async def get_dashboard(ctx: RequestContext) -> Response:
-    """The facilitator's page (no data in it: it polls get_progress with the admin key)."""
+    """The facilitator's page (no data in it: it polls get_progress with the credentials it was opened with)."""
     from starlette.responses import HTMLResponse
 
     from .dashboard import page

@@ -25,6 +25,6 @@ ROUTES = [
     Route("POST", P + "/tenants", r.post_tenant, auth=AUTH_CONTROL),
     Route("DELETE", P + "/tenants/{name}", r.delete_tenant, auth=AUTH_CONTROL),
     Route("POST", P + "/tenants/{name}/reset", r.reset_tenant, auth=AUTH_CONTROL),
-    Route("GET", P + "/dashboard", r.get_dashboard, auth=AUTH_NONE),  # a data-less shell: see control/dashboard.py
+    Route("GET", P + "/dashboard", r.get_dashboard, auth=AUTH_CONTROL),  # a browser signs in with Basic: security.py
     Route("GET", P + "/dashboard/progress", r.get_progress, auth=AUTH_CONTROL),
 ]
