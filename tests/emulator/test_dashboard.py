@@ -83,3 +83,21 @@ def test_an_attendees_change_shows_link_by_link_and_the_reset_clears_it(clients,
     assert identity.principal_id
     clients.control.reset_tenant("fabrikam")                              # what the page's reset button sends
     assert progress(clients)["fabrikam"]["done"] == 0
+
+
+def test_a_change_with_a_browsers_credentials_is_accepted_only_from_the_emulators_own_pages(clients, attendee):
+    """Basic credentials a browser cached ride along on a form another site posts: such a change is refused
+    before anything happens, while the page's own POST (Origin: this server) and a script's header pass."""
+    reset = clients.info.url + "/_emulator/tenants/fabrikam/reset"
+    browser = ("anyone", clients.info.admin_key)
+    enable_workload_identity(attendee.aks(), "myResourceGroup", "myAKSCluster")
+    for origin in ("https://evil.example", None, "null"):
+        headers = {} if origin is None else {"Origin": origin}
+        refused = requests.post(reset, auth=browser, headers=headers, verify=clients.verify)
+        assert (refused.status_code, refused.json()["error"]["code"]) == (403, "CrossSiteRequest")
+    assert progress(clients)["fabrikam"]["links"]["workload_identity"] is True  # nothing was reset
+    own = clients.info.url.rstrip("/")
+    assert requests.post(reset, auth=browser, headers={"Origin": own}, verify=clients.verify).status_code == 200
+    assert progress(clients)["fabrikam"]["links"]["workload_identity"] is False
+    listed = requests.get(clients.info.url + "/_emulator/dashboard/progress", auth=browser, verify=clients.verify)
+    assert listed.status_code == 200  # reading needs no Origin: a cross-site page cannot read the answer

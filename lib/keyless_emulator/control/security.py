@@ -12,7 +12,13 @@ Three ways to present them, one check behind all three:
 
 Every 401 carries that challenge (`CHALLENGE`), so the browser asks again after a wrong password. A
 credential that is valid but not the emulator's operator (a workshop attendee's token) is refused with
-403 and no challenge: asking again would not help. The control API is the emulator's own (no Azure
+403 and no challenge: asking again would not help.
+
+A browser attaches the credentials it signed in with to any request for this origin, a form another
+site posts included; so a change sent with Basic credentials (anything but GET or HEAD) must come from a
+page of this origin: its `Origin` header (which browsers send on every cross-origin request and every
+POST) must be the scheme and `Host` the request was sent to, else 403 `CrossSiteRequest` before anything is changed. Scripts sending
+the header or a bearer token are not browsers carrying cached credentials and are not asked. The control API is the emulator's own (no Azure
 service has it), so its codes and messages are ours, not copied from a documented service.
 """
 from __future__ import annotations
@@ -58,10 +64,24 @@ def _is_token(secret: str) -> bool:
     return secret.count(".") == 2
 
 
+def _refuse_cross_site(ctx: RequestContext) -> None:
+    """A change carried by a browser's Basic credentials is accepted only from this origin's own pages."""
+    if ctx.method in ("GET", "HEAD"):
+        return
+    origin = ctx.request.headers.get("origin")
+    own = f"{ctx.request.url.scheme}://{ctx.request.headers.get('host', '')}"
+    if origin is None or origin.rstrip("/").lower() != own.lower():
+        raise ControlError(403, "CrossSiteRequest",
+                           f"A change signed in with a browser's credentials must come from a page of {own}; "
+                           f"Origin was {origin!r:.80}.")
+
+
 async def authenticate(ctx: RequestContext) -> None:
     key = ctx.request.headers.get(ADMIN_KEY_HEADER)
     token = ctx.bearer_token
     password = basic_password(ctx.request.headers.get("authorization", ""))
+    if password is not None:
+        _refuse_cross_site(ctx)
     if password is not None and _is_token(password):
         token = password
     elif password is not None and key is None:
