@@ -127,6 +127,7 @@ def _random_start(home: Path) -> runtime.EmulatorInfo:
     return runtime.read(home)
 
 
+@pytest.mark.slow
 def test_random_flag_gives_other_ids_on_every_start(tmp_path):
     one, two = tmp_path / "one", tmp_path / "two"
     pids = []

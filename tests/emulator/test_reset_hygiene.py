@@ -1,7 +1,12 @@
 """A reset replaces the whole state, the running store included: every listening socket and every
-container process of the replaced state must go with it, or a long workshop day runs out of them."""
+container process of the replaced state must go with it, or a long workshop day runs out of them.
+
+Bounded: KEYLESS_HYGIENE_RESETS resets (default 10: a socket or process kept by every reset shows as ten,
+for about a third of the CPU time of a hundred); a workshop day's hundred, `KEYLESS_HYGIENE_RESETS=100`, is
+the full-strength run docs/reliability.md lists."""
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -11,7 +16,7 @@ from kit import wait_for
 
 from keyless_emulator import ControlClient, EmulatorConfig, start_in_thread
 
-RESETS = 100
+RESETS = int(os.environ.get("KEYLESS_HYGIENE_RESETS", "10"))
 # The processes of a node with the store running: the pod runtime host (storeapps/host.py, working in the
 # node's pods folder) and the store's three containers it forks.
 STORE_PROCESSES = 1 + 3
@@ -46,7 +51,7 @@ class Steady:
 
 
 @pytest.mark.slow
-def test_a_hundred_resets_leave_as_many_sockets_and_processes_as_one(tmp_path):
+def test_many_resets_leave_as_many_sockets_and_processes_as_one(tmp_path):
     home = tmp_path / "home"
     emu = start_in_thread(EmulatorConfig(home=home, kubelet=True))
     try:

@@ -166,6 +166,7 @@ def test_product_service_ai_unreachable_is_500_with_the_error(apps):
     assert r.status_code == 500 and "Connection refused" in r.text
 
 
+@pytest.mark.slow
 def test_store_admin_chain_to_ai_service(apps, tmp_path):
     ai = apps("ai_service", USE_AZURE_OPENAI="True")
     product = apps("product_service", AI_SERVICE_URL=ai + "/")

@@ -79,6 +79,7 @@ def test_the_parameters_cell_is_every_default_with_its_meaning():
     assert "verify_timeout = 120  # seconds to wait for a generated description" in lines
 
 
+@pytest.mark.slow
 def test_regenerating_writes_the_committed_notebooks_byte_for_byte(tmp_path):
     folder = copy_notebooks(tmp_path / "notebooks")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "lib"), os.environ.get("PYTHONPATH", "")])}

@@ -206,6 +206,7 @@ def test_bad_input_exits_2_naming_the_parameter_and_rule_and_sends_nothing(case,
         assert sent == []
 
 
+@pytest.mark.slow
 def test_a_new_data_folder_starts_its_emulator_saying_so_and_an_existing_one_is_reused_quietly(tmp_path,
                                                                                                   own_emulator):
     import keyless

@@ -118,23 +118,6 @@ def test_only_runs_the_named_notebooks_reuses_the_emulator_and_a_reused_out_hold
 
 
 @pytest.mark.slow
-def test_05_before_04_exits_1_naming_04_and_sends_no_mutating_request(tmp_path, home):
-    done = keyless_run("-p", "data_dir", str(home), "--only", "00,01,02,03", "--out", str(tmp_path / "a"), cwd=tmp_path)
-    assert done.returncode == 0, done.stderr[-2000:]
-    control = ControlClient.of(attach(home))
-    control.clear_requests()
-    early = keyless_run("-p", "data_dir", str(home), "--only", "05", "--no-reset", "--out", str(tmp_path / "b"),
-                        cwd=tmp_path)
-    assert early.returncode == 1
-    assert control.mutating_requests() == []
-    steps = [s for nb in read_report(tmp_path / "b")["notebooks"] for s in nb["steps"]]
-    assert [(s["step"], s["status"]) for s in steps] == [("verify", "failed")]
-    assert "run 04 first (notebook 04-use-workload-identity-on-aks)" in steps[0]["hint"]
-    keyless_check = next(c for c in steps[0]["checks"] if c["name"].startswith("keyless"))
-    assert not keyless_check["ok"] and keyless_check["detail"] == "not proven: the chain is broken"
-
-
-@pytest.mark.slow
 def test_the_azure_target_runs_the_whole_runbook_against_a_cloud_named_by_its_metadata_url(tmp_path, home):
     """What an Azure user runs — `--target azure -p cloud <metadata URL>`, a service principal in the
     environment — against a fresh emulator: every notebook passes on the one code path."""
@@ -271,10 +254,11 @@ def test_plan_on_a_fresh_environment_sends_nothing_mutating_and_lists_the_change
 
 @pytest.mark.slow
 @pytest.mark.timeout(900)  # a drift check, 00-06 one notebook at a time, a second check and clean-up twice
-def test_check_exits_3_before_each_notebook_runs_alone_then_check_exits_0_sending_nothing_mutating(tmp_path, home):
+def test_check_exits_3_before_each_notebook_runs_alone_05_before_04_exits_1_then_check_exits_0(tmp_path, home):
     """A pipeline's life on one environment: a drift check before anything ran (exit 3); each notebook run
-    alone once the earlier ones have run (a new process and kernel each: the state file is re-read); a
-    second check after 00-06 (exit 0, nothing mutating); clean-up, safe twice."""
+    alone once the earlier ones have run (a new process and kernel each: the state file is re-read), and 05
+    run before 04 exits 1 naming 04, sending no mutating request; a second check after 00-06 (exit 0,
+    nothing mutating); clean-up, safe twice."""
     before = keyless("check", "-p", "data_dir", str(home), "--only", "00,01,02", "--out", str(tmp_path / "c1"),
                      cwd=tmp_path)
     assert before.returncode == 3, before.stdout[-3000:] + before.stderr[-3000:]
@@ -291,11 +275,23 @@ def test_check_exits_3_before_each_notebook_runs_alone_then_check_exits_0_sendin
 
     assert only("00,01,02", reset=True)["create-managed-identity"] == "created"
     assert only("03")["create-federated-credential"] == "created"      # a new kernel: state file re-read
+
+    control = ControlClient.of(attach(home))
+    control.clear_requests()
+    early = keyless_run("-p", "data_dir", str(home), "--only", "05", "--no-reset", "--out", str(tmp_path / "05-early"),
+                        cwd=tmp_path)
+    assert early.returncode == 1
+    assert control.mutating_requests() == []
+    steps = [s for nb in read_report(tmp_path / "05-early")["notebooks"] for s in nb["steps"]]
+    assert [(s["step"], s["status"]) for s in steps] == [("verify", "failed")]
+    assert "run 04 first (notebook 04-use-workload-identity-on-aks)" in steps[0]["hint"]
+    keyless_check = next(c for c in steps[0]["checks"] if c["name"].startswith("keyless"))
+    assert not keyless_check["ok"] and keyless_check["detail"] == "not proven: the chain is broken"
+
     assert only("04")["redeploy-app"] == "updated"
     assert only("05")["verify"] == "ok"
     assert only("06")["disable-key-access"] == "updated"
 
-    control = ControlClient.of(attach(home))
     control.clear_requests()
     after = keyless("check", "-p", "data_dir", str(home), "--out", str(tmp_path / "c2"), cwd=tmp_path)
     assert after.returncode == 0, after.stdout[-3000:] + after.stderr[-3000:]

@@ -100,6 +100,7 @@ def test_a_runs_executed_notebooks_lose_the_injected_parameters_and_the_machines
     assert_offline_and_relative(out, tmp_path, run, data)
 
 
+@pytest.mark.slow
 def test_the_command_line_writes_the_bundle_or_names_a_folder_without_notebooks(tmp_path):
     done = subprocess.run([sys.executable, "-m", "keyless", "handout", "--out", str(tmp_path / "h")], cwd=tmp_path,
                           capture_output=True, text=True, timeout=120)

@@ -113,6 +113,7 @@ def test_clean_up_says_deleted_when_a_lost_delete_answer_reads_back_gone_and_abs
     assert [d["status"] for d in _logged(admin, "DELETE", ra_id.rsplit("/", 1)[1])] == [204]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fault", [{"status": 500, "code": "InternalServerError"}, {"drop": True}],
                          ids=["500", "drop"])
 def test_polls_of_the_cluster_update_failing_past_azure_cores_retries_are_followed_by_reading_the_cluster(
