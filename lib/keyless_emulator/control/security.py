@@ -17,9 +17,12 @@ credential that is valid but not the emulator's operator (a workshop attendee's 
 A browser attaches the credentials it signed in with to any request for this origin, a form another
 site posts included; so a change sent with Basic credentials (anything but GET or HEAD) must come from a
 page of this origin: its `Origin` header (which browsers send on every cross-origin request and every
-POST) must be the scheme and `Host` the request was sent to, else 403 `CrossSiteRequest` before anything is changed. Scripts sending
-the header or a bearer token are not browsers carrying cached credentials and are not asked. The control API is the emulator's own (no Azure
-service has it), so its codes and messages are ours, not copied from a documented service.
+POST) must be the scheme and `Host` the request was sent to, else 403 `CrossSiteRequest` before anything
+is changed. Scripts sending the header or a bearer token are not browsers carrying cached credentials
+and are not asked.
+
+The control API is the emulator's own (no Azure service has it), so its codes and messages are ours,
+not copied from a documented service.
 """
 from __future__ import annotations
 
