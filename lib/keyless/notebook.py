@@ -31,6 +31,25 @@ QUIET_LOGGERS = ("azure", "azure.identity", "azure.core.pipeline.policies.http_l
                  "kubernetes", "httpx", "httpx2", "openai")
 
 
+# The SDK modules the steps import on first use (the library itself stays light to import): `preload`.
+SDK_MODULES = ("azure.identity", "azure.mgmt.resource.resources", "azure.mgmt.containerservice",
+               "azure.mgmt.containerservice.models", "azure.mgmt.msi", "azure.mgmt.msi.models",
+               "azure.mgmt.authorization", "azure.mgmt.cognitiveservices", "kubernetes.client", "kubernetes.config",
+               "kubernetes.watch")
+
+
+def preload() -> None:
+    """Import the SDKs the steps will need, ahead of time: `python -m keyless run` has its kernel do it while
+    the runner still prepares the run, so the first notebook's cells do not wait for them."""
+    import importlib
+
+    for name in SDK_MODULES:
+        try:
+            importlib.import_module(name)
+        except ImportError:  # reported where a step really imports it, with the step's own context
+            pass
+
+
 def quiet_logging() -> None:
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.ERROR)

@@ -46,24 +46,54 @@ class UnknownNotebook(ValueError):
 def _ipc_kernel_manager(started: list[Any] | None = None) -> type:
     """Kernels talk to the runner over local sockets (IPC), not TCP ports on loopback: nothing else
     on a shared workshop machine can connect to them, and ipykernel has nothing to warn about.
-    Each manager made is appended to `started`, so a notebook timeout can end its kernel; each
-    client it hands out is kept, so the runner can close the clients papermill leaves open on a
-    kernel it does not own."""
+    Each manager made is appended to `started`, so a notebook timeout can end its kernel. The manager
+    hands out one client for the life of its kernel (`RunClient`): papermill asks for a client per
+    notebook, and a new client's channels and readiness check cost about half a second each time."""
+    from jupyter_client.asynchronous.client import AsyncKernelClient
     from jupyter_client.manager import AsyncKernelManager
+
+    class RunClient(AsyncKernelClient):
+        """The kernel's one client. Its channels start once and stay open until the kernel is shut down
+        (`close`), however often papermill starts or stops them; the kernel is waited for once. Replies and
+        outputs of one notebook's requests are told apart by their parent message id, so nothing a notebook
+        sent before can be mistaken for the next one's."""
+
+        _ready = False
+
+        def start_channels(self, *args: Any, **kwargs: Any) -> None:
+            if not self.channels_running:
+                super().start_channels(*args, **kwargs)
+
+        async def wait_for_ready(self, timeout: float | None = None) -> None:  # type: ignore[override]
+            if not self._ready:
+                await self._async_wait_for_ready(timeout=timeout)
+                self._ready = True
+
+        def stop_channels(self) -> None:
+            """Kept open for the next notebook; `close` stops them."""
+
+        def close(self) -> None:
+            super().stop_channels()
 
     class IpcKernelManager(AsyncKernelManager):
         transport = "ipc"
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
-            self.clients: list[Any] = []
+            self.client_factory = RunClient
+            self.shared: RunClient | None = None
             if started is not None:
                 started.append(self)
 
         def client(self, **kwargs: Any) -> Any:
-            made = super().client(**kwargs)
-            self.clients.append(made)
-            return made
+            if self.shared is None:
+                self.shared = super().client(**kwargs)
+            return self.shared
+
+        def close_client(self) -> None:
+            if self.shared is not None:
+                self.shared.close()
+                self.shared = None
 
     return IpcKernelManager
 
@@ -71,14 +101,21 @@ def _ipc_kernel_manager(started: list[Any] | None = None) -> type:
 # Run before every notebook but the first in the run's one kernel: an empty namespace and a new
 # session (execution counts from 1 again), as in a kernel of its own; imported modules stay loaded.
 FRESH_SESSION = "get_ipython().reset(new_session=True)"
+# Sent to the run's kernel as soon as it is started, before the first notebook: what every notebook's first
+# cell imports and the SDKs its steps import on first use, so the kernel spends its start, while the runner
+# still prepares the target and loads papermill, there. Silent (no output, no execution count) and binding
+# no name, so the first executed notebook reads as if it ran alone.
+PRELOAD = "__import__('keyless.notebook').notebook.preload()"
+# What nbclient passes to a kernel it starts itself (no history file written); the run's kernel gets the same.
+KERNEL_ARGUMENTS = ["--HistoryManager.hist_file=:memory:"]
 
 
 class RunKernel:
     """One kernel for a whole run. Starting a kernel, importing the SDKs and tearing it down again
     cost more than most notebooks' own work, so the notebooks of a run share one kernel (started by
-    papermill with the first notebook), each in a fresh IPython session: its namespace is emptied
-    and its execution count restarts, so every executed notebook reads as if it ran alone. Every
-    notebook still runs alone (`--only`), in a kernel of its own."""
+    `start` before the first notebook, or else by papermill with it) and one client, each notebook in a
+    fresh IPython session: its namespace is emptied and its execution count restarts, so every executed
+    notebook reads as if it ran alone. Every notebook still runs alone (`--only`), in a kernel of its own."""
 
     def __init__(self, started: list[Any], sockets: Path):
         self.manager = _ipc_kernel_manager(started)(kernel_name=KERNEL)
@@ -87,11 +124,20 @@ class RunKernel:
         self.manager.ip = str(sockets / "kernel")
         self._used = False
 
+    def start(self, cwd: Path) -> None:
+        """Start the kernel in `cwd` now and have it import what the notebooks need (`PRELOAD`) without
+        waiting for it: the first notebook finds it started and its imports done, or waits for the rest."""
+        from jupyter_core.utils import run_sync
+
+        run_sync(self.manager.start_kernel)(cwd=str(cwd), extra_arguments=list(KERNEL_ARGUMENTS))
+        client = self.manager.client()
+        client.start_channels()
+        client.execute(PRELOAD, silent=True, store_history=False)
+
     def next_notebook(self) -> Any:
         """The kernel manager to hand papermill for the next notebook, its session made fresh."""
         from jupyter_core.utils import run_sync
 
-        self._close_clients()
         if self._used and self.manager.has_kernel:
             run_sync(self._fresh_session)()
         self._used = True
@@ -100,26 +146,19 @@ class RunKernel:
     async def _fresh_session(self) -> None:
         client = self.manager.client()
         client.start_channels()
-        try:
-            await client.wait_for_ready(timeout=60)
-            msg_id = client.execute(FRESH_SESSION, silent=True, store_history=False)
-            while True:
-                reply = await client.get_shell_msg(timeout=60)
-                if reply["parent_header"].get("msg_id") == msg_id:
-                    break
-            if reply["content"].get("status") != "ok":
-                raise RuntimeError(f"the kernel could not start a fresh session: {reply['content'].get('evalue')}")
-        finally:
-            self._close_clients()
-
-    def _close_clients(self) -> None:
-        while self.manager.clients:
-            self.manager.clients.pop().stop_channels()
+        await client.wait_for_ready(timeout=60)
+        msg_id = client.execute(FRESH_SESSION, silent=True, store_history=False)
+        while True:
+            reply = await client.get_shell_msg(timeout=60)
+            if reply["parent_header"].get("msg_id") == msg_id:
+                break
+        if reply["content"].get("status") != "ok":
+            raise RuntimeError(f"the kernel could not start a fresh session: {reply['content'].get('evalue')}")
 
     def shutdown(self) -> None:
         from jupyter_core.utils import run_sync
 
-        self._close_clients()
+        self.manager.close_client()
         if not self.manager.has_kernel:
             return
         try:
@@ -414,6 +453,8 @@ def run(params: Parameters, out: Path, only: Iterable[str] = (), reset: bool = T
                 os.environ["KEYLESS_ATTENDEE"] = attendee
             else:  # the kernel acts as the run does, whatever the calling shell had set
                 os.environ.pop("KEYLESS_ATTENDEE", None)
+            if books:  # started now, it boots and imports while papermill loads here
+                kernel.start(out)
             for book in books:
                 entry = NotebookRun(book.stem)
                 report.notebooks.append(entry)
