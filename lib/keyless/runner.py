@@ -18,12 +18,12 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from .params import ParameterError, Parameters
 from .recording import SANITIZE_CONFIG
+from .rendering import Renderer
 from .report import NotebookRun, RunReport, step_lines, unexpected
 
 KERNEL = "python3"
@@ -265,16 +265,6 @@ class StepEcho:
         return _steps(self.log)[self.start:]
 
 
-def _html(executed: Path) -> Path:
-    import nbformat
-    from nbconvert import HTMLExporter
-
-    body, _ = HTMLExporter().from_notebook_node(nbformat.read(executed, as_version=4))
-    target = executed.with_suffix(".html")
-    target.write_text(body)
-    return target
-
-
 def failing_cell(executed: Path, source: Path) -> tuple[int | None, str | None]:
     """The failing cell as (index in the runbook's notebook, id), found by its error output in the
     executed notebook. Papermill's PapermillExecutionError.cell_index cannot be used: it counts the
@@ -442,12 +432,12 @@ def run(params: Parameters, out: Path, only: Iterable[str] = (), reset: bool = T
     saved_env = {k: os.environ.get(k) for k in ("KEYLESS_HEADLESS", "KEYLESS_STOP_ON_FAILURE", "KEYLESS_STEP_LOG",
                                                 "KEYLESS_HOME", "KEYLESS_REUSE_CONNECTION", "KEYLESS_ATTENDEE")}
     restore_log = _papermill_log(log_output)
-    with tempfile.TemporaryDirectory(prefix="keyless-run-") as scratch, \
-            ThreadPoolExecutor(max_workers=1, thread_name_prefix="keyless-html") as html:
+    with tempfile.TemporaryDirectory(prefix="keyless-run-") as scratch:
         kernels: list[Any] = []
         kernel = RunKernel(kernels, Path(scratch))
         log = Path(scratch) / "steps.jsonl"  # the run's step log: the kernel appends every notebook's steps
-        rendered: list[tuple[NotebookRun, Future[Path]]] = []
+        html = Renderer()
+        rendered: list[tuple[NotebookRun, str]] = []
         try:
             os.environ.update({"KEYLESS_HEADLESS": "1", "KEYLESS_STOP_ON_FAILURE": "1",
                                "KEYLESS_HOME": str(params.home), "KEYLESS_STEP_LOG": str(log),
@@ -466,8 +456,9 @@ def run(params: Parameters, out: Path, only: Iterable[str] = (), reset: bool = T
                     continue
                 executed = _run_one(book, out, injected, entry, echo, cell_timeout, timeout, log_output, kernel, log,
                                     kernels)
-                if executed is not None:  # rendered while the next notebook runs
-                    rendered.append((entry, html.submit(_html, executed)))
+                if executed is not None:  # rendered in its own process while the next notebook runs
+                    html.submit(executed)
+                    rendered.append((entry, str(executed)))
         finally:
             kernel.shutdown()
             restore_log()
@@ -476,11 +467,16 @@ def run(params: Parameters, out: Path, only: Iterable[str] = (), reset: bool = T
                     os.environ.pop(k, None)
                 else:
                     os.environ[k] = v
-            for entry, future in rendered:
-                try:
-                    entry.html = str(future.result())
-                except Exception as e:  # noqa: BLE001 - a rendering problem must not hide the run's result
-                    echo(f"  (HTML rendering of {entry.name}.ipynb failed: {e})")
+            try:
+                pages = html.results()
+            except Exception as e:  # noqa: BLE001 - a rendering problem must not hide the run's result
+                pages = {executed: e for _, executed in rendered}
+            for entry, executed in rendered:
+                page = pages.get(executed)
+                if isinstance(page, str):
+                    entry.html = page
+                else:
+                    echo(f"  (HTML rendering of {entry.name}.ipynb failed: {page})")
             if stop_emulator and params.target == "emulator":
                 from .targets import stop_emulator as stop
 
