@@ -250,11 +250,12 @@ def time_whole(rounds: int) -> dict[str, Any]:
 # ---- where one run's time goes ---------------------------------------------------------------------
 
 def _stamp(text: str | None) -> float:
-    from datetime import datetime, timezone
+    from datetime import UTC, datetime
 
     if not text:
         return 0.0
-    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc).timestamp()
+    stamp = datetime.fromisoformat(text)  # papermill writes UTC
+    return (stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)).timestamp()
 
 
 def _cell_kind(source: str) -> str:

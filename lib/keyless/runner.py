@@ -64,7 +64,7 @@ def _ipc_kernel_manager(started: list[Any] | None = None) -> type:
             if not self.channels_running:
                 super().start_channels(*args, **kwargs)
 
-        async def wait_for_ready(self, timeout: float | None = None) -> None:  # type: ignore[override]
+        async def wait_for_ready(self, timeout: float | None = None) -> None:
             if not self._ready:
                 await self._async_wait_for_ready(timeout=timeout)
                 self._ready = True
@@ -87,7 +87,9 @@ def _ipc_kernel_manager(started: list[Any] | None = None) -> type:
 
         def client(self, **kwargs: Any) -> Any:
             if self.shared is None:
-                self.shared = super().client(**kwargs)
+                made = super().client(**kwargs)
+                assert isinstance(made, RunClient)
+                self.shared = made
             return self.shared
 
         def close_client(self) -> None:
@@ -470,9 +472,9 @@ def run(params: Parameters, out: Path, only: Iterable[str] = (), reset: bool = T
             try:
                 pages = html.results()
             except Exception as e:  # noqa: BLE001 - a rendering problem must not hide the run's result
-                pages = {executed: e for _, executed in rendered}
-            for entry, executed in rendered:
-                page = pages.get(executed)
+                pages = {path: e for _, path in rendered}
+            for entry, path in rendered:
+                page = pages.get(path)
                 if isinstance(page, str):
                     entry.html = page
                 else:
