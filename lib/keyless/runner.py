@@ -448,8 +448,9 @@ def run(params: Parameters, out: Path, only: Iterable[str] = (), reset: bool = T
                 os.environ["KEYLESS_ATTENDEE"] = attendee
             else:  # the kernel acts as the run does, whatever the calling shell had set
                 os.environ.pop("KEYLESS_ATTENDEE", None)
-            if books:  # started now, it boots and imports while papermill loads here
+            if books:  # started now, they boot and import while papermill loads here
                 kernel.start(out)
+                html.start()
             for book in books:
                 entry = NotebookRun(book.stem)
                 report.notebooks.append(entry)

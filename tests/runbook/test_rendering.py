@@ -25,3 +25,11 @@ def test_nothing_handed_over_starts_no_process():
 
     renderer = Renderer()
     assert renderer.results() == {} and renderer._proc is None
+
+
+def test_a_process_started_and_handed_nothing_is_ended_not_waited_for():
+    from keyless.rendering import Renderer
+
+    renderer = Renderer()
+    renderer.start()
+    assert renderer.results() == {} and renderer._proc is not None and renderer._proc.returncode is not None
