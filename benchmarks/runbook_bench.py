@@ -6,6 +6,14 @@ the work that cannot run underneath them).
 
     .venv/bin/python benchmarks/runbook_bench.py [--rounds 3] [--json out.json]
     .venv/bin/python benchmarks/runbook_bench.py --steps [--factor 0.05] [--json out.json]
+    .venv/bin/python benchmarks/runbook_bench.py --profile [--rounds 3] [--only 00,01,02,03,04,05]
+
+--profile: where the wall time of one `python -m keyless run` goes, as a table of components (median
+over the rounds): the process's start before the first notebook (imports, the emulator's reset), the
+kernel's start (up to the first cell), each kind of cell (keyless.init, each step), the gaps between
+cells and between notebooks (papermill's bookkeeping, writing each executed notebook, the fresh
+session), and the tail after the last cell (kernel shutdown, HTML renderings, report.json). Times
+come from the runner's own log lines and papermill's per-cell timestamps.
 
 The contenders, each a fresh process against the emulator reset to before-you-begin:
 - `keyless run`: `python -m keyless run` (every notebook: the article, its exercise and clean-up);
@@ -239,15 +247,103 @@ def time_whole(rounds: int) -> dict[str, Any]:
     return {"rounds": rounds, "seconds": summary, "ratios": ratios, "skipped": skipped}
 
 
+# ---- where one run's time goes ---------------------------------------------------------------------
+
+def _stamp(text: str | None) -> float:
+    from datetime import UTC, datetime
+
+    if not text:
+        return 0.0
+    stamp = datetime.fromisoformat(text)  # papermill writes UTC
+    return (stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)).timestamp()
+
+
+def _cell_kind(source: str) -> str:
+    import re
+
+    if "keyless.init(" in source:
+        return "keyless.init (connect, state file)"
+    steps = re.findall(r"\brb\.(\w+)\(", source)
+    if steps:
+        return "step " + steps[0] + ("(expect_failure)" if "expect_failure" in source else "")
+    return "other cells (parameters)"
+
+
+def breakdown(started: float, ended: float, lines: list[tuple[float, str]], out: Path) -> dict[str, float]:
+    """One run's components in seconds (see --profile); the parts add up to the whole."""
+    parts: Counter[str] = Counter()
+    first = next(t for t, line in lines if line.startswith("running "))
+    parts["process start: imports, emulator reset (runner)"] += first - started
+    cursor, first_cell = first, True
+    for book in sorted(out.glob("[0-9][0-9]-*.ipynb")):
+        nb = json.loads(book.read_text())
+        for cell in nb["cells"]:
+            meta = (cell.get("metadata") or {}).get("papermill") or {}
+            if cell["cell_type"] != "code" or not meta.get("start_time"):
+                continue
+            begin, end = _stamp(meta["start_time"]), _stamp(meta["end_time"])
+            gap = "kernel start (before the first cell)" if first_cell else "between cells and notebooks (runner)"
+            parts[gap] += max(0.0, begin - cursor)
+            parts[_cell_kind("".join(cell["source"]))] += end - begin
+            cursor, first_cell = end, False
+    parts["tail: kernel shutdown, HTML, report.json"] += ended - cursor
+    return dict(parts)
+
+
+def profile_main(args: argparse.Namespace) -> int:
+    with tempfile.TemporaryDirectory(prefix="keyless-profile-") as tmp:
+        scratch, home = Path(tmp), Path(tmp) / "data"
+        info = start_background(EmulatorConfig(home=home))
+        rows: list[dict[str, float]] = []
+        try:
+            control = ControlClient.of(info, timeout=60)
+            argv, env = contenders(home, scratch)["keyless run"]
+            env = {**env, "PYTHONUNBUFFERED": "1"}  # each log line as it is written: its time is when it happened
+            if args.only:
+                argv = [*argv, "--only", args.only]
+            for round_ in range(args.rounds + 1):  # round 0 warms caches and is not kept
+                control.reset("before-you-begin")
+                lines: list[tuple[float, str]] = []
+                started = time.time()
+                proc = subprocess.Popen(argv, env=env, cwd=scratch, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                        text=True)
+                assert proc.stdout is not None
+                for line in proc.stdout:
+                    lines.append((time.time(), line.rstrip()))
+                ended = time.time()
+                if proc.wait() != 0:
+                    raise SystemExit("the run failed:\n" + "\n".join(line for _, line in lines[-40:]))
+                if round_:
+                    row = breakdown(started, ended, lines, scratch / "out")
+                    row["whole process"] = ended - started
+                    rows.append(row)
+        finally:
+            stop(home)
+    names = list(dict.fromkeys(name for row in rows for name in row))
+    table = {name: statistics.median(row.get(name, 0.0) for row in rows) for name in names}
+    print(f"{'component':<52} {'median s':>9} {'min s':>7}")
+    for name in sorted(names, key=lambda n: (n == "whole process", -table[n])):
+        print(f"{name:<52} {table[name]:>9.2f} {min(row.get(name, 0.0) for row in rows):>7.2f}")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps({"rounds": args.rounds, "only": args.only, "median_seconds": table,
+                                         "runs": rows}, indent=2))
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", action="store_true", help="time the steps one by one at two latency profiles")
     parser.add_argument("--factor", type=float, default=0.05, help="--steps: realistic profile time factor")
     parser.add_argument("--rounds", type=int, default=3, help="timed rounds per contender (after a warm-up round)")
+    parser.add_argument("--profile", action="store_true", help="where one run's wall time goes, by component")
+    parser.add_argument("--only", default="", help="--profile: the notebooks to run (as `keyless run --only`)")
     parser.add_argument("--json", type=Path, help="also write the numbers as JSON")
     args = parser.parse_args()
     if args.steps:
         return steps_main(args)
+    if args.profile:
+        return profile_main(args)
     result = time_whole(args.rounds)
     print(f"{'contender':<16} {'min s':>8} {'median s':>9}  runs")
     for name, row in result["seconds"].items():

@@ -31,6 +31,47 @@ QUIET_LOGGERS = ("azure", "azure.identity", "azure.core.pipeline.policies.http_l
                  "kubernetes", "httpx", "httpx2", "openai")
 
 
+# What the steps import on first use (the library itself stays light to import), for `preload`: modules, and
+# for kubernetes.client (which imports each API and model on first access) the names keyless.kube uses.
+SDK_MODULES = ("azure.identity", "azure.mgmt.resource.resources", "azure.mgmt.containerservice",
+               "azure.mgmt.containerservice.models", "azure.mgmt.msi", "azure.mgmt.msi.models",
+               "azure.mgmt.authorization", "azure.mgmt.cognitiveservices", "kubernetes.config", "kubernetes.watch")
+KUBERNETES_NAMES = ("CoreV1Api", "AppsV1Api", "AuthorizationV1Api", "AuthenticationV1Api", "V1ServiceAccount",
+                    "V1ObjectMeta", "V1SelfSubjectAccessReview", "V1SelfSubjectAccessReviewSpec",
+                    "V1ResourceAttributes", "V1SelfSubjectReview")
+
+
+def preload(background: bool = False) -> None:
+    """Import the SDKs the steps will need, ahead of time: `python -m keyless run` has its kernel do it while
+    the runner still prepares the run, so the first notebook's cells do not wait for them. With
+    `background`, the Kubernetes client (its CoreV1Api alone takes a second or more to import; the first
+    step that needs it is notebook 04's) is imported on a thread of its own while the Azure notebooks run; a
+    step that needs it sooner waits for that import as for its own (Python's per-module import locks)."""
+    import importlib
+    import threading
+
+    def load(wanted: list[tuple[str, str]]) -> None:
+        for module, name in wanted:
+            try:
+                loaded = importlib.import_module(module)
+                if name:
+                    getattr(loaded, name)
+            except (ImportError, AttributeError):  # reported where a step really imports it, in its context
+                pass
+
+    load([(name, "") for name in SDK_MODULES if not name.startswith("kubernetes")])
+    if background:  # the modules live as long as the kernel: the collector need not walk them again
+        import gc
+
+        gc.freeze()
+    kubernetes = [(name, "") for name in SDK_MODULES if name.startswith("kubernetes")]
+    kubernetes += [("kubernetes.client", name) for name in KUBERNETES_NAMES]
+    if background:
+        threading.Thread(target=load, args=(kubernetes,), name="keyless-preload", daemon=True).start()
+    else:
+        load(kubernetes)
+
+
 def quiet_logging() -> None:
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.ERROR)

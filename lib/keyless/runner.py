@@ -18,12 +18,12 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from .params import ParameterError, Parameters
 from .recording import SANITIZE_CONFIG
+from .rendering import Renderer
 from .report import NotebookRun, RunReport, step_lines, unexpected
 
 KERNEL = "python3"
@@ -46,39 +46,81 @@ class UnknownNotebook(ValueError):
 def _ipc_kernel_manager(started: list[Any] | None = None) -> type:
     """Kernels talk to the runner over local sockets (IPC), not TCP ports on loopback: nothing else
     on a shared workshop machine can connect to them, and ipykernel has nothing to warn about.
-    Each manager made is appended to `started`, so a notebook timeout can end its kernel; each
-    client it hands out is kept, so the runner can close the clients papermill leaves open on a
-    kernel it does not own."""
+    Each manager made is appended to `started`, so a notebook timeout can end its kernel. The manager
+    hands out one client for the life of its kernel (`RunClient`): papermill asks for a client per
+    notebook, and a new client's channels and readiness check cost about half a second each time."""
+    from jupyter_client.asynchronous.client import AsyncKernelClient
     from jupyter_client.manager import AsyncKernelManager
+
+    class RunClient(AsyncKernelClient):
+        """The kernel's one client. Its channels start once and stay open until the kernel is shut down
+        (`close`), however often papermill starts or stops them; the kernel is waited for once. Replies and
+        outputs of one notebook's requests are told apart by their parent message id, so nothing a notebook
+        sent before can be mistaken for the next one's."""
+
+        _ready = False
+
+        def start_channels(self, *args: Any, **kwargs: Any) -> None:
+            if not self.channels_running:
+                super().start_channels(*args, **kwargs)
+
+        async def wait_for_ready(self, timeout: float | None = None) -> None:
+            if not self._ready:
+                await self._async_wait_for_ready(timeout=timeout)
+                self._ready = True
+
+        def stop_channels(self) -> None:
+            """Kept open for the next notebook; `close` stops them."""
+
+        def close(self) -> None:
+            super().stop_channels()
 
     class IpcKernelManager(AsyncKernelManager):
         transport = "ipc"
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
-            self.clients: list[Any] = []
+            self.client_factory = RunClient
+            self.shared: RunClient | None = None
             if started is not None:
                 started.append(self)
 
         def client(self, **kwargs: Any) -> Any:
-            made = super().client(**kwargs)
-            self.clients.append(made)
-            return made
+            if self.shared is None:
+                made = super().client(**kwargs)
+                assert isinstance(made, RunClient)
+                self.shared = made
+            return self.shared
+
+        def close_client(self) -> None:
+            if self.shared is not None:
+                self.shared.close()
+                self.shared = None
 
     return IpcKernelManager
 
 
 # Run before every notebook but the first in the run's one kernel: an empty namespace and a new
-# session (execution counts from 1 again), as in a kernel of its own; imported modules stay loaded.
-FRESH_SESSION = "get_ipython().reset(new_session=True)"
+# session (execution counts from 1 again), as in a kernel of its own; imported modules stay loaded. What
+# survives the reset (modules, the run's one connection) is then moved out of the collector's sight
+# (gc.freeze): the reset's own full collection walked all of it, 0.2-0.6 s per notebook with the SDKs loaded.
+FRESH_SESSION = "get_ipython().reset(new_session=True); __import__('gc').freeze()"
+# Sent to the run's kernel as soon as it is started, before the first notebook: what every notebook's first
+# cell imports and the SDKs its steps import on first use (the Kubernetes client on a thread of its own, while
+# the Azure notebooks run), so the kernel spends its start, while the runner still loads papermill, there.
+# Silent (no output, no execution count) and binding no name, so the first executed notebook reads as if it
+# ran alone.
+PRELOAD = "__import__('keyless.notebook').notebook.preload(background=True)"
+# What nbclient passes to a kernel it starts itself (no history file written); the run's kernel gets the same.
+KERNEL_ARGUMENTS = ["--HistoryManager.hist_file=:memory:"]
 
 
 class RunKernel:
     """One kernel for a whole run. Starting a kernel, importing the SDKs and tearing it down again
     cost more than most notebooks' own work, so the notebooks of a run share one kernel (started by
-    papermill with the first notebook), each in a fresh IPython session: its namespace is emptied
-    and its execution count restarts, so every executed notebook reads as if it ran alone. Every
-    notebook still runs alone (`--only`), in a kernel of its own."""
+    `start` before the first notebook, or else by papermill with it) and one client, each notebook in a
+    fresh IPython session: its namespace is emptied and its execution count restarts, so every executed
+    notebook reads as if it ran alone. Every notebook still runs alone (`--only`), in a kernel of its own."""
 
     def __init__(self, started: list[Any], sockets: Path):
         self.manager = _ipc_kernel_manager(started)(kernel_name=KERNEL)
@@ -87,11 +129,20 @@ class RunKernel:
         self.manager.ip = str(sockets / "kernel")
         self._used = False
 
+    def start(self, cwd: Path) -> None:
+        """Start the kernel in `cwd` now and have it import what the notebooks need (`PRELOAD`) without
+        waiting for it: the first notebook finds it started and its imports done, or waits for the rest."""
+        from jupyter_core.utils import run_sync
+
+        run_sync(self.manager.start_kernel)(cwd=str(cwd), extra_arguments=list(KERNEL_ARGUMENTS))
+        client = self.manager.client()
+        client.start_channels()
+        client.execute(PRELOAD, silent=True, store_history=False)
+
     def next_notebook(self) -> Any:
         """The kernel manager to hand papermill for the next notebook, its session made fresh."""
         from jupyter_core.utils import run_sync
 
-        self._close_clients()
         if self._used and self.manager.has_kernel:
             run_sync(self._fresh_session)()
         self._used = True
@@ -100,26 +151,19 @@ class RunKernel:
     async def _fresh_session(self) -> None:
         client = self.manager.client()
         client.start_channels()
-        try:
-            await client.wait_for_ready(timeout=60)
-            msg_id = client.execute(FRESH_SESSION, silent=True, store_history=False)
-            while True:
-                reply = await client.get_shell_msg(timeout=60)
-                if reply["parent_header"].get("msg_id") == msg_id:
-                    break
-            if reply["content"].get("status") != "ok":
-                raise RuntimeError(f"the kernel could not start a fresh session: {reply['content'].get('evalue')}")
-        finally:
-            self._close_clients()
-
-    def _close_clients(self) -> None:
-        while self.manager.clients:
-            self.manager.clients.pop().stop_channels()
+        await client.wait_for_ready(timeout=60)
+        msg_id = client.execute(FRESH_SESSION, silent=True, store_history=False)
+        while True:
+            reply = await client.get_shell_msg(timeout=60)
+            if reply["parent_header"].get("msg_id") == msg_id:
+                break
+        if reply["content"].get("status") != "ok":
+            raise RuntimeError(f"the kernel could not start a fresh session: {reply['content'].get('evalue')}")
 
     def shutdown(self) -> None:
         from jupyter_core.utils import run_sync
 
-        self._close_clients()
+        self.manager.close_client()
         if not self.manager.has_kernel:
             return
         try:
@@ -221,16 +265,6 @@ class StepEcho:
 
     def steps(self) -> list[dict[str, Any]]:
         return _steps(self.log)[self.start:]
-
-
-def _html(executed: Path) -> Path:
-    import nbformat
-    from nbconvert import HTMLExporter
-
-    body, _ = HTMLExporter().from_notebook_node(nbformat.read(executed, as_version=4))
-    target = executed.with_suffix(".html")
-    target.write_text(body)
-    return target
 
 
 def failing_cell(executed: Path, source: Path) -> tuple[int | None, str | None]:
@@ -400,12 +434,12 @@ def run(params: Parameters, out: Path, only: Iterable[str] = (), reset: bool = T
     saved_env = {k: os.environ.get(k) for k in ("KEYLESS_HEADLESS", "KEYLESS_STOP_ON_FAILURE", "KEYLESS_STEP_LOG",
                                                 "KEYLESS_HOME", "KEYLESS_REUSE_CONNECTION", "KEYLESS_ATTENDEE")}
     restore_log = _papermill_log(log_output)
-    with tempfile.TemporaryDirectory(prefix="keyless-run-") as scratch, \
-            ThreadPoolExecutor(max_workers=1, thread_name_prefix="keyless-html") as html:
+    with tempfile.TemporaryDirectory(prefix="keyless-run-") as scratch:
         kernels: list[Any] = []
         kernel = RunKernel(kernels, Path(scratch))
         log = Path(scratch) / "steps.jsonl"  # the run's step log: the kernel appends every notebook's steps
-        rendered: list[tuple[NotebookRun, Future[Path]]] = []
+        html = Renderer()
+        rendered: list[tuple[NotebookRun, str]] = []
         try:
             os.environ.update({"KEYLESS_HEADLESS": "1", "KEYLESS_STOP_ON_FAILURE": "1",
                                "KEYLESS_HOME": str(params.home), "KEYLESS_STEP_LOG": str(log),
@@ -414,6 +448,9 @@ def run(params: Parameters, out: Path, only: Iterable[str] = (), reset: bool = T
                 os.environ["KEYLESS_ATTENDEE"] = attendee
             else:  # the kernel acts as the run does, whatever the calling shell had set
                 os.environ.pop("KEYLESS_ATTENDEE", None)
+            if books:  # started now, they boot and import while papermill loads here
+                kernel.start(out)
+                html.start()
             for book in books:
                 entry = NotebookRun(book.stem)
                 report.notebooks.append(entry)
@@ -422,8 +459,9 @@ def run(params: Parameters, out: Path, only: Iterable[str] = (), reset: bool = T
                     continue
                 executed = _run_one(book, out, injected, entry, echo, cell_timeout, timeout, log_output, kernel, log,
                                     kernels)
-                if executed is not None:  # rendered while the next notebook runs
-                    rendered.append((entry, html.submit(_html, executed)))
+                if executed is not None:  # rendered in its own process while the next notebook runs
+                    html.submit(executed)
+                    rendered.append((entry, str(executed)))
         finally:
             kernel.shutdown()
             restore_log()
@@ -432,11 +470,16 @@ def run(params: Parameters, out: Path, only: Iterable[str] = (), reset: bool = T
                     os.environ.pop(k, None)
                 else:
                     os.environ[k] = v
-            for entry, future in rendered:
-                try:
-                    entry.html = str(future.result())
-                except Exception as e:  # noqa: BLE001 - a rendering problem must not hide the run's result
-                    echo(f"  (HTML rendering of {entry.name}.ipynb failed: {e})")
+            try:
+                pages = html.results()
+            except Exception as e:  # noqa: BLE001 - a rendering problem must not hide the run's result
+                pages = {path: e for _, path in rendered}
+            for entry, path in rendered:
+                page = pages.get(path)
+                if isinstance(page, str):
+                    entry.html = page
+                else:
+                    echo(f"  (HTML rendering of {entry.name}.ipynb failed: {page})")
             if stop_emulator and params.target == "emulator":
                 from .targets import stop_emulator as stop
 

@@ -41,3 +41,29 @@ def test_the_notebooks_of_a_run_share_one_kernel_each_in_a_fresh_session(tmp_pat
     assert pids[0] == pids[1]
     assert done[1].cells[0].outputs[0]["data"]["text/plain"] == "False"
     assert [[c.execution_count for c in nb.cells] for nb in done] == [[1, 2], [1, 2]]
+
+
+def test_a_kernel_started_ahead_reads_to_its_first_notebook_as_a_kernel_of_its_own(tmp_path):
+    """`RunKernel.start` boots the run's kernel and has it import the SDKs before the first notebook: that
+    notebook sees the same names, execution counts and working folder as in a kernel papermill starts
+    for it alone, and its imports are already loaded. Two kernels: nothing cheaper shows a kernel's own
+    view of its namespace."""
+    from keyless.runner import RunKernel
+
+    book = _notebook(tmp_path / "a.ipynb", "sorted(k for k in globals() if not k.startswith('_'))",
+                     "import os, sys\n(os.getcwd(), 'azure.mgmt.containerservice' in sys.modules)")
+    work = tmp_path / "work"
+    work.mkdir()
+    alone = papermill.execute_notebook(str(book), str(tmp_path / "alone.ipynb"), kernel_name="python3",
+                                       progress_bar=False, cwd=str(work))
+    kernel = RunKernel([], tmp_path)
+    try:
+        kernel.start(work)
+        ahead = papermill.execute_notebook(str(book), str(tmp_path / "ahead.ipynb"), kernel_name="python3",
+                                           progress_bar=False, cwd=str(work), km=kernel.next_notebook())
+    finally:
+        kernel.shutdown()
+    text = [[c.outputs[0]["data"]["text/plain"] for c in nb.cells] for nb in (alone, ahead)]
+    assert text[0][0] == text[1][0]
+    assert text[0][1] == f"({str(work)!r}, False)" and text[1][1] == f"({str(work)!r}, True)"
+    assert [c.execution_count for c in ahead.cells] == [1, 2]

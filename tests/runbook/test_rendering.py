@@ -1,0 +1,35 @@
+"""keyless.rendering: the run's HTML renderings, made in a process beside the runner."""
+from __future__ import annotations
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+
+def test_each_notebook_handed_over_comes_back_rendered_or_with_the_reason_it_could_not_be(tmp_path):
+    from keyless.rendering import Renderer
+
+    book = tmp_path / "01-a.ipynb"
+    nbformat.write(new_notebook(cells=[new_markdown_cell("# Enable it"), new_code_cell("rb.step()")]), book)
+    missing = tmp_path / "02-missing.ipynb"
+    renderer = Renderer()
+    renderer.submit(book)
+    renderer.submit(missing)
+    pages = renderer.results()
+    assert pages[str(book)] == str(tmp_path / "01-a.html")
+    assert "Enable it" in (tmp_path / "01-a.html").read_text()
+    assert str(pages[str(missing)]).startswith("FileNotFoundError: [Errno 2] No such file or directory")
+
+
+def test_nothing_handed_over_starts_no_process():
+    from keyless.rendering import Renderer
+
+    renderer = Renderer()
+    assert renderer.results() == {} and renderer._proc is None
+
+
+def test_a_process_started_and_handed_nothing_is_ended_not_waited_for():
+    from keyless.rendering import Renderer
+
+    renderer = Renderer()
+    renderer.start()
+    assert renderer.results() == {} and renderer._proc is not None and renderer._proc.returncode is not None
