@@ -112,13 +112,27 @@ def remove(home: Path, pid: int) -> None:
 
 
 def pid_alive(pid: int) -> bool:
+    """Whether process `pid` still runs. A process that has exited but was not yet collected by its
+    parent (a zombie: still in the process table, so `kill(pid, 0)` succeeds) has ended. Counting it
+    alive made `stop` wait its whole grace period for an emulator its caller had started (and so had to
+    collect) and that had long exited. It is not collected here: its parent's own handle (a
+    `subprocess.Popen`) still owns its exit status."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    return not _zombie(pid)
+
+
+def _zombie(pid: int) -> bool:
+    """Linux's /proc/<pid>/stat state field is Z for a zombie; elsewhere (no /proc) nothing is known."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rfind(")") + 2:].startswith("Z")
 
 
 def health(url: str, ca_cert: str, timeout: float = 2.0) -> dict[str, Any] | None:
