@@ -75,6 +75,18 @@ class Node(Protocol):
     def observe(self, type_: str, resource: str, obj: dict[str, Any]) -> None: ...
 
 
+def _stamp_wall(pod: dict[str, Any] | None, wall: str) -> None:
+    """A pod's wall-clock times (creation, managedFields entries) set to `wall`."""
+    if pod is None:
+        return
+    meta = _meta(pod)
+    if "creationTimestamp" in meta:
+        meta["creationTimestamp"] = wall
+    for entry in meta.get("managedFields") or []:
+        if "time" in entry:
+            entry["time"] = wall
+
+
 def key_of(obj: dict[str, Any]) -> tuple[str, str]:
     meta = obj.get("metadata") or {}
     return meta.get("namespace") or "", meta.get("name") or ""
@@ -527,6 +539,32 @@ class ClusterStore:
         with self.lock:
             self.closed = True
             self.history.ring_all()
+
+    def replay(self, changes: list[Change]) -> None:
+        """Commit `changes` (a fresh store's whole history, recorded by another seeding of the same cluster)
+        as they were committed: the same objects and resourceVersions, kept in the watch history and told
+        to the node in order; not to the controllers, whose work the changes already hold. Pods' times are
+        the running cluster's wall clock (see `create`), so they are stamped now, as a write now would."""
+        wall = _wall_rfc3339()
+        with self.lock:
+            for change in changes:
+                obj = clone(change.obj)
+                prev = clone(change.prev) if change.prev is not None else None
+                if change.resource == "pods":
+                    for pod in (obj, prev):
+                        _stamp_wall(pod, wall)
+                self.resource_version = change.rv
+                bucket = self._bucket(change.resource)
+                if change.type == "DELETED":
+                    bucket.pop(key_of(obj), None)
+                else:
+                    bucket[key_of(obj)] = obj
+                self.history.record(Change(change.rv, change.type, change.resource, clone(obj), prev))
+                if self.node is not None:
+                    try:
+                        self.node.observe(change.type, change.resource, clone(obj))
+                    except Exception:
+                        log.exception("the node failed on %s %s", change.type, change.resource)
 
     # -- snapshot -------------------------------------------------------------------------
     def installation_values(self) -> list[tuple[str, str]]:
