@@ -162,8 +162,9 @@ class KubernetesSection:
         if not self.backend.config.deterministic or any(key in self.stores for key in keys):
             return None
         state = self.backend.state
-        return seeded.start_key(scenario, keys, state.resources.dump(), state.ids.dump(),
-                                [*self.seeders, *self.admission_plugins])
+        directory = {"principals": sorted(state.principals), "settings": state.settings}
+        return seeded.start_key(scenario, keys, self.backend.base_url, state.resources.dump(), state.ids.dump(),
+                                directory, [*self.seeders, *self.admission_plugins])
 
     def drop(self, cluster_key: str) -> None:
         store = self.stores.pop(cluster_key, None)

@@ -5,11 +5,13 @@ Why: an emulator reset seeds the scenario's clusters afresh, and the tests' `fre
 most tests (about a thousand times per suite); the controllers' work (replica sets, pods, scheduling,
 endpoints, events) was nearly all of a reset's CPU time. In deterministic mode the frozen clock and the
 seed make a seeding a function of where it starts: the Resource Manager documents (the cluster, the
-OpenAI account and its keys), the ids drawn so far, and which seeders and admission plugins run. That
-start, serialized, is the key; a replay then commits the same objects, resourceVersions, uids,
-timestamps and events, in the same order, tells the node of each as the seeding did, and leaves the ids
-drawn as the seeding left them (test_reset_seeding proves it byte for byte). Pods' wall-clock times are
-the one exception: they are stamped at the replay, as a seeding at that moment would stamp them.
+OpenAI account and its keys), the principals and behaviour settings, the ids drawn so far, the
+emulator's URL (which the seeded store's configuration holds), and which seeders and admission plugins
+run. That start, serialized, is the key;
+a replay then commits the same objects, resourceVersions, uids, timestamps and events, in the same
+order, tells the node of each as the seeding did, and leaves the ids drawn as the seeding left them
+(test_reset_seeding proves it byte for byte). Pods' wall-clock times are the one exception: they are
+stamped at the replay, as a seeding at that moment would stamp them.
 
 Bounded: a few starts (the scenarios a process resets to) are kept, the oldest forgotten first.
 """
@@ -36,10 +38,12 @@ class Seeding:
     ids_after: dict[str, int]  # the id counters once the seeding was done
 
 
-def start_key(scenario: str, keys: list[str], resources: dict[str, Any], ids: dict[str, int],
-              parts: list[Any]) -> str:
-    """A digest of where a seeding starts; `parts` (seeders, admission plugins) count by identity."""
-    text = json.dumps({"scenario": scenario, "clusters": sorted(keys), "resources": resources, "ids": ids,
+def start_key(scenario: str, keys: list[str], url: str, resources: dict[str, Any], ids: dict[str, int],
+              directory: dict[str, Any], parts: list[Any]) -> str:
+    """A digest of where a seeding starts (`url`: the emulator's, which seeded objects hold); `parts`
+    (seeders, admission plugins) count by identity."""
+    text = json.dumps({"scenario": scenario, "clusters": sorted(keys), "url": url, "resources": resources, "ids": ids,
+                       "directory": directory,
                        "parts": [f"{getattr(p, '__module__', '')}.{getattr(p, '__qualname__', '')}#{id(p)}"
                                  for p in parts]}, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
