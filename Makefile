@@ -117,9 +117,10 @@ bench: venv
 	@mkdir -p out/bench
 	$(PY) benchmarks/emulator_bench.py --out out/bench/emulator.json
 	$(PY) benchmarks/cluster_bench.py --out out/bench/cluster.json
+	$(PY) benchmarks/reset_bench.py --out out/bench/reset.json
 	$(PY) benchmarks/runbook_bench.py --json out/bench/runbook.json
 	$(PY) benchmarks/capacity_bench.py -n $(BENCH_ATTENDEES) -j $(BENCH_PARALLEL) --out out/bench/capacity.json
-	$(PY) -c 'import json; print(json.dumps({n: json.load(open(f"out/bench/{n}.json")) for n in ("emulator", "cluster", "runbook", "capacity")}, indent=2))' > out/bench/summary.json
+	$(PY) -c 'import json; print(json.dumps({n: json.load(open(f"out/bench/{n}.json")) for n in ("emulator", "cluster", "reset", "runbook", "capacity")}, indent=2))' > out/bench/summary.json
 	@echo "wrote out/bench/summary.json"
 
 handout: venv

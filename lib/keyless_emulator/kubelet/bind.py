@@ -6,11 +6,11 @@ kubelet's listeners.
 """
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from typing import Any
 
 from ..kubernetes import errors as kerrors
+from ..kubernetes.plain import clone
 from .api import Listener
 
 MANAGER = "kubelet"  # the field manager its writes are recorded under (managedFields)
@@ -58,7 +58,7 @@ class StoreClusterAPI:
             current = self.store.find(resource, namespace, name)
             if current is None or self.store.closed:
                 return
-            new = copy.deepcopy(current)
+            new = clone(current)
             mutate(new)
             if new == current:
                 return

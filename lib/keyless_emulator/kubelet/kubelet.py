@@ -10,12 +10,12 @@ then SIGKILL), the host and every forwarder.
 from __future__ import annotations
 
 import asyncio
-import copy
 import logging
 import threading
 from collections.abc import Callable
 from typing import Any
 
+from ..kubernetes.plain import clone
 from .api import ClusterAPI
 from .idle import IDLE_CHECK, PortActivity
 from .logs import ContainerLogs
@@ -114,9 +114,9 @@ class Kubelet:
             self.start()
             self._apis[api.key] = api
             self._unwatch[api.key] = [
-                api.watch("pods", lambda type_, obj: self._call(self._on_pod, api, type_, copy.deepcopy(obj))),
+                api.watch("pods", lambda type_, obj: self._call(self._on_pod, api, type_, clone(obj))),
                 api.watch("services", lambda type_, obj: self._call(self._on_service, api, type_,
-                                                                   copy.deepcopy(obj))),
+                                                                   clone(obj))),
             ]
             for svc in api.list("services"):
                 self._call(self._on_service, api, "ADDED", svc)

@@ -10,13 +10,13 @@ DefaultTolerationSeconds; then the plugins the cluster was assembled with
 """
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .. import clusters
 from . import defaults, errors
+from .plain import clone
 
 if TYPE_CHECKING:
     from ..backend import Backend
@@ -81,7 +81,7 @@ def _suffix(store: ClusterStore, *names: str) -> str:
 
 def service_account(request: AdmissionRequest) -> dict[str, Any]:
     """The ServiceAccount admission plugin (pods): default account, existence, token volume."""
-    pod = copy.deepcopy(request.object)
+    pod = clone(request.object)
     spec = pod.setdefault("spec", {})
     name = spec.get("serviceAccountName") or spec.get("serviceAccount") or "default"
     spec["serviceAccountName"] = name
@@ -114,7 +114,7 @@ def service_account(request: AdmissionRequest) -> dict[str, Any]:
 
 
 def default_toleration_seconds(request: AdmissionRequest) -> dict[str, Any]:
-    pod = copy.deepcopy(request.object)
+    pod = clone(request.object)
     tolerations = pod.setdefault("spec", {}).setdefault("tolerations", [])
     for t in defaults.NOT_READY_TOLERATIONS:
         if not any(x.get("key") == t["key"] for x in tolerations):

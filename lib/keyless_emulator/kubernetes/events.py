@@ -4,8 +4,9 @@ ones go when there are too many. The store (`ClusterStore.record_event`) writes 
 """
 from __future__ import annotations
 
-import copy
 from typing import Any
+
+from .plain import clone
 
 MAX_EVENTS = 2000
 
@@ -39,7 +40,7 @@ def is_repeat(existing: dict[str, Any], namespace: str, ref: dict[str, Any], rea
 
 
 def repeated(existing: dict[str, Any], now: str) -> dict[str, Any]:
-    new = copy.deepcopy(existing)
+    new = clone(existing)
     new["count"] = int(new.get("count", 1)) + 1
     new["lastTimestamp"] = now
     return new

@@ -28,12 +28,12 @@ applier stops applying, the cap of ten Update entries, and entries for Events an
 """
 from __future__ import annotations
 
-import copy
 import json
 from dataclasses import dataclass
 from typing import Any
 
 from . import fields
+from .plain import clone
 
 # metadata fields kube-apiserver never tracks
 STRIPPED_META = ("name", "namespace", "creationTimestamp", "selfLink", "uid", "generation", "managedFields",
@@ -86,7 +86,7 @@ def sync_last_applied(live: dict[str, Any], new: dict[str, Any], applied: dict[s
     escaped, trailing newline), without the annotation (and without an emptied annotations map)."""
     if manager != SYNCS_LAST_APPLIED or LAST_APPLIED not in ((live.get("metadata") or {}).get("annotations") or {}):
         return
-    config = copy.deepcopy(applied)
+    config = clone(applied)
     meta = config.get("metadata") or {}
     annotations = meta.get("annotations") or {}
     annotations.pop(LAST_APPLIED, None)
@@ -116,7 +116,7 @@ def record(live: dict[str, Any] | None, new: dict[str, Any], write: Write, *, ha
     after = fields.members(tracked(new, has_status=has_status, subresource=write.subresource), context)
     changed = {p for p, v in after.items() if before.get(p) != v}
     removed = set(before) - set(after)
-    entries = [] if reset or live is None else copy.deepcopy((live.get("metadata") or {}).get("managedFields") or [])
+    entries = [] if reset or live is None else clone((live.get("metadata") or {}).get("managedFields") or [])
     me = {"manager": write.manager, "operation": write.operation, "apiVersion": write.api_version,
           "subresource": write.subresource}
     if write.operation == APPLY:

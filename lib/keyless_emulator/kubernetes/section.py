@@ -24,7 +24,8 @@ the `kubernetes` and `kube-dns` services, one node, each namespace's default Ser
 kube-root-ca.crt) when made; it is dropped when its managed cluster is deleted
 (`resources_removed`, which the state calls). The backend calls `scenario_loaded`,
 `tenant_added` and `shutdown`. snapshot()/restore()/clear() cover every store; snapshots list
-objects sorted by resource, namespace and name.
+objects sorted by resource, namespace and name. In deterministic mode a seeding from a start seen
+before replays what that one committed (`section.seeded`, seeded.py).
 """
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .. import clusters
+from . import seeded
 from .admission import AdmissionPlugin
 from .snapshots import PlaceholderProvider
 from .store import ClusterStore
@@ -84,6 +86,7 @@ class KubernetesSection:
         self.bookmark_interval = 60.0
         self.watch_history = 10000  # changes a store keeps for watches resuming from a resourceVersion
         self._seeding = False  # inside seed_all: timestamps come from the frozen clock
+        self.seeded = seeded.SeededClusters()  # deterministic seedings' changes, replayed by later ones
 
     # -- stores ---------------------------------------------------------------------------
     def _make(self, cluster_key: str, dumped: dict[str, Any] | None = None) -> ClusterStore:
@@ -118,22 +121,50 @@ class KubernetesSection:
             yield
 
     def seed_all(self, scenario: str, subscription_id: str | None = None) -> None:
-        """Make every cluster's store (of one subscription, or all) and run the seeders."""
+        """Make every cluster's store (of one subscription, or all) and run the seeders.
+
+        In deterministic mode a seeding is a function of what it starts from (the Resource Manager
+        documents, the ids drawn so far, the seeders and admission plugins), so the changes one seeding
+        committed are kept (`seeded.py`) and a later seeding from the same start replays them instead of
+        running the bootstrap, the seeders and the controllers again: every reset of the tests' `fresh`
+        fixture is one, and the controllers were most of its cost."""
         state = self.backend.state
         with state.lock:
             self._seeding = True
             try:
                 with self._seed_clock():
-                    for doc in state.resources.of_type(clusters.CLUSTER_TYPE):
-                        if subscription_id and doc["id"].split("/")[2].lower() != subscription_id.lower():
-                            continue
+                    docs = [doc for doc in state.resources.of_type(clusters.CLUSTER_TYPE)
+                            if not subscription_id or doc["id"].split("/")[2].lower() == subscription_id.lower()]
+                    keys = [clusters.cluster_meta(state, doc["id"])["cluster_key"] for doc in docs]
+                    start = self._seed_start(scenario, keys)
+                    recorded = self.seeded.get(start) if start is not None else None
+                    if recorded is not None:
+                        for key in keys:
+                            self._make(key).replay(recorded.changes[key])
+                        state.ids.load(recorded.ids_after)
+                        return
+                    made: dict[str, ClusterStore] = {}
+                    for doc in docs:
                         store = self.store_for(doc)
                         if store is None:
                             continue
+                        made[store.cluster_key] = store
                         for seeder in list(self.seeders):
                             seeder(self.backend, store, scenario)
+                    if start is not None and sorted(made) == sorted(keys):
+                        self.seeded.keep(start, made, state.ids.dump())
             finally:
                 self._seeding = False
+
+    def _seed_start(self, scenario: str, keys: list[str]) -> str | None:
+        """What a seeding of `keys` starts from, as a key of `seeded`; None if it may not be replayed (not in
+        deterministic mode, or a store of these clusters exists already)."""
+        if not self.backend.config.deterministic or any(key in self.stores for key in keys):
+            return None
+        state = self.backend.state
+        directory = {"principals": sorted(state.principals), "settings": state.settings}
+        return seeded.start_key(scenario, keys, self.backend.base_url, state.resources.dump(), state.ids.dump(),
+                                directory, [*self.seeders, *self.admission_plugins])
 
     def drop(self, cluster_key: str) -> None:
         store = self.stores.pop(cluster_key, None)

@@ -4,6 +4,8 @@
     store.get(resource, namespace, name) -> obj            (404 Status if absent)
     store.find(resource, namespace, name) -> obj | None
     store.list(resource, namespace=None, predicate=None) -> (items, resourceVersion)
+                                   (predicate reads the stored object; only what it keeps is copied)
+    store.names(resource, namespace=None) -> [name]     (sorted as list sorts; nothing copied)
     store.replace(resource, obj, namespace, name, subresource=None, dry_run=False, manager=None) -> obj
     store.patch(resource, namespace, name, patch_type, body, subresource=None, ...) -> obj
     store.update_status(resource, namespace, name, status, resource_version=None, manager=None) -> obj
@@ -31,7 +33,6 @@ Events are built by `events.py`; snapshot placeholders by `snapshots.py`.
 from __future__ import annotations
 
 import asyncio
-import copy
 import datetime as _dt
 import hashlib
 import logging
@@ -43,6 +44,7 @@ from . import admission, defaults, errors, events, kinds, managed, update_rules,
 from . import patch as patching
 from .admission import AdmissionRequest, ClusterContext
 from .history import HISTORY, Change, Subscription, WatchHistory
+from .plain import clone
 from .snapshots import installation_values, substitute
 from .workqueue import WorkQueue
 
@@ -71,6 +73,18 @@ class Node(Protocol):
     """What the store tells of every committed change: the node agent's view of this cluster."""
 
     def observe(self, type_: str, resource: str, obj: dict[str, Any]) -> None: ...
+
+
+def _stamp_wall(pod: dict[str, Any] | None, wall: str) -> None:
+    """A pod's wall-clock times (creation, managedFields entries) set to `wall`."""
+    if pod is None:
+        return
+    meta = _meta(pod)
+    if "creationTimestamp" in meta:
+        meta["creationTimestamp"] = wall
+    for entry in meta.get("managedFields") or []:
+        if "time" in entry:
+            entry["time"] = wall
 
 
 def key_of(obj: dict[str, Any]) -> tuple[str, str]:
@@ -128,17 +142,17 @@ class ClusterStore:
             bucket.pop(key_of(obj), None)
         else:
             bucket[key_of(obj)] = obj
-        change = Change(self.resource_version, type_, resource, copy.deepcopy(obj),
-                        copy.deepcopy(prev) if prev is not None else None)
+        change = Change(self.resource_version, type_, resource, clone(obj),
+                        clone(prev) if prev is not None else None)
         self.history.record(change)
         if self.node is not None:
             try:
-                self.node.observe(type_, resource, copy.deepcopy(obj))
+                self.node.observe(type_, resource, clone(obj))
             except Exception:
                 log.exception("the node failed on %s %s", type_, resource)
         if self.controllers is not None:
             self.controllers.observe(type_, resource, change.obj, change.prev)
-        return copy.deepcopy(obj)
+        return clone(obj)
 
     def _managed_fields(self, kind: kinds.Kind, live: dict[str, Any] | None, new: dict[str, Any], manager: str,
                         *, subresource: str | None = None, applied: dict[str, Any] | None = None,
@@ -169,7 +183,7 @@ class ClusterStore:
         kind = self._kind(resource)
         with self.lock:
             obj = self._bucket(resource).get((self._ns(kind, namespace), name))
-            return copy.deepcopy(obj) if obj is not None else None
+            return clone(obj) if obj is not None else None
 
     def get(self, resource: str, namespace: str | None, name: str) -> dict[str, Any]:
         obj = self.find(resource, namespace, name)
@@ -182,15 +196,22 @@ class ClusterStore:
              predicate: Callable[[dict[str, Any]], bool] | None = None) -> tuple[list[dict[str, Any]], str]:
         self._kind(resource)
         with self.lock:
-            items = [copy.deepcopy(o) for (ns, _), o in sorted(self._bucket(resource).items())
+            items = [clone(o) for (ns, _), o in sorted(self._bucket(resource).items())
                      if (not namespace or ns == namespace) and (predicate is None or predicate(o))]
             return items, str(self.resource_version)
+
+    def names(self, resource: str, namespace: str | None = None) -> list[str]:
+        """The names of `resource`'s objects (in `namespace`), sorted as `list` sorts them; no object is
+        copied (controllers that only fan work out by name ask this, many times per write)."""
+        self._kind(resource)
+        with self.lock:
+            return [name for (ns, name) in sorted(self._bucket(resource)) if not namespace or ns == namespace]
 
     def all_objects(self) -> Iterator[tuple[str, dict[str, Any]]]:
         with self.lock:
             for resource in sorted(self._objects):
                 for _, obj in sorted(self._objects[resource].items()):
-                    yield resource, copy.deepcopy(obj)
+                    yield resource, clone(obj)
 
     # -- create ---------------------------------------------------------------------------
     def _reset_status(self, resource: str, obj: dict[str, Any]) -> None:
@@ -222,7 +243,7 @@ class ClusterStore:
         apply's configuration (the write is then an Apply)."""
         kind = self._kind(resource)
         with self._operation():
-            obj = copy.deepcopy(obj) if isinstance(obj, dict) else {}
+            obj = clone(obj) if isinstance(obj, dict) else {}
             obj["apiVersion"], obj["kind"] = kind.api_version, kind.kind
             meta = _meta(obj)
             if kind.namespaced:
@@ -265,7 +286,7 @@ class ClusterStore:
             if manager:
                 self._managed_fields(kind, None, obj, manager, applied=applied)
             if dry_run:
-                return copy.deepcopy(obj)
+                return clone(obj)
             return self._commit("ADDED", resource, obj, None)
 
     # -- update ---------------------------------------------------------------------------
@@ -277,7 +298,7 @@ class ClusterStore:
         kind = self._kind(resource)
         with self._operation():
             current = self.get(resource, namespace, name)
-            new = copy.deepcopy(obj) if isinstance(obj, dict) else {}
+            new = clone(obj) if isinstance(obj, dict) else {}
             meta = _meta(new)
             if meta.get("name") and meta["name"] != name:
                 raise errors.bad_request(f"the name of the object ({meta['name']}) does not match the name on the URL "
@@ -290,7 +311,7 @@ class ClusterStore:
                 raise errors.conflict(resource, name, kind.group)
             if subresource == "status":
                 status = new.get("status")
-                new = copy.deepcopy(current)
+                new = clone(current)
                 if status is None:
                     new.pop("status", None)
                 else:
@@ -321,16 +342,16 @@ class ClusterStore:
             reset = subresource != "status" and managed.is_reset(meta.get("managedFields"))
             meta.pop("managedFields", None)
             if "managedFields" in cur_meta:
-                meta["managedFields"] = copy.deepcopy(cur_meta["managedFields"])
+                meta["managedFields"] = clone(cur_meta["managedFields"])
             if new == current and not reset:
-                return copy.deepcopy(new)
+                return clone(new)
             if manager:
                 self._managed_fields(kind, current, new, manager, subresource=subresource, applied=applied,
                                      reset=reset)
             elif reset:
                 meta.pop("managedFields", None)
             if dry_run:
-                return copy.deepcopy(new)
+                return clone(new)
             if meta.get("deletionTimestamp") and not meta.get("finalizers") and resource != "namespaces":
                 return self._remove(resource, new)
             return self._commit("MODIFIED", resource, new, current)
@@ -342,7 +363,7 @@ class ClusterStore:
             assigned = (current.get("spec") or {}).get("nodeName")
             if assigned:
                 raise errors.conflict("pods", name, "", f'pod {name} is already assigned to node "{assigned}"')
-            new = copy.deepcopy(current)
+            new = clone(current)
             new["spec"]["nodeName"] = node
             return self._commit("MODIFIED", "pods", new, current)
 
@@ -379,10 +400,10 @@ class ClusterStore:
                 if current is None:
                     if subresource:
                         raise errors.not_found(resource, name, kind.group)
-                    obj = prepare(copy.deepcopy(body))
+                    obj = prepare(clone(body))
                     _meta(obj).setdefault("name", name)
                     return self.create(resource, obj, namespace, dry_run=dry_run, manager=manager,
-                                       applied=copy.deepcopy(obj)), True
+                                       applied=clone(obj)), True
             if current is None:
                 raise errors.not_found(resource, name, kind.group)
             try:
@@ -406,7 +427,7 @@ class ClusterStore:
                                          f"the URL ({name})")
             applied = None
             if patch_type == APPLY_PATCH:
-                applied = copy.deepcopy(body)
+                applied = clone(body)
                 managed.sync_last_applied(current, patched, applied, manager or "")
                 if "resourceVersion" not in (body.get("metadata") or {}):
                     pmeta["resourceVersion"] = current["metadata"]["resourceVersion"]
@@ -415,7 +436,7 @@ class ClusterStore:
 
     # -- delete ---------------------------------------------------------------------------
     def _remove(self, resource: str, obj: dict[str, Any]) -> dict[str, Any]:
-        return self._commit("DELETED", resource, obj, copy.deepcopy(obj))
+        return self._commit("DELETED", resource, obj, clone(obj))
 
     def delete(self, resource: str, namespace: str | None, name: str, *, propagation: str | None = None,
                dry_run: bool = False, uid: str | None = None, resource_version: str | None = None) -> dict[str, Any]:
@@ -440,7 +461,7 @@ class ClusterStore:
                     raise errors.forbidden("namespaces", name, "", "this namespace may not be deleted")
                 if meta.get("deletionTimestamp"):
                     return current
-                new = copy.deepcopy(current)
+                new = clone(current)
                 new["metadata"]["deletionTimestamp"] = self.now()
                 new["metadata"]["deletionGracePeriodSeconds"] = 0
                 new.setdefault("status", {})["phase"] = "Terminating"
@@ -450,7 +471,7 @@ class ClusterStore:
                     self.controllers.orphan(current)
             if (propagation == "Foreground" and self.controllers is not None
                     and self.controllers.has_dependents(current)):
-                new = copy.deepcopy(current)
+                new = clone(current)
                 new["metadata"]["deletionTimestamp"] = self.now()
                 new["metadata"]["deletionGracePeriodSeconds"] = 0
                 finalizers = new["metadata"].setdefault("finalizers", [])
@@ -460,7 +481,7 @@ class ClusterStore:
             if meta.get("finalizers"):
                 if meta.get("deletionTimestamp"):
                     return current
-                new = copy.deepcopy(current)
+                new = clone(current)
                 new["metadata"]["deletionTimestamp"] = self.now()
                 new["metadata"]["deletionGracePeriodSeconds"] = 0
                 return self._commit("MODIFIED", resource, new, current)
@@ -497,7 +518,7 @@ class ClusterStore:
                                      host=host, now=self.now())
             created = self._commit("ADDED", "events", event, None)
             for old in events.beyond_limit(list(self._bucket("events").values())):
-                self._remove("events", copy.deepcopy(old))
+                self._remove("events", clone(old))
             return created
 
     # -- watch support --------------------------------------------------------------------
@@ -519,6 +540,32 @@ class ClusterStore:
             self.closed = True
             self.history.ring_all()
 
+    def replay(self, changes: list[Change]) -> None:
+        """Commit `changes` (a fresh store's whole history, recorded by another seeding of the same cluster)
+        as they were committed: the same objects and resourceVersions, kept in the watch history and told
+        to the node in order; not to the controllers, whose work the changes already hold. Pods' times are
+        the running cluster's wall clock (see `create`), so they are stamped now, as a write now would."""
+        wall = _wall_rfc3339()
+        with self.lock:
+            for change in changes:
+                obj = clone(change.obj)
+                prev = clone(change.prev) if change.prev is not None else None
+                if change.resource == "pods":
+                    for pod in (obj, prev):
+                        _stamp_wall(pod, wall)
+                self.resource_version = change.rv
+                bucket = self._bucket(change.resource)
+                if change.type == "DELETED":
+                    bucket.pop(key_of(obj), None)
+                else:
+                    bucket[key_of(obj)] = obj
+                self.history.record(Change(change.rv, change.type, change.resource, clone(obj), prev))
+                if self.node is not None:
+                    try:
+                        self.node.observe(change.type, change.resource, clone(obj))
+                    except Exception:
+                        log.exception("the node failed on %s %s", change.type, change.resource)
+
     # -- snapshot -------------------------------------------------------------------------
     def installation_values(self) -> list[tuple[str, str]]:
         """(value, placeholder) pairs of what differs between installations (snapshots.py)."""
@@ -535,7 +582,7 @@ class ClusterStore:
             self._objects = {}
             pairs = [(placeholder, value) for value, placeholder in self.installation_values()]
             for entry in data.get("objects", []):
-                obj = substitute(copy.deepcopy(entry["object"]), pairs)
+                obj = substitute(clone(entry["object"]), pairs)
                 self._bucket(entry["resource"])[key_of(obj)] = obj
             self.resource_version = int(data.get("resourceVersion", 0))
             self.history.clear()

@@ -4,10 +4,10 @@ selector; a Service's cluster IP (which, like node ports, is kept when an update
 """
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from . import errors, kinds
+from .plain import clone
 
 
 def _go_selector(selector: dict[str, Any] | None) -> str:
@@ -38,7 +38,7 @@ def carry_immutable(resource: str, current: dict[str, Any], new: dict[str, Any])
 def check_pod_update(current: dict[str, Any], new: dict[str, Any]) -> None:
     """kube-apiserver's pod update rule: only images, activeDeadlineSeconds, added tolerations,
     terminationGracePeriodSeconds (and binding an unscheduled pod to a node) may change."""
-    old_spec, new_spec = current.get("spec") or {}, copy.deepcopy(new.get("spec") or {})
+    old_spec, new_spec = current.get("spec") or {}, clone(new.get("spec") or {})
     for key in ("containers", "initContainers"):
         olds = {c.get("name"): c for c in old_spec.get(key) or []}
         for c in new_spec.get(key) or []:

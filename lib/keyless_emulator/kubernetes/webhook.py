@@ -21,10 +21,11 @@ already exists.
 """
 from __future__ import annotations
 
-import copy
 import re
 from dataclasses import dataclass
 from typing import Any
+
+from .plain import clone
 
 USE_LABEL = "azure.workload.identity/use"
 CLIENT_ID_ANNOTATION = "azure.workload.identity/client-id"
@@ -135,7 +136,7 @@ def _has_token_volume(pod: dict[str, Any]) -> bool:
 
 def mutate_pod(pod: dict[str, Any], service_account: dict[str, Any], config: WebhookConfig) -> dict[str, Any]:
     """The mutated copy of `pod` (raises AdmissionDenied on an invalid expiration annotation)."""
-    out = copy.deepcopy(pod)
+    out = clone(pod)
     spec = out.setdefault("spec", {})
     expiration = token_expiration(out, service_account)
     desired = [("AZURE_CLIENT_ID", _client_id(service_account)),

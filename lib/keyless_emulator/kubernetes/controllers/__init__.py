@@ -74,8 +74,8 @@ class ControllerManager:
         elif resource in ("serviceaccounts", "configmaps") and type_ == "DELETED":
             s.enqueue(self.namespaces.bootstrap_namespace, ns)
         elif resource == "serviceaccounts" and type_ == "ADDED":
-            for rs in s.list("replicasets", ns)[0]:
-                s.enqueue(self.replicasets.sync_replicaset, ns, rs["metadata"]["name"])
+            for rs_name in s.names("replicasets", ns):
+                s.enqueue(self.replicasets.sync_replicaset, ns, rs_name)
         elif resource == "deployments" and type_ != "DELETED":
             s.enqueue(self.deployments.sync_deployment, ns, name)
         elif resource == "replicasets":
@@ -86,8 +86,8 @@ class ControllerManager:
             self._enqueue_owner(obj, "ReplicaSet", self.replicasets.sync_replicaset)
             if type_ != "DELETED" and not (obj.get("spec") or {}).get("nodeName"):
                 s.enqueue(self.scheduler.schedule, ns, name)
-            for svc in s.list("services", ns)[0]:
-                s.enqueue(self.services.sync_endpoints, ns, svc["metadata"]["name"])
+            for svc_name in s.names("services", ns):
+                s.enqueue(self.services.sync_endpoints, ns, svc_name)
         elif resource == "services":
             if type_ == "DELETED":
                 s.enqueue(self.services.drop_endpoints, ns, name)

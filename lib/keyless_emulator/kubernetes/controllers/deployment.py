@@ -4,11 +4,11 @@ Recreate, revision history, and the status and Available/Progressing conditions 
 `kubectl rollout status` reads."""
 from __future__ import annotations
 
-import copy
 import json
 from typing import TYPE_CHECKING, Any
 
 from .. import defaults
+from ..plain import clone
 from ..snapshots import substitute
 from .objects import CONTROLLER_MANAGER, controller_uid, owner_ref, terminating
 from .replicaset import ReplicaSetController
@@ -35,7 +35,7 @@ def template_hash(template: dict[str, Any], collision_count: int = 0) -> str:
 
 
 def _without_hash(template: dict[str, Any]) -> dict[str, Any]:
-    t = copy.deepcopy(template)
+    t = clone(template)
     labels = (t.get("metadata") or {}).get("labels")
     if labels:
         labels.pop(HASH_LABEL, None)
@@ -53,15 +53,15 @@ class DeploymentController:
     # -- deployments ---------------------------------------------------------------------
     def _replicasets_of(self, d: dict[str, Any]) -> list[dict[str, Any]]:
         uid = d["metadata"]["uid"]
-        return [rs for rs in self.store.list("replicasets", d["metadata"]["namespace"])[0]
-                if controller_uid(rs) == uid and not terminating(rs)]
+        return self.store.list("replicasets", d["metadata"]["namespace"],
+                               lambda rs: controller_uid(rs) == uid and not terminating(rs))[0]
 
     def _scale(self, d: dict[str, Any], rs: dict[str, Any], replicas: int) -> dict[str, Any]:
         s = self.store
         old = int(rs["spec"].get("replicas", 0))
         if old == replicas:
             return rs
-        new = copy.deepcopy(rs)
+        new = clone(rs)
         new["spec"]["replicas"] = replicas
         ann = new["metadata"].setdefault("annotations", {})
         ann["deployment.kubernetes.io/desired-replicas"] = str(d["spec"].get("replicas", 1))
@@ -103,7 +103,7 @@ class DeploymentController:
             created_now = True
             all_rs = old_rs + [new_rs]
         elif self._revision(new_rs) < max_revision:
-            bumped = copy.deepcopy(new_rs)
+            bumped = clone(new_rs)
             bumped["metadata"].setdefault("annotations", {})[REVISION] = str(max_revision + 1)
             new_rs = s.replace("replicasets", bumped, namespace, new_rs["metadata"]["name"], manager=CONTROLLER_MANAGER)
         if (spec.get("strategy") or {}).get("type") == "Recreate":
@@ -120,10 +120,10 @@ class DeploymentController:
     def _create_replicaset(self, d: dict[str, Any], revision: int, old_rs: list[dict[str, Any]], replicas: int,
                            surge: int) -> dict[str, Any]:
         s = self.store
-        template = copy.deepcopy(d["spec"].get("template") or {})
+        template = clone(d["spec"].get("template") or {})
         h = self._free_hash(d, template)
         template.setdefault("metadata", {}).setdefault("labels", {})[HASH_LABEL] = h
-        selector = copy.deepcopy(d["spec"].get("selector") or {})
+        selector = clone(d["spec"].get("selector") or {})
         selector.setdefault("matchLabels", {})[HASH_LABEL] = h
         current_total = sum(int(rs["spec"].get("replicas", 0)) for rs in old_rs)
         initial = replicas if not old_rs else max(0, min(replicas, replicas + surge - current_total))

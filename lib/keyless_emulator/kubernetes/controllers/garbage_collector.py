@@ -2,10 +2,10 @@
 Foreground or Orphan propagation, as kube-controller-manager's does."""
 from __future__ import annotations
 
-import copy
 from typing import TYPE_CHECKING, Any
 
 from .. import errors
+from ..plain import clone
 from .objects import CONTROLLER_MANAGER, terminating
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ class GarbageCollector:
         uid = obj["metadata"]["uid"]
         for resource, dep in self.dependents(uid):
             refs = [r for r in dep["metadata"].get("ownerReferences") or [] if r.get("uid") != uid]
-            new = copy.deepcopy(dep)
+            new = clone(dep)
             if refs:
                 new["metadata"]["ownerReferences"] = refs
             else:

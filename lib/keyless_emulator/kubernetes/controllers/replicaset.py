@@ -2,10 +2,10 @@
 template; a refused pod becomes a FailedCreate event; status counts ready and available pods."""
 from __future__ import annotations
 
-import copy
 from typing import TYPE_CHECKING, Any
 
 from .. import errors
+from ..plain import clone
 from ..selectors import match_label_selector
 from .objects import CONTROLLER_MANAGER, controller_uid, is_ready, owner_ref, terminating
 
@@ -23,7 +23,7 @@ class ReplicaSetController:
     def owned_pods(self, rs: dict[str, Any]) -> list[dict[str, Any]]:
         uid = rs["metadata"]["uid"]
         ns = rs["metadata"]["namespace"]
-        return [p for p in self.store.list("pods", ns)[0] if controller_uid(p) == uid and not terminating(p)]
+        return self.store.list("pods", ns, lambda p: controller_uid(p) == uid and not terminating(p))[0]
 
     def sync_replicaset(self, namespace: str, name: str) -> None:
         s = self.store
@@ -60,7 +60,7 @@ class ReplicaSetController:
 
     def _create_pod(self, rs: dict[str, Any]) -> bool:
         s = self.store
-        template = copy.deepcopy((rs.get("spec") or {}).get("template") or {})
+        template = clone((rs.get("spec") or {}).get("template") or {})
         tmeta = template.get("metadata") or {}
         pod = {"metadata": {"generateName": rs["metadata"]["name"] + "-", "namespace": rs["metadata"]["namespace"],
                             "labels": tmeta.get("labels") or {}, "ownerReferences": [owner_ref(rs)]},

@@ -2,9 +2,9 @@
 them Pending with `FailedScheduling` when their nodeSelector does not match the node's labels."""
 from __future__ import annotations
 
-import copy
 from typing import TYPE_CHECKING
 
+from ..plain import clone
 from .objects import SCHEDULER, node_name, terminating
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ class Scheduler:
         labels = ((s.find("nodes", None, node) or {}).get("metadata") or {}).get("labels") or {}
         wanted = (pod.get("spec") or {}).get("nodeSelector") or {}
         if any(labels.get(k) != v for k, v in wanted.items()):
-            status = copy.deepcopy(pod.get("status") or {})
+            status = clone(pod.get("status") or {})
             message = ("0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector. preemption: "
                        "0/1 nodes are available: 1 Preemption is not helpful for scheduling.")
             condition = {"type": "PodScheduled", "status": "False", "lastProbeTime": None,
@@ -39,7 +39,7 @@ class Scheduler:
                 s.record_event(pod, "FailedScheduling", message, type="Warning", source_component="default-scheduler")
             return
         pod = s.bind(namespace, name, node)
-        status = copy.deepcopy(pod.get("status") or {})
+        status = clone(pod.get("status") or {})
         status.setdefault("conditions", []).append(
             {"type": "PodScheduled", "status": "True", "lastProbeTime": None, "lastTransitionTime": s.now()})
         pod = s.update_status("pods", namespace, name, status, manager=SCHEDULER)

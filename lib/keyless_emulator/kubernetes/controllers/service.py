@@ -2,10 +2,10 @@
 Endpoints and the EndpointSlice of a service follow its ready and not-ready pods."""
 from __future__ import annotations
 
-import copy
 import hashlib
 from typing import TYPE_CHECKING, Any
 
+from ..plain import clone
 from .objects import CONTROLLER_MANAGER, is_ready, owner_ref, terminating
 
 if TYPE_CHECKING:
@@ -35,7 +35,7 @@ class ServiceController:
         ingress = ((svc.get("status") or {}).get("loadBalancer") or {}).get("ingress")
         if (svc.get("spec") or {}).get("type") != "LoadBalancer":
             if ingress:  # no longer a load balancer: the cloud side is torn down
-                status = copy.deepcopy(svc.get("status") or {})
+                status = clone(svc.get("status") or {})
                 status["loadBalancer"] = {}
                 svc = s.update_status("services", namespace, name, status, manager=CONTROLLER_MANAGER)
                 s.record_event(svc, "DeletedLoadBalancer", "Deleted load balancer",
@@ -45,7 +45,7 @@ class ServiceController:
             return
         ip = load_balancer_address(s.cluster_key, namespace, name)
         s.record_event(svc, "EnsuringLoadBalancer", "Ensuring load balancer", source_component="service-controller")
-        status = copy.deepcopy(svc.get("status") or {})
+        status = clone(svc.get("status") or {})
         status["loadBalancer"] = {"ingress": [{"ip": ip, "ipMode": "VIP"}]}
         svc = s.update_status("services", namespace, name, status, manager=CONTROLLER_MANAGER)
         s.record_event(svc, "EnsuredLoadBalancer", "Ensured load balancer", source_component="service-controller")
@@ -59,12 +59,14 @@ class ServiceController:
         if not selector:
             return
         ready, not_ready = [], []
-        for pod in s.list("pods", namespace)[0]:
+
+        def selected(pod: dict[str, Any]) -> bool:  # read in place: only the pods it selects are copied
             labels = (pod.get("metadata") or {}).get("labels") or {}
             ip = (pod.get("status") or {}).get("podIP")
-            if terminating(pod) or not ip or any(labels.get(k) != v for k, v in selector.items()):
-                continue
-            addr = {"ip": ip, "nodeName": (pod.get("spec") or {}).get("nodeName"),
+            return not (terminating(pod) or not ip or any(labels.get(k) != v for k, v in selector.items()))
+
+        for pod in s.list("pods", namespace, selected)[0]:
+            addr = {"ip": pod["status"]["podIP"], "nodeName": (pod.get("spec") or {}).get("nodeName"),
                     "targetRef": {"kind": "Pod", "namespace": namespace, "name": pod["metadata"]["name"],
                                   "uid": pod["metadata"]["uid"]}}
             (ready if is_ready(pod) else not_ready).append(addr)
@@ -121,8 +123,10 @@ class ServiceController:
             s.replace("endpointslices", existing, namespace, existing["metadata"]["name"], manager=CONTROLLER_MANAGER)
 
     def _slice_of(self, namespace: str, service: str) -> dict[str, Any] | None:
-        return next((e for e in self.store.list("endpointslices", namespace)[0]
-                     if (e["metadata"].get("labels") or {}).get("kubernetes.io/service-name") == service), None)
+        found = self.store.list("endpointslices", namespace,
+                                lambda e: (e["metadata"].get("labels") or {}).get("kubernetes.io/service-name")
+                                == service)[0]
+        return found[0] if found else None
 
     def drop_endpoints(self, namespace: str, name: str) -> None:
         if self.store.find("endpoints", namespace, name) is not None:
