@@ -7,6 +7,11 @@ STAMP := $(VENV)/.installed-stamp
 # JupyterLab and Notebook 7 refuse to run as root (containers, Codespaces) unless told: tell them when we are root.
 # Their kernels talk over IPC sockets, as the runner's do: no loopback port for anyone else on a shared machine.
 LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
+# The browser speaks the kernel websocket's JSON ("legacy") protocol: with the binary v1 protocol, a message the
+# page sends on the old socket while "Restart Kernel and Run All" reconnects reaches a closed handler, which
+# jupyter_server 2.21 then parses as the other format and drops (struct.error in its log) — an execute request
+# lost, a cell left at [*] for ever. The JSON protocol forwards such a message to the kernel.
+KERNEL_WS = --ZMQChannelsWebsocketConnection.kernel_ws_protocol=
 
 # `make wheelhouse` fills this folder (online, once); while it holds wheels, set-up installs from it alone.
 WHEELHOUSE ?= wheelhouse
@@ -91,11 +96,11 @@ run: venv
 
 lab: venv
 	$(PY) -m keyless_emulator start
-	$(PY) -m jupyter lab --KernelManager.transport=ipc $(LAB_ARGS) notebooks/
+	$(PY) -m jupyter lab --KernelManager.transport=ipc $(KERNEL_WS) $(LAB_ARGS) notebooks/
 
 notebook: venv
 	$(PY) -m keyless_emulator start
-	$(PY) -m jupyter notebook --KernelManager.transport=ipc $(LAB_ARGS) notebooks/
+	$(PY) -m jupyter notebook --KernelManager.transport=ipc $(KERNEL_WS) $(LAB_ARGS) notebooks/
 
 emulator-start: venv
 	$(PY) -m keyless_emulator start

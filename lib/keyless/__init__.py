@@ -45,6 +45,8 @@ _EXPORTS = {
         "verify")},
 }
 
+# A literal list, not computed from _EXPORTS: mypy --strict in a user's project treats only the names of a
+# literal __all__ as exported (`from keyless import load_parameters` otherwise "does not explicitly export").
 __all__ = [
     "Check", "Clients", "KeylessError", "ParameterError", "Parameters", "Runbook", "StateFile", "StepFailed",
     "StepResult", "assign_openai_role", "clean_up", "connect", "create_federated_credential",

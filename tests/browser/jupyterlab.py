@@ -109,7 +109,7 @@ def start_jupyter(base: Path, data_dir: Path, app: str = "lab") -> JupyterServer
     token, port = secrets.token_hex(16), free_port()
     args = [sys.executable, "-m", "jupyter", *APP_ARGS[app], "--no-browser", "--ip=127.0.0.1", f"--port={port}",
             "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
-            "--KernelManager.transport=ipc"]
+            "--KernelManager.transport=ipc", "--ZMQChannelsWebsocketConnection.kernel_ws_protocol="]
     if os.geteuid() == 0:
         args.append("--allow-root")   # as `make lab` and `make notebook` do for root (containers, Codespaces)
     log = base / f"jupyter-{app}.log"
@@ -145,9 +145,22 @@ class NotebookDriver:
         self.page.click(css.MENU_ITEM.format(item))
 
     def wait_ready(self) -> None:
-        """The notebook in front shows its cells and its kernel is idle."""
+        """The notebook in front shows its cells and its kernel has been idle for a second, its connection
+        settled: JupyterLab reconnects a new kernel's websocket once or twice in its first second, and a restart
+        clicked during that flapping loses the execute requests that follow it (cells left at [*])."""
         self.page.wait_for_selector(css.CODE_CELL, timeout=SLOW)
         self.page.wait_for_selector(css.IDLE, timeout=SLOW)
+        self.page.evaluate("window.__keylessIdleSince = null")
+        self.page.wait_for_function(
+            """([idle, status]) => {
+                 const bar = [...document.querySelectorAll(status)].map(e => e.textContent.trim())
+                                                                   .filter(t => t.includes(" | "));
+                 const settled = document.querySelector(idle) && bar.every(t => t.endsWith("| Idle"));
+                 const now = Date.now();
+                 if (!settled) { window.__keylessIdleSince = null; return false; }
+                 window.__keylessIdleSince = window.__keylessIdleSince || now;
+                 return now - window.__keylessIdleSince >= 1000; }""",
+            arg=[css.IDLE, css.KERNEL_STATUS], timeout=SLOW, polling=100)
 
     def cells(self) -> Any:
         return self.page.locator(css.CODE_CELL)

@@ -10,6 +10,7 @@ CELL_EDITOR = ".jp-InputArea-editor"
 PROMPT = ".jp-InputPrompt"
 ACTIVE_CELL = "jp-mod-active"            # the class of the cell the keyboard acts on
 IDLE = f"{PANEL} .jp-Notebook-ExecutionIndicator[data-status='idle']"
+KERNEL_STATUS = ".jp-StatusBar-TextItem"   # JupyterLab's status bar: "Python 3 (ipykernel) | Idle" (not in Notebook 7)
 OUTPUT = ".jp-OutputArea-output"
 # stderr streams and error tracebacks are both rendered with this MIME type
 ERROR_OUTPUT = f"{PANEL} .jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
