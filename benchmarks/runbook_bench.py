@@ -17,7 +17,8 @@ come from the runner's own log lines and papermill's per-cell timestamps.
 
 The contenders, each a fresh process against the emulator reset to before-you-begin:
 - `keyless run`: `python -m keyless run` (every notebook: the article, its exercise and clean-up);
-- `keyless 00-05`: the same with `--only 00,01,02,03,04,05` (the article's steps and the exercise);
+- `keyless 00-05`: the same with `--only 00,01,02,03,04,05 -p exercise False` (the article's steps with the
+  runbook's checks, without 05's exercise);
 - `article script` (baseline): the article's commands as a learner types them, the real Azure CLI
   (`python -m azure.cli` from the cached environment of tests/azure_cli_venv.py, its sign-in
   included) and kubectl, without the exercise or clean-up; skipped, saying so, when that
@@ -25,7 +26,8 @@ The contenders, each a fresh process against the emulator reset to before-you-be
 - `sdk script` (baseline): `benchmarks/sdk_script.py`, one plain Python process doing the whole run's
   work (the steps, the exercise, key access off, clean-up) with the same SDKs and kubectl and no
   runbook library, notebooks or kernels.
-Ratios: keyless 00-05 / article script (the article's steps; keyless also runs 05's exercise),
+Ratios: keyless 00-05 / article script (the article's steps; keyless also checks the result, asking ai-service
+for a description in 05, which the script does not),
 keyless run / sdk script.
 """
 from __future__ import annotations
@@ -189,7 +191,7 @@ def contenders(home: Path, scratch: Path) -> dict[str, Any]:
     keyless_run = [sys.executable, "-m", "keyless", "run", "-p", "data_dir", str(home), "--out", str(scratch / "out")]
     found: dict[str, Any] = {
         "keyless run": (keyless_run, base),
-        "keyless 00-05": ([*keyless_run, "--only", "00,01,02,03,04,05"], base),
+        "keyless 00-05": ([*keyless_run, "--only", "00,01,02,03,04,05", "-p", "exercise", "False"], base),
     }
     from keyless_emulator import attach
 

@@ -49,6 +49,7 @@ MEANING = {
     "data_dir": "state, kubeconfig, emulator; empty: $KEYLESS_HOME, else the nearest .keyless",
     "rollout_timeout": "seconds to wait for the ai-service rollout",
     "verify_timeout": "seconds to wait for a generated description",
+    "exercise": "05's exercise (takes the app down on purpose, then repairs it); False skips it",
     "restore_deployment": "clean-up puts the original ai-service Deployment back",
     "dry_run": "every step only reports what it would change (plan/check set it)",
 }

@@ -108,7 +108,7 @@ LIMITS: dict[str, tuple[int, int, str]] = {
     "node_count": (1, 100, "nodes in the new cluster's system node pool"),
     "deployment_capacity": (1, 10000, "the model deployment's capacity (thousands of tokens per minute)"),
 }
-BOOLEANS = ("restore_deployment", "dry_run", "confirm_costs", "delete_unowned_group")
+BOOLEANS = ("exercise", "restore_deployment", "dry_run", "confirm_costs", "delete_unowned_group")
 
 
 @dataclass
@@ -132,6 +132,7 @@ class Parameters:
     data_dir: str = ""                                # empty: $KEYLESS_HOME, else ./.keyless
     rollout_timeout: int = 180
     verify_timeout: int = 120
+    exercise: bool = True                             # 05 breaks a link on purpose and repairs it; False skips that
     restore_deployment: bool = True                   # clean-up puts back the original ai-service Deployment
     dry_run: bool = False                             # every step only reports what it would change
     # -- the prerequisites and teardown notebooks (start from nothing) --
@@ -226,6 +227,7 @@ MEANINGS: dict[str, str] = {
     "data_dir": "empty: $KEYLESS_HOME, else the nearest .keyless folder here or above (state, emulator)",
     "rollout_timeout": "seconds to wait for the ai-service rollout",
     "verify_timeout": "seconds to wait for a generated description",
+    "exercise": "05's exercise takes the app down on purpose and repairs it; False skips it (nothing changed)",
     "restore_deployment": "clean-up puts the original ai-service Deployment back",
     "dry_run": "every step only reports what it would change; nothing is sent that changes anything",
     "confirm_costs": "prerequisites on Azure: True to create billed resources (AKS cluster, Azure OpenAI)",

@@ -148,6 +148,22 @@ def test_exercise_removing_the_label_breaks_the_chain_and_redeploy_mends_it(rb):
 
 
 @pytest.mark.slow
+def test_with_exercise_false_05_skips_the_exercise_and_changes_nothing(rb, admin):
+    """`-p exercise False` (a pipeline that must not take the app down): 05's cells run in order, the label
+    stays, its expected failure is skipped, and nothing is sent but the two checks' calls to ai-service."""
+    run_main(rb)
+    quiet = keyless.init(rb.params.replace(exercise=False), emulator=rb.clients.emulator)
+    admin.clear_requests()
+    first, removed = quiet.verify(), quiet.remove_pod_label()
+    expected, mend, last = quiet.verify(timeout=5, expect_failure=True), quiet.redeploy_app(), quiet.verify()
+    asked = [r for r in admin.mutating() if r.endswith("/services/ai-service/proxy/generate/description")]
+    assert len(asked) == 2 and [r for r in admin.mutating() if r not in asked] == []  # the two checks' app calls
+    assert (removed.status, removed.summary) == ("skipped", "exercise = False: the exercise is skipped; nothing sent")
+    assert (expected.status, expected.summary) == ("skipped", "exercise = False: the exercise's check is skipped")
+    assert (first.ok, mend.status, last.ok) == (True, "unchanged", True)
+
+
+@pytest.mark.slow
 def test_wrong_subject_is_diagnosed_by_verify(rb, admin):
     run_main(rb)
     from azure.mgmt.msi.models import FederatedIdentityCredential

@@ -37,6 +37,7 @@ BAD = [
     ("rollout_timeout", "0", "between 5 and 3600"),
     ("verify_timeout", "soon", "whole number"),
     ("restore_deployment", "maybe", "True or False"),
+    ("exercise", "skip", "True or False"),
 ]
 
 

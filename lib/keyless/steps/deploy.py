@@ -243,7 +243,10 @@ def redeploy_app(clients: Any, params: Parameters, state: StateFile, progress: P
 def remove_pod_label(clients: Any, params: Parameters, state: StateFile,
                      progress: Progress | None = None) -> StepResult:
     """The learner exercise: take the webhook's label off the pod template (breaks the link). A dry run
-    skips it: it exists to break and mend the chain, which only means something when it really runs."""
+    skips it: it exists to break and mend the chain, which only means something when it really runs; so does
+    `exercise = False` (a pipeline that must not take the app down)."""
+    if not params.exercise:
+        return StepResult("remove-pod-label", SKIPPED, "exercise = False: the exercise is skipped; nothing sent")
     if params.dry_run:
         return StepResult("remove-pod-label", SKIPPED, "dry run: the exercise is skipped (it would change the "
                           f"Deployment {params.app}); nothing sent")
