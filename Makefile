@@ -7,10 +7,11 @@ STAMP := $(VENV)/.installed-stamp
 # JupyterLab and Notebook 7 refuse to run as root (containers, Codespaces) unless told: tell them when we are root.
 # Their kernels talk over IPC sockets, as the runner's do: no loopback port for anyone else on a shared machine.
 LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
-# The browser speaks the kernel websocket's JSON ("legacy") protocol: with the binary v1 protocol, a message the
-# page sends on the old socket while "Restart Kernel and Run All" reconnects reaches a closed handler, which
-# jupyter_server 2.21 then parses as the other format and drops (struct.error in its log) — an execute request
-# lost, a cell left at [*] for ever. The JSON protocol forwards such a message to the kernel.
+# The browser speaks the kernel websocket's JSON ("legacy") protocol: with the binary v1 protocol, a frame the page
+# sends on the old socket while JupyterLab reconnects a kernel (a restart, a new kernel's first second) reaches a
+# handler whose connection is already cleared; jupyter_server 2.21 then reads it as the other format, fails
+# (struct.error in its log) and closes that socket. With the JSON protocol such a frame is read as what it is.
+# (A restart clicked during that reconnection can still lose the cells run right after it: wait for Idle.)
 KERNEL_WS = --ZMQChannelsWebsocketConnection.kernel_ws_protocol=
 
 # `make wheelhouse` fills this folder (online, once); while it holds wheels, set-up installs from it alone.
