@@ -137,22 +137,25 @@ class ClusterStore:
     def _commit(self, type_: str, resource: str, obj: dict[str, Any], prev: dict[str, Any] | None) -> dict[str, Any]:
         self.resource_version += 1
         _meta(obj)["resourceVersion"] = str(self.resource_version)
-        bucket = self._bucket(resource)
-        if type_ == "DELETED":
-            bucket.pop(key_of(obj), None)
-        else:
-            bucket[key_of(obj)] = obj
-        change = Change(self.resource_version, type_, resource, clone(obj),
-                        clone(prev) if prev is not None else None)
-        self.history.record(change)
-        if self.node is not None:
-            try:
-                self.node.observe(type_, resource, clone(obj))
-            except Exception:
-                log.exception("the node failed on %s %s", type_, resource)
+        change = Change(self.resource_version, type_, resource, clone(obj), clone(prev))
+        self._keep(change, obj)
         if self.controllers is not None:
             self.controllers.observe(type_, resource, change.obj, change.prev)
         return clone(obj)
+
+    def _keep(self, change: Change, obj: dict[str, Any]) -> None:
+        """`obj` stored (or, DELETED, removed) as `change` says; `change` in the watch history; the node told."""
+        bucket = self._bucket(change.resource)
+        if change.type == "DELETED":
+            bucket.pop(key_of(obj), None)
+        else:
+            bucket[key_of(obj)] = obj
+        self.history.record(change)
+        if self.node is not None:
+            try:
+                self.node.observe(change.type, change.resource, clone(obj))
+            except Exception:
+                log.exception("the node failed on %s %s", change.type, change.resource)
 
     def _managed_fields(self, kind: kinds.Kind, live: dict[str, Any] | None, new: dict[str, Any], manager: str,
                         *, subresource: str | None = None, applied: dict[str, Any] | None = None,
@@ -548,23 +551,12 @@ class ClusterStore:
         wall = _wall_rfc3339()
         with self.lock:
             for change in changes:
-                obj = clone(change.obj)
-                prev = clone(change.prev) if change.prev is not None else None
+                obj, prev = clone(change.obj), clone(change.prev)
                 if change.resource == "pods":
                     for pod in (obj, prev):
                         _stamp_wall(pod, wall)
                 self.resource_version = change.rv
-                bucket = self._bucket(change.resource)
-                if change.type == "DELETED":
-                    bucket.pop(key_of(obj), None)
-                else:
-                    bucket[key_of(obj)] = obj
-                self.history.record(Change(change.rv, change.type, change.resource, clone(obj), prev))
-                if self.node is not None:
-                    try:
-                        self.node.observe(change.type, change.resource, clone(obj))
-                    except Exception:
-                        log.exception("the node failed on %s %s", change.type, change.resource)
+                self._keep(Change(change.rv, change.type, change.resource, clone(obj), prev), obj)
 
     # -- snapshot -------------------------------------------------------------------------
     def installation_values(self) -> list[tuple[str, str]]:
