@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import logging
+import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -33,33 +34,38 @@ class Listener:
     server: asyncio.AbstractServer
     ip: str
     port: int
+    refused: str | None = None  # why the Service's own port was not taken here (the OS's words), if it was not
 
     @property
     def url(self) -> str:
         return f"http://{self.ip}:{self.port}"
 
 
-async def _first(handle: Handler, ip: str, ports: list[int]) -> asyncio.AbstractServer | None:
-    """The first of `ports` that binds on ip; a missing address raises (EADDRNOTAVAIL)."""
+async def _first(handle: Handler, ip: str, ports: list[int]) -> tuple[asyncio.AbstractServer | None, str | None]:
+    """The first of `ports` that binds on ip, and why the first port did not (None when it did);
+    a missing address raises (EADDRNOTAVAIL)."""
+    refused = None
     for port in ports:
         try:
-            return await asyncio.start_server(handle, ip, port)
+            return await asyncio.start_server(handle, ip, port), refused
         except OSError as e:
             if e.errno == errno.EADDRNOTAVAIL:
                 raise
-    return None
+            refused = refused or (os.strerror(e.errno) if e.errno else str(e))
+    return None, refused
 
 
 async def listen(handle: Handler, ip: str, port: int, node_port: int | None) -> Listener:
     """Listen on ip:port, else ip:nodePort, else any port of ip; on 127.0.0.1 where ip does not exist."""
     ports = [port] + ([int(node_port)] if node_port else []) + [0]
     try:
-        server = await _first(handle, ip, ports)
+        server, refused = await _first(handle, ip, ports)
     except OSError:
         ip = FALLBACK_IP
-        server = await _first(handle, ip, ports)
+        server, refused = await _first(handle, ip, ports)
     assert server is not None  # port 0 always binds
     bound = server.sockets[0].getsockname()[1]
-    if bound != port:
-        log.warning("load balancer %s: port %d is not available here; listening on %s:%d", ip, port, ip, bound)
-    return Listener(server, ip, bound)
+    if refused is not None:
+        log.warning("load balancer %s: port %d is not available here (%s); listening on %s:%d",
+                    ip, port, refused, ip, bound)
+    return Listener(server, ip, bound, refused)

@@ -206,6 +206,11 @@ class Network:
         if (svc.get("status") or {}).get("loadBalancer") != status["loadBalancer"]:
             api.update_status("services", namespace, name, status)
 
+    def balancer(self, cluster: str, namespace: str, service: str) -> Listener | None:
+        """The load balancer listening for a LoadBalancer Service, if there is one."""
+        current = self._balancers.get((cluster, namespace, service))
+        return current[1] if current is not None else None
+
     def changed(self, api: ClusterAPI) -> None:
         """Pod readiness changed: nothing to push (forwarders choose per connection); hook for Endpoints."""
 
