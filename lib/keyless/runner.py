@@ -127,17 +127,26 @@ class RunKernel:
         # IPC socket paths are relative to each process's working directory unless made absolute: the
         # kernel runs in the output folder, the runner's own clients from wherever it was started.
         self.manager.ip = str(sockets / "kernel")
+        self.sockets = sockets
         self._used = False
 
-    def start(self, cwd: Path) -> None:
-        """Start the kernel in `cwd` now and have it import what the notebooks need (`PRELOAD`) without
-        waiting for it: the first notebook finds it started and its imports done, or waits for the rest."""
+    def start(self, env: dict[str, str]) -> None:
+        """Start the kernel now, with environment `env`, and have it import what the notebooks need (`PRELOAD`)
+        without waiting for it: it boots while the runner prepares the target and loads papermill, and the
+        first notebook finds it started and its imports done, or waits for the rest. It starts in its sockets'
+        folder; `enter` moves it to the run's output folder once that may be written."""
         from jupyter_core.utils import run_sync
 
-        run_sync(self.manager.start_kernel)(cwd=str(cwd), extra_arguments=list(KERNEL_ARGUMENTS))
+        run_sync(self.manager.start_kernel)(cwd=str(self.sockets), env=env, extra_arguments=list(KERNEL_ARGUMENTS))
         client = self.manager.client()
         client.start_channels()
         client.execute(PRELOAD, silent=True, store_history=False)
+
+    def enter(self, folder: Path) -> None:
+        """The kernel's working directory becomes `folder` (the run's output folder, where a notebook's relative
+        paths point, as papermill's `cwd` would have it), before the first notebook's cells: sent now, run
+        after the preload."""
+        self.manager.client().execute(f"__import__('os').chdir({str(folder)!r})", silent=True, store_history=False)
 
     def next_notebook(self) -> Any:
         """The kernel manager to hand papermill for the next notebook, its session made fresh."""
@@ -419,18 +428,6 @@ def run(params: Parameters, out: Path, only: Iterable[str] = (), reset: bool = T
     out = Path(out).resolve()  # the kernels run inside it, so every path handed to them is absolute
     injected = {**params.to_dict(), "data_dir": str(params.home)}
     report = RunReport(params.target, injected, str(out), mode=mode)
-    try:  # refusals (cloud, location) come before anything is written
-        if not attendee or reset:
-            prepare_target(workshop, reset, FROM_SCRATCH_SCENARIO if from_scratch else scenario, echo=echo,
-                           attendee=attendee)
-    except Exception:
-        if stop_emulator and params.target == "emulator":
-            from .targets import stop_emulator as stop
-
-            stop(workshop.home)
-        raise
-    out.mkdir(parents=True, exist_ok=True)
-    clear_previous(out)
     saved_env = {k: os.environ.get(k) for k in ("KEYLESS_HEADLESS", "KEYLESS_STOP_ON_FAILURE", "KEYLESS_STEP_LOG",
                                                 "KEYLESS_HOME", "KEYLESS_REUSE_CONNECTION", "KEYLESS_ATTENDEE")}
     restore_log = _papermill_log(log_output)
@@ -440,16 +437,26 @@ def run(params: Parameters, out: Path, only: Iterable[str] = (), reset: bool = T
         log = Path(scratch) / "steps.jsonl"  # the run's step log: the kernel appends every notebook's steps
         html = Renderer()
         rendered: list[tuple[NotebookRun, str]] = []
+        # what the kernel's notebooks read: headless, stop on failure, where to log steps, one sign-in for the
+        # run; and they act as the run does (an attendee or not), whatever the calling shell had set
+        kernel_env = {"KEYLESS_HEADLESS": "1", "KEYLESS_STOP_ON_FAILURE": "1", "KEYLESS_HOME": str(params.home),
+                      "KEYLESS_STEP_LOG": str(log), "KEYLESS_REUSE_CONNECTION": "1", "KEYLESS_ATTENDEE": attendee}
         try:
-            os.environ.update({"KEYLESS_HEADLESS": "1", "KEYLESS_STOP_ON_FAILURE": "1",
-                               "KEYLESS_HOME": str(params.home), "KEYLESS_STEP_LOG": str(log),
-                               "KEYLESS_REUSE_CONNECTION": "1"})  # the kernel's notebooks: one sign-in
-            if attendee:
-                os.environ["KEYLESS_ATTENDEE"] = attendee
-            else:  # the kernel acts as the run does, whatever the calling shell had set
-                os.environ.pop("KEYLESS_ATTENDEE", None)
-            if books:  # started now, they boot and import while papermill loads here
-                kernel.start(out)
+            if books:  # started first: it boots and imports while the target is prepared (an emulator started,
+                # reset) and papermill loads here; a refusal below shuts it down, with nothing written
+                kernel.start({k: v for k, v in {**os.environ, **kernel_env}.items() if v})
+            if not attendee or reset:  # refusals (cloud, location) come before anything is written
+                prepare_target(workshop, reset, FROM_SCRATCH_SCENARIO if from_scratch else scenario, echo=echo,
+                               attendee=attendee)
+            for name, value in kernel_env.items():  # also for a kernel papermill starts if that one dies
+                if value:
+                    os.environ[name] = value
+                else:
+                    os.environ.pop(name, None)
+            out.mkdir(parents=True, exist_ok=True)
+            clear_previous(out)
+            if books:
+                kernel.enter(out)
                 html.start()
             for book in books:
                 entry = NotebookRun(book.stem)

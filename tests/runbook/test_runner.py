@@ -1,6 +1,8 @@
 """keyless.runner: how notebooks are executed."""
 from __future__ import annotations
 
+import os
+
 import nbformat
 import papermill
 from nbformat.v4 import new_code_cell, new_notebook
@@ -44,21 +46,26 @@ def test_the_notebooks_of_a_run_share_one_kernel_each_in_a_fresh_session(tmp_pat
 
 
 def test_a_kernel_started_ahead_reads_to_its_first_notebook_as_a_kernel_of_its_own(tmp_path):
-    """`RunKernel.start` boots the run's kernel and has it import the SDKs before the first notebook: that
-    notebook sees the same names, execution counts and working folder as in a kernel papermill starts
-    for it alone, and its imports are already loaded. Two kernels: nothing cheaper shows a kernel's own
-    view of its namespace."""
+    """`RunKernel.start` boots the run's kernel, with the environment it is given, and has it import the SDKs
+    before the first notebook; `enter` then moves it to the run's folder (the kernel starts before that
+    folder may be written). The first notebook sees the same names, execution counts and working folder as
+    in a kernel papermill starts for it alone, and its imports are already loaded. Two kernels: nothing
+    cheaper shows a kernel's own view of its namespace."""
     from keyless.runner import RunKernel
 
     book = _notebook(tmp_path / "a.ipynb", "sorted(k for k in globals() if not k.startswith('_'))",
-                     "import os, sys\nf\"{os.getcwd()}|{'azure.mgmt.containerservice' in sys.modules}\"")
+                     "import os, sys\nf\"{os.getcwd()}|{'azure.mgmt.containerservice' in sys.modules}|\"",
+                     "os.environ.get('KEYLESS_RUN_TEST', '')")
     work = tmp_path / "work"
     work.mkdir()
+    sockets = tmp_path / "sockets"
+    sockets.mkdir()
     alone = papermill.execute_notebook(str(book), str(tmp_path / "alone.ipynb"), kernel_name="python3",
                                        progress_bar=False, cwd=str(work))
-    kernel = RunKernel([], tmp_path)
+    kernel = RunKernel([], sockets)
     try:
-        kernel.start(work)
+        kernel.start({**os.environ, "KEYLESS_RUN_TEST": "given"})
+        kernel.enter(work)
         ahead = papermill.execute_notebook(str(book), str(tmp_path / "ahead.ipynb"), kernel_name="python3",
                                            progress_bar=False, cwd=str(work), km=kernel.next_notebook())
     finally:
@@ -66,5 +73,7 @@ def test_a_kernel_started_ahead_reads_to_its_first_notebook_as_a_kernel_of_its_o
     text = [[c.outputs[0]["data"]["text/plain"] for c in nb.cells] for nb in (alone, ahead)]
     assert text[0][0] == text[1][0]
     # one string, not a tuple: IPython wraps a tuple's repr past 79 characters, a long tmp path included
-    assert text[0][1] == repr(f"{work}|False") and text[1][1] == repr(f"{work}|True")
-    assert [c.execution_count for c in ahead.cells] == [1, 2]
+    assert text[0][1] == repr(f"{work}|False|") and text[1][1] == repr(f"{work}|True|")
+    assert text[0][2] == repr("") and text[1][2] == repr("given")   # the environment `start` was given
+    assert "KEYLESS_RUN_TEST" not in os.environ
+    assert [c.execution_count for c in ahead.cells] == [1, 2, 3]
