@@ -17,7 +17,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -373,6 +373,12 @@ class _NotebookTimer:
             self._timer.cancel()
 
 
+def _with(environment: Mapping[str, str], changes: dict[str, str]) -> dict[str, str]:
+    """A copy of `environment` with `changes` made: a name given an empty value is removed."""
+    changed = {**environment, **changes}
+    return {k: v for k, v in changed.items() if v or k not in changes}
+
+
 def _papermill_log(echo_output: bool) -> Callable[[], None]:
     """--log-output: papermill logs each cell's output on its `papermill` logger; show it on stdout."""
     if not echo_output:
@@ -444,7 +450,7 @@ def run(params: Parameters, out: Path, only: Iterable[str] = (), reset: bool = T
         try:
             if books:  # started first: it boots and imports while the target is prepared (an emulator started,
                 # reset) and papermill loads here; a refusal below shuts it down, with nothing written
-                kernel.start({k: v for k, v in {**os.environ, **kernel_env}.items() if v})
+                kernel.start(_with(os.environ, kernel_env))
             if not attendee or reset:  # refusals (cloud, location) come before anything is written
                 prepare_target(workshop, reset, FROM_SCRATCH_SCENARIO if from_scratch else scenario, echo=echo,
                                attendee=attendee)

@@ -77,3 +77,12 @@ def test_a_kernel_started_ahead_reads_to_its_first_notebook_as_a_kernel_of_its_o
     assert text[0][2] == repr("") and text[1][2] == repr("given")   # the environment `start` was given
     assert "KEYLESS_RUN_TEST" not in os.environ
     assert [c.execution_count for c in ahead.cells] == [1, 2, 3]
+
+
+def test_the_kernels_environment_is_the_runners_with_the_runs_changes_and_an_empty_change_removes_a_name():
+    from keyless.runner import _with
+
+    shell = {"PATH": "/bin", "KEYLESS_ATTENDEE": "ann", "EMPTY_BUT_SET": ""}
+    assert _with(shell, {"KEYLESS_HEADLESS": "1", "KEYLESS_ATTENDEE": ""}) == \
+        {"PATH": "/bin", "EMPTY_BUT_SET": "", "KEYLESS_HEADLESS": "1"}
+    assert shell == {"PATH": "/bin", "KEYLESS_ATTENDEE": "ann", "EMPTY_BUT_SET": ""}
