@@ -36,6 +36,9 @@ QUIET_LOGGERS = ("azure", "azure.identity", "azure.core.pipeline.policies.http_l
 SDK_MODULES = ("azure.identity", "azure.mgmt.resource.resources", "azure.mgmt.containerservice",
                "azure.mgmt.containerservice.models", "azure.mgmt.msi", "azure.mgmt.msi.models",
                "azure.mgmt.authorization", "azure.mgmt.cognitiveservices", "kubernetes.config", "kubernetes.watch")
+# Imported after the Kubernetes client, on the same thread: the Azure OpenAI client, which only notebook 06 uses
+# (to prove an old key refused) and which takes about a second to import, there on the run's critical path.
+LATER_MODULES = ("openai",)
 KUBERNETES_NAMES = ("CoreV1Api", "AppsV1Api", "AuthorizationV1Api", "AuthenticationV1Api", "V1ServiceAccount",
                     "V1ObjectMeta", "V1SelfSubjectAccessReview", "V1SelfSubjectAccessReviewSpec",
                     "V1ResourceAttributes", "V1SelfSubjectReview")
@@ -45,8 +48,9 @@ def preload(background: bool = False) -> None:
     """Import the SDKs the steps will need, ahead of time: `python -m keyless run` has its kernel do it while
     the runner still prepares the run, so the first notebook's cells do not wait for them. With
     `background`, the Kubernetes client (its CoreV1Api alone takes a second or more to import; the first
-    step that needs it is notebook 04's) is imported on a thread of its own while the Azure notebooks run; a
-    step that needs it sooner waits for that import as for its own (Python's per-module import locks)."""
+    step that needs it is notebook 04's), then the Azure OpenAI client (`LATER_MODULES`, notebook 06's), are
+    imported on a thread of its own while the Azure notebooks run; a step that needs one sooner waits for that
+    import as for its own (Python's per-module import locks)."""
     import importlib
     import threading
 
@@ -66,10 +70,11 @@ def preload(background: bool = False) -> None:
         gc.freeze()
     kubernetes = [(name, "") for name in SDK_MODULES if name.startswith("kubernetes")]
     kubernetes += [("kubernetes.client", name) for name in KUBERNETES_NAMES]
+    later = kubernetes + [(name, "") for name in LATER_MODULES]
     if background:
-        threading.Thread(target=load, args=(kubernetes,), name="keyless-preload", daemon=True).start()
+        threading.Thread(target=load, args=(later,), name="keyless-preload", daemon=True).start()
     else:
-        load(kubernetes)
+        load(later)
 
 
 def quiet_logging() -> None:
