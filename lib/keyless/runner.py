@@ -17,7 +17,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -373,10 +373,19 @@ class _NotebookTimer:
             self._timer.cancel()
 
 
+def _apply(environment: MutableMapping[str, str], changes: dict[str, str]) -> MutableMapping[str, str]:
+    """`environment` with `changes` made in place: a name given an empty value is removed."""
+    for name, value in changes.items():
+        if value:
+            environment[name] = value
+        else:
+            environment.pop(name, None)
+    return environment
+
+
 def _with(environment: Mapping[str, str], changes: dict[str, str]) -> dict[str, str]:
-    """A copy of `environment` with `changes` made: a name given an empty value is removed."""
-    changed = {**environment, **changes}
-    return {k: v for k, v in changed.items() if v or k not in changes}
+    """A copy of `environment` with `changes` made (`_apply`)."""
+    return dict(_apply(dict(environment), changes))
 
 
 def _papermill_log(echo_output: bool) -> Callable[[], None]:
@@ -434,8 +443,6 @@ def run(params: Parameters, out: Path, only: Iterable[str] = (), reset: bool = T
     out = Path(out).resolve()  # the kernels run inside it, so every path handed to them is absolute
     injected = {**params.to_dict(), "data_dir": str(params.home)}
     report = RunReport(params.target, injected, str(out), mode=mode)
-    saved_env = {k: os.environ.get(k) for k in ("KEYLESS_HEADLESS", "KEYLESS_STOP_ON_FAILURE", "KEYLESS_STEP_LOG",
-                                                "KEYLESS_HOME", "KEYLESS_REUSE_CONNECTION", "KEYLESS_ATTENDEE")}
     restore_log = _papermill_log(log_output)
     with tempfile.TemporaryDirectory(prefix="keyless-run-") as scratch:
         kernels: list[Any] = []
@@ -447,6 +454,7 @@ def run(params: Parameters, out: Path, only: Iterable[str] = (), reset: bool = T
         # run; and they act as the run does (an attendee or not), whatever the calling shell had set
         kernel_env = {"KEYLESS_HEADLESS": "1", "KEYLESS_STOP_ON_FAILURE": "1", "KEYLESS_HOME": str(params.home),
                       "KEYLESS_STEP_LOG": str(log), "KEYLESS_REUSE_CONNECTION": "1", "KEYLESS_ATTENDEE": attendee}
+        saved_env = {k: os.environ.get(k) for k in kernel_env}  # put back as they were when the run ends
         try:
             if books:  # started first: it boots and imports while the target is prepared (an emulator started,
                 # reset) and papermill loads here; a refusal below shuts it down, with nothing written
@@ -454,11 +462,7 @@ def run(params: Parameters, out: Path, only: Iterable[str] = (), reset: bool = T
             if not attendee or reset:  # refusals (cloud, location) come before anything is written
                 prepare_target(workshop, reset, FROM_SCRATCH_SCENARIO if from_scratch else scenario, echo=echo,
                                attendee=attendee)
-            for name, value in kernel_env.items():  # also for a kernel papermill starts if that one dies
-                if value:
-                    os.environ[name] = value
-                else:
-                    os.environ.pop(name, None)
+            _apply(os.environ, kernel_env)  # also for a kernel papermill starts if that one dies
             out.mkdir(parents=True, exist_ok=True)
             clear_previous(out)
             if books:
