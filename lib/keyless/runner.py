@@ -513,6 +513,8 @@ def _run_one(book: Path, out: Path, injected: dict[str, Any], entry: NotebookRun
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
+    from .engine import register
+
     executed = out / book.name
     echo(f"running {book.name} ...")
     started = time.monotonic()
@@ -521,7 +523,8 @@ def _run_one(book: Path, out: Path, injected: dict[str, Any], entry: NotebookRun
         try:
             papermill.execute_notebook(str(book), str(executed), parameters=injected, kernel_name=KERNEL,
                                        cwd=str(out), progress_bar=False, log_output=log_output,
-                                       execution_timeout=per_cell, report_mode=False, km=kernel.next_notebook())
+                                       execution_timeout=per_cell, report_mode=False, km=kernel.next_notebook(),
+                                       engine_name=register())
             entry.status = "passed"
         except PapermillExecutionError as e:
             entry.status = "failed"

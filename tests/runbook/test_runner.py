@@ -86,3 +86,57 @@ def test_the_kernels_environment_is_the_runners_with_the_runs_changes_and_an_emp
     assert _with(shell, {"KEYLESS_HEADLESS": "1", "KEYLESS_ATTENDEE": ""}) == \
         {"PATH": "/bin", "EMPTY_BUT_SET": "", "KEYLESS_HEADLESS": "1"}
     assert shell == {"PATH": "/bin", "KEYLESS_ATTENDEE": "ann", "EMPTY_BUT_SET": ""}
+
+
+def _on_disk(executed):
+    """A cell that says what the executed notebook holds on disk while it runs."""
+    return f"open({str(executed)!r}).read().count('written-by-' + 'cell-1')"  # (not in any source)
+
+
+def test_the_runs_engine_writes_the_executed_notebook_at_its_start_and_end_not_twice_per_cell(tmp_path):
+    """Papermill's own engine writes the executed notebook as each cell starts and ends; the run's engine
+    writes it when the notebook starts and ends (and between, at most every SAVE_EVERY seconds), so while
+    cell 3 runs, cell 1's output is not on disk yet; at the end all of it is."""
+    from keyless.engine import register
+
+    def run(name, **engine):
+        executed = tmp_path / f"{name}.ipynb"
+        book = _notebook(tmp_path / f"{name}-in.ipynb", "print('written-by-' + 'cell-1')", "1 + 1", _on_disk(executed))
+        papermill.execute_notebook(str(book), str(executed), kernel_name="python3", progress_bar=False, **engine)
+        return nbformat.read(executed, as_version=4)
+
+    plain, ours = run("plain"), run("ours", engine_name=register())
+    assert plain.cells[2].outputs[0]["data"]["text/plain"] == "1"
+    assert ours.cells[2].outputs[0]["data"]["text/plain"] == "0"
+    assert ours.cells[0].outputs[0]["text"] == "written-by-cell-1\n"
+    assert [c.metadata.papermill["status"] for c in ours.cells] == ["completed"] * 3
+
+
+def test_the_runs_engine_writes_again_once_save_every_has_passed(tmp_path, monkeypatch):
+    from keyless import engine
+
+    monkeypatch.setattr(engine, "SAVE_EVERY", 0.2)
+    executed = tmp_path / "out.ipynb"
+    book = _notebook(tmp_path / "a.ipynb", "print('written-by-' + 'cell-1')", "import time; time.sleep(0.3)",
+                     _on_disk(executed))
+    done = papermill.execute_notebook(str(book), str(executed), kernel_name="python3", progress_bar=False,
+                                      engine_name=engine.register())
+    assert done.cells[2].outputs[0]["data"]["text/plain"] == "1"  # cell 3's start was written: 0.3 s had passed
+
+
+def test_the_runs_engine_writes_the_executed_notebook_when_the_kernel_dies_mid_notebook(tmp_path):
+    from keyless.engine import register
+
+    executed = tmp_path / "out.ipynb"
+    book = _notebook(tmp_path / "a.ipynb", "print('written-by-' + 'cell-1')", "import os; os._exit(3)", "1")
+    try:
+        papermill.execute_notebook(str(book), str(executed), kernel_name="python3", progress_bar=False,
+                                   engine_name=register())
+    except Exception as e:  # noqa: BLE001 - the kernel's death, however nbclient words it
+        died = type(e).__name__
+    else:
+        died = ""
+    assert died == "DeadKernelError"
+    cells = nbformat.read(executed, as_version=4).cells
+    assert cells[0].outputs[0]["text"] == "written-by-cell-1\n"
+    assert [bool(c.metadata.papermill["start_time"]) for c in cells] == [True, True, False]  # where it died
