@@ -194,7 +194,8 @@ class Runbook:
         elif not detail:
             print(message, file=sys.stdout, flush=True)
 
-    def _run(self, name: str, fn: Callable[..., StepResult], expect_failure: bool = False, **kw: Any) -> StepResult:
+    def _run(self, name: str, fn: Callable[..., StepResult], expect_failure: bool = False,
+             after_exercise: bool = False, **kw: Any) -> StepResult:
         started = time.monotonic()
         self._progress_line = None
         if self.interactive and kw.get("progress") is not None:  # first in the step's output, its clock ticking
@@ -205,6 +206,9 @@ class Runbook:
                 result = StepResult(name, SKIPPED, "exercise = False: the exercise's check is skipped")
             elif self.params.dry_run and expect_failure:  # an exercise breaks a link on purpose: not in a plan
                 result = StepResult(name, SKIPPED, "dry run: the exercise's check is skipped")
+            elif after_exercise and (self.params.dry_run or not self.params.exercise):  # nothing was undone
+                result = StepResult(name, SKIPPED, ("dry run" if self.params.dry_run else "exercise = False")
+                                    + ": the exercise did not run, nothing was undone; the check above stands")
             else:
                 result = fn(self.clients, self.params, self.state, **kw)
         except KeylessError as e:
@@ -276,10 +280,13 @@ class Runbook:
     def redeploy_app(self) -> StepResult:
         return self._run("redeploy-app", steps.redeploy_app, progress=self.progress)
 
-    def verify(self, timeout: float | None = None, expect_failure: bool = False) -> StepResult:
-        """`expect_failure=True` is for the learner exercise: a failure is the lesson, not an error."""
-        return self._run("verify", steps.verify, expect_failure=expect_failure, progress=self.progress,
-                         timeout=timeout)
+    def verify(self, timeout: float | None = None, expect_failure: bool = False,
+               after_exercise: bool = False) -> StepResult:
+        """`expect_failure=True` is for the learner exercise: a failure is the lesson, not an error.
+        `after_exercise=True`: the check once the exercise is undone, skipped when the exercise did not run
+        (`exercise = False`, or a dry run): the chain is as the check before the exercise found it."""
+        return self._run("verify", steps.verify, expect_failure=expect_failure, after_exercise=after_exercise,
+                         progress=self.progress, timeout=timeout)
 
     def remove_pod_label(self) -> StepResult:
         return self._run("remove-pod-label", steps.remove_pod_label, progress=self.progress)

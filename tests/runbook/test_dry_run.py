@@ -14,6 +14,7 @@ def every_step(rb: keyless.Runbook) -> dict[str, keyless.StepResult]:
     results["verify"] = rb.verify()
     results["remove_pod_label"] = rb.remove_pod_label()
     results["exercise"] = rb.verify(timeout=5, expect_failure=True)
+    results["after_exercise"] = rb.verify(after_exercise=True)
     results["clean_up"] = rb.clean_up()
     return results
 
@@ -27,7 +28,7 @@ def test_a_dry_run_on_a_fresh_environment_plans_every_change_and_sends_nothing_m
         "discover": "ok", "enable_workload_identity": "planned", "create_managed_identity": "planned",
         "assign_openai_role": "planned", "create_federated_credential": "planned",
         "create_service_account": "planned", "redeploy_app": "planned", "verify": "skipped",
-        "remove_pod_label": "skipped", "exercise": "skipped", "clean_up": "ok"}
+        "remove_pod_label": "skipped", "exercise": "skipped", "after_exercise": "skipped", "clean_up": "ok"}
     assert all(v.ok for v in r.values())
     assert r["enable_workload_identity"].changes == ["enable the OIDC issuer on the cluster myAKSCluster",
                                                      "enable workload identity on the cluster myAKSCluster"]
@@ -38,6 +39,7 @@ def test_a_dry_run_on_a_fresh_environment_plans_every_change_and_sends_nothing_m
     assert "<client id of myIdentity, once created>" in r["create_service_account"].changes[0]
     assert any("remove env OPENAI_API_KEY" in c for c in r["redeploy_app"].changes)
     assert "POST through the service proxy" in r["verify"].summary
+    assert r["after_exercise"].summary.startswith("dry run: the exercise did not run, nothing was undone")
     assert "would: create the user-assigned managed identity myIdentity in eastus" in repr(
         r["create_managed_identity"])
     assert rb.state.created == {}
