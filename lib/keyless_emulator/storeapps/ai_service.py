@@ -19,6 +19,8 @@ Behaviour mirrors the published 2.x image:
 """
 from __future__ import annotations
 
+import gc
+import importlib
 import logging
 import os
 import sys
@@ -70,7 +72,27 @@ def capabilities() -> list[str]:
     return caps
 
 
+def _import(*modules: str) -> None:
+    """Import `modules` (openai, azure-identity: not imported by the host, see host.PRELOAD) on the first
+    description that needs them, with the collector off: they make hundreds of thousands of objects, none of
+    them garbage, and its passes over them were a tenth of the import's time; then frozen out of its sight, as
+    the host's own imports are."""
+    missing = [name for name in modules if name not in sys.modules]
+    if not missing:
+        return
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        for name in missing:
+            importlib.import_module(name)
+    finally:
+        gc.freeze()
+        if collecting:
+            gc.enable()
+
+
 def _azure_client():
+    _import("openai", *(["azure.identity"] if _flag("USE_AZURE_AD") else []))
     from openai import AzureOpenAI
 
     deployment = os.environ.get("AZURE_OPENAI_DEPLOYMENT_NAME")
