@@ -99,6 +99,9 @@ if __name__ == "__main__":
     # Ctrl-C reaches the runner's whole process group: the runner decides; this renders what it was sent and
     # ends when the runner closes its input (or exits)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # background work: its imports and templates (most of a second of CPU) start beside the kernel's boot and
+    # the runner's own imports, which the run waits for; at a lower priority they take only a free core
+    os.nice(10)
     # as `python -m keyless` does: jsonschema's iri checker (rfc3987_syntax, ~1.5 s of CPU) is not needed here
     sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
     serve(sys.stdin, sys.stdout)
