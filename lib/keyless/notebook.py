@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,21 +36,24 @@ QUIET_LOGGERS = ("azure", "azure.identity", "azure.core.pipeline.policies.http_l
 SDK_MODULES = ("azure.identity", "azure.mgmt.resource.resources", "azure.mgmt.containerservice",
                "azure.mgmt.containerservice.models", "azure.mgmt.msi", "azure.mgmt.msi.models",
                "azure.mgmt.authorization", "azure.mgmt.cognitiveservices", "kubernetes.config", "kubernetes.watch")
-# Imported after the Kubernetes client, on the same thread: the Azure OpenAI client, which only notebook 06 uses
-# (to prove an old key refused) and which takes about a second to import, there on the run's critical path.
-LATER_MODULES = ("openai",)
+# Imported after the Kubernetes client, on the same thread, by the runbook method that needs them: the Azure OpenAI
+# client, which only notebook 06's step uses (to prove an old key refused) and which takes about a second to
+# import, there on the run's critical path. Only for a run whose notebooks call that method: an import nobody uses
+# holds the kernel's one interpreter lock while the cells run.
+LATER_MODULES = {"disable_key_access": ("openai",)}
 KUBERNETES_NAMES = ("CoreV1Api", "AppsV1Api", "AuthorizationV1Api", "AuthenticationV1Api", "V1ServiceAccount",
                     "V1ObjectMeta", "V1SelfSubjectAccessReview", "V1SelfSubjectAccessReviewSpec",
                     "V1ResourceAttributes", "V1SelfSubjectReview")
 
 
-def preload(background: bool = False) -> None:
+def preload(background: bool = False, methods: Iterable[str] | None = None) -> None:
     """Import the SDKs the steps will need, ahead of time: `python -m keyless run` has its kernel do it while
     the runner still prepares the run, so the first notebook's cells do not wait for them. With
     `background`, the Kubernetes client (its CoreV1Api alone takes a second or more to import; the first
-    step that needs it is notebook 04's), then the Azure OpenAI client (`LATER_MODULES`, notebook 06's), are
-    imported on a thread of its own while the Azure notebooks run; a step that needs one sooner waits for that
-    import as for its own (Python's per-module import locks).
+    step that needs it is notebook 04's), then the Azure OpenAI client (`LATER_MODULES`, notebook 06's, when
+    `methods`, the runbook methods the run calls, include its step; always without `methods`), are imported on
+    a thread of its own while the Azure notebooks run; a step that needs one sooner waits for that import as
+    for its own (Python's per-module import locks).
 
     The collector is off while they are imported: they make hundreds of thousands of objects, none of them
     garbage, and its passes over them were a fifth of the imports' time. With `background` they are then
@@ -70,7 +73,8 @@ def preload(background: bool = False) -> None:
 
     kubernetes = [(name, "") for name in SDK_MODULES if name.startswith("kubernetes")]
     kubernetes += [("kubernetes.client", name) for name in KUBERNETES_NAMES]
-    later = kubernetes + [(name, "") for name in LATER_MODULES]
+    later = kubernetes + [(name, "") for method, names in LATER_MODULES.items()
+                          if methods is None or method in methods for name in names]
 
     def load_later(freeze: bool) -> None:
         try:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import sys
 import tempfile
 import threading
@@ -115,7 +116,8 @@ FRESH_SESSION = "get_ipython().reset(new_session=True); __import__('gc').freeze(
 # the Azure notebooks run), so the kernel spends its start, while the runner still loads papermill, there.
 # Silent (no output, no execution count) and binding no name, so the first executed notebook reads as if it
 # ran alone.
-PRELOAD = "__import__('keyless.notebook').notebook.preload(background=True)"
+PRELOAD = "__import__('keyless.notebook').notebook.preload(background=True, methods={methods!r})"
+CALL = re.compile(r"\brb\.(\w+)\(")  # a runbook method called in a notebook's cell
 # What nbclient passes to a kernel it starts itself (no history file written); the run's kernel gets the same.
 KERNEL_ARGUMENTS = ["--HistoryManager.hist_file=:memory:"]
 
@@ -135,17 +137,18 @@ class RunKernel:
         self.sockets = sockets
         self._used = False
 
-    def start(self, env: dict[str, str]) -> None:
-        """Start the kernel now, with environment `env`, and have it import what the notebooks need (`PRELOAD`)
-        without waiting for it: it boots while the runner prepares the target and loads papermill, and the
-        first notebook finds it started and its imports done, or waits for the rest. It starts in its sockets'
-        folder; `enter` moves it to the run's output folder once that may be written."""
+    def start(self, env: dict[str, str], books: Iterable[Path]) -> None:
+        """Start the kernel now, with environment `env`, and have it import what the notebooks `books` need
+        (`PRELOAD`) without waiting for it: it boots while the runner prepares the target and loads papermill,
+        and the first notebook finds it started and its imports done, or waits for the rest. It starts in its
+        sockets' folder; `enter` moves it to the run's output folder once that may be written."""
         from jupyter_core.utils import run_sync
 
         run_sync(self.manager.start_kernel)(cwd=str(self.sockets), env=env, extra_arguments=list(KERNEL_ARGUMENTS))
         client = self.manager.client()
         client.start_channels()
-        client.execute(PRELOAD, silent=True, store_history=False)
+        methods = sorted({m for book in books for m in CALL.findall(book.read_text())})  # (no nbformat: not yet)
+        client.execute(PRELOAD.format(methods=methods), silent=True, store_history=False)
 
     def enter(self, folder: Path) -> None:
         """The kernel's working directory becomes `folder` (the run's output folder, where a notebook's relative
@@ -225,8 +228,6 @@ def costs_refused(params: Parameters) -> ParameterError | None:
 
 def steps_of(book: Path) -> list[str]:
     """The steps a notebook runs, in order, read from its cells (`rb.<method>(...)`)."""
-    import re
-
     import nbformat
 
     from .notebook import STEP_METHODS
@@ -235,7 +236,7 @@ def steps_of(book: Path) -> list[str]:
     found = []
     for cell in nb.cells:
         if cell.cell_type == "code":
-            found += [STEP_METHODS[m] for m in re.findall(r"\brb\.(\w+)\(", cell.source) if m in STEP_METHODS]
+            found += [STEP_METHODS[m] for m in CALL.findall(cell.source) if m in STEP_METHODS]
     return found
 
 
@@ -463,7 +464,7 @@ def run(params: Parameters, out: Path, only: Iterable[str] = (), reset: bool = T
         try:
             if books:  # started first: it boots and imports while the target is prepared (an emulator started,
                 # reset) and papermill loads here; a refusal below shuts it down, with nothing written
-                kernel.start(_with(os.environ, kernel_env))
+                kernel.start(_with(os.environ, kernel_env), books)
             if not attendee or reset:  # refusals (cloud, location) come before anything is written
                 prepare_target(workshop, reset, FROM_SCRATCH_SCENARIO if from_scratch else scenario, echo=echo,
                                attendee=attendee)

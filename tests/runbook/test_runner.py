@@ -64,7 +64,7 @@ def test_a_kernel_started_ahead_reads_to_its_first_notebook_as_a_kernel_of_its_o
                                        progress_bar=False, cwd=str(work))
     kernel = RunKernel([], sockets)
     try:
-        kernel.start({**os.environ, "KEYLESS_RUN_TEST": "given"})
+        kernel.start({**os.environ, "KEYLESS_RUN_TEST": "given"}, [book])
         kernel.enter(work)
         ahead = papermill.execute_notebook(str(book), str(tmp_path / "ahead.ipynb"), kernel_name="python3",
                                            progress_bar=False, cwd=str(work), km=kernel.next_notebook())
@@ -77,6 +77,27 @@ def test_a_kernel_started_ahead_reads_to_its_first_notebook_as_a_kernel_of_its_o
     assert text[0][2] == repr("") and text[1][2] == repr("given")   # the environment `start` was given
     assert "KEYLESS_RUN_TEST" not in os.environ
     assert [c.execution_count for c in ahead.cells] == [1, 2, 3]
+
+
+def test_the_kernel_preloads_the_openai_client_only_for_a_run_whose_notebooks_call_its_step(tmp_path):
+    """An import nobody uses would hold the kernel's interpreter lock while the cells run: the Azure OpenAI client
+    is preloaded for a run that calls `rb.disable_key_access()` (notebook 06), not for one that stops at 05."""
+    import subprocess
+    import sys
+
+    from keyless.runner import CALL, notebooks_dir
+
+    def methods(*names):
+        return sorted({m for n in names for m in CALL.findall(next(notebooks_dir().glob(f"{n}-*.ipynb")).read_text())})
+
+    def preloaded(called):
+        code = ("import sys; from keyless.notebook import preload; "
+                f"preload(methods={called!r}); print(sorted(m for m in ('openai', 'kubernetes') if m in sys.modules))")
+        return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+
+    assert "disable_key_access" in methods("05", "06") and "disable_key_access" not in methods("04", "05")
+    assert preloaded(methods("04", "05")) == "['kubernetes']"
+    assert preloaded(methods("05", "06")) == "['kubernetes', 'openai']"
 
 
 def test_the_kernels_environment_is_the_runners_with_the_runs_changes_and_an_empty_change_removes_a_name():
