@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import nbformat
+from kit import wait_for
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 
@@ -38,7 +39,6 @@ def test_a_process_started_and_handed_nothing_is_ended_not_waited_for():
 def test_the_renderer_runs_below_the_runners_priority_and_ends_with_its_answers(tmp_path):
     """Its start (imports, templates) overlaps the kernel's boot, which the run waits for: it yields the CPU."""
     import os
-    import time
 
     from keyless.rendering import Renderer
 
@@ -47,9 +47,8 @@ def test_the_renderer_runs_below_the_runners_priority_and_ends_with_its_answers(
     renderer = Renderer()
     renderer.submit(book)  # the process waits for more until `results` closes its input
     assert renderer._proc is not None
-    wanted, deadline = os.getpriority(os.PRIO_PROCESS, 0) + 10, time.monotonic() + 30
-    while (seen := os.getpriority(os.PRIO_PROCESS, renderer._proc.pid)) != wanted and time.monotonic() < deadline:
-        time.sleep(0.02)  # (it lowers its own priority first thing, a moment after it starts)
-    assert seen == wanted
+    pid, wanted = renderer._proc.pid, os.getpriority(os.PRIO_PROCESS, 0) + 10
+    # (it lowers its own priority first thing, a moment after it starts)
+    wait_for(lambda: os.getpriority(os.PRIO_PROCESS, pid) == wanted, 30, "the renderer's lower priority")
     assert renderer.results() == {str(book): str(tmp_path / "01-a.html")}
     assert renderer._proc.returncode == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 import psutil
 import pytest
 from kit import wait_for
+from kit.processes import ended
 
 from keyless_emulator import EmulatorConfig, start_in_thread
 
@@ -39,8 +40,7 @@ def test_shutdown_stops_every_process_and_cleans_the_pod_folders(tmp_path):
         assert all(psutil.pid_exists(pid) for pid in pids)
     finally:
         emu.stop()
-    gone = lambda pid: not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE  # noqa: E731
-    wait_for(lambda: all(gone(pid) for pid in pids), 10, "every store process and the host to stop")
+    wait_for(lambda: all(ended(pid) for pid in pids), 10, "every store process and the host to stop")
     pod_folders = [p for p in (tmp_path / "home" / "pods").rglob("*") if p.is_dir() and p.parent.name == "default"]
     assert pod_folders == []
 
