@@ -19,16 +19,15 @@ NAME = "keyless"
 SAVE_EVERY = 5.0  # seconds between two writes of the executed notebook while its cells run
 
 
-def at_most_every(seconds: float, write: Callable[..., Any], clock: Callable[[], float] = time.monotonic
-                  ) -> Callable[..., None]:
+def at_most_every(seconds: float, write: Callable[..., Any]) -> Callable[..., None]:
     """`write`, called only when `seconds` have passed since it last was (or since now); other calls do nothing."""
-    last = clock()
+    last = time.monotonic()
 
     def throttled(**kwargs: Any) -> None:
         nonlocal last
-        if clock() - last >= seconds:
+        if time.monotonic() - last >= seconds:
             write(**kwargs)
-            last = clock()
+            last = time.monotonic()
 
     return throttled
 
