@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 import yaml
 from kit import enable_workload_identity, wait_for
+from kubernetes.client.exceptions import ConflictException
 
 from .clients import Clients
 
@@ -75,7 +76,11 @@ class Chain:
             "apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": SA, "annotations": annotations}})
 
     def redeploy_ai_service(self, *, label: bool = True) -> None:
-        """The article's ai-service Deployment: labelled, with the service account, and no key."""
+        """The article's ai-service Deployment: labelled, with the service account, and no key. Read and replaced
+        again when the Deployment controller's status write lands in between (409 Conflict, as on a cluster)."""
+        wait_for(lambda: self._replace_ai_service(label), 30, "the Deployment replaced", ignoring=(ConflictException,))
+
+    def _replace_ai_service(self, label: bool) -> bool:
         deployment = self.apps.read_namespaced_deployment("ai-service", NAMESPACE)
         template = deployment.spec.template
         labels = {"app": "ai-service"}
@@ -89,6 +94,7 @@ class Chain:
                          {"name": "AZURE_OPENAI_DEPLOYMENT_NAME", "value": DEPLOYMENT},
                          {"name": "AZURE_OPENAI_ENDPOINT", "value": self.endpoint()}]
         self.apps.replace_namespaced_deployment("ai-service", NAMESPACE, deployment)
+        return True
 
     def rolled_out_pod(self) -> Any:
         """The only ai-service pod once the new template's pod is ready and the old one is gone."""

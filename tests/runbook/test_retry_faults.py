@@ -85,6 +85,23 @@ def test_a_lost_answer_of_clean_ups_applied_deployment_replace_is_read_back_not_
     assert "USE_AZURE_AD" not in {e.name for e in dep.spec.template.spec.containers[0].env}
 
 
+def test_clean_up_reads_the_deployment_again_when_its_replace_meets_a_conflict(rb, admin):
+    """Another write (the Deployment controller's status update) lands between clean-up's read and its replace:
+    the API server answers 409 Conflict; clean-up reads the Deployment again and replaces it at that version."""
+    up_to_federation(rb)
+    assert rb.create_service_account().ok and rb.redeploy_app().ok
+    admin.clear_requests()
+    admin.faults({"route": "/deployments/ai-service$", "method": "PUT", "status": 409, "code": "Conflict",
+                  "count": 1})
+    r = rb.clean_up()
+    assert r.ok, repr(r)
+    assert [p["status"] for p in _logged(admin, "PUT", "/deployments/ai-service")] == [409, 200]
+    assert len(_logged(admin, "GET", "/deployments/ai-service")) >= 2  # read again before the second replace
+    assert "[PASS] Deployment ai-service: restored\n" in repr(r)
+    dep = rb.clients._kube["myresourcegroup/myakscluster"].apps.read_namespaced_deployment("ai-service", "default")
+    assert "USE_AZURE_AD" not in {e.name for e in dep.spec.template.spec.containers[0].env}
+
+
 def test_clean_up_says_deleted_when_a_lost_delete_answer_reads_back_gone_and_absent_when_nothing_was_there(rb, admin):
     """The deletes of the ServiceAccount, the federated credential and the identity lose their answers
     after they were applied: each is read back (found gone) and not sent again, and reported as

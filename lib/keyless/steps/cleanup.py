@@ -100,6 +100,26 @@ def _arm_delete(send: Callable[..., Any], read: Callable[[], Any], what: str) ->
                       landed=landed, policy=ARM_DELETE_POLICY)
 
 
+CONFLICT_ATTEMPTS = 5  # reads and replaces of the Deployment when another write lands between the two
+
+
+def replace_at_latest(kube: Any, params: Parameters, body: dict[str, Any]) -> None:
+    """Replace the app's Deployment with `body` at the resourceVersion just read; when the API server answers
+    409 Conflict (a write landed between the read and the replace, such as the Deployment controller's status
+    update after a pod restarted), read it again and replace again, as client-go's RetryOnConflict does."""
+    from kubernetes.client.exceptions import ApiException
+
+    for attempt in range(1, CONFLICT_ATTEMPTS + 1):
+        current = kube.apps.read_namespaced_deployment(params.app, params.namespace)
+        body["metadata"] = {**body.get("metadata", {}), "resourceVersion": current.metadata.resource_version}
+        try:
+            kube.apps.replace_namespaced_deployment(params.app, params.namespace, body)
+            return
+        except ApiException as e:
+            if e.status != 409 or attempt == CONFLICT_ATTEMPTS:
+                raise
+
+
 def restore_deployment(clients: Any, params: Parameters, state: StateFile, progress: Progress | None) -> str:
     found = discovered(clients, params, state)
     kube = kube_for(clients, params, state)
@@ -119,11 +139,8 @@ def restore_deployment(clients: Any, params: Parameters, state: StateFile, progr
     annotations = (original.get("metadata") or {}).get("annotations") or {}
     if RESTORE_MARKER in annotations.get(LAST_APPLIED, ""):
         annotations[LAST_APPLIED] = with_key(annotations[LAST_APPLIED], the_key())
-    current = kube.apps.read_namespaced_deployment(params.app, params.namespace)
-    body = {"apiVersion": "apps/v1", "kind": "Deployment",
-            "metadata": {**original.get("metadata", {}), "resourceVersion": current.metadata.resource_version},
-            "spec": original["spec"]}
-    kube.apps.replace_namespaced_deployment(params.app, params.namespace, body)
+    replace_at_latest(kube, params, {"apiVersion": "apps/v1", "kind": "Deployment",
+                                     "metadata": original.get("metadata", {}), "spec": original["spec"]})
     ok, text = wait_for_rollout(kube, params, progress)
     return "restored" if ok else f"restored, rollout not finished ({text})"
 
