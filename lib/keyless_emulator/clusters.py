@@ -14,8 +14,6 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-import yaml
-
 from .backend import Backend
 from .state import EmulatorState
 
@@ -139,4 +137,6 @@ def kubeconfig(backend: Backend, doc: dict[str, Any], *, admin: bool = False, cr
         "contexts": [{"name": context, "context": {"cluster": doc["name"], "user": user}}],
         "current-context": context,
     }
+    import yaml  # on first use: an emulator at rest does not hold it
+
     return yaml.safe_dump(config, sort_keys=False)

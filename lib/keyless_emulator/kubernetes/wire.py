@@ -12,7 +12,6 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
 from starlette.responses import JSONResponse, Response
 
 from ..context import RequestContext
@@ -119,12 +118,25 @@ async def body(ctx: RequestContext, *, allow_yaml: bool = False) -> Any:
                                    f"accepted media types include: application/json, application/yaml ({e})") from None
     if not raw.strip():
         raise errors.bad_request("Object 'Kind' is missing in ''")
+    if allow_yaml or content_type in ("application/yaml", APPLY_PATCH):
+        return _yaml_body(raw)
     try:
-        if allow_yaml or content_type in ("application/yaml", APPLY_PATCH):
-            return yaml.safe_load(raw)
         return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise _unparsable(e) from None
+
+
+def _yaml_body(raw: bytes) -> Any:
+    import yaml  # on first use: an emulator at rest does not hold it
+
+    try:
+        return yaml.safe_load(raw)
     except (ValueError, yaml.YAMLError, UnicodeDecodeError) as e:
-        raise errors.bad_request(f"couldn't get version/kind; json parse error: {e}") from None
+        raise _unparsable(e) from None
+
+
+def _unparsable(e: Exception) -> errors.KubeError:
+    return errors.bad_request(f"couldn't get version/kind; json parse error: {e}")
 
 
 def check_fields(kind: Kind, obj: Any, mode: str, type_name: str | None = None) -> tuple[dict[str, Any], list[str]]:
