@@ -79,6 +79,14 @@ def test_malformed_json_body_is_400(call):
     assert r.status_code == 400 and r.json()["message"].startswith("couldn't get version/kind; json parse error")
 
 
+def test_malformed_yaml_body_is_400_and_a_yaml_body_is_read(call):
+    bad = call("POST", CM, data="a: [b", headers={"Content-Type": "application/yaml"})
+    assert bad.status_code == 400 and bad.json()["message"].startswith("couldn't get version/kind; json parse error")
+    good = call("POST", CM, data="apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: from-yaml\ndata:\n  k: v\n",
+                headers={"Content-Type": "application/yaml"})
+    assert good.status_code == 201 and good.json()["data"] == {"k": "v"}
+
+
 def test_service_names_follow_dns_1035_and_ports_their_range(call):
     r = call("POST", "/api/v1/namespaces/default/services", json={"metadata": {"name": "1svc"},
                                                                   "spec": {"ports": [{"port": 70000}]}})
