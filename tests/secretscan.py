@@ -68,9 +68,18 @@ def text_findings(label: str, text: str, secrets: Iterable[str] = ()) -> list[st
 
 
 def findings(paths: Iterable[Path], secrets: Iterable[str] = ()) -> list[str]:
-    """'<file>: <kind>' for every secret found in the files (empty when clean)."""
+    """'<file>: <kind>' for every secret found in the files (empty when clean). A file removed between listing
+    and reading (a deleted pod's log, the kubelet cleaning up after a cluster's deletion) holds nothing."""
     known = list(secrets)
-    return [f for path in files_under(paths) for f in text_findings(str(path), path.read_text(errors="replace"), known)]
+    return [f for path in files_under(paths) if (text := _read(path)) is not None
+            for f in text_findings(str(path), text, known)]
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text(errors="replace")
+    except FileNotFoundError:
+        return None
 
 
 def pod_logs(home: Path) -> list[Path]:

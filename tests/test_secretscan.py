@@ -38,3 +38,13 @@ def test_pod_logs_leave_token_volumes_out(tmp_path):
     (pod / "volumes" / "kube-api-access-x").mkdir(parents=True)
     (pod / "volumes" / "kube-api-access-x" / "token").write_text(JWT)
     assert pod_logs(tmp_path) == [pod / "logs" / "ai-service" / "0.log"]
+
+
+def test_a_file_removed_between_listing_and_reading_is_passed_over(tmp_path, monkeypatch):
+    """A pod's log the kubelet removes (its cluster deleted) while the scan runs holds nothing to leak."""
+    import secretscan
+
+    gone, kept = tmp_path / "0.log", tmp_path / "report.json"
+    kept.write_text('{"key": "k3y-value-123"}')
+    monkeypatch.setattr(secretscan, "files_under", lambda paths: [gone, kept])  # listed while it still existed
+    assert findings([tmp_path], ["k3y-value-123"]) == [f"{kept}: a known secret (#1 of 1)"]
