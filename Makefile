@@ -19,7 +19,7 @@ WHEELHOUSE ?= wheelhouse
 PIP_SOURCE = $(if $(wildcard $(WHEELHOUSE)/*.whl),--no-index --find-links $(WHEELHOUSE),)
 SUPPORTED_PYTHONS := 3.11 3.12 3.13
 
-.PHONY: help venv chromium lint test torture torture-bench test-fast run lab notebook emulator-start emulator-stop notebooks record bench handout \
+.PHONY: help venv chromium build-headers lint test torture torture-bench test-fast run lab notebook emulator-start emulator-stop notebooks record bench handout \
 	wheelhouse check-python clean
 
 help:
@@ -77,12 +77,23 @@ chromium:
 	    { $$sudo apt-get update && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }; \
 	fi
 
+# The VS Code check (tests/browser/test_vscode.py) builds code-server's native modules once (tests/code_server.py):
+# one of them compiles against the Kerberos headers of Debian's libkrb5-dev, installed here with apt where missing
+# (sudo when not root; the package lists refreshed only if the install fails without it).
+build-headers:
+	@if [ ! -e /usr/include/gssapi/gssapi.h ]; then \
+	  sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  echo "installing the Kerberos headers code-server's native modules build against (apt-get install -y libkrb5-dev)"; \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y libkrb5-dev || \
+	    { $$sudo apt-get update && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y libkrb5-dev; }; \
+	fi
+
 # The suite runs in TEST_WORKERS processes (pytest-xdist; one per logical core by default, `TEST_WORKERS=0` for one
 # process); tests/conftest.py says which tests share a worker (--dist loadscope, largest units first).
 TEST_WORKERS ?= logical
 XDIST = $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadscope)
 
-test: venv lint chromium
+test: venv lint chromium build-headers
 	$(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
 
 torture: venv

@@ -144,6 +144,6 @@ def screenshots_on_failure(request: pytest.FixtureRequest, tmp_path: Path) -> It
             print(f"screenshot of {shown} failed: {e}")
             continue
         print(f"screenshot of {shown}: {path}")
-    for name in ("lab_server", "notebook7_server"):
+    for name in ("lab_server", "notebook7_server", "vscode_server"):
         if name in request.fixturenames:
             print(f"the end of {name}'s log:\n" + request.getfixturevalue(name).log_tail())

@@ -50,3 +50,14 @@ FORM_FIELD = ".widget-inline-hbox:has(label:text-is('{}')) input"
 # the runbook's outputs (keyless.results.StepResult._repr_html_, keyless.widgets.ProgressLine)
 RESULT_VALUE = "td code"                 # a value in a step result's table
 PROGRESS = ".keyless-progress"           # a step's progress line
+
+# VS Code (code-server) with a notebook open: the workbench, Quick Open and the notebook editor in front (a
+# hidden one stays in the page); outputs render in an iframe of their own, in elements that are visible only
+# while their cell is on screen.
+VSCODE_WORKBENCH = ".monaco-workbench"
+VSCODE_QUICK_OPEN = ".quick-input-widget input"
+VSCODE_QUICK_OPEN_ROW = ".quick-input-list .monaco-list-row"
+VSCODE_NOTEBOOK = ".notebook-editor:visible"
+VSCODE_LINK = "a[href^='http://127.']:visible"      # a link in an output (the store-admin address)
+VSCODE_PRE = "pre:visible"                          # preformatted output (the equivalent commands)
+VSCODE_VALUE = "td code:visible"                    # a value in a result's table
