@@ -26,6 +26,7 @@ help:
 	@echo "make run    - set up, start the offline emulator and run the whole runbook against it"
 	@echo "make test   - set up, check the layers, and run the whole test suite (unit, emulator, kubectl, notebooks)"
 	@echo "make chromium - install Debian's Chromium with apt where it is missing (the browser suite drives it)"
+	@echo "make build-headers - install Debian's libkrb5-dev with apt where it is missing (code-server's native modules)"
 	@echo "make lint   - check the layers (import-linter), the code (ruff) and the runbook's types (mypy --strict)"
 	@echo "make lab    - start the emulator and JupyterLab on notebooks/"
 	@echo "make notebook - start the emulator and Notebook 7 (the classic-style front end) on notebooks/"
