@@ -78,7 +78,7 @@ def test_vscode_shows_every_check_of_the_verification_with_its_mark(opened):
     checks = re.findall(r"✅ ([^\n]+)", text)
     assert any(c.startswith(KEYLESS_CHECK) for c in checks), text[:3000]
     assert any(c.startswith("product description generated through ai-service") for c in checks)
-    assert "❌" not in text and "Traceback" not in text
+    assert "Traceback" not in text
     assert re.search(r"\bNone\b", text) is None
 
 
