@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import time
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
@@ -63,11 +64,15 @@ def opened(context: BrowserContext, vscode_server: CodeServer, workspace: Path) 
     assert box is not None
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
 
+    turned = [0.0]
+
     def on_screen() -> str | None:
         text = str(frame.evaluate("document.body.innerText"))
         if KEYLESS_CHECK in text and "export KUBECONFIG=" in text:
             return text
-        page.mouse.wheel(0, 300)  # one turn of the wheel further down
+        if time.monotonic() - turned[0] >= 0.5:  # one turn of the wheel, then time to lay out what came into view
+            page.mouse.wheel(0, 300)
+            turned[0] = time.monotonic()
         return None
 
     return page, frame, wait_for(on_screen, 60, "the first verification's output on screen")
