@@ -8,26 +8,21 @@ the links code-server's post-install script would make. The Kerberos headers one
 from Debian's libkrb5-dev (the Makefile's `test-tools` target installs it).
 
 It lives in `$KEYLESS_CACHE` (default `~/.cache/keyless`) as `code-server-<version>/`, built once (about a
-minute, 320 MB): under another name first and renamed when done, one process at a time (a lock file), as
-tests/azure_cli_venv.py does for the Azure CLI.
+minute, 320 MB; tests/cached_build.py: under another name first and renamed when done, one process at a time).
 """
 from __future__ import annotations
 
-import fcntl
 import os
 import shutil
 import subprocess
 import tarfile
 from pathlib import Path
 
+from cached_build import built, cache_root
+
 CODE_SERVER_VERSION = "4.100.3"  # the last release for Node.js 20, the machine's Node
 RIPGREP_PACKAGE = "@vscode/ripgrep-linux-x64@1.18.0"
 NATIVE_MODULES = ("@vscode/spdlog", "@vscode/deviceid", "@parcel/watcher", "kerberos", "native-watchdog", "node-pty")
-MARKER = "keyless-installed"
-
-
-def cache_root() -> Path:
-    return Path(os.environ.get("KEYLESS_CACHE") or Path.home() / ".cache" / "keyless")
 
 
 def install_dir(version: str = CODE_SERVER_VERSION) -> Path:
@@ -36,13 +31,7 @@ def install_dir(version: str = CODE_SERVER_VERSION) -> Path:
 
 def entry_point(version: str = CODE_SERVER_VERSION) -> Path:
     """code-server's entry script (run with `node`), built first when missing."""
-    target = install_dir(version)
-    if not (target / MARKER).exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with open(target.with_name(f"{target.name}.lock"), "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
-            if not (target / MARKER).exists():  # built by another process while this one waited
-                _build(target, version)
+    target = built(install_dir(version), version, lambda folder: _build(folder, version))
     return target / "node_modules" / "code-server" / "out" / "node" / "entry.js"
 
 
@@ -53,12 +42,10 @@ def _npm(args: list[str], cwd: Path, env: dict[str, str], check: bool = True) ->
     return done
 
 
-def _build(target: Path, version: str) -> None:
+def _build(partial: Path, version: str) -> None:
     node = shutil.which("node")
     if node is None or shutil.which("npm") is None:
         raise RuntimeError("code-server needs Node.js 20 and npm on PATH")
-    partial = target.with_name(f"{target.name}.partial-{os.getpid()}")
-    shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
     env = {**os.environ, "npm_config_nodedir": str(Path(node).resolve().parents[1]), "npm_config_fund": "false",
            "npm_config_audit": "false", "npm_config_update_notifier": "false"}
@@ -81,10 +68,3 @@ def _build(target: Path, version: str) -> None:
     (vscode / "bin" / "remote-cli" / "code-server").symlink_to("code-linux.sh")
     (vscode / "bin" / "helpers" / "browser.sh").symlink_to("browser-linux.sh")
     _npm(["install", "--omit=dev"], vscode / "extensions", env)
-    (partial / MARKER).write_text(version + "\n")
-    if target.exists():  # another run finished first, or an unmarked leftover
-        if (target / MARKER).exists():
-            shutil.rmtree(partial, ignore_errors=True)
-            return
-        shutil.rmtree(target)
-    partial.rename(target)
