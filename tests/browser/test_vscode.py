@@ -38,8 +38,11 @@ def vscode_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CodeServ
 
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The notebook, with the repository's workspace settings for VS Code (.vscode/settings.json), as a person who
+    opens the repository's folder has them."""
     folder = tmp_path_factory.mktemp("workspace")
     shutil.copy(NOTEBOOKS / BOOK, folder / BOOK)
+    shutil.copytree(NOTEBOOKS.parent / ".vscode", folder / ".vscode")
     return folder
 
 
@@ -108,6 +111,25 @@ def test_vscode_wraps_long_ids_inside_the_output(opened):
     assert cells.count() >= 3
     wider = cells.evaluate_all("cs => cs.filter(c => c.scrollWidth > c.clientWidth + 1).map(c => c.textContent)")
     assert wider == []
+
+
+# The right edge of the widest element showing `needle` in the output frame, and the frame's width (outputs render
+# in shadow roots).
+RIGHT_EDGE = """needle => { let right = 0; const walk = root => { for (const e of root.querySelectorAll('*')) {
+  if (e.shadowRoot) walk(e.shadowRoot);
+  if (e.childElementCount === 0 && (e.textContent || '').includes(needle))
+    right = Math.max(right, e.getBoundingClientRect().right); } };
+  walk(document); return [right, document.documentElement.clientWidth]; }"""
+
+
+@pytest.mark.parametrize("needle", ["Runbook(target=emulator", "asking ai-service for a product description"])
+def test_vscode_wraps_the_text_outputs_with_the_repositorys_settings(opened, needle):
+    """Plain text and printed lines (the runbook's summary with its subscription and state file, a step's
+    progress) wrap inside the output: .vscode/settings.json turns VS Code's `notebook.output.wordWrap` on (off
+    by default: the lines ran past the right edge, seen)."""
+    _, frame, _ = opened
+    right, width = frame.evaluate(RIGHT_EDGE, needle)
+    assert 0 < right <= width
 
 
 def test_vscode_renders_every_output_and_asks_nothing_of_the_network(opened, context):
