@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +13,9 @@ from pathlib import Path
 import requests
 from code_server import entry_point
 from kit import wait_for
+from kit.processes import OFFLINE
+
+from .jupyterlab import free_port
 
 SETTINGS = {
     "telemetry.telemetryLevel": "off", "update.mode": "none", "workbench.enableExperiments": False,
@@ -21,7 +23,6 @@ SETTINGS = {
     "workbench.startupEditor": "none", "npm.fetchOnlinePackageInfo": False, "git.autofetch": False,
     "security.workspace.trust.enabled": False,
 }
-OFFLINE = {"HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9", "NO_PROXY": "127.0.0.1,localhost"}
 
 
 @dataclass
@@ -42,19 +43,13 @@ class CodeServer:
             self.process.wait(10)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def start_code_server(root: Path) -> CodeServer:
     entry = entry_point()
     home, data = root / "home", root / "user-data"
     (data / "User").mkdir(parents=True)
     (data / "User" / "settings.json").write_text(json.dumps(SETTINGS, indent=1))
     home.mkdir()
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "KEYLESS_"))}
     env.update(OFFLINE, HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"), XDG_DATA_HOME=str(home / ".local"),
                XDG_CACHE_HOME=str(home / ".cache"), EXTENSIONS_GALLERY="{}")
