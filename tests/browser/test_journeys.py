@@ -177,6 +177,8 @@ def test_store_admin_generates_a_description_and_saves_the_product(lab: LabPage,
         description = store.input_value(css.STORE_DESCRIPTION)
         store.click(css.STORE_SAVE)
         wait_for(lambda: "Product saved successfully" in store.inner_text(css.STORE_STATUS), 60, "the saved product")
+        # the page says "saved" as it opens, then reads the product: its name is there once that answer arrives
+        wait_for(lambda: store.inner_text(css.STORE_DETAIL_NAME), 60, "the saved product's page")
         assert store.inner_text(css.STORE_DETAIL_NAME) == "Browser Test Rope"
         assert store.inner_text(css.STORE_DETAIL_DESCRIPTION).startswith(description[:40])
         store.goto(address.group(1) + "/")
