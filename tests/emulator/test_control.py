@@ -3,6 +3,7 @@ latency and settings — driven over HTTPS, with the real SDK where the data pla
 from __future__ import annotations
 
 import json
+from collections import Counter
 
 import pytest
 import requests
@@ -210,8 +211,10 @@ def test_request_log_records_calls_without_credentials(clients):
             and e["operation"] == "resource_groups_get"]
     assert [(e["status"], e["principal"]) for e in gets] == [(200, "contoso-operator"), (404, "contoso-operator")]
     assert all(e["principal_id"] for e in gets)
+    # the counts are those of the log's entries (which may hold a late request of an earlier test's pod,
+    # so they are compared with the entries, not with this test's own calls)
     assert report["counts"]["total"] == len(entries)
-    assert report["counts"]["by_status"]["404"] == 1
+    assert report["counts"]["by_status"] == dict(Counter(str(e["status"]) for e in entries))
     # the fixture's own DELETE of the log is the only mutating request (listKeys only reads)
     assert [(e["method"], e["path"]) for e in entries if e["mutating"]] == [("DELETE", "/_emulator/requests")]
     text = json.dumps(report)
