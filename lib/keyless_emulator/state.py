@@ -94,63 +94,78 @@ class ResourceStore:
 
     Each write also records, in the resource's bookkeeping, when it was created and last changed
     (what `GET .../resources?$expand=createdTime,changedTime` shows), read from `now` if given.
+
+    Every method holds `lock` (the state's lock, re-entrant): readers run on other threads than
+    writers (the kubelet's loop reads the cluster a pod's token is minted for while an API request
+    writes), and a read that walks the documents must not see them change under it.
     """
 
-    def __init__(self, now: Callable[[], str] | None = None) -> None:
+    def __init__(self, now: Callable[[], str] | None = None, lock: threading.RLock | None = None) -> None:
         self._now = now
+        self._lock = lock if lock is not None else threading.RLock()
         self._docs: dict[str, dict[str, Any]] = {}
         self._meta: dict[str, dict[str, Any]] = {}
 
     def get(self, resource_id: str) -> dict[str, Any] | None:
-        doc = self._docs.get(resource_id.lower())
-        return copy.deepcopy(doc) if doc is not None else None
+        with self._lock:
+            doc = self._docs.get(resource_id.lower())
+            return copy.deepcopy(doc) if doc is not None else None
 
     def exists(self, resource_id: str) -> bool:
-        return resource_id.lower() in self._docs
+        with self._lock:
+            return resource_id.lower() in self._docs
 
     def put(self, doc: dict[str, Any]) -> dict[str, Any]:
         key = doc["id"].lower()
-        if self._now is not None:
-            times = self._meta.setdefault(key, {})
-            now = self._now()
-            times.setdefault("createdTime", now)
-            times["changedTime"] = now
-        self._docs[key] = copy.deepcopy(doc)
-        return copy.deepcopy(doc)
+        with self._lock:
+            if self._now is not None:
+                times = self._meta.setdefault(key, {})
+                now = self._now()
+                times.setdefault("createdTime", now)
+                times["changedTime"] = now
+            self._docs[key] = copy.deepcopy(doc)
+            return copy.deepcopy(doc)
 
     def meta(self, resource_id: str) -> dict[str, Any]:
         """Private, mutable bookkeeping for one resource (never sent on the wire)."""
-        return self._meta.setdefault(resource_id.lower(), {})
+        with self._lock:
+            return self._meta.setdefault(resource_id.lower(), {})
 
     def delete(self, resource_id: str) -> list[dict[str, Any]]:
         """Delete a resource and everything under it; returns what was removed."""
         key = resource_id.lower()
-        removed = [d for k, d in self._docs.items() if k == key or k.startswith(key + "/")]
-        for d in removed:
-            self._docs.pop(d["id"].lower(), None)
-            self._meta.pop(d["id"].lower(), None)
-        return removed
+        with self._lock:
+            removed = [d for k, d in self._docs.items() if k == key or k.startswith(key + "/")]
+            for d in removed:
+                self._docs.pop(d["id"].lower(), None)
+                self._meta.pop(d["id"].lower(), None)
+            return removed
 
     def under(self, prefix: str, type_: str | None = None) -> list[dict[str, Any]]:
         """Documents whose id starts with `prefix/`, optionally of one type (case-insensitive)."""
         p = prefix.lower().rstrip("/") + "/"
         t = type_.lower() if type_ else None
-        out = [copy.deepcopy(d) for k, d in self._docs.items()
-               if k.startswith(p) and (t is None or d.get("type", "").lower() == t)]
+        with self._lock:
+            out = [copy.deepcopy(d) for k, d in self._docs.items()
+                   if k.startswith(p) and (t is None or d.get("type", "").lower() == t)]
         return sorted(out, key=lambda d: d["id"].lower())
 
     def of_type(self, type_: str) -> list[dict[str, Any]]:
         t = type_.lower()
-        return sorted((copy.deepcopy(d) for d in self._docs.values() if d.get("type", "").lower() == t),
-                      key=lambda d: d["id"].lower())
+        with self._lock:
+            out = [copy.deepcopy(d) for d in self._docs.values() if d.get("type", "").lower() == t]
+        return sorted(out, key=lambda d: d["id"].lower())
 
     def dump(self) -> dict[str, Any]:
-        return {"documents": [self._docs[k] for k in sorted(self._docs)],
-                "meta": {k: self._meta[k] for k in sorted(self._meta) if self._meta[k]}}
+        with self._lock:
+            return {"documents": [self._docs[k] for k in sorted(self._docs)],
+                    "meta": {k: self._meta[k] for k in sorted(self._meta) if self._meta[k]}}
 
     def load(self, data: dict[str, Any]) -> None:
-        self._docs = {d["id"].lower(): copy.deepcopy(d) for d in data.get("documents", [])}
-        self._meta = copy.deepcopy(data.get("meta", {}))
+        docs = {d["id"].lower(): copy.deepcopy(d) for d in data.get("documents", [])}
+        meta = copy.deepcopy(data.get("meta", {}))
+        with self._lock:
+            self._docs, self._meta = docs, meta
 
 
 class EmulatorState:
@@ -164,7 +179,7 @@ class EmulatorState:
         self.tenants: dict[str, Tenant] = {}
         self.subscriptions: dict[str, Subscription] = {}
         self.principals: dict[str, Principal] = {}
-        self.resources = ResourceStore(clock.iso)
+        self.resources = ResourceStore(clock.iso, self.lock)
         self.operations: dict[str, Operation] = {}
         self.settings: dict[str, Any] = {}
         self.sections: dict[str, StateSection] = {}
