@@ -1,9 +1,10 @@
 """A workshop room on one machine: N attendees' runbooks against one background emulator.
 
     .venv/bin/python benchmarks/capacity_bench.py [-n 30] [-j 6] [--only 00,01,...] [--idle-stop 120]
-                                                  [--timeout 1500] [--out out/bench/capacity.json]
+                                                  [--timeout 1500] [--out out/bench/capacity.json] [--keep DIR]
 
-Starts an emulator (kubelet on, instant latency) in a temporary data folder, adds N attendees with
+Starts an emulator (kubelet on, instant latency) in a temporary data folder (`--keep DIR`: in DIR, kept
+with every attendee's run for inspection), adds N attendees with
 `python -m keyless_emulator attendees add` (the attendees API a facilitator uses), then drives each
 attendee's runbook (`python -m keyless run --attendee NAME --no-reset`) with at most `-j` running at
 once. It reports:
@@ -28,6 +29,7 @@ process and overstates a forked tree several times over.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -36,6 +38,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
@@ -101,6 +104,17 @@ def until_idle(pid: int, timeout: float) -> float:
     return time.monotonic() - started
 
 
+@contextlib.contextmanager
+def _work_folder(keep: Path | None) -> Iterator[str]:
+    """`keep`, created if new and left in place, else a temporary folder removed at the end."""
+    if keep is None:
+        with tempfile.TemporaryDirectory(prefix="keyless-capacity-bench-") as tmp:
+            yield tmp
+        return
+    keep.mkdir(parents=True, exist_ok=True)
+    yield str(keep.resolve())
+
+
 def run_attendee(name: str, home: Path, out: Path, only: str, env: dict[str, str],
                  timeout: float) -> tuple[str, int, str, float]:
     cmd = [sys.executable, "-m", "keyless", "run", "-p", "data_dir", str(home), "--attendee", name, "--no-reset",
@@ -131,14 +145,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=1500.0,
                         help="seconds one attendee's runbook may take before it is ended as an error (default 1500)")
     parser.add_argument("--out", "--json", dest="out", type=Path, help="also write the figures as JSON")
+    parser.add_argument("--keep", type=Path,
+                        help="a new or empty folder to keep the emulator's data and every attendee's run in "
+                             "(executed notebooks, step logs, report.json); default: a temporary folder, removed")
     args = parser.parse_args(argv)
     if args.attendees < 1 or args.parallel < 1:
         parser.error("--attendees and --parallel must be at least 1")
     if args.idle_stop < 0 or args.timeout <= 0:
         parser.error("--idle-stop must be 0 or more and --timeout above 0")
+    if args.keep is not None and args.keep.exists() and (not args.keep.is_dir() or any(args.keep.iterdir())):
+        parser.error(f"--keep {args.keep}: must be a new or empty folder")
     names = [f"attendee{i:02d}" for i in range(1, args.attendees + 1)]
     errors: dict[str, str] = {}
-    with tempfile.TemporaryDirectory(prefix="keyless-capacity-bench-") as tmp:
+    with _work_folder(args.keep) as tmp:
         home, out = Path(tmp) / "data", Path(tmp) / "out"
         out.mkdir()
         info = start_background(EmulatorConfig(home=home, idle_stop=args.idle_stop))
