@@ -102,22 +102,22 @@ class ResourceStore:
 
     def __init__(self, now: Callable[[], str] | None = None, lock: threading.RLock | None = None) -> None:
         self._now = now
-        self._lock = lock if lock is not None else threading.RLock()
+        self.lock = lock if lock is not None else threading.RLock()
         self._docs: dict[str, dict[str, Any]] = {}
         self._meta: dict[str, dict[str, Any]] = {}
 
     def get(self, resource_id: str) -> dict[str, Any] | None:
-        with self._lock:
+        with self.lock:
             doc = self._docs.get(resource_id.lower())
             return copy.deepcopy(doc) if doc is not None else None
 
     def exists(self, resource_id: str) -> bool:
-        with self._lock:
+        with self.lock:
             return resource_id.lower() in self._docs
 
     def put(self, doc: dict[str, Any]) -> dict[str, Any]:
         key = doc["id"].lower()
-        with self._lock:
+        with self.lock:
             if self._now is not None:
                 times = self._meta.setdefault(key, {})
                 now = self._now()
@@ -128,13 +128,13 @@ class ResourceStore:
 
     def meta(self, resource_id: str) -> dict[str, Any]:
         """Private, mutable bookkeeping for one resource (never sent on the wire)."""
-        with self._lock:
+        with self.lock:
             return self._meta.setdefault(resource_id.lower(), {})
 
     def delete(self, resource_id: str) -> list[dict[str, Any]]:
         """Delete a resource and everything under it; returns what was removed."""
         key = resource_id.lower()
-        with self._lock:
+        with self.lock:
             removed = [d for k, d in self._docs.items() if k == key or k.startswith(key + "/")]
             for d in removed:
                 self._docs.pop(d["id"].lower(), None)
@@ -145,26 +145,26 @@ class ResourceStore:
         """Documents whose id starts with `prefix/`, optionally of one type (case-insensitive)."""
         p = prefix.lower().rstrip("/") + "/"
         t = type_.lower() if type_ else None
-        with self._lock:
+        with self.lock:
             out = [copy.deepcopy(d) for k, d in self._docs.items()
                    if k.startswith(p) and (t is None or d.get("type", "").lower() == t)]
         return sorted(out, key=lambda d: d["id"].lower())
 
     def of_type(self, type_: str) -> list[dict[str, Any]]:
         t = type_.lower()
-        with self._lock:
+        with self.lock:
             out = [copy.deepcopy(d) for d in self._docs.values() if d.get("type", "").lower() == t]
         return sorted(out, key=lambda d: d["id"].lower())
 
     def dump(self) -> dict[str, Any]:
-        with self._lock:
+        with self.lock:
             return {"documents": [self._docs[k] for k in sorted(self._docs)],
                     "meta": {k: self._meta[k] for k in sorted(self._meta) if self._meta[k]}}
 
     def load(self, data: dict[str, Any]) -> None:
         docs = {d["id"].lower(): copy.deepcopy(d) for d in data.get("documents", [])}
         meta = copy.deepcopy(data.get("meta", {}))
-        with self._lock:
+        with self.lock:
             self._docs, self._meta = docs, meta
 
 

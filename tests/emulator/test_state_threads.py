@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import sys
 import threading
-import time
 
 import pytest
 
-from keyless_emulator.state import ResourceStore
+from keyless_emulator.clock import Clock
+from keyless_emulator.ids import IdFactory, SecretFactory
+from keyless_emulator.state import EmulatorState, ResourceStore
 
 CLUSTER = "Microsoft.ContainerService/managedClusters"
 IDENTITY = "Microsoft.ManagedIdentity/userAssignedIdentities"
@@ -67,17 +68,39 @@ def test_walking_reads_see_a_consistent_set_while_another_thread_writes(busy_swi
     assert clusters_seen == {5}
 
 
-def test_the_lock_given_is_the_one_held_while_reading():
-    """The emulator's state passes its own lock: a writer holding it keeps every reader out."""
-    lock = threading.RLock()
-    store = ResourceStore(lock=lock)
-    store.put(_doc(0, 0, CLUSTER))
-    read: list[int] = []
-    with lock:
-        reader = threading.Thread(target=lambda: read.append(len(store.of_type(CLUSTER))), daemon=True)
-        reader.start()
-        time.sleep(0.2)
-        assert read == []  # waiting for the lock
-        store.put(_doc(1, 0, CLUSTER))
-    reader.join(5)
-    assert read == [2]
+class CountingLock:
+    """A re-entrant lock that counts how often it was taken."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self.taken = 0
+
+    def __enter__(self) -> CountingLock:
+        self._lock.acquire()
+        self.taken += 1
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._lock.release()
+
+
+def test_every_read_and_write_takes_the_lock_given():
+    lock = CountingLock()
+    store = ResourceStore(lock=lock)  # type: ignore[arg-type]
+    doc = _doc(0, 0, CLUSTER)
+    calls = [lambda: store.put(doc), lambda: store.get(doc["id"]), lambda: store.exists(doc["id"]),
+             lambda: store.meta(doc["id"]), lambda: store.under("/subscriptions/s/resourceGroups/rg0"),
+             lambda: store.of_type(CLUSTER), lambda: store.dump(), lambda: store.load(store.dump()),
+             lambda: store.delete(doc["id"])]
+    taken = []
+    for call in calls:
+        before = lock.taken
+        call()
+        taken.append(lock.taken - before)
+    assert taken == [1, 1, 1, 1, 1, 1, 1, 2, 1]  # load's argument is a dump: two
+
+
+def test_the_emulator_state_shares_its_lock_with_its_resource_store():
+    """Writers take `state.lock` around a read-modify-write; the store's reads wait for it."""
+    state = EmulatorState(IdFactory("unit"), SecretFactory(b"k" * 32), Clock())
+    assert state.resources.lock is state.lock
