@@ -62,6 +62,16 @@ def test_version_is_1_32(api):
     assert info.git_version == "v1.32.6" and info.major == "1" and info.minor == "32"
 
 
+def test_the_node_reads_with_the_client_and_carries_what_its_kubelet_reports(core):
+    """The client validates a Node's nodeInfo: bootID, machineID and systemUUID are required, as a kubelet sets them."""
+    nodes = core.list_node().items
+    assert len(nodes) == 1
+    info = nodes[0].status.node_info
+    assert (info.operating_system, info.architecture) == ("linux", "amd64")
+    assert len(info.machine_id) == 32 and int(info.machine_id, 16) >= 0
+    assert len({info.boot_id, info.system_uuid, info.machine_id}) == 3
+
+
 def test_service_account_token_authenticates_in_cluster_callers(core, server, fresh):
     tr = core.create_namespaced_service_account_token("default", NS, client.AuthenticationV1TokenRequest(
         spec=client.V1TokenRequestSpec(audiences=[], expiration_seconds=3600)))

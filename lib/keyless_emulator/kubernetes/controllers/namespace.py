@@ -58,6 +58,7 @@ class NamespaceController:
         name = node_name(self.store)
         doc = self.store.cluster.doc or {}
         location = doc.get("location", "eastus")
+        ids = self.store.backend.state.ids  # what the kubelet reads from the machine, made up once per cluster
         return {
             "metadata": {"name": name, "labels": {
                 "agentpool": "nodepool1", "beta.kubernetes.io/arch": "amd64", "beta.kubernetes.io/os": "linux",
@@ -76,10 +77,13 @@ class NamespaceController:
                 "conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady",
                                 "message": "kubelet is posting ready status",
                                 "lastHeartbeatTime": self.store.now(), "lastTransitionTime": self.store.now()}],
-                "nodeInfo": {"architecture": "amd64", "containerRuntimeVersion": "containerd://1.7.27-1",
+                "nodeInfo": {"architecture": "amd64", "bootID": ids.guid("node-boot", self.store.cluster_key, name),
+                             "containerRuntimeVersion": "containerd://1.7.27-1",
                              "kernelVersion": "5.15.0-1089-azure", "kubeProxyVersion": "",
-                             "kubeletVersion": "v" + clusters.KUBERNETES_VERSION, "operatingSystem": "linux",
-                             "osImage": "Ubuntu 22.04.5 LTS"}}}
+                             "kubeletVersion": "v" + clusters.KUBERNETES_VERSION,
+                             "machineID": ids.guid("node-machine", self.store.cluster_key, name).replace("-", ""),
+                             "operatingSystem": "linux", "osImage": "Ubuntu 22.04.5 LTS",
+                             "systemUUID": ids.guid("node-system", self.store.cluster_key, name)}}}
 
     @staticmethod
     def _provider_id(doc: dict[str, Any], node: str) -> str:
