@@ -88,6 +88,9 @@ class ControllerManager:
                 s.enqueue(self.scheduler.schedule, ns, name)
             for svc_name in s.names("services", ns):
                 s.enqueue(self.services.sync_endpoints, ns, svc_name)
+        elif resource == "nodes" and type_ == "MODIFIED":  # new labels: a pod the node did not fit may fit now
+            for pod in s.list("pods", predicate=lambda p: not (p.get("spec") or {}).get("nodeName"))[0]:
+                s.enqueue(self.scheduler.schedule, pod["metadata"].get("namespace") or "", pod["metadata"]["name"])
         elif resource == "services":
             if type_ == "DELETED":
                 s.enqueue(self.services.drop_endpoints, ns, name)
