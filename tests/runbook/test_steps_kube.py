@@ -79,6 +79,51 @@ def test_clean_up_restores_the_key_based_deployment(rb, admin):
     assert env["OPENAI_API_KEY"] == key and USE_LABEL not in (dep.spec.template.metadata.labels or {})
 
 
+def _node_os(kube, os_label: str) -> None:
+    node = kube.core.list_node().items[0].metadata.name
+    kube.core.patch_node(node, {"metadata": {"labels": {"kubernetes.io/os": os_label}}})
+
+
+def test_clean_up_whose_restored_pods_cannot_start_fails_that_check_and_run_again_waits_for_them(rb, admin):
+    """The restored Deployment's pods cannot be scheduled (its nodeSelector asks for a Linux node; the node was
+    relabelled): no ✅ for it, the rest removed, and clean-up run again once the node fits finishes the job."""
+    up_to_service_account(rb)
+    rb.create_service_account()
+    rb.redeploy_app()
+    kube = rb.clients._kube["myresourcegroup/myakscluster"]
+    _node_os(kube, "windows")
+    impatient = keyless.init(rb.params.replace(rollout_timeout=5), emulator=rb.clients.emulator)
+    done = impatient.clean_up()
+    assert (done.status, done.summary) == ("failed", "removed what the runbook made (6 action(s)); not finished: "
+                                                     "Deployment ai-service")
+    deployment = next(c for c in done.checks if c.name == "Deployment ai-service")
+    assert not deployment.ok and deployment.detail.startswith("restored, but its pods were not ready within 5s (")
+    assert deployment.hint == ("look at its pods: kubectl get pods -n default -l app=ai-service; "
+                               "kubectl describe pod -n default -l app=ai-service")
+    assert "run clean-up again" in done.hint
+    assert [c.name for c in done.checks if c.ok] == [
+        "ServiceAccount ai-service-account", "federated credential myFedIdentity",
+        next(c.name for c in done.checks if c.name.startswith("role assignment ")), "managed identity myIdentity",
+        "workload identity on the cluster"]
+    pending = [p for p in kube.core.list_namespaced_pod("default", label_selector="app=ai-service").items
+               if p.status.phase == "Pending"]
+    assert len(pending) == 1
+    reasons = {e.reason for e in kube.core.list_namespaced_event(
+        "default", field_selector=f"involvedObject.name={pending[0].metadata.name}").items}
+    assert "FailedScheduling" in reasons
+    assert "deployment_changed" in impatient.state.created and "deployment" in impatient.state.original
+
+    _node_os(kube, "linux")  # the scheduler tries the pending pod again on the node's change
+    patient = keyless.init(rb.params, emulator=rb.clients.emulator)
+    again = patient.clean_up()
+    assert again.ok and [(c.name, c.ok, c.detail) for c in again.checks] == [("Deployment ai-service", True,
+                                                                             "restored")]
+    assert "deployment_changed" not in patient.state.created and "deployment" not in patient.state.original
+    env = {e.name for e in kube.apps.read_namespaced_deployment("ai-service", "default")
+           .spec.template.spec.containers[0].env}
+    assert "OPENAI_API_KEY" in env
+
+
 def test_api_server_throttling_is_explained(rb, admin):
     up_to_service_account(rb)
     admin.faults({"route": "/serviceaccounts", "method": "POST", "status": 429, "code": "TooManyRequests",

@@ -120,7 +120,9 @@ def replace_at_latest(kube: Any, params: Parameters, body: dict[str, Any]) -> No
                 raise
 
 
-def restore_deployment(clients: Any, params: Parameters, state: StateFile, progress: Progress | None) -> str:
+def restore_deployment(clients: Any, params: Parameters, state: StateFile,
+                       progress: Progress | None) -> tuple[bool, str]:
+    """Put the app's Deployment back as the state file recorded it and wait for its rollout: (finished, outcome)."""
     found = discovered(clients, params, state)
     kube = kube_for(clients, params, state)
     original = copy.deepcopy(state.original["deployment"])
@@ -142,7 +144,14 @@ def restore_deployment(clients: Any, params: Parameters, state: StateFile, progr
     replace_at_latest(kube, params, {"apiVersion": "apps/v1", "kind": "Deployment",
                                      "metadata": original.get("metadata", {}), "spec": original["spec"]})
     ok, text = wait_for_rollout(kube, params, progress)
-    return "restored" if ok else f"restored, rollout not finished ({text})"
+    if not ok:
+        return False, f"restored, but its pods were not ready within {params.rollout_timeout}s ({text})"
+    return True, "restored"
+
+
+def _not_ready_hint(params: Parameters) -> str:
+    return (f"look at its pods: kubectl get pods -n {params.namespace} -l app={params.app}; kubectl describe pod "
+            f"-n {params.namespace} -l app={params.app}")
 
 
 def _start_disabling_workload_identity(clients: Any, params: Parameters, state: StateFile) -> bool:
@@ -212,12 +221,17 @@ def clean_up(clients: Any, params: Parameters, state: StateFile, progress: Progr
         state.forget_original("local_auth")
     if "deployment_changed" in created:
         if params.restore_deployment and "deployment" in original:
-            outcome = restore_deployment(clients, params, state, progress)
-            record(f"Deployment {params.app}", outcome)
+            ready, outcome = restore_deployment(clients, params, state, progress)
             touched.append(f"deployment/{params.app}")
-            if outcome == "restored":
+            if ready:
+                record(f"Deployment {params.app}", outcome)
                 state.forget_original("deployment")
-        state.forget_created("deployment_changed")
+                state.forget_created("deployment_changed")
+            else:  # kept in the state file: clean-up run again puts the same spec back and waits again
+                checks.append(Check(f"Deployment {params.app}", False, outcome, _not_ready_hint(params)))
+                say(progress, f"Deployment {params.app}: {outcome}")
+        else:
+            state.forget_created("deployment_changed")
     if "service_account_annotation" in original:
         kube = kube_for(clients, params, state)
         value = original["service_account_annotation"].get("value")
@@ -270,8 +284,13 @@ def clean_up(clients: Any, params: Parameters, state: StateFile, progress: Progr
                    else "turned off by the update an interrupted clean-up began (the OIDC issuer stays on)"
                    if earlier == "disable" else "already off (the OIDC issuer stays on)")
         state.forget_created("workload_identity_enabled_by_runbook")
-    status = OK if all(c.ok for c in checks) else FAILED
-    return StepResult("clean-up", status, f"removed what the runbook made ({len(checks)} action(s))",
+    unfinished = [c.name for c in checks if not c.ok]
+    if unfinished:
+        return StepResult("clean-up", FAILED, f"removed what the runbook made ({len(checks)} action(s)); not finished: "
+                          f"{', '.join(unfinished)}", checks=checks, command=command, touched=touched,
+                          hint="once its pods can start, run clean-up again: it puts the same Deployment back and "
+                               "waits for them (the rest is already removed)")
+    return StepResult("clean-up", OK, f"removed what the runbook made ({len(checks)} action(s))",
                       checks=checks, command=command, touched=touched)
 
 
