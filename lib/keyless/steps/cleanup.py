@@ -195,6 +195,7 @@ def clean_up(clients: Any, params: Parameters, state: StateFile, progress: Progr
     created, original = state.created, state.original
     checks: list[Check] = []
     touched: list[str] = []
+    next_step = ""  # what to do when a line did not finish
 
     def record(name: str, outcome: str) -> None:
         checks.append(Check(name, True, outcome))
@@ -230,6 +231,8 @@ def clean_up(clients: Any, params: Parameters, state: StateFile, progress: Progr
             else:  # kept in the state file: clean-up run again puts the same spec back and waits again
                 checks.append(Check(f"Deployment {params.app}", False, outcome, _not_ready_hint(params)))
                 say(progress, f"Deployment {params.app}: {outcome}")
+                next_step = ("once its pods can start, run clean-up again: it puts the same Deployment back and "
+                             "waits for them (the rest is already removed)")
         else:
             state.forget_created("deployment_changed")
     if "service_account_annotation" in original:
@@ -287,9 +290,7 @@ def clean_up(clients: Any, params: Parameters, state: StateFile, progress: Progr
     unfinished = [c.name for c in checks if not c.ok]
     if unfinished:
         return StepResult("clean-up", FAILED, f"removed what the runbook made ({len(checks)} action(s)); not finished: "
-                          f"{', '.join(unfinished)}", checks=checks, command=command, touched=touched,
-                          hint="once its pods can start, run clean-up again: it puts the same Deployment back and "
-                               "waits for them (the rest is already removed)")
+                          f"{', '.join(unfinished)}", checks=checks, command=command, touched=touched, hint=next_step)
     return StepResult("clean-up", OK, f"removed what the runbook made ({len(checks)} action(s))",
                       checks=checks, command=command, touched=touched)
 
