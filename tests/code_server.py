@@ -5,7 +5,7 @@ Its own install script downloads ripgrep from GitHub and fetches Node's headers 
 reachable offline, so it is installed without scripts and the native modules are built here: Node's headers
 from the machine's Node (`npm_config_nodedir`, Debian's nodejs ships them), ripgrep from its npm package, and
 the links code-server's post-install script would make. The Kerberos headers one module builds against come
-from Debian's libkrb5-dev (the Makefile's `test-tools` target installs it).
+from Debian's libkrb5-dev (the Makefile's `build-headers` target installs it).
 
 It lives in `$KEYLESS_CACHE` (default `~/.cache/keyless`) as `code-server-<version>/`, built once (about a
 minute, 320 MB; tests/cached_build.py: under another name first and renamed when done, one process at a time).

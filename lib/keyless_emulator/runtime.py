@@ -123,13 +123,16 @@ def pid_alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    return not _zombie(pid)
+    return not _ended_meanwhile(pid)
 
 
-def _zombie(pid: int) -> bool:
-    """Linux's /proc/<pid>/stat state field is Z for a zombie; elsewhere (no /proc) nothing is known."""
+def _ended_meanwhile(pid: int) -> bool:
+    """Linux: /proc/<pid>/stat's state field is Z for a zombie, and the file is gone for a process its parent
+    collected since `kill(pid, 0)` answered; elsewhere (no /proc) nothing is known."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return Path("/proc/self/stat").exists()
     except OSError:
         return False
     return stat[stat.rfind(")") + 2:].startswith("Z")

@@ -28,16 +28,6 @@ def cli(home: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProc
                           text=True, timeout=timeout)
 
 
-def ended(pid: int) -> bool:
-    """`pid` has ended: gone, or a zombie its parent has not reaped yet (which may happen while this looks)."""
-    import psutil
-
-    try:
-        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return True
-
-
 def kill_if_alive(pid: int) -> None:
     """Terminate `pid` if it still runs, and kill it if it has not ended 10 s later."""
     if pid and runtime.pid_alive(pid):

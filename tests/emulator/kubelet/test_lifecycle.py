@@ -4,9 +4,8 @@ from __future__ import annotations
 import psutil
 import pytest
 from kit import wait_for
-from kit.processes import ended
 
-from keyless_emulator import EmulatorConfig, start_in_thread
+from keyless_emulator import EmulatorConfig, runtime, start_in_thread
 
 from .conftest import Cluster
 
@@ -40,7 +39,7 @@ def test_shutdown_stops_every_process_and_cleans_the_pod_folders(tmp_path):
         assert all(psutil.pid_exists(pid) for pid in pids)
     finally:
         emu.stop()
-    wait_for(lambda: all(ended(pid) for pid in pids), 10, "every store process and the host to stop")
+    wait_for(lambda: not any(runtime.pid_alive(pid) for pid in pids), 10, "every store process and the host to stop")
     pod_folders = [p for p in (tmp_path / "home" / "pods").rglob("*") if p.is_dir() and p.parent.name == "default"]
     assert pod_folders == []
 
